@@ -1,0 +1,1 @@
+"""The `municloud` operator CLI."""

@@ -1,0 +1,261 @@
+#!/bin/bash
+# municloud PostgreSQL entrypoint. Runs as user postgres. Contract: docs/postgres-image.md.
+#   MC_PG_MODE=primary  empty data dir -> initdb + one database and role per service
+#   MC_PG_MODE=standby  empty data dir -> base backup from MC_PG_PEER_HOST, then streaming
+#   MC_PG_MODE=repo     pgBackRest repository: `pgbackrest server` (TLS) in the foreground
+# Configuration derived from env (listen, TLS, pg_hba, replication, archiving) is rewritten on
+# every start, so a changed container definition takes effect on restart.
+set -euo pipefail
+
+MODE="${MC_PG_MODE:-primary}"
+PGDATA="${PGDATA:-/var/lib/postgresql/data}"
+SECRETS="${MC_PG_SECRETS_DIR:-/run/secrets/postgres}"
+TLS_SRC="${MC_PG_TLS_DIR:-/run/secrets/postgres-tls}"
+TLS=/var/lib/postgresql/tls
+PORT="${MC_PG_PORT:-5432}"
+PEER_PORT="${MC_PG_PEER_PORT:-5432}"
+APP_NAME="${MC_PG_APPLICATION_NAME:-$(hostname)}"
+BR_PORT="${MC_PGBACKREST_PORT:-8432}"
+
+log() { printf '%s mc-postgres[%s]: %s\n' "$(date -u +%FT%TZ)" "$MODE" "$*" >&2; }
+die() { log "ERROR: $*"; exit 64; }
+words() { echo "${1:-}" | tr ',' ' '; }
+
+# The server key must be owned by postgres with mode 0600: copy the mounted files.
+install_tls() {
+  for f in ca.crt server.crt server.key; do
+    [ -r "$TLS_SRC/$f" ] || die "TLS file $TLS_SRC/$f missing or unreadable (mount ca.crt, server.crt, server.key)"
+  done
+  mkdir -p "$TLS" && chmod 0700 "$TLS"
+  install -m 0644 "$TLS_SRC/ca.crt" "$TLS/ca.crt"
+  install -m 0644 "$TLS_SRC/server.crt" "$TLS/server.crt"
+  install -m 0600 "$TLS_SRC/server.key" "$TLS/server.key"
+}
+
+secret() {  # secret NAME -> path of a readable secret file, or die naming it
+  local f="$SECRETS/$1.password"
+  [ -r "$f" ] && [ -s "$f" ] || die "secret file $f missing, empty or unreadable"
+  echo "$f"
+}
+
+validate_names() {
+  local n
+  for n in $(words "${MC_PG_DATABASES:-}"); do
+    [[ "$n" =~ ^[a-z][a-z0-9_]{0,62}$ ]] || die "MC_PG_DATABASES: invalid name '$n' (lower-case identifier)"
+    case "$n" in postgres|replicator|template0|template1) die "MC_PG_DATABASES: reserved name '$n'";; esac
+  done
+  for n in $(words "${MC_PG_ALLOWED_NETWORKS:-}") $(words "${MC_PG_REPLICATION_NETWORKS:-}"); do
+    [[ "$n" =~ ^[0-9a-fA-F:.]+/[0-9]{1,3}$ ]] || die "network '$n' is not a CIDR (MC_PG_ALLOWED_NETWORKS / MC_PG_REPLICATION_NETWORKS)"
+  done
+}
+
+write_pgpass() {  # replication password for pg_basebackup / streaming, never on a command line
+  local pw; pw="$(cat "$(secret replicator)")"
+  umask 077
+  printf '*:*:*:replicator:%s\n' "${pw//:/\\:}" > /var/lib/postgresql/.pgpass
+}
+
+write_hba() {
+  local db net
+  {
+    echo "# Written by mc-postgres-entrypoint on every start; edit the container env instead."
+    echo "local   all          postgres                 peer"
+    echo "local   replication  postgres                 peer"
+    for db in $(words "${MC_PG_DATABASES:-}"); do
+      for net in $(words "${MC_PG_ALLOWED_NETWORKS:-}"); do
+        echo "hostssl $db $db $net scram-sha-256"
+      done
+    done
+    for net in $(words "${MC_PG_REPLICATION_NETWORKS:-}"); do
+      echo "hostssl replication replicator $net scram-sha-256"
+    done
+  } > "$PGDATA/pg_hba.conf"
+}
+
+write_conf() {
+  local conninfo
+  {
+    echo "# Written by mc-postgres-entrypoint on every start (ALTER SYSTEM values override these)."
+    echo "listen_addresses = '${MC_PG_LISTEN_ADDRESSES:-*}'"
+    echo "port = $PORT"
+    echo "ssl = on"
+    echo "ssl_cert_file = '$TLS/server.crt'"
+    echo "ssl_key_file = '$TLS/server.key'"
+    echo "ssl_ca_file = '$TLS/ca.crt'"
+    echo "ssl_min_protocol_version = 'TLSv1.2'"
+    echo "password_encryption = 'scram-sha-256'"
+    echo "wal_level = replica"
+    echo "max_wal_senders = 10"
+    echo "wal_keep_size = '${MC_PG_WAL_KEEP_SIZE:-256MB}'"
+    echo "hot_standby = on"
+    echo "hot_standby_feedback = on"
+    echo "wal_log_hints = on"
+    echo "synchronous_standby_names = '${MC_PG_SYNCHRONOUS_STANDBY_NAMES:-}'"
+    if [ -n "${MC_PG_PEER_HOST:-}" ]; then
+      conninfo="host=$MC_PG_PEER_HOST port=$PEER_PORT user=replicator passfile=/var/lib/postgresql/.pgpass"
+      conninfo="$conninfo sslmode=verify-ca sslrootcert=$TLS/ca.crt application_name=$APP_NAME"
+      echo "primary_conninfo = '$conninfo'"
+    fi
+    if [ -n "${MC_PGBACKREST_STANZA:-}" ]; then
+      echo "archive_mode = on"
+      echo "archive_command = 'pgbackrest --stanza=$MC_PGBACKREST_STANZA archive-push %p'"
+      echo "archive_timeout = ${MC_PG_ARCHIVE_TIMEOUT:-60}"
+      echo "restore_command = 'pgbackrest --stanza=$MC_PGBACKREST_STANZA archive-get %f \"%p\"'"
+    else
+      echo "archive_mode = off"
+    fi
+  } > "$PGDATA/municloud.conf"
+}
+
+# pgBackRest on a database host: archive-push to the repository over TLS, and a TLS server of
+# its own so the repository host can run backups (pgBackRest backs up from the repository host).
+write_pgbackrest_client_conf() {
+  [ -n "${MC_PGBACKREST_STANZA:-}" ] || return 0
+  [[ "$MC_PGBACKREST_STANZA" =~ ^[a-z0-9_-]+$ ]] || die "MC_PGBACKREST_STANZA: invalid stanza '$MC_PGBACKREST_STANZA'"
+  [ -n "${MC_PGBACKREST_REPO_HOST:-}" ] || die "MC_PGBACKREST_REPO_HOST must be set when MC_PGBACKREST_STANZA is"
+  cat > /etc/pgbackrest/pgbackrest.conf <<CONF
+# Written by mc-postgres-entrypoint.
+[global]
+repo1-host=$MC_PGBACKREST_REPO_HOST
+repo1-host-type=tls
+repo1-host-port=${MC_PGBACKREST_REPO_PORT:-8432}
+repo1-host-ca-file=$TLS/ca.crt
+repo1-host-cert-file=$TLS/server.crt
+repo1-host-key-file=$TLS/server.key
+tls-server-address=*
+tls-server-port=$BR_PORT
+tls-server-ca-file=$TLS/ca.crt
+tls-server-cert-file=$TLS/server.crt
+tls-server-key-file=$TLS/server.key
+tls-server-auth=${MC_PGBACKREST_REPO_CN:-$MC_PGBACKREST_REPO_HOST}=$MC_PGBACKREST_STANZA
+log-level-console=warn
+log-level-file=info
+archive-async=n
+
+[$MC_PGBACKREST_STANZA]
+pg1-path=$PGDATA
+pg1-port=$PORT
+pg1-socket-path=/var/run/postgresql
+CONF
+}
+
+# Repository host: one stanza per database cluster; cipher passphrase only from the mounted
+# include directory (PGBACKREST_CONFIG_INCLUDE_PATH), never from env.
+write_pgbackrest_repo_conf() {
+  local entry stanza host auth=""
+  ls "${PGBACKREST_CONFIG_INCLUDE_PATH}"/*.conf >/dev/null 2>&1 \
+    || die "no cipher config in $PGBACKREST_CONFIG_INCLUDE_PATH (mount cipher.conf with repo1-cipher-pass)"
+  {
+    echo "# Written by mc-postgres-entrypoint (repo mode)."
+    echo "[global]"
+    echo "repo1-path=/var/lib/pgbackrest"
+    echo "repo1-cipher-type=aes-256-cbc"
+    echo "repo1-retention-full=${MC_PGBACKREST_RETENTION_FULL:-2}"
+    echo "repo1-retention-diff=${MC_PGBACKREST_RETENTION_DIFF:-6}"
+    echo "start-fast=y"
+    echo "log-level-console=info"
+    echo "log-level-file=info"
+    echo "tls-server-address=*"
+    echo "tls-server-port=$BR_PORT"
+    echo "tls-server-ca-file=$TLS/ca.crt"
+    echo "tls-server-cert-file=$TLS/server.crt"
+    echo "tls-server-key-file=$TLS/server.key"
+    for entry in $(words "${MC_PGBACKREST_STANZAS:-}"); do
+      stanza="${entry%%=*}"; host="${entry#*=}"
+      auth="${auth:+$auth,}$stanza"
+    done
+    # Each database host authenticates with its certificate CN = its host name.
+    for entry in $(words "${MC_PGBACKREST_STANZAS:-}"); do
+      host="${entry#*=}"; host="${host%%:*}"
+      echo "tls-server-auth=$host=${entry%%=*}"
+    done
+    for entry in $(words "${MC_PGBACKREST_STANZAS:-}"); do
+      stanza="${entry%%=*}"; host="${entry#*=}"
+      [[ "$stanza" =~ ^[a-z0-9_-]+$ ]] || die "MC_PGBACKREST_STANZAS: invalid stanza '$stanza'"
+      echo ""
+      echo "[$stanza]"
+      echo "pg1-host=${host%%:*}"
+      echo "pg1-host-type=tls"
+      echo "pg1-host-port=${BR_PORT}"
+      echo "pg1-host-ca-file=$TLS/ca.crt"
+      echo "pg1-host-cert-file=$TLS/server.crt"
+      echo "pg1-host-key-file=$TLS/server.key"
+      echo "pg1-path=$PGDATA"
+      echo "pg1-port=${host##*:}"
+    done
+  } > /etc/pgbackrest/pgbackrest.conf
+}
+
+init_primary() {
+  local pwfile db
+  log "initialising a new cluster in $PGDATA (scram-sha-256, data checksums)"
+  pwfile="$(secret postgres)"
+  initdb -D "$PGDATA" --username=postgres --pwfile="$pwfile" --auth-local=peer \
+    --auth-host=scram-sha-256 --data-checksums --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+  echo "include_if_exists = 'municloud.conf'" >> "$PGDATA/postgresql.conf"
+  pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -c archive_mode=off" -w start >/dev/null
+  {
+    echo "\\set ON_ERROR_STOP on"
+    echo "REVOKE CONNECT ON DATABASE postgres FROM PUBLIC;"
+    echo "REVOKE CONNECT ON DATABASE template1 FROM PUBLIC;"
+    if [ -r "$SECRETS/replicator.password" ]; then
+      echo "\\set pw \`cat $SECRETS/replicator.password\`"
+      echo "SELECT format('CREATE ROLE replicator WITH REPLICATION LOGIN PASSWORD %L', :'pw') \\gexec"
+    fi
+    for db in $(words "${MC_PG_DATABASES:-}"); do
+      echo "\\set pw \`cat $(secret "$db")\`"
+      echo "SELECT format('CREATE ROLE %I WITH LOGIN PASSWORD %L', '$db', :'pw') \\gexec"
+      echo "CREATE DATABASE $db OWNER $db;"
+      echo "REVOKE CONNECT, TEMPORARY ON DATABASE $db FROM PUBLIC;"
+      echo "GRANT CONNECT ON DATABASE $db TO $db;"
+    done
+    echo "\\unset pw"
+  } | psql -q -X -h /var/run/postgresql -U postgres -d postgres >/dev/null
+  pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null
+  log "created databases and roles: $(words "${MC_PG_DATABASES:-}")"
+}
+
+init_standby() {
+  [ -n "${MC_PG_PEER_HOST:-}" ] || die "MC_PG_PEER_HOST must name the primary in standby mode"
+  log "base backup from $MC_PG_PEER_HOST:$PEER_PORT"
+  local tries=0
+  until pg_basebackup -D "$PGDATA" -X stream --checkpoint=fast \
+        -d "host=$MC_PG_PEER_HOST port=$PEER_PORT user=replicator passfile=/var/lib/postgresql/.pgpass sslmode=verify-ca sslrootcert=$TLS/ca.crt application_name=$APP_NAME"; do
+    tries=$((tries + 1))
+    [ "$tries" -lt "${MC_PG_BASEBACKUP_TRIES:-30}" ] || die "base backup from $MC_PG_PEER_HOST failed $tries times"
+    rm -rf "${PGDATA:?}"/* ; sleep 2
+  done
+  touch "$PGDATA/standby.signal"
+  log "base backup done; starting as a streaming standby"
+}
+
+run_repo() {
+  install_tls
+  write_pgbackrest_repo_conf
+  log "pgBackRest repository server on port $BR_PORT, stanzas: $(words "${MC_PGBACKREST_STANZAS:-}")"
+  exec pgbackrest server
+}
+
+main() {
+  [ "$(id -u)" != 0 ] || die "refusing to run as root"
+  case "$MODE" in primary|standby|repo) ;; *) die "MC_PG_MODE must be primary, standby or repo (got '$MODE')";; esac
+  validate_names
+  [ "$MODE" = repo ] && run_repo
+  install_tls
+  if [ -r "$SECRETS/replicator.password" ]; then write_pgpass; fi
+  if [ ! -s "$PGDATA/PG_VERSION" ]; then
+    chmod 0700 "$PGDATA"
+    if [ "$MODE" = standby ]; then init_standby; else init_primary; fi
+  fi
+  write_conf
+  write_hba
+  write_pgbackrest_client_conf
+  if [ -n "${MC_PGBACKREST_STANZA:-}" ]; then
+    log "pgBackRest TLS server on port $BR_PORT (backups from ${MC_PGBACKREST_REPO_HOST})"
+    pgbackrest server &
+  fi
+  log "starting postgres ($( [ -f "$PGDATA/standby.signal" ] && echo standby || echo primary ))"
+  exec postgres -D "$PGDATA"
+}
+
+main "$@"

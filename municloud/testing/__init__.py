@@ -1,0 +1,1 @@
+"""Helpers for tests that need real containers (throwaway, labelled, context-managed)."""

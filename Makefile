@@ -1,0 +1,29 @@
+# municloud — the two commands of the README, plus `make down`.
+#   make up     set-up + `pulumi up` of the dev stack; prints the endpoints
+#   make test   set-up + the whole test suite (unit, integration, stack, infra, dr, security, load)
+#   make down   destroy the dev stack and remove every Docker object labelled for it
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+ENV := source tools/bootstrap/env.sh
+STACK ?= dev
+PYTEST_ARGS ?=
+
+.PHONY: setup up down test test-unit
+
+setup:
+	@bash tools/bootstrap/setup.sh
+
+up: setup
+	@$(ENV); bash tools/bootstrap/stack-up.sh "$(STACK)"
+
+down:
+	@bash tools/bootstrap/venv.sh; bash tools/bootstrap/docker-engine.sh; bash tools/bootstrap/pulumi.sh
+	@$(ENV); bash tools/bootstrap/stack-down.sh "$(STACK)"
+
+test: setup
+	@$(ENV); mkdir -p "$$MC_STATE/reports"; \
+	  python -m pytest $(PYTEST_ARGS) --junitxml="$$MC_STATE/reports/junit.xml" \
+	    -o junit_family=xunit2 --durations=25
+
+test-unit: setup
+	@$(ENV); python -m pytest -m unit $(PYTEST_ARGS)

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Everything `make up` and `make test` need on a fresh Debian/Ubuntu machine (as root) or on a
+# host that already has Docker and Pulumi: venv, Docker engine, Pulumi toolchain, base images.
+# Idempotent; each step prints its name and elapsed time and appends it to
+# .state/logs/setup-times.log.
+set -euo pipefail
+here="$(dirname "$0")"
+source "$here/lib.sh"
+t0=$(date +%s)
+bash "$here/venv.sh"
+bash "$here/docker-engine.sh"
+bash "$here/pulumi.sh"
+source "$here/env.sh"
+mc_step_start "images"
+refs=$("$MC_ROOT/.venv/bin/python" -m municloud.images ${MC_IMAGES:-base python}) || mc_die "image build failed"
+mc_step_done "$(echo $refs)"
+echo "[municloud] set-up complete in $(( $(date +%s) - t0 )) s" >&2

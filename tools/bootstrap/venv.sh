@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Project-local venv (.venv) with the pinned dependencies of pyproject.toml (runtime + ops).
+# Reinstalls only when pyproject.toml changed since the last successful install.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+mc_step_start "python venv"
+PY="${MC_PYTHON:-python3}"
+"$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
+  || mc_die "Python >= 3.11 is needed ($PY is $("$PY" --version 2>&1))"
+stamp="$MC_ROOT/.venv/.municloud-installed"
+want=$(sha256sum "$MC_ROOT/pyproject.toml" | cut -c1-16)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$MC_ROOT/.venv/bin/municloud" ]; then
+  mc_step_done "up to date ($MC_ROOT/.venv)"; exit 0
+fi
+[ -x "$MC_ROOT/.venv/bin/python" ] || "$PY" -m venv "$MC_ROOT/.venv"
+"$MC_ROOT/.venv/bin/python" -m pip install --quiet --upgrade pip >"$MC_STATE/logs/pip.log" 2>&1 || true
+"$MC_ROOT/.venv/bin/python" -m pip install --quiet -e "$MC_ROOT[ops]" >>"$MC_STATE/logs/pip.log" 2>&1 \
+  || mc_die "pip install failed, see $MC_STATE/logs/pip.log"
+echo "$want" >"$stamp"
+mc_step_done "installed municloud[ops] into $MC_ROOT/.venv"

@@ -12,6 +12,7 @@ import typer
 
 # (sub-command name, module under municloud.cli)
 COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
+    ("layout", "layout"),
     ("token", "token"),
 )
 

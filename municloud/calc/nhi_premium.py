@@ -1,0 +1,235 @@
+"""国民健康保険税 (NHI premium) of one household for one fiscal year.
+
+Household premium = 医療分 + 後期高齢者支援金分 + 介護納付金分 (members aged 40-64); each part =
+所得割 (sum over insured members of 総所得金額等 - 基礎控除 43万 with taper, x rate in basis
+points) + 均等割 x members + 平等割, capped by the part's 賦課限度額. 均等割 and 平等割 are reduced
+by 7/5/2割 according to the household's 総所得金額等 (head + insured); pre-school children's
+均等割 is halved after that reduction. The total is rounded down to 100 yen (optionally each part,
+`NhiParams.round_each_part`).
+
+Our design choices (documented in docs/calc.md): ages are taken on the fiscal year's basis date,
+1 April, with the legal convention that a person gains a year on the day before the birthday
+(年齢計算ニ関スル法律), so 未就学児 = under 6 on 1 April; no monthly proration for members who
+join, leave or turn 40 / 65 during the year; reduced 均等割 / 平等割 are rounded down to the yen;
+the 15万 pension special deduction in the 軽減 judgement and 特定同一世帯所属者 are not modelled.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from municloud.calc.errors import UnsupportedInput
+from municloud.calc.rounding import apply_rate, floor_to
+from municloud.calc.resident_tax import basic_deduction
+from municloud.params import LevyPartParams, NhiParams
+
+__all__ = [
+    "HouseholdMember",
+    "LevyPartBreakdown",
+    "NhiHousehold",
+    "NhiPremiumBreakdown",
+    "basis_date",
+    "compute",
+    "compute_levy_part",
+    "legal_age",
+]
+
+Yen = Annotated[int, Field(ge=0, le=10**11)]
+
+
+class HouseholdMember(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    birth_date: date
+    insured: bool = True
+    """国保 insured (False for a head who is in another scheme: 擬制世帯主)."""
+    is_head: bool = False
+    """世帯主 (exactly one member)."""
+    total_income: Yen = 0
+    """総所得金額等 of the previous year."""
+    salary_or_pension_earner: bool = False
+    """Had 給与 or 公的年金等 income (the 軽減 judgement adds 10万 per earner beyond one)."""
+
+
+class NhiHousehold(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    members: list[HouseholdMember] = Field(min_length=1, max_length=30)
+
+    @model_validator(mode="after")
+    def _shape(self) -> NhiHousehold:
+        heads = sum(m.is_head for m in self.members)
+        if heads != 1:
+            raise ValueError(f"members: exactly one member must have is_head=true, got {heads}")
+        if not any(m.insured for m in self.members):
+            raise ValueError("members: at least one member must be insured")
+        return self
+
+
+class LevyPartBreakdown(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    part: str
+    """medical | support | care."""
+    members: int
+    """Members liable for this part (care: aged 40-64)."""
+    income_levy_base: int
+    """Sum of (総所得金額等 - 基礎控除) over liable members."""
+    income_rate_bp: int
+    income_levy: int
+    per_member: int
+    per_capita_gross: int
+    per_capita_reduction: int
+    preschool_reduction: int
+    per_capita: int
+    per_household_gross: int
+    per_household_reduction: int
+    per_household: int
+    subtotal: int
+    """所得割 + 均等割 + 平等割 (rounded down to 100 when round_each_part)."""
+    cap: int
+    capped: bool
+    amount: int
+
+
+class NhiPremiumBreakdown(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    fiscal_year: int
+    basis_date: date
+    insured_members: int
+    preschool_members: int
+    care_members: int
+    judgement_income: int
+    """総所得金額等 of head + insured members, used for 軽減."""
+    earners: int
+    reduction_thresholds: dict[str, int]
+    """7割 / 5割 / 2割 income thresholds of this household."""
+    reduction_tenths: int
+    """0, 2, 5 or 7 (割)."""
+    parts: list[LevyPartBreakdown]
+    total_before_rounding: int
+    total: int
+
+
+def basis_date(fiscal_year: int) -> date:
+    """Basis date of a fiscal year for ages (our design): 1 April."""
+    return date(fiscal_year, 4, 1)
+
+
+def legal_age(birth: date, on: date) -> int:
+    """Age on `on`; a year is gained at the end of the day before the birthday."""
+    day = on + timedelta(days=1)
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def _income_levy_base(total_income: int) -> int:
+    return max(0, total_income - basic_deduction(total_income))
+
+
+def compute_levy_part(part: str, params: LevyPartParams, *, income_bases: list[int],
+                      full_members: int, preschool_members: int, reduction_tenths: int,
+                      round_each_part: bool) -> LevyPartBreakdown:
+    """One part of the premium for liable members.
+
+    `income_bases`: 所得割 base of each liable member; `full_members` + `preschool_members`
+    = liable members. A part with no liable member is zero (no 平等割 either).
+    """
+    members = full_members + preschool_members
+    if members == 0:
+        return LevyPartBreakdown(
+            part=part, members=0, income_levy_base=0, income_rate_bp=params.income_rate_bp,
+            income_levy=0, per_member=params.per_member, per_capita_gross=0,
+            per_capita_reduction=0, preschool_reduction=0, per_capita=0,
+            per_household_gross=0, per_household_reduction=0, per_household=0, subtotal=0,
+            cap=params.cap, capped=False, amount=0)
+    base = sum(income_bases)
+    income_levy = apply_rate(base, params.income_rate_bp)
+
+    keep = 10 - reduction_tenths
+    reduced_per_member = params.per_member * keep // 10
+    per_capita_gross = params.per_member * members
+    per_capita_reduction = (params.per_member - reduced_per_member) * members
+    preschool_reduction = (reduced_per_member - reduced_per_member // 2) * preschool_members
+    per_capita = per_capita_gross - per_capita_reduction - preschool_reduction
+
+    per_household_gross = params.per_household
+    per_household = params.per_household * keep // 10
+    subtotal = income_levy + per_capita + per_household
+    if round_each_part:
+        subtotal = floor_to(subtotal, 100)
+    amount = min(subtotal, params.cap)
+    return LevyPartBreakdown(
+        part=part, members=members, income_levy_base=base,
+        income_rate_bp=params.income_rate_bp, income_levy=income_levy,
+        per_member=params.per_member, per_capita_gross=per_capita_gross,
+        per_capita_reduction=per_capita_reduction, preschool_reduction=preschool_reduction,
+        per_capita=per_capita, per_household_gross=per_household_gross,
+        per_household_reduction=per_household_gross - per_household,
+        per_household=per_household, subtotal=subtotal, cap=params.cap,
+        capped=subtotal > params.cap, amount=amount)
+
+
+def reduction_thresholds(params: NhiParams, insured: int, earners: int) -> dict[str, int]:
+    r = params.reduction
+    extra = r.per_extra_earner * max(earners - 1, 0)
+    return {
+        "seven_tenths": r.base + extra,
+        "five_tenths": r.base + r.five_tenths_per_insured * insured + extra,
+        "two_tenths": r.base + r.two_tenths_per_insured * insured + extra,
+    }
+
+
+def compute(household: NhiHousehold, params: NhiParams, fiscal_year: int
+            ) -> NhiPremiumBreakdown:
+    """Annual NHI premium of `household` for `fiscal_year` under `params`."""
+    if params.fiscal_year != fiscal_year:
+        raise UnsupportedInput("fiscal_year", f"parameters are for fiscal year "
+                               f"{params.fiscal_year}, not {fiscal_year}")
+    on = basis_date(fiscal_year)
+    insured = [m for m in household.members if m.insured]
+    judged = [m for m in household.members if m.insured or m.is_head]
+    for i, m in enumerate(household.members):
+        if m.birth_date > on:
+            raise UnsupportedInput(f"members[{i}].birth_date",
+                                   f"born after the basis date {on.isoformat()}")
+        if m.insured and legal_age(m.birth_date, on) >= 75:
+            raise UnsupportedInput(f"members[{i}].insured", "members aged 75 or more are in "
+                                   "後期高齢者医療, not 国保")
+
+    judgement_income = sum(m.total_income for m in judged)
+    earners = sum(m.salary_or_pension_earner for m in judged)
+    thresholds = reduction_thresholds(params, len(insured), earners)
+    if judgement_income <= thresholds["seven_tenths"]:
+        tenths = 7
+    elif judgement_income <= thresholds["five_tenths"]:
+        tenths = 5
+    elif judgement_income <= thresholds["two_tenths"]:
+        tenths = 2
+    else:
+        tenths = 0
+
+    def preschool(m: HouseholdMember) -> bool:
+        return params.preschool_half and legal_age(m.birth_date, on) < 6
+
+    care = [m for m in insured if 40 <= legal_age(m.birth_date, on) <= 64]
+    parts = []
+    for name, part_params, liable in (("medical", params.medical, insured),
+                                      ("support", params.support, insured),
+                                      ("care", params.care, care)):
+        young = sum(preschool(m) for m in liable)
+        parts.append(compute_levy_part(
+            name, part_params,
+            income_bases=[_income_levy_base(m.total_income) for m in liable],
+            full_members=len(liable) - young, preschool_members=young,
+            reduction_tenths=tenths, round_each_part=params.round_each_part))
+    before = sum(p.amount for p in parts)
+    return NhiPremiumBreakdown(
+        fiscal_year=fiscal_year, basis_date=on, insured_members=len(insured),
+        preschool_members=sum(preschool(m) for m in insured), care_members=len(care),
+        judgement_income=judgement_income, earners=earners,
+        reduction_thresholds=thresholds, reduction_tenths=tenths, parts=parts,
+        total_before_rounding=before, total=floor_to(before, 100))

@@ -1,0 +1,392 @@
+"""個人住民税 (individual resident tax), fiscal years 2024-2026, from a declaration.
+
+Pipeline (DOMAIN.md): income -> 所得 -> 合計所得 -> minus 所得控除 -> 課税所得 (down to 1,000)
+-> x rate -> minus 調整控除 -> 所得割 (down to 100, per municipal / prefectural part) + 均等割;
+非課税 limits decide whether 均等割 and 所得割 apply at all.
+
+Supported: 給与 (salary, incl. 所得税法別表第五 steps below 6.6M and the FY2026 65万 minimum),
+公的年金等 (public pensions, under / over 65, incl. the reduction when other income exceeds
+1,000万 / 2,000万 and the 所得金額調整控除 when both salary and pension exist), other income given
+as a net 所得 amount, 基礎控除 (taper), 社会保険料控除, 生命保険料控除 (as a computed amount),
+配偶者控除 (general / 老人), 扶養控除 (一般 / 特定 / 老人 / 同居老親; 年少 counted for 非課税 only),
+the statutory 非課税 for 障害者・未成年者・寡婦・ひとり親 (合計所得 <= 135万).
+Not supported (rejected with UnsupportedInput): 配偶者特別控除, FY2026 特定親族特別控除.
+Not modelled: 税額控除 other than 調整控除 (寄附金, 住宅ローン, 配当), 所得金額調整控除 for
+子育て / 介護, the 所得割 非課税 boundary adjustment (地方税法附則 §3-3 ④).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from municloud.calc.errors import UnsupportedInput
+from municloud.calc.rounding import apply_rate, floor_to, percent_of
+from municloud.params import SUPPORTED_RESIDENT_TAX_FISCAL_YEARS, ResidentTaxParams
+
+__all__ = [
+    "Dependant",
+    "DependantDeduction",
+    "ResidentTaxBreakdown",
+    "ResidentTaxDeclaration",
+    "Spouse",
+    "basic_deduction",
+    "compute",
+    "public_pension_income_amount",
+    "salary_income_amount",
+]
+
+Yen = Annotated[int, Field(ge=0, le=10**11)]
+Age = Annotated[int, Field(ge=0, le=130)]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Spouse(_Input):
+    """同一生計配偶者 candidate."""
+
+    age: Age
+    """Age on 31 December of the income year."""
+    total_income: Yen = 0
+    """合計所得金額 of the spouse."""
+
+
+class Dependant(_Input):
+    """扶養親族 candidate (other than the spouse)."""
+
+    age: Age
+    """Age on 31 December of the income year."""
+    total_income: Yen = 0
+    """合計所得金額 of the dependant."""
+    cohabiting_parent: bool = False
+    """同居老親等: a lineal ascendant of the taxpayer or spouse living with them (70+)."""
+
+
+class ResidentTaxDeclaration(_Input):
+    """Income of the previous calendar year and the facts the deductions need (申告)."""
+
+    age: Age
+    """Taxpayer's age on 31 December of the income year."""
+    salary_income: Yen = 0
+    """給与収入 (gross salary)."""
+    public_pension_income: Yen = 0
+    """公的年金等の収入金額."""
+    other_income: Yen = 0
+    """Net 所得 of other kinds (事業, 不動産, 雑 other than pensions), already computed."""
+    social_insurance_paid: Yen = 0
+    """社会保険料 paid (deducted in full)."""
+    life_insurance_deduction: Annotated[int, Field(ge=0, le=70_000)] = 0
+    """生命保険料控除 for resident tax, already computed (max 70,000)."""
+    spouse: Spouse | None = None
+    dependants: list[Dependant] = Field(default_factory=list, max_length=20)
+    special_non_taxable: bool = False
+    """障害者・未成年者・寡婦・ひとり親: non-taxable if 合計所得 <= 1,350,000."""
+
+
+class DependantDeduction(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    """spouse-general | spouse-elderly | general | specified | elderly | cohabiting-parent |
+    young (under 16: no deduction) | excluded (income above the limit)."""
+    deduction: int
+    personal_difference: int
+    """人的控除額の差 used by 調整控除."""
+    counts_for_non_taxable: bool
+
+
+class ResidentTaxBreakdown(BaseModel):
+    """Every intermediate figure (yen)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    fiscal_year: int
+    salary_income: int
+    salary_income_amount: int
+    """給与所得 after the 所得金額調整控除."""
+    public_pension_income: int
+    public_pension_income_amount: int
+    """公的年金等に係る雑所得."""
+    income_adjustment_deduction: int
+    """所得金額調整控除 (salary + pension)."""
+    other_income: int
+    total_income: int
+    """合計所得金額 (= 総所得金額等 here)."""
+    dependants_for_non_taxable: int
+    per_capita_non_taxable_limit: int
+    income_levy_non_taxable_limit: int
+    non_taxable: bool
+    """No tax at all (均等割 and 所得割)."""
+    income_levy_non_taxable: bool
+    basic_deduction: int
+    social_insurance_deduction: int
+    life_insurance_deduction: int
+    dependant_deductions: list[DependantDeduction]
+    total_deductions: int
+    taxable_income: int
+    """課税総所得金額, rounded down to 1,000."""
+    municipal_income_levy_gross: int
+    prefectural_income_levy_gross: int
+    personal_deduction_difference: int
+    adjustment_base: int
+    municipal_adjustment_deduction: int
+    prefectural_adjustment_deduction: int
+    municipal_income_levy: int
+    """所得割 (municipal), after 調整控除, rounded down to 100."""
+    prefectural_income_levy: int
+    municipal_per_capita: int
+    prefectural_per_capita: int
+    """均等割 (prefectural), including the prefecture's surcharge."""
+    forest_environment_tax: int
+    municipal_total: int
+    prefectural_total: int
+    total: int
+
+
+# --- 所得 -----------------------------------------------------------------------------------------
+
+def salary_income_amount(salary: int, fiscal_year: int) -> int:
+    """給与所得 from 給与収入 (income years 2020-2025).
+
+    Below 6,600,000 the law applies 所得税法別表第五 (the "quick table"): from 1,628,000 the
+    salary is divided by 4 and rounded down to 1,000 (A), then A x 2.4 + 100,000 /
+    A x 2.8 - 80,000 / A x 3.2 - 440,000 by band; just below 1,628,000 the table steps
+    (1,619,000 / 2,000-yen steps / 1,624,000 rows) and below 551,000 it is 0.
+    FY2026 (2025 income): minimum deduction 650,000 up to 1,900,000, quick table from there.
+    """
+    if salary < 0:
+        raise UnsupportedInput("salary_income", "must not be negative")
+    minimum, table_start = (650_000, 1_900_000) if fiscal_year >= 2026 else (550_000, 1_628_000)
+    if salary < table_start:
+        if salary < minimum + 1_000:
+            return 0
+        if fiscal_year < 2026 and salary >= 1_619_000:
+            row = 1_619_000 if salary < 1_620_000 else (
+                floor_to(salary, 2_000) if salary < 1_624_000 else 1_624_000)
+            return row - minimum
+        return salary - minimum
+    if salary < 6_600_000:
+        a = floor_to(salary // 4, 1_000)
+        if salary < 1_800_000:
+            return a * 24 // 10 + 100_000
+        if salary < 3_600_000:
+            return a * 28 // 10 - 80_000
+        return a * 32 // 10 - 440_000
+    if salary <= 8_500_000:
+        return percent_of(salary, 90) - 1_100_000
+    return salary - 1_950_000
+
+
+def public_pension_income_amount(pension: int, age: int, other_income_total: int) -> int:
+    """公的年金等に係る雑所得 (income years 2020+).
+
+    公的年金等控除: under 65 min 600,000 up to 1,300,000; 65+ min 1,100,000 up to 3,300,000;
+    then 25 % + 275,000 (to 4.1M), 15 % + 685,000 (to 7.7M), 5 % + 1,455,000 (to 10M),
+    1,955,000 above; reduced by 100,000 / 200,000 when the other 合計所得 exceeds 10M / 20M.
+    """
+    if pension == 0:
+        return 0
+    first_band = 3_300_000 if age >= 65 else 1_300_000
+    if pension <= first_band:
+        amount = pension - (1_100_000 if age >= 65 else 600_000)
+    elif pension <= 4_100_000:
+        amount = percent_of(pension, 75) - 275_000
+    elif pension <= 7_700_000:
+        amount = percent_of(pension, 85) - 685_000
+    elif pension <= 10_000_000:
+        amount = percent_of(pension, 95) - 1_455_000
+    else:
+        amount = pension - 1_955_000
+    if other_income_total > 20_000_000:
+        amount += 200_000
+    elif other_income_total > 10_000_000:
+        amount += 100_000
+    return max(0, min(pension, amount))
+
+
+def basic_deduction(total_income: int) -> int:
+    """基礎控除 (resident tax): 43万 / 29万 / 15万 / 0 above 2,400万 / 2,450万 / 2,500万."""
+    if total_income <= 24_000_000:
+        return 430_000
+    if total_income <= 24_500_000:
+        return 290_000
+    if total_income <= 25_000_000:
+        return 150_000
+    return 0
+
+
+# --- 人的控除 --------------------------------------------------------------------------------------
+
+def _dependant_income_limit(fiscal_year: int) -> int:
+    # 同一生計配偶者 / 扶養親族 合計所得 limit: 48万, 58万 from FY2026 (2025 reform).
+    return 580_000 if fiscal_year >= 2026 else 480_000
+
+
+def _spouse_deduction(spouse: Spouse, taxpayer_income: int, fiscal_year: int
+                      ) -> DependantDeduction:
+    limit = _dependant_income_limit(fiscal_year)
+    if spouse.total_income > 1_330_000:
+        return DependantDeduction(kind="excluded", deduction=0, personal_difference=0,
+                                  counts_for_non_taxable=False)
+    if spouse.total_income > limit:
+        raise UnsupportedInput("spouse.total_income",
+                               f"配偶者特別控除 (spouse income above {limit:,} yen) "
+                               "is not supported")
+    elderly = spouse.age >= 70
+    kind = "spouse-elderly" if elderly else "spouse-general"
+    # (taxpayer 合計所得 ceiling, general, elderly, general diff, elderly diff)
+    for ceiling, general, old, diff_general, diff_old in (
+        (9_000_000, 330_000, 380_000, 50_000, 100_000),
+        (9_500_000, 220_000, 260_000, 40_000, 60_000),
+        (10_000_000, 110_000, 130_000, 20_000, 30_000),
+    ):
+        if taxpayer_income <= ceiling:
+            return DependantDeduction(kind=kind, deduction=old if elderly else general,
+                                      personal_difference=diff_old if elderly else diff_general,
+                                      counts_for_non_taxable=True)
+    # Above 1,000万 no 配偶者控除, but still a 同一生計配偶者 for the 非課税 count.
+    return DependantDeduction(kind=kind, deduction=0, personal_difference=0,
+                              counts_for_non_taxable=True)
+
+
+def _dependant_deduction(dep: Dependant, index: int, fiscal_year: int) -> DependantDeduction:
+    limit = _dependant_income_limit(fiscal_year)
+    if dep.total_income > limit:
+        if fiscal_year >= 2026 and 19 <= dep.age <= 22 and dep.total_income <= 1_230_000:
+            raise UnsupportedInput(f"dependants[{index}].total_income",
+                                   "特定親族特別控除 (FY2026) is not supported")
+        return DependantDeduction(kind="excluded", deduction=0, personal_difference=0,
+                                  counts_for_non_taxable=False)
+    if dep.age < 16:
+        kind, deduction, diff = "young", 0, 0
+    elif 19 <= dep.age <= 22:
+        kind, deduction, diff = "specified", 450_000, 180_000
+    elif dep.age >= 70 and dep.cohabiting_parent:
+        kind, deduction, diff = "cohabiting-parent", 450_000, 130_000
+    elif dep.age >= 70:
+        kind, deduction, diff = "elderly", 380_000, 100_000
+    else:
+        kind, deduction, diff = "general", 330_000, 50_000
+    return DependantDeduction(kind=kind, deduction=deduction, personal_difference=diff,
+                              counts_for_non_taxable=True)
+
+
+# --- 非課税 -----------------------------------------------------------------------------------------
+
+def _non_taxable_limits(params: ResidentTaxParams, dependants: int) -> tuple[int, int]:
+    nt = params.non_taxable
+    if dependants == 0:
+        return nt.per_capita_single, nt.income_levy_single
+    persons = dependants + 1
+    return (nt.per_person * persons + nt.per_capita_addon + nt.per_capita_dependant_addon,
+            nt.per_person_income_levy * persons + nt.income_levy_addon
+            + nt.income_levy_dependant_addon)
+
+
+# --- 調整控除 -----------------------------------------------------------------------------------------
+
+_BASIC_PERSONAL_DIFFERENCE = 50_000
+_ADJUSTMENT_THRESHOLD = 2_000_000
+_ADJUSTMENT_MINIMUM_BASE = 50_000
+
+
+def _adjustment_base(total_income: int, taxable: int, difference: int) -> int:
+    if total_income > 25_000_000:
+        return 0
+    if taxable <= _ADJUSTMENT_THRESHOLD:
+        return min(difference, taxable)
+    return max(difference - (taxable - _ADJUSTMENT_THRESHOLD), _ADJUSTMENT_MINIMUM_BASE)
+
+
+# --- the pipeline -----------------------------------------------------------------------------------
+
+def compute(declaration: ResidentTaxDeclaration, params: ResidentTaxParams,
+            fiscal_year: int) -> ResidentTaxBreakdown:
+    """個人住民税 of `fiscal_year` (income of the previous calendar year)."""
+    if fiscal_year not in SUPPORTED_RESIDENT_TAX_FISCAL_YEARS:
+        raise UnsupportedInput("fiscal_year", f"fiscal year {fiscal_year} is not supported; "
+                               f"supported: {list(SUPPORTED_RESIDENT_TAX_FISCAL_YEARS)}")
+    d = declaration
+    salary_amount = salary_income_amount(d.salary_income, fiscal_year)
+    pension_amount = public_pension_income_amount(d.public_pension_income, d.age,
+                                                  salary_amount + d.other_income)
+    adjustment = 0
+    if salary_amount > 0 and pension_amount > 0:
+        adjustment = max(0, min(salary_amount, 100_000) + min(pension_amount, 100_000) - 100_000)
+    salary_amount -= adjustment
+    total_income = salary_amount + pension_amount + d.other_income
+
+    personal: list[DependantDeduction] = []
+    if d.spouse is not None:
+        personal.append(_spouse_deduction(d.spouse, total_income, fiscal_year))
+    personal.extend(_dependant_deduction(dep, i, fiscal_year)
+                    for i, dep in enumerate(d.dependants))
+    dependants = sum(p.counts_for_non_taxable for p in personal)
+
+    per_capita_limit, income_levy_limit = _non_taxable_limits(params, dependants)
+    non_taxable = total_income <= per_capita_limit or (
+        d.special_non_taxable and total_income <= 1_350_000)
+    income_levy_non_taxable = non_taxable or total_income <= income_levy_limit
+
+    basic = basic_deduction(total_income)
+    total_deductions = (basic + d.social_insurance_paid + d.life_insurance_deduction
+                        + sum(p.deduction for p in personal))
+    taxable = floor_to(max(0, total_income - total_deductions), 1_000)
+
+    muni_gross = apply_rate(taxable, params.municipal_rate_bp)
+    pref_gross = apply_rate(taxable, params.prefectural_rate_bp)
+    difference = _BASIC_PERSONAL_DIFFERENCE + sum(p.personal_difference for p in personal)
+    adj_base = _adjustment_base(total_income, taxable, difference)
+    muni_adj = min(apply_rate(adj_base, params.adjustment_municipal_bp), muni_gross)
+    pref_adj = min(apply_rate(adj_base, params.adjustment_prefectural_bp), pref_gross)
+
+    if income_levy_non_taxable:
+        muni_levy = pref_levy = 0
+    else:
+        muni_levy = floor_to(muni_gross - muni_adj, 100)
+        pref_levy = floor_to(pref_gross - pref_adj, 100)
+    if non_taxable:
+        muni_pc = pref_pc = forest = 0
+    else:
+        muni_pc = params.municipal_per_capita
+        pref_pc = params.prefectural_per_capita + params.prefectural_surcharge
+        forest = params.forest_environment_tax
+
+    return ResidentTaxBreakdown(
+        fiscal_year=fiscal_year,
+        salary_income=d.salary_income,
+        salary_income_amount=salary_amount,
+        public_pension_income=d.public_pension_income,
+        public_pension_income_amount=pension_amount,
+        income_adjustment_deduction=adjustment,
+        other_income=d.other_income,
+        total_income=total_income,
+        dependants_for_non_taxable=dependants,
+        per_capita_non_taxable_limit=per_capita_limit,
+        income_levy_non_taxable_limit=income_levy_limit,
+        non_taxable=non_taxable,
+        income_levy_non_taxable=income_levy_non_taxable,
+        basic_deduction=basic,
+        social_insurance_deduction=d.social_insurance_paid,
+        life_insurance_deduction=d.life_insurance_deduction,
+        dependant_deductions=personal,
+        total_deductions=total_deductions,
+        taxable_income=taxable,
+        municipal_income_levy_gross=muni_gross,
+        prefectural_income_levy_gross=pref_gross,
+        personal_deduction_difference=difference,
+        adjustment_base=adj_base,
+        municipal_adjustment_deduction=muni_adj,
+        prefectural_adjustment_deduction=pref_adj,
+        municipal_income_levy=muni_levy,
+        prefectural_income_levy=pref_levy,
+        municipal_per_capita=muni_pc,
+        prefectural_per_capita=pref_pc,
+        forest_environment_tax=forest,
+        municipal_total=muni_levy + muni_pc,
+        prefectural_total=pref_levy + pref_pc,
+        total=muni_levy + pref_levy + muni_pc + pref_pc + forest,
+    )

@@ -1,0 +1,169 @@
+"""Access log (アクセスログ) for personal data: append-only and hash-chained.
+
+Every row's hash is sha256(prev_hash || canonical row); the head table holds the last seq and
+hash. One appender task per process batches the entries that arrive while the previous batch
+commits, so requests do not queue one by one on the head row lock: each request waits for the
+commit of the batch holding its entry (durable before the response is sent), and the lock is
+held once per batch, not once per read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+GENESIS_HASH = bytes(32)
+MAX_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    """Who read or changed which resident's data, for what purpose."""
+
+    staff_id: str
+    lgcode: str
+    purpose: str
+    resident_id: str | None
+    action: str
+
+
+def _canonical(seq: int, at: datetime, entry: AccessEntry) -> bytes:
+    row = [
+        seq,
+        at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        entry.staff_id,
+        entry.lgcode,
+        entry.purpose,
+        entry.resident_id,
+        entry.action,
+    ]
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def chain_hash(prev_hash: bytes, seq: int, at: datetime, entry: AccessEntry) -> bytes:
+    return hashlib.sha256(prev_hash + _canonical(seq, at, entry)).digest()
+
+
+async def append_entries(conn: asyncpg.Connection, entries: list[AccessEntry]) -> int:
+    """Append entries in one transaction, chained after the current head. Returns last seq."""
+    async with conn.transaction():
+        head = await conn.fetchrow("SELECT seq, hash FROM access_log_head FOR UPDATE")
+        seq, prev = head["seq"], bytes(head["hash"])
+        at = datetime.now(UTC)
+        rows = []
+        for entry in entries:
+            seq += 1
+            digest = chain_hash(prev, seq, at, entry)
+            rows.append(
+                (seq, at, entry.staff_id, entry.lgcode, entry.purpose, entry.resident_id,
+                 entry.action, prev, digest)
+            )
+            prev = digest
+        await conn.copy_records_to_table(
+            "access_log",
+            records=rows,
+            columns=["seq", "at", "staff_id", "lgcode", "purpose", "resident_id", "action",
+                     "prev_hash", "hash"],
+        )
+        await conn.execute("UPDATE access_log_head SET seq = $1, hash = $2", seq, prev)
+    return seq
+
+
+class AuditLog:
+    """In-process appender: `await record(entry)` returns once the entry is committed."""
+
+    def __init__(self, pool: asyncpg.Pool, max_batch: int = MAX_BATCH) -> None:
+        self._pool = pool
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[tuple[AccessEntry, asyncio.Future[None]]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="audit-appender")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            # Let queued entries be written before the task goes away.
+            while not self._queue.empty():
+                await asyncio.sleep(0.01)
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def record(self, entry: AccessEntry) -> None:
+        if self._task is None:
+            raise RuntimeError("audit log appender is not running")
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        await self._queue.put((entry, done))
+        await done
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                async with self._pool.acquire() as conn:
+                    await append_entries(conn, [entry for entry, _ in batch])
+            except Exception as exc:  # every waiter learns its entry was not logged
+                log.error("access log append failed: %s", type(exc).__name__)
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(RuntimeError("access log unavailable"))
+                continue
+            for _, done in batch:
+                if not done.done():
+                    done.set_result(None)
+
+
+@dataclass(frozen=True)
+class ChainVerification:
+    ok: bool
+    rows: int
+    reason: str
+    bad_seq: int | None = None
+
+    def sentence(self) -> str:
+        if self.ok:
+            return f"access log chain intact ({self.rows} rows)"
+        return f"access log chain broken at seq {self.bad_seq}: {self.reason}"
+
+
+async def verify_chain(conn: asyncpg.Connection) -> ChainVerification:
+    """Recompute the whole chain; report the first modified, inserted or missing row."""
+    prev = GENESIS_HASH
+    expected_seq = 0
+    rows = 0
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        head = await conn.fetchrow("SELECT seq, hash FROM access_log_head")
+        cursor = conn.cursor("SELECT * FROM access_log ORDER BY seq", prefetch=2000)
+        async for row in cursor:
+            expected_seq += 1
+            rows += 1
+            if row["seq"] != expected_seq:
+                return ChainVerification(False, rows, "row(s) missing before this one", expected_seq)
+            if bytes(row["prev_hash"]) != prev:
+                return ChainVerification(False, rows, "prev_hash does not match", row["seq"])
+            entry = AccessEntry(row["staff_id"], row["lgcode"], row["purpose"],
+                                row["resident_id"], row["action"])
+            digest = chain_hash(prev, row["seq"], row["at"], entry)
+            if digest != bytes(row["hash"]) :
+                return ChainVerification(False, rows, "row content does not match its hash", row["seq"])
+            prev = digest
+    if head is None:
+        return ChainVerification(False, rows, "chain head missing", None)
+    if head["seq"] != expected_seq or bytes(head["hash"]) != prev:
+        return ChainVerification(False, rows, "newest row(s) missing (head mismatch)", expected_seq + 1)
+    return ChainVerification(True, rows, "intact")

@@ -1,0 +1,110 @@
+"""`create_service_app(settings, ...)`: the FastAPI app factory every service uses.
+
+Nothing is created at import time; the lifespan waits for the database (retrying pre-start),
+opens the asyncpg pool, applies the kit's and the service's migrations under an advisory
+lock, loads the municipality parameters, starts the access-log appender and any background
+tasks of the service (e.g. the outbox relay)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+
+from municloud import db
+from municloud.audit import AuditLog
+from municloud.auth import load_public_key
+from municloud.service import health
+from municloud.service.errors import install_error_handlers
+from municloud.service.inbox import load_platform_keys
+from municloud.service.logging import configure_logging
+from municloud.service.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+KIT_MIGRATIONS = Path(__file__).with_name("migrations")
+
+BackgroundTask = Callable[[FastAPI], Awaitable[None]]
+
+
+def load_params(settings: ServiceSettings):
+    """MunicipalityParams from MUNICIPALITY_PARAMS_FILE, else the defaults for this lgcode."""
+    from municloud import params as params_module
+
+    if settings.municipality_params_file is not None:
+        return params_module.MunicipalityParams.model_validate_json(
+            settings.municipality_params_file.read_text(encoding="utf-8"))
+    if settings.lgcode in params_module.KNOWN_MUNICIPALITIES:
+        return params_module.default_municipality_params(settings.lgcode)
+    return None  # endpoints needing parameters answer 503 until a file is configured
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    routers: Sequence[APIRouter],
+    migrations_dir: Path,
+    background: Sequence[BackgroundTask] = (),
+) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level)
+        target = settings.database()
+        log.info(await db.wait_for_database(target))
+        app.state.pool = await db.create_pool(target, settings.db_pool_min, settings.db_pool_max)
+        async with app.state.pool.acquire() as conn:
+            log.info(await db.apply_migrations(conn, KIT_MIGRATIONS, "kit"))
+            log.info(await db.apply_migrations(conn, migrations_dir, settings.service_name))
+        app.state.params = load_params(settings)
+        load_platform_keys(app)
+        app.state.audit = AuditLog(app.state.pool)
+        app.state.audit.start()
+        tasks = [asyncio.create_task(job(app), name=getattr(job, "__name__", "job"))
+                 for job in background]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await app.state.audit.stop()
+            await app.state.pool.close()
+
+    app = FastAPI(title=title, version="1.0.0", lifespan=lifespan,
+                  docs_url="/docs", openapi_url="/openapi.json")
+    app.state.settings = settings
+    app.state.token_key = load_public_key(settings.token_public_key)
+    app.state.params = None
+    install_error_handlers(app)
+    app.include_router(health.router)
+    for router in routers:
+        app.include_router(router, prefix="/api/v1")
+    return app
+
+
+def serve(factory_path: str) -> None:
+    """Run a service with uvicorn (uvloop + httptools); WEB_CONCURRENCY sets worker processes."""
+    import os
+
+    import uvicorn
+
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    uvicorn.run(
+        factory_path,
+        factory=True,
+        host=os.environ.get("BIND_HOST", "0.0.0.0"),
+        port=int(os.environ.get("PORT", "8000")),
+        workers=int(os.environ.get("WEB_CONCURRENCY", "1")),
+        loop="uvloop",
+        http="httptools",
+        access_log=os.environ.get("ACCESS_LOG", "0") == "1",
+        proxy_headers=True,
+        forwarded_allow_ips="*",
+    )

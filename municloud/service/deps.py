@@ -1,0 +1,82 @@
+"""Typed dependencies shared by every service's routers (`Annotated` aliases)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import Depends, Header, Request
+
+from municloud.audit import AccessEntry, AuditLog
+from municloud.auth import Principal, TokenError, verify_token
+from municloud.service.errors import ApiError
+from municloud.service.settings import ServiceSettings
+
+
+def get_settings(request: Request) -> ServiceSettings:
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
+
+
+def get_pool(request: Request) -> asyncpg.Pool:
+    return request.app.state.pool
+
+
+PoolDep = Annotated[asyncpg.Pool, Depends(get_pool)]
+
+
+async def get_conn(pool: PoolDep) -> AsyncIterator[asyncpg.Connection]:
+    async with pool.acquire() as conn:
+        yield conn
+
+
+ConnDep = Annotated[asyncpg.Connection, Depends(get_conn)]
+
+
+def get_audit(request: Request) -> AuditLog:
+    return request.app.state.audit
+
+
+AuditDep = Annotated[AuditLog, Depends(get_audit)]
+
+
+def get_params(request: Request) -> Any:
+    params = request.app.state.params
+    if params is None:
+        raise ApiError(503, "params_unavailable", "municipality parameters are not configured")
+    return params
+
+
+ParamsDep = Annotated[Any, Depends(get_params)]
+
+
+def get_principal(
+    request: Request, settings: SettingsDep, authorization: Annotated[str | None, Header()] = None
+) -> Principal:
+    """Bearer token of this municipality, for this service; 401 with a reason code otherwise."""
+    challenge = {"WWW-Authenticate": 'Bearer realm="municloud"'}
+    if not authorization or not authorization.startswith("Bearer "):
+        raise ApiError(401, "missing_token", "a bearer token is required", "authorization",
+                       challenge)
+    token = authorization.removeprefix("Bearer ").strip()
+    try:
+        return verify_token(token, request.app.state.token_key, settings.lgcode,
+                            settings.service_name)
+    except TokenError as exc:
+        raise ApiError(401, exc.reason, exc.message, "authorization", challenge) from None
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+async def log_access(audit: AuditLog, principal: Principal, resident_id: str | None,
+                     action: str) -> None:
+    """Record one access; refuse to answer if the access log cannot take it."""
+    try:
+        await audit.record(AccessEntry(principal.staff_id, principal.lgcode, principal.purpose,
+                                       resident_id, action))
+    except RuntimeError:
+        raise ApiError(503, "audit_unavailable", "access log unavailable; request refused") from None

@@ -1,0 +1,53 @@
+"""Field types shared by the services' request models: identifiers validated by check digit
+(municloud.ids) and dates accepted as ISO 西暦 or 和暦 strings (municloud.wareki)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+
+from pydantic import BeforeValidator, PlainSerializer
+
+from municloud import ids, wareki
+
+_ISO = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _identifier(validator):
+    def check(value: object) -> str:
+        try:
+            return validator(value)
+        except ids.IdentifierError as exc:
+            raise ValueError(exc.reason) from None
+
+    return check
+
+
+def parse_date(value: object) -> date:
+    """ISO `2024-01-02` or 和暦 (`令和6年1月2日`, `R6.01.02`, `5060102`)."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be a date string (ISO 2024-01-02 or 和暦 令和6年1月2日)")
+    if _ISO.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("is not a calendar date") from None
+    try:
+        return wareki.parse_wareki(value)
+    except wareki.WarekiError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def wareki_text(value: date | None) -> str | None:
+    return None if value is None else wareki.to_wareki(value).format()
+
+
+MyNumber = Annotated[str, BeforeValidator(_identifier(ids.validate_my_number))]
+AtenaNumber = Annotated[str, BeforeValidator(_identifier(ids.validate_atena_number))]
+HouseholdNumber = Annotated[str, BeforeValidator(_identifier(ids.validate_household_number))]
+ResidentRecordCode = Annotated[str, BeforeValidator(_identifier(ids.validate_resident_record_code))]
+LgCode = Annotated[str, BeforeValidator(_identifier(ids.validate_lgcode))]
+FlexibleDate = Annotated[date, BeforeValidator(parse_date), PlainSerializer(date.isoformat)]

@@ -1,0 +1,1 @@
+"""Deployable municloud business services (one package each)."""

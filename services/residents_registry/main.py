@@ -1,0 +1,27 @@
+"""App factory of residents_registry (住民記録)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from municloud.service import ServiceSettings, create_service_app
+from municloud.service.inbox import make_inbox_router
+from services.residents_registry import inbox
+from services.residents_registry.outbox import outbox_relay
+from services.residents_registry.routers import households, movements, outbox, residents
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    settings = settings or ServiceSettings(service_name="residents_registry")
+    return create_service_app(
+        settings,
+        title="municloud residents_registry (住民記録)",
+        routers=[residents.router, households.router, movements.router, outbox.router,
+                 make_inbox_router(inbox.HANDLERS)],
+        migrations_dir=MIGRATIONS,
+        background=[outbox_relay],
+    )

@@ -1,0 +1,293 @@
+"""Request and response models of the residents registry, split Create / Public.
+
+Dates are accepted as ISO 西暦 or 和暦 strings and shown in both; identifiers are checked by
+municloud.ids (check digits where the law defines one)."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+
+from municloud.service.types import (
+    AtenaNumber,
+    FlexibleDate,
+    HouseholdNumber,
+    LgCode,
+    MyNumber,
+    ResidentRecordCode,
+    wareki_text,
+)
+
+HEAD = "世帯主"
+Name = Annotated[str, Field(min_length=1, max_length=60)]
+Kana = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[ァ-ヶー・　 ]+$")]
+Address = Annotated[str, Field(min_length=1, max_length=200)]
+Relationship = Annotated[str, Field(min_length=1, max_length=30)]
+
+
+class Sex(str, Enum):
+    MALE = "1"  # 男
+    FEMALE = "2"  # 女
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PersonCreate(_In):
+    """A person registered by 転入 (or 出生, where birth_date is the event date)."""
+
+    atena_number: AtenaNumber | None = None  # allocated when absent
+    resident_record_code: ResidentRecordCode
+    individual_number: MyNumber | None = None
+    family_name: Name
+    given_name: Name
+    family_name_kana: Kana
+    given_name_kana: Kana
+    birth_date: FlexibleDate
+    sex: Sex
+    relationship_to_head: Relationship
+
+
+class NewHousehold(_In):
+    household_number: HouseholdNumber | None = None  # allocated when absent
+
+
+class _Movement(_In):
+    event_date: FlexibleDate  # 異動日
+    notification_date: FlexibleDate  # 届出日
+
+    @model_validator(mode="after")
+    def _dates(self):
+        if self.notification_date < self.event_date and self._notified_after_event:
+            raise ValueError("notification_date: 届出日 must not be before 異動日")
+        return self
+
+    _notified_after_event: bool = True
+
+
+class MoveIn(_Movement):
+    """転入: one or more persons arrive from another municipality."""
+
+    kind: Literal["move_in"]
+    address: Address
+    previous_address: Address  # 従前の住所
+    previous_lgcode: LgCode | None = None
+    household_number: HouseholdNumber | None = None  # join an existing household, or
+    new_household: NewHousehold | None = None  # found a new one
+    members: list[PersonCreate] = Field(min_length=1, max_length=30)
+    move_out_certificate_number: str | None = Field(None, max_length=30)
+
+    @model_validator(mode="after")
+    def _household(self):
+        if (self.household_number is None) == (self.new_household is None):
+            raise ValueError("household_number: give exactly one of household_number, new_household")
+        heads = [m for m in self.members if m.relationship_to_head == HEAD]
+        if self.new_household is not None and len(heads) != 1:
+            raise ValueError("members: a new household needs exactly one 世帯主")
+        return self
+
+
+class Birth(_Movement):
+    """出生: a child is registered in an existing household; birth date = event date."""
+
+    kind: Literal["birth"]
+    household_number: HouseholdNumber
+    atena_number: AtenaNumber | None = None
+    resident_record_code: ResidentRecordCode
+    individual_number: MyNumber | None = None
+    family_name: Name
+    given_name: Name
+    family_name_kana: Kana
+    given_name_kana: Kana
+    sex: Sex
+    relationship_to_head: Relationship
+
+
+class MoveWithin(_Movement):
+    """転居: a household (all active members) moves to a new address in the municipality."""
+
+    kind: Literal["move_within"]
+    household_number: HouseholdNumber
+    address: Address
+
+
+class MoveOut(_Movement):
+    """転出: persons leave the municipality (a 転出予定日 may be in the future)."""
+
+    kind: Literal["move_out"]
+    atena_numbers: list[AtenaNumber] = Field(min_length=1, max_length=30)
+    next_address: Address
+    next_lgcode: LgCode | None = None  # set for a move to another consortium municipality
+    _notified_after_event = False  # 転出届 is made before the move
+
+
+class Death(_Movement):
+    """死亡."""
+
+    kind: Literal["death"]
+    atena_number: AtenaNumber
+
+
+class HouseholdChange(_Movement):
+    """世帯変更: a person joins another household, founds one, or becomes its head."""
+
+    kind: Literal["household_change"]
+    atena_number: AtenaNumber
+    household_number: HouseholdNumber | None = None  # target household, or
+    new_household: NewHousehold | None = None
+    relationship_to_head: Relationship
+
+    @model_validator(mode="after")
+    def _target(self):
+        if (self.household_number is None) == (self.new_household is None):
+            raise ValueError("household_number: give exactly one of household_number, new_household")
+        if self.new_household is not None and self.relationship_to_head != HEAD:
+            raise ValueError("relationship_to_head: the founder of a new household is its 世帯主")
+        return self
+
+
+MovementCreate = Annotated[
+    MoveIn | Birth | MoveWithin | MoveOut | Death | HouseholdChange,
+    Field(discriminator="kind"),
+]
+
+KIND_LABELS = {
+    "move_in": "転入", "move_within": "転居", "move_out": "転出",
+    "birth": "出生", "death": "死亡", "household_change": "世帯変更",
+}
+
+
+class MovementPublic(BaseModel):
+    movement_id: int
+    atena_number: str
+    kind: str
+    event_date: date
+    notification_date: date
+    recorded_at: str
+    staff_id: str
+
+    @computed_field
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @computed_field
+    def event_date_wareki(self) -> str | None:
+        return wareki_text(self.event_date)
+
+
+class MovementResult(BaseModel):
+    kind: str
+    movements: list[MovementPublic]
+    outbox_messages: int
+
+
+class ResidentPublic(BaseModel):
+    """A resident as shown to staff; 個人番号 masked unless the purpose allows it."""
+
+    atena_number: str
+    resident_record_code: str
+    individual_number: str | None
+    family_name: str
+    given_name: str
+    family_name_kana: str
+    given_name_kana: str
+    birth_date: date
+    sex: Sex
+    household_number: str
+    relationship_to_head: str
+    address: str
+    address_date: date
+    resident_since: date
+    notification_date: date
+    previous_address: str | None
+    status: str
+    status_date: date | None
+    next_address: str | None
+
+    @computed_field
+    def birth_date_wareki(self) -> str:
+        return wareki_text(self.birth_date)
+
+    @computed_field
+    def sex_label(self) -> str:
+        return "男" if self.sex == Sex.MALE else "女"
+
+
+class ResidentSummary(BaseModel):
+    atena_number: str
+    family_name: str
+    given_name: str
+    family_name_kana: str
+    given_name_kana: str
+    birth_date: date
+    sex: Sex
+    address: str
+    status: str
+
+    @computed_field
+    def birth_date_wareki(self) -> str:
+        return wareki_text(self.birth_date)
+
+
+class HouseholdPublic(BaseModel):
+    household_number: str
+    head_atena_number: str | None
+    address: str
+    members: list[ResidentSummary]
+
+
+class DatePair(BaseModel):
+    """A date shown in both calendars."""
+
+    iso: date
+    wareki: str
+
+    @classmethod
+    def of(cls, value: date | None) -> "DatePair | None":
+        return None if value is None else cls(iso=value, wareki=wareki_text(value))
+
+
+class CertificateEntry(BaseModel):
+    """The legal items of one person on a 住民票 (住民基本台帳法 §7)."""
+
+    name: str  # 氏名
+    name_kana: str
+    birth_date: DatePair  # 生年月日
+    sex: str  # 性別
+    relationship_to_head: str  # 世帯主との続柄
+    resident_since: DatePair  # 住民となった年月日
+    address_date: DatePair  # 住所を定めた年月日
+    notification_date: DatePair  # 届出の年月日
+    previous_address: str | None  # 従前の住所
+    resident_record_code: str | None  # 住民票コード (only when requested)
+    individual_number: str | None  # 個人番号 (only when requested with an allowed purpose)
+    status: str
+    status_date: DatePair | None
+
+
+class ResidentCertificate(BaseModel):
+    """住民票の写し."""
+
+    title: str
+    municipality: str
+    lgcode: str
+    address: str  # 住所
+    head_of_household: str | None  # 世帯主の氏名
+    household_number: str
+    entries: list[CertificateEntry]
+    issued_at: str
+    issued_at_wareki: str
+    issued_by_staff: str
+    purpose: str
+    individual_number_included: bool
+    resident_record_code_included: bool
+
+
+class SeedResult(BaseModel):
+    households: int
+    residents: int
+    message: str

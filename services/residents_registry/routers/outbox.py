@@ -1,0 +1,35 @@
+"""GET /outbox: pending and sent platform messages (operators and tests check the relay)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from municloud.service.deps import ConnDep, PrincipalDep
+
+router = APIRouter(prefix="/outbox", tags=["outbox"])
+
+
+class OutboxRow(BaseModel):
+    id: int
+    message_type: str
+    receiver_unit: str
+    receiver_lgcode: str
+    movement_id: int | None
+    attempts: int
+    sent: bool
+    last_error: str | None
+
+
+@router.get("", response_model=list[OutboxRow])
+async def list_outbox(conn: ConnDep, _: PrincipalDep,
+                      pending: bool = True,
+                      limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[OutboxRow]:
+    """Metadata only (no payload: it holds personal data)."""
+    rows = await conn.fetch(
+        "SELECT id, message_type, receiver_unit, receiver_lgcode, movement_id, attempts,"
+        " sent_at IS NOT NULL AS sent, last_error FROM outbox"
+        " WHERE ($1::boolean IS FALSE OR sent_at IS NULL) ORDER BY id LIMIT $2", pending, limit)
+    return [OutboxRow(**dict(r)) for r in rows]

@@ -1,0 +1,60 @@
+"""Error classes of the platform message layer.
+
+Callers branch on the class: hostile or broken bytes (`UnsafeMessageError`,
+`MalformedMessageError`) are refused before anything looks at their content; a well-formed
+message that breaks the schema or a rule is an `InvalidMessageError` naming the offending path.
+Messages never include 個人番号 values, only paths.
+"""
+
+from __future__ import annotations
+
+
+class PlatformError(Exception):
+    """Base class; `code` is the Fault code a service or the hub answers with."""
+
+    code = "platform-error"
+
+    def __init__(self, reason: str, *, path: str | None = None) -> None:
+        self.reason = reason
+        self.path = path
+        super().__init__(f"{path}: {reason}" if path else reason)
+
+
+class UnsafeMessageError(PlatformError):
+    """Input refused as hostile: DTD, entity, too large, too deep, not UTF-8."""
+
+    code = "unsafe"
+
+
+class MalformedMessageError(PlatformError):
+    """Input is not well-formed XML."""
+
+    code = "malformed"
+
+
+class InvalidMessageError(PlatformError):
+    """Well-formed XML that breaks the schema or a message rule; `path` is XPath-ish."""
+
+    code = "schema-invalid"
+
+
+class SignatureError(PlatformError):
+    """Missing, unknown-key or wrong signature, or a key used by someone it does not belong to."""
+
+    code = "signature-invalid"
+
+
+class AddressError(PlatformError):
+    """A message delivered to a unit / municipality it is not addressed to."""
+
+    code = "wrong-addressee"
+
+
+class FaultError(PlatformError):
+    """The hub (or a receiver) answered with a Fault."""
+
+    def __init__(self, fault, status_code: int) -> None:  # fault: models.Fault
+        self.fault = fault
+        self.status_code = status_code
+        self.code = fault.code
+        super().__init__(fault.reason, path=fault.path)

@@ -14,6 +14,7 @@ import typer
 COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
     ("layout", "layout"),
     ("token", "token"),
+    ("platform", "platform"),
 )
 
 app = typer.Typer(

@@ -18,9 +18,11 @@ from fastapi import APIRouter, FastAPI
 from municloud import db
 from municloud.audit import AuditLog
 from municloud.auth import load_public_key
+from municloud.platform.consumer import ensure_inbox
 from municloud.service import health
 from municloud.service.errors import install_error_handlers
 from municloud.service.inbox import load_platform_keys
+from municloud.service.outbox import outbox_relay
 from municloud.service.logging import configure_logging
 from municloud.service.settings import ServiceSettings
 
@@ -60,12 +62,13 @@ def create_service_app(
         async with app.state.pool.acquire() as conn:
             log.info(await db.apply_migrations(conn, KIT_MIGRATIONS, "kit"))
             log.info(await db.apply_migrations(conn, migrations_dir, settings.service_name))
+            await ensure_inbox(conn)
         app.state.params = load_params(settings)
         load_platform_keys(app)
         app.state.audit = AuditLog(app.state.pool)
         app.state.audit.start()
         tasks = [asyncio.create_task(job(app), name=getattr(job, "__name__", "job"))
-                 for job in background]
+                 for job in (outbox_relay, *background)]
         try:
             yield
         finally:

@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from municloud.service import ServiceSettings, create_service_app
 from municloud.service.inbox import make_inbox_router
 from services.residents_registry import inbox
-from services.residents_registry.outbox import outbox_relay
-from services.residents_registry.routers import households, movements, outbox, residents
+from municloud.service.outbox_api import router as outbox_router
+from services.residents_registry.routers import households, movements, residents
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -20,8 +20,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     return create_service_app(
         settings,
         title="municloud residents_registry (住民記録)",
-        routers=[residents.router, households.router, movements.router, outbox.router,
+        routers=[residents.router, households.router, movements.router, outbox_router,
                  make_inbox_router(inbox.HANDLERS)],
         migrations_dir=MIGRATIONS,
-        background=[outbox_relay],
     )

@@ -11,7 +11,14 @@ import asyncpg
 
 from municloud import ids
 from municloud.auth import Principal
-from municloud.platform.models import MoveKind, MoveOutCertificate, Person, ResidentMove
+from municloud.platform.models import (
+    MoveKind,
+    MoveOutCertificate,
+    Person,
+    ResidentMove,
+    ResidentMoveNotice,
+)
+from municloud.service import outbox
 from municloud.service.errors import ApiError
 from services.residents_registry import models as m
 
@@ -102,15 +109,13 @@ class Movement:
             self.principal.staff_id, self.principal.purpose)
         self.movement_ids.append(movement_id)
         move = resident_move(self.kind, self.event_date, self.notification_date, before, after)
-        await self.enqueue("ResidentMoveNotice", "platform_hub", self.lgcode,
-                           move.model_dump(mode="json"), movement_id)
+        # 住民異動通知 to the hub, which fans it out to tax and nhi of this municipality.
+        await self.enqueue(ResidentMoveNotice(moves=[move]), "platform_hub", self.lgcode,
+                           f"movement:{movement_id}")
 
-    async def enqueue(self, message_type: str, unit: str, lgcode: str, payload: dict,
-                      movement_id: int | None = None) -> None:
-        await self.conn.execute(
-            "INSERT INTO outbox (message_type, receiver_unit, receiver_lgcode, movement_id, payload)"
-            " VALUES ($1, $2, $3, $4, $5)",
-            message_type, unit, lgcode, movement_id, json.dumps(payload, ensure_ascii=False))
+    async def enqueue(self, body, unit: str, lgcode: str, source_ref: str) -> None:
+        await outbox.enqueue(self.conn, body, receiver_unit=unit, receiver_lgcode=lgcode,
+                             source_ref=source_ref)
         self.outbox_rows += 1
 
 
@@ -236,8 +241,8 @@ async def move_out(mv: Movement, body: m.MoveOut) -> None:
             certificate_number=f"{mv.lgcode}-{serial:08d}", issued_date=body.notification_date,
             planned_move_date=body.event_date, new_address=body.next_address,
             members=[person_of(row) for row in moved])
-        await mv.enqueue("MoveOutCertificate", "residents_registry", body.next_lgcode,
-                         certificate.model_dump(mode="json"))
+        await mv.enqueue(certificate, "residents_registry", body.next_lgcode,
+                         f"certificate:{certificate.certificate_number}")
 
 
 async def death(mv: Movement, body: m.Death) -> None:

@@ -1,5 +1,5 @@
 -- 住民記録: current state (households, residents) + immutable 異動履歴 (movements) +
--- transactional outbox of platform messages (住民異動通知, 転出証明書情報).
+-- 転出証明書情報 received. The outbox of 住民異動通知 is the kit's (municloud.service.outbox).
 
 CREATE TABLE households (                       -- 世帯
     household_number text PRIMARY KEY,          -- 世帯番号 (15 digits, lgcode + serial)
@@ -60,22 +60,6 @@ END;
 $$;
 CREATE TRIGGER movements_immutable BEFORE UPDATE OR DELETE ON movements
     FOR EACH ROW EXECUTE FUNCTION movements_immutable();
-
-CREATE TABLE outbox (                           -- platform messages, written with the 異動
-    id bigserial PRIMARY KEY,
-    message_type text NOT NULL,                 -- ResidentMoveNotice | MoveOutCertificate
-    receiver_unit text NOT NULL,
-    receiver_lgcode text NOT NULL,
-    movement_id bigint REFERENCES movements,
-    payload jsonb NOT NULL,                     -- one ResidentMove, or a MoveOutCertificate
-    created_at timestamptz NOT NULL DEFAULT now(),
-    attempts integer NOT NULL DEFAULT 0,
-    next_attempt_at timestamptz NOT NULL DEFAULT now(),
-    last_error text,
-    sent_at timestamptz,
-    message_id uuid
-);
-CREATE INDEX outbox_pending ON outbox (id) WHERE sent_at IS NULL;
 
 CREATE TABLE incoming_move_out_certificates (   -- 転出証明書情報 received from another municipality
     message_id uuid PRIMARY KEY,

@@ -17,7 +17,7 @@ class OutboxRow(BaseModel):
     message_type: str
     receiver_unit: str
     receiver_lgcode: str
-    movement_id: int | None
+    source_ref: str | None
     attempts: int
     sent: bool
     last_error: str | None
@@ -29,7 +29,7 @@ async def list_outbox(conn: ConnDep, _: PrincipalDep,
                       limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[OutboxRow]:
     """Metadata only (no payload: it holds personal data)."""
     rows = await conn.fetch(
-        "SELECT id, message_type, receiver_unit, receiver_lgcode, movement_id, attempts,"
+        "SELECT id, message_type, receiver_unit, receiver_lgcode, source_ref, attempts,"
         " sent_at IS NOT NULL AS sent, last_error FROM outbox"
         " WHERE ($1::boolean IS FALSE OR sent_at IS NULL) ORDER BY id LIMIT $2", pending, limit)
     return [OutboxRow(**dict(r)) for r in rows]

@@ -1,0 +1,122 @@
+"""Transactional outbox: `enqueue` in the caller's transaction, a relay publishes to the hub.
+
+Nothing is published that was not committed, nothing committed is lost. The relay claims
+pending rows with FOR UPDATE SKIP LOCKED (replicas may run it side by side), merges consecutive
+住民異動通知 to the same receiver into one message, publishes, and marks rows sent in the same
+transaction; a failure leaves them pending with exponential backoff (at-least-once; receivers
+consume once by message id). With HUB_URL unset rows stay in the table (GET /api/v1/outbox)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from datetime import timedelta
+
+import asyncpg
+from fastapi import FastAPI
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+IDLE_S = 0.5
+MAX_BACKOFF_S = 300
+MERGEABLE = {"ResidentMoveNotice": "moves"}
+
+
+async def enqueue(conn: asyncpg.Connection, body, *, receiver_unit: str, receiver_lgcode: str,
+                  correlation_id: uuid.UUID | None = None, source_ref: str | None = None) -> int:
+    """Queue a platform body (a municloud.platform model) inside the caller's transaction."""
+    return await conn.fetchval(
+        "INSERT INTO outbox (message_type, receiver_unit, receiver_lgcode, correlation_id,"
+        " source_ref, payload) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        type(body).message_type, receiver_unit, receiver_lgcode, correlation_id, source_ref,
+        json.dumps(body.model_dump(mode="json"), ensure_ascii=False))
+
+
+def _groups(rows: list) -> list[list]:
+    groups: list[list] = []
+    for row in rows:
+        last = groups[-1][-1] if groups else None
+        if (last is not None and row["message_type"] in MERGEABLE
+                and (last["message_type"], last["receiver_unit"], last["receiver_lgcode"])
+                == (row["message_type"], row["receiver_unit"], row["receiver_lgcode"])
+                and sum(len(json.loads(r["payload"])[MERGEABLE[row["message_type"]]])
+                        for r in groups[-1]) < 1000):
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return groups
+
+
+def _body(group: list):
+    from municloud.platform.models import BODY_TYPES
+
+    message_type = group[0]["message_type"]
+    payloads = [json.loads(r["payload"]) for r in group]
+    if message_type in MERGEABLE:
+        field = MERGEABLE[message_type]
+        merged = payloads[0]
+        merged[field] = [item for p in payloads for item in p[field]]
+        payloads = [merged]
+    return BODY_TYPES[message_type].model_validate(payloads[0])
+
+
+async def drain_once(pool: asyncpg.Pool, unit: str, lgcode: str, client, key) -> tuple[int, int]:
+    """Publish what is pending; return (rows sent, rows deferred)."""
+    from municloud.platform import build_message
+
+    sent = failed = 0
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(
+            "SELECT * FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= now()"
+            " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", BATCH)
+        for group in _groups(rows):
+            first = group[0]
+            message = build_message(_body(group), sender_unit=unit, sender_lgcode=lgcode,
+                                    receiver_unit=first["receiver_unit"],
+                                    receiver_lgcode=first["receiver_lgcode"],
+                                    correlation_id=first["correlation_id"])
+            ids = [r["id"] for r in group]
+            try:
+                await client.publish(message, key)
+            except Exception as exc:
+                failed += len(group)
+                await conn.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = $2,"
+                    " next_attempt_at = now() + least(interval '1 second' * power(2, attempts),"
+                    " $3::interval) WHERE id = ANY($1::bigint[])",
+                    ids, type(exc).__name__, timedelta(seconds=MAX_BACKOFF_S))
+                continue
+            sent += len(group)
+            await conn.execute(
+                "UPDATE outbox SET sent_at = now(), message_id = $2, attempts = attempts + 1,"
+                " last_error = NULL WHERE id = ANY($1::bigint[])", ids, message.header.message_id)
+    return sent, failed
+
+
+async def outbox_relay(app: FastAPI) -> None:
+    """Background task of every service; does nothing when HUB_URL is unset."""
+    settings = app.state.settings
+    if not settings.platform_enabled:
+        log.info("HUB_URL unset: platform messages stay in the outbox table")
+        return
+    if app.state.platform_key is None:
+        log.error("HUB_URL set but PLATFORM_SIGNING_KEY_FILE missing: outbox relay not started")
+        return
+    from municloud.platform import PlatformClient
+
+    async with PlatformClient(settings.hub_url) as client:
+        while True:
+            started = time.monotonic()
+            try:
+                sent, failed = await drain_once(app.state.pool, settings.service_name,
+                                                settings.lgcode, client, app.state.platform_key)
+                if sent or failed:
+                    log.info("outbox relay sent %d and deferred %d record(s) in %.2f s",
+                             sent, failed, time.monotonic() - started)
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("outbox relay: %s", type(exc).__name__)
+            await asyncio.sleep(IDLE_S)

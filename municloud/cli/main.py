@@ -15,6 +15,8 @@ COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
     ("layout", "layout"),
     ("token", "token"),
     ("platform", "platform"),
+    ("ids", "ids"),
+    ("calc", "calc"),
 )
 
 app = typer.Typer(

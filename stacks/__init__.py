@@ -1,0 +1,1 @@
+"""The municloud Pulumi program: one ComponentResource per box of the architecture picture."""

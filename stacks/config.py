@@ -1,0 +1,213 @@
+"""The stack's configuration: one typed model, validated once, before any resource is touched.
+
+A consortium (一部事務組合 / 協議会) is one stack. Its ``Pulumi.<stack>.yaml`` lists the member
+municipalities (official 6-digit 地方公共団体コード, name, population, per-municipality
+parameters validated by ``municloud.params.MunicipalityParams``), the sites (one Docker engine
+each) and the SLA targets. Every key is described in ``Pulumi.yaml``; every default lives in
+``DEFAULTS`` below and nowhere else. Errors name the key (``municloud:municipalities[1].lgcode``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+NAMESPACE = "municloud"
+SERVICES = ("residents_registry", "tax", "nhi")
+
+#: The one table of defaults (config key -> value).
+DEFAULTS: dict[str, Any] = {
+    "sites": {"primary": {"docker_host": "unix:///var/run/docker.sock", "role": "primary"},
+              "dr": {"docker_host": "unix:///var/run/docker.sock", "role": "dr"}},
+    "network_base": "10.201.0.0/16",
+    "frontdoor_port": 8443,
+    "gateway_rate_per_second": 200,
+    "gateway_burst": 400,
+    "health_timeout_s": 180,
+    "placeholder_services": [],
+    "sla": {"availability_percent": 99.5, "rto_seconds": 60, "rpo_seconds": 0,
+            "replication_mode": "synchronous", "dr_services": "pilot_light",
+            "backup_retention_full": 2, "backup_retention_diff": 6, "concurrent_users": 200},
+}
+
+
+class ConfigError(ValueError):
+    """The stack config is invalid; ``key`` is the full config key, the message says why."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        self.key, self.reason = key, reason
+        super().__init__(f"{key}: {reason}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SiteConfig(_Strict):
+    """One site = one Docker engine."""
+
+    docker_host: str = Field(description="Docker engine address of the site (unix:// or ssh://)")
+    role: Literal["primary", "dr"] = Field(description="primary serves traffic; dr holds standbys")
+
+
+class SlaConfig(_Strict):
+    """SLA targets the consortium promises (policy Guideline 6)."""
+
+    availability_percent: float = Field(ge=90, le=100, description="promised availability")
+    rto_seconds: int = Field(gt=0, description="recovery time objective")
+    rpo_seconds: int = Field(ge=0, description="recovery point objective (0 = no committed write lost)")
+    replication_mode: Literal["synchronous", "asynchronous"] = Field(description="standby replication")
+    dr_services: Literal["pilot_light", "warm"] = Field(description="DR service containers stopped or running")
+    backup_retention_full: int = Field(ge=1, description="full backups kept (generations)")
+    backup_retention_diff: int = Field(ge=0, description="differential backups kept")
+    concurrent_users: int = Field(gt=0, description="normal concurrent users of the consortium")
+
+
+class MunicipalityConfig(BaseModel):
+    """A member municipality; ``params`` is its MunicipalityParams (Guideline 5: parameters, not code)."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    lgcode: str = Field(description="全国地方公共団体コード, 6 digits with check digit")
+    name: str = Field(description="municipality name (Japanese)")
+    population: int = Field(description="population (policy document)")
+    params: Any = Field(description="municloud.params.MunicipalityParams built from the entry")
+
+
+class StackConfig(_Strict):
+    """The whole validated configuration of one consortium stack."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    stack: str = Field(description="stack name = consortium name")
+    municipalities: tuple[MunicipalityConfig, ...] = Field(description="member municipalities")
+    sites: dict[str, SiteConfig] = Field(description="sites by name")
+    network_base: str = Field(description="a /16 from which every project network gets a /24")
+    frontdoor_port: int = Field(ge=1024, le=65535, description="frontdoor port on 127.0.0.1")
+    gateway_rate_per_second: int = Field(gt=0, description="gateway requests/s per client address")
+    gateway_burst: int = Field(ge=0, description="gateway burst above the rate")
+    health_timeout_s: int = Field(gt=0, le=1800, description="container health wait")
+    placeholder_services: tuple[Literal["residents_registry", "tax", "nhi", "platform_hub"], ...] = Field(
+        description="services run as the health-checked placeholder even if their image builds")
+    sla: SlaConfig = Field(description="SLA targets")
+
+    @field_validator("network_base")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        net = ipaddress.ip_network(value, strict=True)
+        if net.prefixlen != 16 or not net.is_private:
+            raise ValueError("must be a private /16, e.g. 10.201.0.0/16")
+        return value
+
+    @model_validator(mode="after")
+    def _sites(self) -> "StackConfig":
+        roles = sorted(s.role for s in self.sites.values())
+        if roles != ["dr", "primary"]:
+            raise ValueError("sites: exactly one site with role primary and one with role dr")
+        if len(self.municipalities) > 99:
+            raise ValueError("municipalities: at most 99 per stack (one /24 each per site)")
+        return self
+
+    @property
+    def primary_site(self) -> str:
+        return next(n for n, s in self.sites.items() if s.role == "primary")
+
+    @property
+    def dr_site(self) -> str:
+        return next(n for n, s in self.sites.items() if s.role == "dr")
+
+    def subnet(self, site: str, index: int | None = None, kind: str = "municipality") -> str:
+        """The /24 of a project network: municipality i at the primary site = .i, at DR = .100+i."""
+        base = ipaddress.ip_network(self.network_base)
+        site_offset = 0 if self.sites[site].role == "primary" else 100
+        third = {"municipality": site_offset + (index or 0) + 1, "edge": 250 + site_offset // 100,
+                 "hub": 252 + site_offset // 100, "wan": 254}[kind]
+        return str(ipaddress.ip_network(f"{base.network_address + third * 256}/24"))
+
+
+def _deep_default(key: str, value: Any) -> Any:
+    default = DEFAULTS.get(key)
+    if isinstance(default, dict) and isinstance(value, dict) and key != "sites":
+        return {**default, **value}
+    return default if value is None else value
+
+
+def load(stack: str, raw: dict[str, Any]) -> StackConfig:
+    """Validate the raw config values (key without namespace -> parsed YAML value).
+
+    Raises ConfigError naming the first bad key; nothing else of the program runs before this.
+    """
+    from municloud.ids import IdentifierError, validate_lgcode
+    from municloud.params import MunicipalityParams
+
+    known = {"municipalities", *DEFAULTS}
+    for key in sorted(set(raw) - known):
+        raise ConfigError(f"{NAMESPACE}:{key}", "unknown config key (see Pulumi.yaml for the keys)")
+    entries = raw.get("municipalities")
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{NAMESPACE}:municipalities", "required: a list of at least one municipality")
+    sites_raw = raw.get("sites") or DEFAULTS["sites"]
+    municipalities: list[MunicipalityConfig] = []
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(entries):
+        where = f"{NAMESPACE}:municipalities[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(where, "must be a mapping with lgcode, name, population and parameters")
+        try:
+            code = validate_lgcode(entry.get("lgcode"), field="lgcode")
+        except IdentifierError as exc:
+            raise ConfigError(f"{where}.lgcode", exc.reason) from None
+        if code in seen:
+            raise ConfigError(f"{where}.lgcode", f"duplicate code {code} (also municipalities[{seen[code]}])")
+        seen[code] = i
+        site_refs = entry.get("sites")
+        if site_refs is not None:
+            for j, s in enumerate(site_refs):
+                if s not in sites_raw:
+                    raise ConfigError(f"{where}.sites[{j}]", f"unknown site {s!r}; known: {sorted(sites_raw)}")
+        try:
+            params = MunicipalityParams.model_validate({k: v for k, v in entry.items() if k != "sites"})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in err["loc"]).replace(".[", "[")
+            raise ConfigError(f"{where}.{loc}" if loc else where, err["msg"]) from None
+        except IdentifierError as exc:
+            raise ConfigError(f"{where}.{exc.field}", exc.reason) from None
+        if not params.nhi:
+            raise ConfigError(f"{where}.nhi", "missing: NHI rates (medical, support, care) for at least one "
+                                              "fiscal year are the municipality's own and have no default")
+        municipalities.append(MunicipalityConfig(lgcode=code, name=params.name, population=params.population,
+                                                 params=params))
+    values = {k: _deep_default(k, raw.get(k)) for k in DEFAULTS}
+    try:
+        return StackConfig(stack=stack, municipalities=tuple(municipalities), **values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"{NAMESPACE}:{loc}", err["msg"]) from None
+
+
+def from_pulumi() -> StackConfig:
+    """Read the ``municloud:*`` keys of the current stack and validate them."""
+    import pulumi
+
+    cfg = pulumi.Config(NAMESPACE)
+    raw: dict[str, Any] = {}
+    for key in ("municipalities", *DEFAULTS):
+        value = cfg.get_object(key)
+        if value is not None:
+            raw[key] = value
+    return load(pulumi.get_stack(), raw)
+
+
+def built_services() -> frozenset[str]:
+    """Services whose image can be built (``services/<name>/Dockerfile`` exists).
+
+    The one file-system look-up of the program, done at the edge with the config: until a
+    service's Dockerfile lands, its containers run a health-checked placeholder.
+    """
+    from municloud.images import REPO_ROOT
+
+    return frozenset(n for n in (*SERVICES, "platform_hub") if (REPO_ROOT / "services" / n / "Dockerfile").is_file())

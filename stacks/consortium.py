@@ -1,0 +1,80 @@
+"""Consortium (一部事務組合 / 協議会): the whole environment of one stack.
+
+Composes the CA, images, WAN network, both sites, the frontdoor, and engineer E's backup
+repository and DR standbys (stacks/backup_repository.py, stacks/dr_standby.py) when present.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from stacks.config import SERVICES, StackConfig
+from stacks.frontdoor import Backend, Frontdoor, FrontdoorArgs
+from stacks.municipality import ServiceImage
+from stacks.naming import docker_name, labels, urn_name
+from stacks.providers.image import Image
+from stacks.providers.network import Network
+from stacks.providers.pki import CertificateAuthority
+from stacks.site import Site, SiteArgs
+
+
+@dataclass
+class ConsortiumArgs:
+    """Inputs of the consortium."""
+
+    config: StackConfig
+    """the validated stack config"""
+    built_services: frozenset[str]
+    """services whose Dockerfile exists (others run the health-checked placeholder)"""
+
+
+class Consortium(pulumi.ComponentResource):
+    """Every resource of the stack."""
+
+    def __init__(self, name: str, args: ConsortiumArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("municloud:stack:Consortium", name, None, opts)
+        cfg = args.config
+        child = pulumi.ResourceOptions(parent=self)
+        primary, dr = cfg.primary_site, cfg.dr_site
+        primary_host = cfg.sites[primary].docker_host
+        self.ca = CertificateAuthority("consortium-ca", common_name=f"municloud {cfg.stack} consortium CA",
+                                       opts=child)
+
+        def image(name: str, site: str) -> Image:
+            return Image(urn_name(site, "image", name), image=name, docker_host=cfg.sites[site].docker_host,
+                         opts=child)
+
+        def images_for(site: str) -> tuple[dict, dict]:
+            refs = {n: image(n, site).ref for n in ("postgres", "nginx")}
+            placeholder = None
+            service_images: dict[str, ServiceImage] = {}
+            for svc in (*SERVICES, "platform_hub"):
+                if svc in args.built_services:
+                    service_images[svc] = ServiceImage(image(svc, site).ref)
+                else:
+                    placeholder = placeholder or image("python", site)
+                    service_images[svc] = ServiceImage(placeholder.ref, placeholder=True)
+            return refs, service_images
+
+        # WAN: replication and backup traffic only, between the sites' PostgreSQL and the repository.
+        self.wan = Network("wan", name=docker_name(cfg.stack, None, "wan"), docker_host=primary_host,
+                           labels=labels(cfg.stack, primary, "wan"), internal=True,
+                           subnet=cfg.subnet(primary, kind="wan"), opts=child)
+        self.sites: dict[str, Site] = {}
+        for site in (primary, dr):
+            refs, service_images = images_for(site)
+            self.sites[site] = Site(urn_name(site), SiteArgs(
+                config=cfg, site=site, ca=self.ca, images=refs, service_images=service_images,
+                wan_network=self.wan), child)
+        self.frontdoor = Frontdoor("frontdoor", FrontdoorArgs(
+            stack=cfg.stack, site=primary, docker_host=primary_host, image=image("haproxy", primary).ref, ca=self.ca,
+            edge_networks=[self.sites[primary].edge_network, self.sites[dr].edge_network],
+            backends=[Backend(primary, self.sites[primary].gateway.container_name, backup=False),
+                      Backend(dr, self.sites[dr].gateway.container_name, backup=True)],
+            host_port=cfg.frontdoor_port,
+            depends_on=[self.sites[primary].gateway.container, self.sites[dr].gateway.container],
+            health_timeout_s=cfg.health_timeout_s), child)
+        self.url = self.frontdoor.url
+        self.register_outputs({"frontdoor_url": self.url, "ca_cert_pem": self.ca.cert_pem})

@@ -1,0 +1,85 @@
+"""Frontdoor: the consortium's one published endpoint, 127.0.0.1:<port> (HAProxy).
+
+TCP pass-through to the site gateways with TLS health checks; the primary site's gateway takes
+all traffic while healthy, the DR gateway is a backup server. Config rendered by roles/frontdoor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from stacks.naming import docker_name, labels, urn_name
+from stacks.providers.container import Container
+from stacks.providers.network import Network
+from stacks.providers.pki import CertificateAuthority
+from stacks.providers.rendered import RenderedConfig
+from stacks.tls import plain_file
+
+HAPROXY_PORT = 8443
+
+
+@dataclass
+class Backend:
+    """A gateway behind the frontdoor."""
+
+    name: str
+    """server name in HAProxy (the site)"""
+    host: str
+    """gateway container name"""
+    backup: bool
+    """True for the DR gateway"""
+
+
+@dataclass
+class FrontdoorArgs:
+    """Inputs of the frontdoor."""
+
+    stack: str
+    """stack name"""
+    site: str
+    """site it runs at (label), the primary"""
+    docker_host: str
+    """Docker engine it runs on"""
+    image: pulumi.Input[str]
+    """haproxy image reference"""
+    ca: CertificateAuthority
+    """consortium CA (verifies gateway certificates in health checks)"""
+    edge_networks: list[Network]
+    """edge networks of every site"""
+    backends: list[Backend]
+    """gateways, primary first"""
+    host_port: int
+    """published on 127.0.0.1 only"""
+    depends_on: list[pulumi.Resource]
+    """gateways"""
+    health_timeout_s: int = 180
+    """container health wait"""
+
+
+class Frontdoor(pulumi.ComponentResource):
+    """HAProxy on 127.0.0.1:<port>, primary gateway first, DR as backup."""
+
+    def __init__(self, name: str, args: FrontdoorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("municloud:stack:Frontdoor", name, None, opts)
+        a = args
+        child = pulumi.ResourceOptions(parent=self)
+        self.container_name = docker_name(a.stack, None, "frontdoor")
+        variables = {"frontdoor_listen_port": HAPROXY_PORT,
+                     "frontdoor_backends": [{"name": b.name, "host": b.host, "port": 8443, "backup": b.backup}
+                                            for b in a.backends]}
+        self.config = RenderedConfig(urn_name("frontdoor-config"), role="frontdoor",
+                                     instance=f"{a.stack}-frontdoor", output_var="frontdoor_output_dir",
+                                     variables=variables, opts=child)
+        files = [plain_file("/etc/municloud/haproxy.cfg", self.config.files.apply(lambda f: f["haproxy.cfg"])),
+                 plain_file("/run/secrets/frontdoor-tls/ca.crt", a.ca.cert_pem)]
+        self.container = Container(
+            urn_name("frontdoor"), name=self.container_name, docker_host=a.docker_host, image=a.image,
+            labels=labels(a.stack, a.site, "frontdoor"),
+            networks=[{"name": n.name, "aliases": []} for n in a.edge_networks],
+            ports=[{"container_port": HAPROXY_PORT, "host_port": a.host_port}], read_only=True,
+            tmpfs={"/tmp": "rw,noexec,nosuid,size=16m"}, files=pulumi.Output.all(*files),
+            health_timeout=a.health_timeout_s, opts=pulumi.ResourceOptions(parent=self, depends_on=a.depends_on))
+        self.url = f"https://127.0.0.1:{a.host_port}"
+        self.register_outputs({"container": self.container.name, "url": self.url})

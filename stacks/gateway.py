@@ -1,0 +1,101 @@
+"""Gateway: a site's TLS entry point; ``/<lgcode>/<service>/`` reaches only that municipality.
+
+It joins every municipality network of its site (the gateway link) and the site's edge network
+(frontdoor, hub). Its nginx configuration is rendered by roles/gateway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from stacks.naming import docker_name, labels, urn_name
+from stacks.providers.container import Container
+from stacks.providers.network import Network
+from stacks.providers.pki import Certificate, CertificateAuthority
+from stacks.providers.rendered import RenderedConfig
+from stacks.tls import plain_file, tls_files
+
+WWW_DATA_UID = 33
+GATEWAY_PORT = 8443
+SERVER_NAME = "gateway.municloud"
+
+
+@dataclass
+class Route:
+    """One tenant route."""
+
+    lgcode: str
+    """municipality code"""
+    service: str
+    """service name"""
+    host: str
+    """the service container's name"""
+    port: int
+    """its port"""
+
+
+@dataclass
+class GatewayArgs:
+    """Inputs of a site gateway."""
+
+    stack: str
+    """stack name"""
+    site: str
+    """site name"""
+    docker_host: str
+    """Docker engine of the site"""
+    image: pulumi.Input[str]
+    """nginx image reference"""
+    ca: CertificateAuthority
+    """consortium CA"""
+    edge_network: Network
+    """the site's edge network"""
+    tenant_networks: list[Network]
+    """municipality networks the gateway links to"""
+    routes: list[Route]
+    """tenant routes"""
+    hub: dict | None
+    """{host, port} of the platform hub, or None"""
+    rate_per_second: int
+    """requests/s per client address"""
+    burst: int
+    """burst above the rate"""
+    depends_on: list[pulumi.Resource]
+    """containers that must exist first (upstreams)"""
+    health_timeout_s: int = 180
+    """container health wait"""
+
+
+class Gateway(pulumi.ComponentResource):
+    """nginx with TLS from the consortium CA, tenant routing and rate limiting per source."""
+
+    def __init__(self, name: str, args: GatewayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("municloud:stack:Gateway", name, None, opts)
+        a = args
+        child = pulumi.ResourceOptions(parent=self)
+        self.container_name = docker_name(a.stack, a.site, "gateway")
+        self.cert = Certificate(urn_name(a.site, "gateway-cert"), ca=a.ca, common_name=SERVER_NAME,
+                                dns_names=[SERVER_NAME, self.container_name, "localhost", "127.0.0.1"], opts=child)
+        variables = {
+            "gateway_listen_port": GATEWAY_PORT, "gateway_server_name": SERVER_NAME,
+            "gateway_rate_per_second": a.rate_per_second, "gateway_burst": a.burst,
+            "gateway_routes": [{"lgcode": r.lgcode, "service": r.service, "host": r.host, "port": r.port}
+                               for r in sorted(a.routes, key=lambda r: (r.lgcode, r.service))],
+            "gateway_hub": a.hub or {},
+        }
+        self.config = RenderedConfig(urn_name(a.site, "gateway-config"), role="gateway",
+                                     instance=f"{a.stack}-{a.site}-gateway", output_var="gateway_output_dir",
+                                     variables=variables, opts=child)
+        files = [plain_file("/etc/municloud/nginx.conf", self.config.files.apply(lambda f: f["nginx.conf"]))]
+        files += tls_files("/run/secrets/gateway-tls", a.ca, self.cert, WWW_DATA_UID)
+        networks = [{"name": a.edge_network.name, "aliases": []}] + [
+            {"name": n.name, "aliases": []} for n in a.tenant_networks]
+        self.container = Container(
+            urn_name(a.site, "gateway"), name=self.container_name, docker_host=a.docker_host, image=a.image,
+            labels=labels(a.stack, a.site, "gateway"), networks=networks, user=str(WWW_DATA_UID),
+            read_only=True, tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"}, files=pulumi.Output.all(*files),
+            health_timeout=a.health_timeout_s,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=a.depends_on))
+        self.register_outputs({"container": self.container.name, "routes": len(a.routes)})

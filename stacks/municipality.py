@@ -1,0 +1,154 @@
+"""Municipality: one member's isolated slice of a site (テナント).
+
+Its own internal network (no route to other tenants, no egress), its own PostgreSQL with one
+database and one login role per service, its own passwords and token-signing key, and the three
+business services. The only foreign member of its network is the site gateway ("the gateway
+link"), which reaches the services by their full container names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+
+from stacks.config import SERVICES, MunicipalityConfig
+from stacks.naming import docker_name, labels, urn_name
+from stacks.providers.container import Container
+from stacks.providers.network import Network
+from stacks.providers.pki import Certificate, CertificateAuthority
+from stacks.providers.secrets import Ed25519KeyPair, RandomPassword
+from stacks.providers.volume import Volume
+from stacks.tls import plain_file, secret_file, tls_files
+
+POSTGRES_UID = 999  # docs/postgres-image.md
+APP_UID = 10001  # the python image's `app` user
+SERVICE_PORT = 8000
+
+
+@dataclass
+class ServiceImage:
+    """Which image runs a service and how it proves health."""
+
+    ref: pulumi.Input[str]
+    """image reference (content-hash tag)"""
+    placeholder: bool = False
+    """True while services/<name>/Dockerfile is missing: a health-checked stand-in on the python image"""
+
+
+@dataclass
+class MunicipalityArgs:
+    """Inputs of one municipality at one site."""
+
+    stack: str
+    """stack (consortium) name"""
+    site: str
+    """site name (primary)"""
+    docker_host: str
+    """Docker engine of the site"""
+    municipality: MunicipalityConfig
+    """validated config entry (lgcode, name, population, MunicipalityParams)"""
+    subnet: str
+    """the /24 of its internal network"""
+    ca: CertificateAuthority
+    """the consortium CA"""
+    postgres_image: pulumi.Input[str]
+    """image reference of E's PostgreSQL image"""
+    service_images: dict[str, ServiceImage]
+    """per service name"""
+    hub_url: str | None = None
+    """where services publish platform messages (via the gateway), if the hub exists"""
+    wan_network: Network | None = None
+    """WAN network for replication/backup; the PostgreSQL container joins it when given"""
+    wan_subnet: str | None = None
+    """its CIDR (allowed for replication)"""
+    health_timeout_s: int = 180
+    """container health wait"""
+    extra_service_env: dict[str, str] = field(default_factory=dict)
+    """non-secret env added to every service (e.g. ENVIRONMENT)"""
+
+
+class Municipality(pulumi.ComponentResource):
+    """A municipality's network, PostgreSQL, credentials, token key and services at one site."""
+
+    def __init__(self, name: str, args: MunicipalityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("municloud:stack:Municipality", name, None, opts)
+        a, code = args, args.municipality.lgcode
+        self.lgcode = code
+        child = pulumi.ResourceOptions(parent=self)
+
+        def n(component: str) -> str:
+            return docker_name(a.stack, a.site, component, code)
+
+        def lab(component: str) -> dict[str, str]:
+            return labels(a.stack, a.site, component, code)
+
+        self.network = Network(urn_name(a.site, code, "net"), name=docker_name(a.stack, a.site, "", code),
+                               docker_host=a.docker_host, labels=lab("network"), internal=True,
+                               subnet=a.subnet, opts=child)
+        # Credentials: one per role, none shared with any other municipality (keepers make them distinct
+        # even if two configs were identical).
+        self.passwords = {role: RandomPassword(urn_name(code, role, "password"), length=32,
+                                               keepers={"stack": a.stack, "lgcode": code, "role": role}, opts=child)
+                          for role in ("postgres", "replicator", *SERVICES)}
+        self.token_key = Ed25519KeyPair(urn_name(code, "token-key"), keepers={"stack": a.stack, "lgcode": code},
+                                        opts=child)
+        self.postgres_name = n("postgres")
+        self.postgres_cert = Certificate(urn_name(a.site, code, "postgres-cert"), ca=a.ca, common_name=self.postgres_name,
+                                         dns_names=[self.postgres_name], opts=child)
+        self.pgdata = Volume(urn_name(a.site, code, "pgdata"), name=n("pgdata"), docker_host=a.docker_host,
+                             labels=lab("postgres"), opts=child)
+
+        pg_files = [secret_file(f"/run/secrets/postgres/{role}.password", pw.result, POSTGRES_UID)
+                    for role, pw in self.passwords.items()]
+        pg_files += tls_files("/run/secrets/postgres-tls", a.ca, self.postgres_cert, POSTGRES_UID)
+        pg_networks = [{"name": self.network.name, "aliases": []}]
+        pg_env = {"MC_PG_MODE": "primary", "MC_PG_DATABASES": ",".join(SERVICES),
+                  "MC_PG_ALLOWED_NETWORKS": a.subnet, "MC_PG_APPLICATION_NAME": self.postgres_name}
+        if a.wan_network is not None:
+            pg_networks.append({"name": a.wan_network.name, "aliases": []})
+            pg_env["MC_PG_REPLICATION_NETWORKS"] = a.wan_subnet or ""
+        self.postgres = Container(
+            urn_name(a.site, code, "postgres"), name=self.postgres_name, docker_host=a.docker_host,
+            image=a.postgres_image, labels=lab("postgres"), networks=pg_networks, env=pg_env,
+            mounts=[{"source": self.pgdata.name, "target": "/var/lib/postgresql/data"}],
+            tmpfs={"/tmp": "rw,noexec,nosuid,size=64m", "/var/run/postgresql": "rw,noexec,nosuid,size=8m"},
+            files=pulumi.Output.all(*pg_files), health_timeout=a.health_timeout_s, opts=child)
+
+        params_json = a.municipality.params.model_dump_json(indent=2)
+        self.services: dict[str, Container] = {}
+        for svc in SERVICES:
+            image = a.service_images[svc]
+            env = {"ENVIRONMENT": "production", "SERVICE_NAME": svc, "LGCODE": code,
+                   "DATABASE_HOST": self.postgres_name, "DATABASE_PORT": "5432",
+                   "DATABASE_SSLMODE": "verify-full", "DATABASE_SSLROOTCERT": "/run/secrets/tls/ca.crt",
+                   "DB_PASSWORD_FILE": "/run/secrets/db/password",
+                   "MUNICIPALITY_PARAMS_FILE": "/etc/municloud/params.json", **a.extra_service_env}
+            if a.hub_url:
+                env["HUB_URL"] = a.hub_url
+            files = [secret_file("/run/secrets/db/password", self.passwords[svc].result, APP_UID),
+                     plain_file("/run/secrets/tls/ca.crt", a.ca.cert_pem),
+                     plain_file("/etc/municloud/params.json", params_json)]
+            healthcheck = None
+            command = None
+            if image.placeholder:
+                command = ["python", "-m", "http.server", str(SERVICE_PORT), "--bind", "0.0.0.0",
+                           "--directory", "/etc/municloud"]
+                healthcheck = {"test": ["python", "-c", "import urllib.request as u; "
+                                        f"u.urlopen('http://127.0.0.1:{SERVICE_PORT}/params.json', timeout=2)"]}
+            env_out = self.token_key.public_key_pem.apply(lambda pem, e=env: {**e, "TOKEN_PUBLIC_KEY": pem})
+            self.services[svc] = Container(
+                urn_name(a.site, code, svc), name=n(svc), docker_host=a.docker_host, image=image.ref,
+                labels=lab(svc), networks=[{"name": self.network.name, "aliases": []}], env=env_out,
+                user=str(APP_UID), read_only=True, tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
+                command=command, healthcheck=healthcheck, files=pulumi.Output.all(*files),
+                health_timeout=a.health_timeout_s, opts=pulumi.ResourceOptions(parent=self, depends_on=[self.postgres]))
+
+        self.service_names = {svc: n(svc) for svc in SERVICES}
+        self.register_outputs({
+            "lgcode": code,
+            "network": self.network.name,
+            "postgres": self.postgres.name,
+            "services": {svc: c.name for svc, c in self.services.items()},
+            "token_public_key_pem": self.token_key.public_key_pem,
+        })

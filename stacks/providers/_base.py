@@ -1,0 +1,104 @@
+"""Shared mechanics of the dynamic providers: validation, diffing, unknowns, Docker clients."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from pulumi.dynamic import CheckFailure, CheckResult, DiffResult, ResourceProvider
+from pulumi.runtime import rpc
+
+PROVIDER_KEY = "__provider"
+UNKNOWN = rpc.UNKNOWN
+
+
+def is_unknown(value: Any) -> bool:
+    """True when ``value`` (or anything inside it) is not known yet (during preview)."""
+    if isinstance(value, str):
+        return value == UNKNOWN
+    if isinstance(value, dict):
+        return any(is_unknown(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(is_unknown(v) for v in value)
+    return False
+
+
+def docker_client(props: dict[str, Any]):
+    """A Docker client for the engine of the resource's site (created per call, never cached)."""
+    import docker
+
+    return docker.DockerClient(base_url=props["docker_host"], timeout=120)
+
+
+def inputs_only(props: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    return {k: props[k] for k in keys if k in props}
+
+
+class ValidatingProvider(ResourceProvider):
+    """A provider whose inputs are described once: required keys, replace keys, update keys.
+
+    ``diff`` compares the old outputs (which echo every input) with the new inputs, so a provider
+    never needs anything but its own outputs to decide; ``__provider`` is ignored because a
+    changed provider implementation is not a changed resource.
+    """
+
+    #: key -> accepted python type(s)
+    REQUIRED: dict[str, type | tuple[type, ...]] = {}
+    OPTIONAL: dict[str, type | tuple[type, ...]] = {}
+    #: keys whose change replaces the resource; every other known key is updated in place
+    REPLACE_ON: tuple[str, ...] = ()
+    #: keys only the provider sets (declared as None inputs so the output attribute exists)
+    OUTPUTS: tuple[str, ...] = ()
+    KIND = "resource"
+
+    def validate(self, news: dict[str, Any]) -> list[CheckFailure]:
+        """Extra checks of a subclass; known values only."""
+        return []
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures: list[CheckFailure] = []
+        for key, typ in self.REQUIRED.items():
+            if key not in news or news[key] is None:
+                failures.append(CheckFailure(key, f"{self.KIND}: '{key}' is required"))
+            elif not is_unknown(news[key]) and not isinstance(news[key], typ):
+                failures.append(CheckFailure(key, f"{self.KIND}: '{key}' must be {_type_name(typ)}, "
+                                                  f"got {type(news[key]).__name__}"))
+        for key, typ in self.OPTIONAL.items():
+            value = news.get(key)
+            if value is not None and not is_unknown(value) and not isinstance(value, typ):
+                failures.append(CheckFailure(key, f"{self.KIND}: '{key}' must be {_type_name(typ)}, "
+                                                  f"got {type(value).__name__}"))
+        known = set(self.REQUIRED) | set(self.OPTIONAL) | set(self.OUTPUTS) | {PROVIDER_KEY}
+        for key in sorted(set(news) - known):
+            failures.append(CheckFailure(key, f"{self.KIND}: unknown property '{key}'"))
+        if not failures:
+            failures = self.validate(news)
+        return CheckResult(news, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        keys = set(self.REQUIRED) | set(self.OPTIONAL)
+        changed = sorted(k for k in keys if is_unknown(news.get(k)) or olds.get(k) != news.get(k))
+        replaces = [k for k in changed if k in self.REPLACE_ON]
+        return DiffResult(changes=bool(changed), replaces=replaces,
+                          stables=sorted(keys - set(changed)), delete_before_replace=bool(replaces)
+                          and self.delete_before_replace)
+
+    #: Docker names are unique per engine: the old object must go before the new one is created.
+    delete_before_replace = True
+
+
+def _type_name(typ) -> str:
+    if isinstance(typ, tuple):
+        return " or ".join(t.__name__ for t in typ)
+    return typ.__name__
+
+
+def check_labels(news: dict[str, Any]) -> list[CheckFailure]:
+    """Every Docker object carries the four municloud labels (common brief)."""
+    labels = news.get("labels")
+    if is_unknown(labels):
+        return []
+    missing = [k for k in ("municloud.stack", "municloud.site", "municloud.lgcode", "municloud.component")
+               if k not in (labels or {})]
+    if missing:
+        return [CheckFailure("labels", f"labels: missing {', '.join(missing)}")]
+    return []

@@ -1,0 +1,241 @@
+"""Docker container as a dynamic resource.
+
+Create = create the container on its networks (with aliases), copy its files in (secrets as
+mode 0400 files owned by the service user, never env or labels), start it and wait until the
+image's healthcheck reports healthy. Anything about what runs (image, command, env, files,
+mounts, networks, ports, capabilities) replaces it; the restart policy updates in place.
+
+Files are copied into labelled anonymous volumes, one per distinct parent directory of the
+files (``/run/secrets``, ``/etc/municloud``...), because ``docker cp`` refuses a read-only root
+filesystem but writes into volumes; those directories must be empty in the image.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import tarfile
+import time
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CheckFailure, CreateResult, ReadResult, Resource, UpdateResult
+
+from ._base import ValidatingProvider, check_labels, docker_client, is_unknown
+
+#: env names that would carry a secret in plain text; secrets go in files (``<NAME>_FILE``)
+_SECRET_ENV = re.compile(r"(PASSWORD|PASSWD|SECRET|PRIVATE_KEY|PASSPHRASE|TOKEN)$", re.IGNORECASE)
+_LOG_TAIL = 30
+
+
+class ContainerStartError(RuntimeError):
+    """The container did not become healthy; names it and carries its last log lines."""
+
+
+class ContainerProvider(ValidatingProvider):
+    KIND = "container"
+    REQUIRED = {"name": str, "docker_host": str, "image": str, "labels": dict, "networks": list}
+    OPTIONAL = {"env": dict, "command": list, "user": str, "mounts": list, "tmpfs": dict, "ports": list,
+                "restart_policy": str, "cap_add": list, "read_only": bool, "files": list,
+                "health_timeout": int, "start": bool, "healthcheck": dict}
+    REPLACE_ON = ("name", "docker_host", "image", "labels", "networks", "env", "command", "user", "mounts",
+                  "tmpfs", "ports", "cap_add", "read_only", "files", "start", "healthcheck")
+    OUTPUTS = ("container_id",)
+
+    def validate(self, news: dict[str, Any]) -> list[CheckFailure]:
+        failures = check_labels(news)
+        for key in (news.get("env") or {}) if not is_unknown(news.get("env")) else ():
+            if _SECRET_ENV.search(key):
+                failures.append(CheckFailure("env", f"container {news['name']}: env '{key}' looks like a "
+                                                    f"secret; pass it as a file and set '{key}_FILE'"))
+        nets = news["networks"]
+        if not is_unknown(nets):
+            if not nets:
+                failures.append(CheckFailure("networks", f"container {news['name']}: needs at least one network"))
+            for n in nets:
+                if not isinstance(n, dict) or "name" not in n:
+                    failures.append(CheckFailure("networks", f"container {news['name']}: each network needs 'name'"))
+        for f in news.get("files") or []:
+            if is_unknown(f):
+                continue
+            if not isinstance(f, dict) or not str(f.get("path", "")).startswith("/") or "content" not in f:
+                failures.append(CheckFailure("files", f"container {news['name']}: each file needs an "
+                                                      f"absolute 'path' and 'content'"))
+        for p in news.get("ports") or []:
+            if not is_unknown(p) and not (isinstance(p, dict) and isinstance(p.get("container_port"), int)
+                                          and isinstance(p.get("host_port"), int)):
+                failures.append(CheckFailure("ports", f"container {news['name']}: each port needs integer "
+                                                      f"'container_port' and 'host_port'"))
+        policy = news.get("restart_policy")
+        if policy is not None and not is_unknown(policy) and policy not in ("no", "always", "unless-stopped",
+                                                                             "on-failure"):
+            failures.append(CheckFailure("restart_policy", f"container {news['name']}: unknown restart "
+                                                           f"policy {policy!r}"))
+        return failures
+
+    # -- create -------------------------------------------------------------------------------
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        import docker.errors
+        from docker.types import Mount
+
+        client = docker_client(props)
+        api = client.api
+        name = props["name"]
+        self._remove_leftover(client, props)
+
+        mounts = [Mount(target=m["target"], source=m["source"], type="volume",
+                        read_only=bool(m.get("read_only"))) for m in props.get("mounts") or []]
+        for d in _file_dirs(props):
+            mounts.append(Mount(target=d, source=None, type="volume", labels=props["labels"]))
+        ports = props.get("ports") or []
+        host_config = api.create_host_config(
+            mounts=mounts,
+            port_bindings={f"{p['container_port']}/tcp": ("127.0.0.1", p["host_port"]) for p in ports},
+            restart_policy={"Name": props.get("restart_policy") or "unless-stopped"},
+            cap_drop=["ALL"], cap_add=props.get("cap_add") or None,
+            read_only=bool(props.get("read_only")), tmpfs=props.get("tmpfs") or None,
+            security_opt=["no-new-privileges:true"], network_mode=props["networks"][0]["name"],
+            init=True,
+        )
+        first = props["networks"][0]
+        networking = api.create_networking_config(
+            {first["name"]: api.create_endpoint_config(aliases=first.get("aliases") or None)})
+        created = api.create_container(
+            props["image"], name=name, command=props.get("command") or None, user=props.get("user") or None,
+            environment=props.get("env") or {}, labels=props["labels"], host_config=host_config,
+            networking_config=networking, ports=[p["container_port"] for p in ports] or None,
+            healthcheck=_healthcheck(props.get("healthcheck")),
+        )
+        cid = created["Id"]
+        try:
+            for net in props["networks"][1:]:
+                api.connect_container_to_network(cid, net["name"], aliases=net.get("aliases") or None)
+            for d in _file_dirs(props):
+                # into the volume at d: allowed even when the root filesystem is read-only
+                api.put_archive(cid, d, _tar([f for f in props["files"] if posixpath.dirname(f["path"]) == d]))
+            if props.get("start", True):
+                api.start(cid)
+                _wait_healthy(client, cid, name, props.get("health_timeout") or 120)
+        except BaseException:
+            # Create is transactional: a half-made container would block the next attempt by name.
+            try:
+                api.remove_container(cid, force=True, v=True)
+            except docker.errors.APIError:
+                pass
+            raise
+        return CreateResult(cid, {**props, "container_id": cid})
+
+    def _remove_leftover(self, client, props) -> None:
+        import docker.errors
+
+        try:
+            old = client.containers.get(props["name"])
+        except docker.errors.NotFound:
+            return
+        if old.labels.get("municloud.stack") != props["labels"].get("municloud.stack"):
+            raise ContainerStartError(f"container {props['name']} already exists on {props['docker_host']} "
+                                      f"and is not labelled for this stack")
+        old.remove(force=True, v=True)
+
+    # -- update / read / delete -----------------------------------------------------------------
+    def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        client = docker_client(news)
+        client.api.update_container(id_, restart_policy={"Name": news.get("restart_policy") or "unless-stopped"})
+        return UpdateResult({**news, "container_id": id_})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        import docker.errors
+
+        try:
+            c = docker_client(props).containers.get(id_)
+        except docker.errors.NotFound:
+            return ReadResult("", {})
+        live = {**props, "name": c.name, "labels": c.labels,
+                "restart_policy": c.attrs["HostConfig"]["RestartPolicy"]["Name"] or "no"}
+        return ReadResult(id_, live)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        import docker.errors
+
+        client = docker_client(props)
+        try:
+            c = client.containers.get(id_)
+        except docker.errors.NotFound:
+            return
+        try:
+            c.stop(timeout=10)
+        except docker.errors.APIError:
+            pass
+        c.remove(force=True, v=True)
+
+
+def _healthcheck(spec: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A healthcheck overriding the image's (``test`` as exec list, seconds as ints)."""
+    if not spec:
+        return None
+    return {"test": ["CMD", *spec["test"]], "interval": int(spec.get("interval_s", 2) * 1e9),
+            "timeout": int(spec.get("timeout_s", 3) * 1e9), "retries": int(spec.get("retries", 30)),
+            "start_period": int(spec.get("start_period_s", 0) * 1e9)}
+
+
+def _file_dirs(props: dict[str, Any]) -> list[str]:
+    return sorted({posixpath.dirname(f["path"]) for f in props.get("files") or []})
+
+
+def _tar(files: list[dict[str, Any]]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for f in sorted(files, key=lambda f: f["path"]):
+            data = f["content"].encode()
+            info = tarfile.TarInfo(posixpath.basename(f["path"]))
+            info.size = len(data)
+            info.mode = int(f.get("mode", 0o400))
+            info.uid = int(f.get("uid", 0))
+            info.gid = int(f.get("gid", info.uid))
+            info.mtime = 0
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def _wait_healthy(client, cid: str, name: str, timeout_s: int) -> None:
+    deadline = time.monotonic() + timeout_s
+    state: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        state = client.api.inspect_container(cid)["State"]
+        health = (state.get("Health") or {}).get("Status")
+        if state.get("Status") in ("exited", "dead"):
+            break
+        if health == "healthy" or (health is None and state.get("Running")):
+            return
+        time.sleep(0.5)
+    logs = client.api.logs(cid, tail=_LOG_TAIL).decode(errors="replace").rstrip()
+    status = state.get("Status"), (state.get("Health") or {}).get("Status"), state.get("ExitCode")
+    raise ContainerStartError(
+        f"container {name} did not become healthy within {timeout_s} s "
+        f"(status={status[0]}, health={status[1]}, exit={status[2]}); last log lines:\n{logs}")
+
+
+class Container(Resource, module="municloud", name="Container"):
+    """A container of the consortium; see the module docstring for what replaces it."""
+
+    container_id: pulumi.Output[str]
+    name: pulumi.Output[str]
+
+    def __init__(self, resource_name: str, *, name: pulumi.Input[str], docker_host: pulumi.Input[str],
+                 image: pulumi.Input[str], labels: dict, networks: list,
+                 env: dict | None = None, command: list | None = None, user: str | None = None,
+                 mounts: list | None = None, tmpfs: dict | None = None, ports: list | None = None,
+                 restart_policy: str = "unless-stopped", cap_add: list | None = None,
+                 read_only: bool = False, files: pulumi.Input[list] | None = None,
+                 health_timeout: int = 120, start: bool = True, healthcheck: dict | None = None,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        props = {"name": name, "docker_host": docker_host, "image": image, "labels": labels,
+                 "networks": networks, "env": env or {}, "command": command or [], "user": user or "",
+                 "mounts": mounts or [], "tmpfs": tmpfs or {}, "ports": ports or [],
+                 "restart_policy": restart_policy, "cap_add": cap_add or [], "read_only": read_only,
+                 "files": files if files is not None else [], "health_timeout": health_timeout,
+                 "start": start, "healthcheck": healthcheck or {}, "container_id": None}
+        if files is not None:
+            props["files"] = pulumi.Output.secret(files)
+        super().__init__(ContainerProvider(), resource_name, props, opts)

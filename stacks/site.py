@@ -1,0 +1,87 @@
+"""Site: one Docker engine of the consortium (primary or DR) and what runs there.
+
+Primary: the edge network, every municipality, the platform hub and the gateway linking them.
+DR: the edge network and a standby gateway; DR standbys and DR services are added by
+engineer E's DrStandby components (their routes are passed in as ``extra_routes``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+
+from stacks.config import SERVICES, StackConfig
+from stacks.gateway import Gateway, GatewayArgs, Route
+from stacks.municipality import SERVICE_PORT, Municipality, MunicipalityArgs, ServiceImage
+from stacks.naming import docker_name, labels, urn_name
+from stacks.platform_hub import PlatformHub, PlatformHubArgs
+from stacks.providers.network import Network
+from stacks.providers.pki import CertificateAuthority
+
+
+@dataclass
+class SiteArgs:
+    """Inputs of one site."""
+
+    config: StackConfig
+    """the validated stack config"""
+    site: str
+    """site name"""
+    ca: CertificateAuthority
+    """consortium CA"""
+    images: dict[str, pulumi.Input[str]]
+    """image refs: postgres, nginx"""
+    service_images: dict[str, ServiceImage]
+    """per service (and platform_hub)"""
+    wan_network: Network
+    """the WAN network (replication + backup)"""
+    extra_routes: list[Route] = field(default_factory=list)
+    """additional tenant routes (DR services)"""
+    extra_networks: list[Network] = field(default_factory=list)
+    """additional tenant networks the gateway links to (DR)"""
+
+
+class Site(pulumi.ComponentResource):
+    """Everything of one site."""
+
+    def __init__(self, name: str, args: SiteArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("municloud:stack:Site", name, None, opts)
+        a, cfg = args, args.config
+        child = pulumi.ResourceOptions(parent=self)
+        site_cfg = cfg.sites[a.site]
+        self.name = a.site
+        self.docker_host = site_cfg.docker_host
+        self.edge_network = Network(urn_name(a.site, "edge"), name=docker_name(cfg.stack, a.site, "edge"),
+                                    docker_host=site_cfg.docker_host, labels=labels(cfg.stack, a.site, "edge"),
+                                    internal=True, subnet=cfg.subnet(a.site, kind="edge"), opts=child)
+        self.municipalities: dict[str, Municipality] = {}
+        self.hub: PlatformHub | None = None
+        routes = list(a.extra_routes)
+        upstreams: list[pulumi.Resource] = []
+        gateway_name = docker_name(cfg.stack, a.site, "gateway")
+        if site_cfg.role == "primary":
+            self.hub = PlatformHub(urn_name(a.site, "hub"), PlatformHubArgs(
+                stack=cfg.stack, site=a.site, docker_host=site_cfg.docker_host, subnet=cfg.subnet(a.site, kind="hub"),
+                ca=a.ca, edge_network=self.edge_network, postgres_image=a.images["postgres"],
+                image=a.service_images["platform_hub"], health_timeout_s=cfg.health_timeout_s), child)
+            upstreams.append(self.hub.container)
+            for i, m in enumerate(cfg.municipalities):
+                mun = Municipality(urn_name(a.site, m.lgcode), MunicipalityArgs(
+                    stack=cfg.stack, site=a.site, docker_host=site_cfg.docker_host, municipality=m,
+                    subnet=cfg.subnet(a.site, i), ca=a.ca, postgres_image=a.images["postgres"],
+                    service_images=a.service_images, hub_url=f"https://{gateway_name}:8443/hub",
+                    wan_network=a.wan_network, wan_subnet=cfg.subnet(a.site, kind="wan"),
+                    health_timeout_s=cfg.health_timeout_s), child)
+                self.municipalities[m.lgcode] = mun
+                routes += [Route(m.lgcode, svc, mun.service_names[svc], SERVICE_PORT) for svc in SERVICES]
+                upstreams += list(mun.services.values())
+        tenant_networks = [m.network for m in self.municipalities.values()] + list(a.extra_networks)
+        self.gateway = Gateway(urn_name(a.site, "gateway"), GatewayArgs(
+            stack=cfg.stack, site=a.site, docker_host=site_cfg.docker_host, image=a.images["nginx"], ca=a.ca,
+            edge_network=self.edge_network, tenant_networks=tenant_networks, routes=routes,
+            hub={"host": self.hub.container_name, "port": SERVICE_PORT} if self.hub else None,
+            rate_per_second=cfg.gateway_rate_per_second, burst=cfg.gateway_burst, depends_on=upstreams,
+            health_timeout_s=cfg.health_timeout_s), child)
+        self.register_outputs({"edge_network": self.edge_network.name, "gateway": self.gateway.container.name,
+                               "municipalities": sorted(self.municipalities)})

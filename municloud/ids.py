@@ -62,13 +62,13 @@ def _require_digits(value: object, *, field: str, label: str, length: int) -> st
     if not isinstance(value, str):
         raise IdentifierError(field, f"{label} must be a string of {length} ASCII digits; "
                                      f"got {type(value).__name__}")
-    if len(value) != length:
-        raise IdentifierError(field, f"{label} must be {length} ASCII digits; "
-                                     f"got {len(value)} characters")
     if not _ASCII_DIGITS.issuperset(value):
         bad = sorted({_describe(ch) for ch in value if ch not in _ASCII_DIGITS})
         raise IdentifierError(field, f"{label} must be {length} ASCII digits; "
                                      f"found {', '.join(bad)}")
+    if len(value) != length:
+        raise IdentifierError(field, f"{label} must be {length} ASCII digits; "
+                                     f"got {len(value)} characters")
     return value
 
 

@@ -13,6 +13,7 @@ import typer
 # (sub-command name, module under municloud.cli)
 COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
     ("layout", "layout"),
+    ("conformance", "conformance"),
     ("token", "token"),
     ("platform", "platform"),
     ("ids", "ids"),

@@ -1,0 +1,62 @@
+"""What the kit sends to each unit and which operations each unit must offer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+from municloud import ids
+from municloud.layout import AREA_BY_UNIT
+from municloud.platform import (
+    MoveKind,
+    MoveOutCertificate,
+    Person,
+    ResidentMove,
+    ResidentMoveNotice,
+    Sex,
+)
+from municloud.platform.models import Body
+
+INBOX = ("post", "/api/v1/platform/inbox")
+COMMON_OPERATIONS = (INBOX, ("get", "/api/v1/layout/export"), ("post", "/api/v1/layout/import"),
+                     ("get", "/healthz"), ("get", "/readyz"))
+
+
+@dataclass(frozen=True)
+class UnitProfile:
+    unit: str
+    prefix: str
+    area: str
+    # Who sends this unit its inbound sample message, and to which receiver unit.
+    sender_unit: str
+    receiver_unit: str
+    cross_municipality: bool
+
+    def sample_body(self, lgcode: str, rng: random.Random) -> Body:
+        """A fresh inbound message body; serials from 900,000,000 up keep kit data apart."""
+        serial = rng.randrange(900_000_000, 999_999_999)
+        person = Person(
+            atena_number=ids.new_atena_number(lgcode, serial),
+            household_number=ids.new_household_number(lgcode, serial),
+            family_name="適合", given_name="検査", family_name_kana="テキゴウ",
+            given_name_kana="ケンサ", birth_date=dt.date(1980, 4, 1), sex=Sex.FEMALE,
+            relationship_to_head="世帯主", address="適合検査用住所１番地")
+        today = dt.date.today()
+        if self.cross_municipality:
+            return MoveOutCertificate(certificate_number=f"KIT-{serial}", issued_date=today,
+                                      planned_move_date=today, new_address=person.address,
+                                      members=[person])
+        return ResidentMoveNotice(moves=[ResidentMove(kind=MoveKind.MOVE_IN, event_date=today,
+                                                      notification_date=today, person=person)])
+
+
+PROFILES: dict[str, UnitProfile] = {p.unit: p for p in (
+    UnitProfile("residents_registry", "RR", AREA_BY_UNIT["residents_registry"],
+                sender_unit="residents_registry", receiver_unit="residents_registry",
+                cross_municipality=True),
+    UnitProfile("tax", "TX", AREA_BY_UNIT["tax"], sender_unit="residents_registry",
+                receiver_unit="platform_hub", cross_municipality=False),
+    UnitProfile("nhi", "NH", AREA_BY_UNIT["nhi"], sender_unit="residents_registry",
+                receiver_unit="platform_hub", cross_municipality=False),
+)}

@@ -1,0 +1,1 @@
+"""The conformance suite: pytest modules run by `municloud conformance run` against an endpoint."""

@@ -80,3 +80,11 @@ async def log_access(audit: AuditLog, principal: Principal, resident_id: str | N
                                        resident_id, action))
     except RuntimeError:
         raise ApiError(503, "audit_unavailable", "access log unavailable; request refused") from None
+
+
+def require_purpose(principal: Principal, allowed: frozenset[str] | set[str]) -> None:
+    """403 unless the token's 利用目的 is one this endpoint serves."""
+    if principal.purpose not in allowed:
+        raise ApiError(403, "purpose_not_allowed",
+                       f"purpose {principal.purpose} is not allowed here "
+                       f"(allowed: {', '.join(sorted(allowed))})", "purpose")

@@ -1,0 +1,32 @@
+"""Seed data for tax: taxpayers (the residents) and their declarations for the seed's fiscal
+year. `python -m services.tax.seed --population N --seed S` (same seed as residents_registry)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SEX = {"male": "1", "female": "2"}
+
+
+async def load(conn, data) -> tuple[int, int]:
+    await conn.copy_records_to_table(
+        "taxpayers",
+        columns=["atena_number", "household_number", "individual_number", "family_name",
+                 "given_name", "family_name_kana", "given_name_kana", "birth_date", "sex",
+                 "relationship_to_head", "address"],
+        records=[(r.atena_number, r.household_number, r.my_number, r.family_name, r.given_name,
+                  r.family_name_kana, r.given_name_kana, r.birth_date, SEX[r.sex],
+                  r.relationship, r.address) for r in data.residents])
+    await conn.copy_records_to_table(
+        "declarations",
+        columns=["atena_number", "fiscal_year", "revision", "declaration", "staff_id"],
+        records=[(r.atena_number, data.fiscal_year, 1,
+                  data.declaration_for(r.atena_number).model_dump_json(), "seed")
+                 for r in data.residents if r.birth_date.year < data.fiscal_year - 1])
+    return len(data.households), len(data.residents)
+
+
+if __name__ == "__main__":
+    from municloud.service.seeding import seed_main
+
+    seed_main("tax", load, "taxpayers", Path(__file__).with_name("migrations"))

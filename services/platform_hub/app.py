@@ -1,0 +1,159 @@
+"""FastAPI app of the platform hub. `create_app(settings)`; nothing is built at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from municloud import db
+from municloud.platform.envelope import parse_message
+from municloud.platform.errors import (
+    AddressError, InvalidMessageError, MalformedMessageError, PlatformError, SignatureError, UnsafeMessageError,
+)
+from municloud.platform.models import AckStatus, Message
+from municloud.platform.replies import make_ack, make_fault
+from services.platform_hub import message_log
+from services.platform_hub.delivery import DeliveryWorker
+from services.platform_hub.routing import RouteRefusal
+from services.platform_hub.settings import HubSettings
+from services.platform_hub.store import DuplicateMessageError, store_message
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).with_name("migrations")
+XML = "application/xml"
+HUB_UNIT = "platform_hub"
+
+
+def get_settings(request: Request) -> HubSettings:
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[HubSettings, Depends(get_settings)]
+router = APIRouter()
+
+
+def _status_for(exc: PlatformError) -> int:
+    if isinstance(exc, UnsafeMessageError) and "limit is" in exc.reason:
+        return 413
+    if isinstance(exc, (UnsafeMessageError, MalformedMessageError, InvalidMessageError)):
+        return 400
+    if isinstance(exc, (SignatureError, RouteRefusal, AddressError)):
+        return 403
+    return 400
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise UnsafeMessageError(f"message is {declared} bytes, limit is {limit}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise UnsafeMessageError(f"message is over {limit} bytes, limit is {limit}")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post("/api/v1/messages", response_class=Response, status_code=202)
+async def receive(request: Request, settings: SettingsDep) -> Response:
+    """Verify, authorise, store durably, then answer a signed Ack (202) or a Fault (4xx)."""
+    state = request.app.state
+    message: Message | None = None
+    try:
+        raw = await _read_limited(request, settings.max_message_bytes)
+        message = parse_message(raw, registry=state.registry, max_bytes=settings.max_message_bytes)
+        route, subscribers = state.routes.authorise(message)
+        async with state.pool.acquire() as conn:
+            stored = await store_message(conn, message, raw, route, subscribers)
+    except PlatformError as exc:
+        return _fault(state, exc.code, exc.reason, exc.path, message, _status_for(exc))
+    except DuplicateMessageError as exc:
+        return _fault(state, "duplicate-message-id", str(exc), "/Envelope/Header/MessageId", message, 409)
+    if stored:
+        state.worker.wake.set()
+    ack = make_ack(message, state.signing_key, unit=HUB_UNIT, lgcode=message.header.receiver_lgcode,
+                   status=AckStatus.ACCEPTED)
+    return Response(ack, status_code=202, media_type=XML)
+
+
+def _fault(state, code: str, reason: str, path: str | None, message: Message | None, status: int) -> Response:
+    log.info("refused message %s: %s (%s)", message.header.message_id if message else "-", code, path or "-")
+    lgcode = message.header.receiver_lgcode if message else state.routes.municipalities[0]
+    body = make_fault(code, reason, key=state.signing_key, unit=HUB_UNIT, lgcode=lgcode, path=path,
+                      in_reply_to=message, receiver_unit=HUB_UNIT, receiver_lgcode=lgcode)
+    return Response(body, status_code=status, media_type=XML)
+
+
+@router.get("/api/v1/messages/{message_id}/deliveries")
+async def deliveries(message_id: uuid.UUID, request: Request) -> JSONResponse:
+    async with request.app.state.pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT subscriber_lgcode, subscriber_unit, status, attempts, last_error FROM deliveries"
+            " WHERE message_id = $1 ORDER BY id", message_id,
+        )
+    if not rows:
+        return JSONResponse({"detail": f"no message {message_id}"}, 404)
+    return JSONResponse({"message_id": str(message_id), "deliveries": [dict(r) for r in rows]})
+
+
+@router.get("/api/v1/log/verify")
+async def verify_log(request: Request) -> JSONResponse:
+    async with request.app.state.pool.acquire() as conn:
+        report = await message_log.verify_chain(conn)
+    return JSONResponse(report.as_dict(), 200 if report.ok else 409)
+
+
+@router.get("/healthz")
+async def healthz() -> dict:
+    return {"status": "ok", "service": HUB_UNIT}
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    try:
+        async with request.app.state.pool.acquire(timeout=2) as conn:
+            await conn.fetchval("SELECT 1")
+    except Exception as exc:
+        return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, 503)
+    return JSONResponse({"status": "ready", "service": HUB_UNIT})
+
+
+def create_app(settings: HubSettings | None = None) -> FastAPI:
+    settings = settings or HubSettings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        target = settings.database()
+        log.info(await db.wait_for_database(target))
+        app.state.pool = await db.create_pool(target, 2, settings.db_pool_max)
+        async with app.state.pool.acquire() as conn:
+            log.info(await db.apply_migrations(conn, MIGRATIONS, HUB_UNIT))
+        http = httpx.AsyncClient(limits=httpx.Limits(max_connections=100, max_keepalive_connections=50))
+        app.state.worker = DeliveryWorker(app.state.pool, settings, http)
+        task = asyncio.create_task(app.state.worker.run_forever(), name="delivery")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            await http.aclose()
+            await app.state.pool.close()
+
+    app = FastAPI(title="municloud platform hub", version="1.0.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.signing_key = settings.signing_key()
+    app.state.registry = settings.key_registry()
+    app.state.routes = settings.routing_table()
+    app.include_router(router)
+    return app

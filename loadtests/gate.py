@@ -1,0 +1,46 @@
+"""SLA gate: when Locust quits, judge the run against the stack's SLA and set the exit code.
+
+The arithmetic is municloud.loadtest.sla (unit-tested); this hook only reads Locust's totals,
+prints the verdict (which target was missed and by how much) and writes it to the plan's
+summary file for the report. Exit code 0 when the SLA holds, sla.EXIT_SLA_BREACH otherwise —
+failures within the SLA's ratio do not fail the run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+
+from locust import events
+from locust.runners import WorkerRunner
+
+from common import plan_of
+from municloud.loadtest import sla
+
+log = logging.getLogger("municloud.loadtest.gate")
+
+
+def observed_of(stats) -> sla.Observed:
+    total = stats.total
+    return sla.Observed(requests=total.num_requests, failures=total.num_failures,
+                        p95_ms=float(total.get_response_time_percentile(0.95) or 0),
+                        rps=float(total.total_rps))
+
+
+@events.quitting.add_listener
+def sla_gate(environment, **_kwargs) -> None:
+    if isinstance(environment.runner, WorkerRunner):
+        return  # the master judges the aggregated statistics
+    plan = plan_of(environment)
+    result = sla.evaluate(observed_of(environment.runner.stats), plan.target.sla,
+                          check_throughput=plan.check_throughput)
+    (log.info if result.passed else log.error)(result.sentence())
+    print(result.sentence(), flush=True)
+    environment.process_exit_code = result.exit_code
+    if plan.summary_path:
+        with open(plan.summary_path, "w", encoding="utf-8") as fh:
+            json.dump({"passed": result.passed, "sentence": result.sentence(),
+                       "observed": asdict(result.observed), "targets": asdict(result.targets),
+                       "breaches": [asdict(b) for b in result.breaches],
+                       "exit_code": result.exit_code}, fh, ensure_ascii=False, indent=2)

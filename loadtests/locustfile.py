@@ -1,0 +1,166 @@
+"""Locust scenarios of a consortium's daily traffic, one FastHttpUser per role.
+
+Run through ``municloud loadtest run`` (which writes the plan and picks the shape file), e.g.::
+
+    locust -f loadtests/locustfile.py,loadtests/shape_steady.py --headless --mc-plan PLAN
+
+Each user belongs to one municipality, chosen by a population-weighted round robin over the
+stack's municipalities, and uses that municipality's own tokens and seeded residents, so every
+request is valid and a failure is the system's. Think time comes from the plan (no sleeps).
+"""
+
+from __future__ import annotations
+
+import random
+
+from locust import FastHttpUser, task
+
+import gate  # noqa: F401  (registers the SLA gate's quitting hook)
+from common import api, grouped, next_municipality, plan_of, today_jst, unique_suffix, TokenBook
+
+FISCAL_YEAR = 2025
+
+
+class _MunicipalUser(FastHttpUser):
+    """A member of staff (or a kiosk) of one municipality."""
+
+    abstract = True
+    role = "user"
+    services: tuple[str, ...] = ("residents_registry",)
+
+    def on_start(self) -> None:
+        self.plan = plan_of(self.environment)
+        self.lgcode = next_municipality(self.plan, self.role)
+        self.rng = random.Random()
+        self.tokens = TokenBook(self.plan.target.key_files, staff_id=f"load-{self.role}")
+
+    def wait_time(self) -> float:
+        low, high = self.plan.think_s
+        return self.rng.uniform(low, high)
+
+    def _get(self, service: str, purpose: str, path: str, name: str, expect=None) -> None:
+        headers = self.tokens.header(self.lgcode, service, purpose)
+        with self.client.get(api(self.plan, self.lgcode, service, path), headers=headers,
+                             name=grouped(name, service), catch_response=True) as resp:
+            self._judge(resp, 200, expect)
+
+    def _post(self, service: str, purpose: str, path: str, name: str, body: dict,
+              status: int = 201, expect=None) -> None:
+        headers = self.tokens.header(self.lgcode, service, purpose)
+        with self.client.post(api(self.plan, self.lgcode, service, path), json=body,
+                              headers=headers, name=grouped(name, service),
+                              catch_response=True) as resp:
+            self._judge(resp, status, expect)
+
+    @staticmethod
+    def _judge(resp, status: int, expect) -> None:
+        if resp.status_code != status:
+            resp.failure(f"HTTP {resp.status_code} (expected {status})")
+        elif expect is not None and not expect(resp):
+            resp.failure("unexpected response body")
+        else:
+            resp.success()
+
+    def certificate(self) -> None:
+        """住民票の写し of a seeded resident (JSON)."""
+        person = self.plan.data.resident(self.lgcode, self.rng)
+        self._get("residents_registry", "certificate_issuance",
+                  f"/residents/{person['atena_number']}/certificate",
+                  "/residents/[atena]/certificate",
+                  expect=lambda r: r.json()["entries"][0]["name_kana"].startswith(
+                      person["family_name_kana"]))
+
+
+class CounterClerk(_MunicipalUser):
+    """窓口: search a resident, issue a 住民票の写し, register a 転居."""
+
+    weight = 4
+    role = "counter_clerk"
+
+    @task(5)
+    def search_resident(self) -> None:
+        person = self.plan.data.resident(self.lgcode, self.rng)
+        path = (f"/residents?family_name_kana={person['family_name_kana']}"
+                f"&birth_date={person['birth_date']}")
+        self._get("residents_registry", "resident_record", path,
+                  "/residents?family_name_kana=[kana]&birth_date=[date]",
+                  expect=lambda r: any(p["atena_number"] == person["atena_number"]
+                                       for p in r.json()))
+
+    @task(3)
+    def issue_certificate(self) -> None:
+        self.certificate()
+
+    @task(1)
+    def register_move_within(self) -> None:
+        """転居: the whole household moves to a new address in the municipality."""
+        household = self.plan.data.household(self.lgcode, self.rng)
+        day = today_jst()
+        self._post("residents_registry", "resident_record", "/movements", "/movements [転居]", {
+            "kind": "move_within", "household_number": household["household_number"],
+            "address": f"{household['town']}字負荷試験{unique_suffix()}",
+            "event_date": day, "notification_date": day})
+
+
+class ConvenienceStore(_MunicipalUser):
+    """コンビニ交付: bursts of certificates from a store kiosk (住民票, 課税証明書 when tax runs)."""
+
+    weight = 3
+    role = "convenience_store"
+
+    @task
+    def certificate_burst(self) -> None:
+        for _ in range(self.rng.randint(1, 3)):
+            self.certificate()
+        if "tax" in self.plan.target.services:
+            person = self.plan.data.resident(self.lgcode, self.rng)
+            self._get("tax", "certificate_issuance",
+                      f"/certificates/{person['atena_number']}?fiscal_year={FISCAL_YEAR}",
+                      "/certificates/[atena]?fiscal_year=[fy]")
+
+
+class TaxClerk(_MunicipalUser):
+    """税務課: income declarations (申告) and 課税証明書. Runs only where the tax service runs."""
+
+    weight = 2
+    role = "tax_clerk"
+    services = ("tax",)
+
+    @task(1)
+    def declare_income(self) -> None:
+        person = self.plan.data.resident(self.lgcode, self.rng)
+        self._post("tax", "tax_assessment", "/declarations", "/declarations", {
+            "atena_number": person["atena_number"], "fiscal_year": FISCAL_YEAR,
+            "salary_income": person["salary_income"],
+            "public_pension_income": person["public_pension_income"]})
+
+    @task(3)
+    def tax_certificate(self) -> None:
+        person = self.plan.data.resident(self.lgcode, self.rng)
+        self._get("tax", "tax_assessment",
+                  f"/certificates/{person['atena_number']}?fiscal_year={FISCAL_YEAR}",
+                  "/certificates/[atena]?fiscal_year=[fy]")
+
+
+class NhiClerk(_MunicipalUser):
+    """保険年金課: NHI enrolment and household premium. Runs only where the nhi service runs."""
+
+    weight = 1
+    role = "nhi_clerk"
+    services = ("nhi",)
+
+    @task(1)
+    def enrolment(self) -> None:
+        household = self.plan.data.household(self.lgcode, self.rng)
+        self._get("nhi", "nhi_administration", f"/households/{household['household_number']}",
+                  "/households/[household]")
+
+    @task(3)
+    def premium(self) -> None:
+        household = self.plan.data.household(self.lgcode, self.rng)
+        self._get("nhi", "nhi_administration",
+                  f"/households/{household['household_number']}/premium?fiscal_year={FISCAL_YEAR}",
+                  "/households/[household]/premium?fiscal_year=[fy]")
+
+
+ROLES = (CounterClerk, ConvenienceStore, TaxClerk, NhiClerk)

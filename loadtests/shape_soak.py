@@ -1,0 +1,12 @@
+"""Soak: the SLA's users for a long, bounded time (leaks, pool exhaustion, log growth)."""
+
+from shapes import PlannedShape
+from municloud.loadtest import stages
+
+
+class SoakShape(PlannedShape):
+    abstract = False
+    kind = "soak"
+
+    def build(self, params):
+        return stages.soak(params["users"], params["duration_s"])

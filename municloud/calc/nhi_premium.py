@@ -8,8 +8,9 @@ by 7/5/2割 according to the household's 総所得金額等 (head + insured); pr
 `NhiParams.round_each_part`).
 
 Our design choices (documented in docs/calc.md): ages are taken on the fiscal year's basis date,
-1 April, with the legal convention that a person gains a year on the day before the birthday
-(年齢計算ニ関スル法律), so 未就学児 = under 6 on 1 April; no monthly proration for members who
+1 April: 介護分 for legal age 40-64 (a year attained on the day before the birthday,
+年齢計算ニ関スル法律); 未就学児 = not yet 6 by the end of 31 March (born 2 April or later six
+years before); 国保 ends at the 75th birthday (後期高齢者医療); no monthly proration for members who
 join, leave or turn 40 / 65 during the year; reduced 均等割 / 平等割 are rounded down to the yen;
 the 15万 pension special deduction in the 軽減 judgement and 特定同一世帯所属者 are not modelled.
 """
@@ -33,7 +34,9 @@ __all__ = [
     "NhiPremiumBreakdown",
     "basis_date",
     "compute",
+    "age_on",
     "compute_levy_part",
+    "is_preschool",
     "legal_age",
 ]
 
@@ -120,10 +123,22 @@ def basis_date(fiscal_year: int) -> date:
     return date(fiscal_year, 4, 1)
 
 
+def age_on(birth: date, on: date) -> int:
+    """Completed years on `on`, counting the birthday itself (後期高齢者医療 starts on the
+    75th birthday)."""
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
 def legal_age(birth: date, on: date) -> int:
-    """Age on `on`; a year is gained at the end of the day before the birthday."""
-    day = on + timedelta(days=1)
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+    """Age under 年齢計算ニ関スル法律: a year is attained on the day before the birthday
+    (e.g. 介護保険 第2号 from the day before the 40th birthday)."""
+    return age_on(birth, on + timedelta(days=1))
+
+
+def is_preschool(birth: date, fiscal_year: int) -> bool:
+    """未就学児: has not reached the first school year, i.e. had not attained 6 by the end of
+    31 March (a child born on 1 April enters school that April)."""
+    return age_on(birth, basis_date(fiscal_year)) < 6
 
 
 def _income_levy_base(total_income: int) -> int:
@@ -196,7 +211,7 @@ def compute(household: NhiHousehold, params: NhiParams, fiscal_year: int
         if m.birth_date > on:
             raise UnsupportedInput(f"members[{i}].birth_date",
                                    f"born after the basis date {on.isoformat()}")
-        if m.insured and legal_age(m.birth_date, on) >= 75:
+        if m.insured and age_on(m.birth_date, on) >= 75:
             raise UnsupportedInput(f"members[{i}].insured", "members aged 75 or more are in "
                                    "後期高齢者医療, not 国保")
 
@@ -213,7 +228,7 @@ def compute(household: NhiHousehold, params: NhiParams, fiscal_year: int
         tenths = 0
 
     def preschool(m: HouseholdMember) -> bool:
-        return params.preschool_half and legal_age(m.birth_date, on) < 6
+        return params.preschool_half and is_preschool(m.birth_date, fiscal_year)
 
     care = [m for m in insured if 40 <= legal_age(m.birth_date, on) <= 64]
     parts = []

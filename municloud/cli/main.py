@@ -18,6 +18,7 @@ COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
     ("platform", "platform"),
     ("ids", "ids"),
     ("calc", "calc"),
+    ("loadtest", "loadtest"),
 )
 
 app = typer.Typer(

@@ -163,9 +163,13 @@ def write_key_files(keys: dict[str, str], directory: Path) -> dict[str, str]:
 def stack_private_keys(stack: str) -> dict[str, str]:
     """Token-signing private keys of a deployed stack: the secret output ``token_private_keys``
     (lgcode -> PEM) read with ``pulumi stack output --show-secrets``. Never logged."""
-    proc = subprocess.run(
-        ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False)
+    try:
+        proc = subprocess.run(
+            ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack],
+            cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False)
+    except FileNotFoundError:
+        raise TargetError("pulumi CLI not found: source tools/bootstrap/env.sh "
+                          "(or use --local)") from None
     if proc.returncode != 0:
         raise TargetError(f"pulumi stack output --stack {stack} failed (rc {proc.returncode}); "
                           "is the stack up and tools/bootstrap/env.sh sourced?")

@@ -10,6 +10,7 @@ each) and the SLA targets. Every key is described in ``Pulumi.yaml``; every defa
 from __future__ import annotations
 
 import ipaddress
+import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -196,8 +197,12 @@ def from_pulumi() -> StackConfig:
     cfg = pulumi.Config(NAMESPACE)
     raw: dict[str, Any] = {}
     for key in ("municipalities", *DEFAULTS):
-        value = cfg.get_object(key)
-        if value is not None:
+        value = cfg.get(key)
+        if value is None:
+            continue
+        try:  # structured values and numbers arrive as JSON text, plain strings as themselves
+            raw[key] = json.loads(value)
+        except ValueError:
             raw[key] = value
     return load(pulumi.get_stack(), raw)
 

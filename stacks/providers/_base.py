@@ -13,6 +13,10 @@ UNKNOWN = rpc.UNKNOWN
 
 def is_unknown(value: Any) -> bool:
     """True when ``value`` (or anything inside it) is not known yet (during preview)."""
+    from pulumi.output import Unknown
+
+    if isinstance(value, Unknown):
+        return True
     if isinstance(value, str):
         return value == UNKNOWN
     if isinstance(value, dict):
@@ -41,6 +45,13 @@ class ValidatingProvider(ResourceProvider):
     changed provider implementation is not a changed resource.
     """
 
+    def __init_subclass__(cls, **kwargs):
+        # The engine carries every number as a float (protobuf Struct); give every method ints.
+        super().__init_subclass__(**kwargs)
+        for method in ("create", "update", "diff", "read", "delete"):
+            if method in cls.__dict__:
+                setattr(cls, method, _with_integral_props(cls.__dict__[method]))
+
     #: key -> accepted python type(s)
     REQUIRED: dict[str, type | tuple[type, ...]] = {}
     OPTIONAL: dict[str, type | tuple[type, ...]] = {}
@@ -55,6 +66,8 @@ class ValidatingProvider(ResourceProvider):
         return []
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        # The engine carries every number as a float; integral ones are ints to us.
+        news = {k: (v if k == PROVIDER_KEY else integral(v)) for k, v in news.items()}
         failures: list[CheckFailure] = []
         for key, typ in self.REQUIRED.items():
             if key not in news or news[key] is None:
@@ -84,6 +97,27 @@ class ValidatingProvider(ResourceProvider):
 
     #: Docker names are unique per engine: the old object must go before the new one is created.
     delete_before_replace = True
+
+
+def _with_integral_props(fn):
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(self, *args):
+        return fn(self, *[integral(a) if isinstance(a, dict) else a for a in args])
+
+    return wrapper
+
+
+def integral(value: Any) -> Any:
+    """Floats that are whole numbers become ints, recursively."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [integral(v) for v in value]
+    return value
 
 
 def _type_name(typ) -> str:

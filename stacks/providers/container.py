@@ -53,16 +53,16 @@ class ContainerProvider(ValidatingProvider):
         if not is_unknown(nets):
             if not nets:
                 failures.append(CheckFailure("networks", f"container {news['name']}: needs at least one network"))
-            for n in nets:
+            for n in _known_list(nets):
                 if not isinstance(n, dict) or "name" not in n:
                     failures.append(CheckFailure("networks", f"container {news['name']}: each network needs 'name'"))
-        for f in news.get("files") or []:
+        for f in _known_list(news.get("files")):
             if is_unknown(f):
                 continue
             if not isinstance(f, dict) or not str(f.get("path", "")).startswith("/") or "content" not in f:
                 failures.append(CheckFailure("files", f"container {news['name']}: each file needs an "
                                                       f"absolute 'path' and 'content'"))
-        for p in news.get("ports") or []:
+        for p in _known_list(news.get("ports")):
             if not is_unknown(p) and not (isinstance(p, dict) and isinstance(p.get("container_port"), int)
                                           and isinstance(p.get("host_port"), int)):
                 failures.append(CheckFailure("ports", f"container {news['name']}: each port needs integer "
@@ -168,6 +168,11 @@ class ContainerProvider(ValidatingProvider):
         except docker.errors.APIError:
             pass
         c.remove(force=True, v=True)
+
+
+def _known_list(value: Any) -> list:
+    """The list, or nothing while it is unknown (preview); items may still be unknown."""
+    return value if isinstance(value, list) else []
 
 
 def _healthcheck(spec: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -1,0 +1,28 @@
+"""Shared helpers of the stack tier: the dev config as raw values, as Pulumi would pass them."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def raw_config(stack: str = "dev") -> dict:
+    doc = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())
+    # Pulumi hands structured config to the program as JSON: keys become strings.
+    return json.loads(json.dumps({k.split(":", 1)[1]: v for k, v in doc["config"].items()}))
+
+
+@pytest.fixture
+def dev_raw() -> dict:
+    return copy.deepcopy(raw_config("dev"))
+
+
+@pytest.fixture
+def akita_raw() -> dict:
+    return copy.deepcopy(raw_config("akita"))

@@ -1,0 +1,84 @@
+"""Config validation at the edge: each bad config is rejected naming the key; the good one passes."""
+
+import pytest
+
+from stacks.config import ConfigError, load
+
+pytestmark = pytest.mark.unit
+
+
+def test_dev_and_akita_configs_are_accepted(dev_raw, akita_raw):
+    dev = load("dev", dev_raw)
+    assert [m.lgcode for m in dev.municipalities] == ["053031", "053279", "053465"]
+    akita = load("akita", akita_raw)
+    assert len(akita.municipalities) == 12
+    assert sum(m.population for m in akita.municipalities) == 106_045
+
+
+def test_bad_check_digit_names_the_key(dev_raw):
+    dev_raw["municipalities"][1]["lgcode"] = "053270"
+    with pytest.raises(ConfigError) as exc:
+        load("dev", dev_raw)
+    assert exc.value.key == "municloud:municipalities[1].lgcode"
+    assert "check digit" in str(exc.value)
+
+
+def test_duplicate_code_names_the_key(dev_raw):
+    dev_raw["municipalities"][2]["lgcode"] = "053031"
+    with pytest.raises(ConfigError) as exc:
+        load("dev", dev_raw)
+    assert exc.value.key == "municloud:municipalities[2].lgcode"
+    assert "duplicate" in str(exc.value)
+
+
+def test_unknown_site_names_the_key(dev_raw):
+    dev_raw["municipalities"][0]["sites"] = ["primary", "tokyo"]
+    with pytest.raises(ConfigError) as exc:
+        load("dev", dev_raw)
+    assert exc.value.key == "municloud:municipalities[0].sites[1]"
+
+
+def test_known_sites_are_accepted(dev_raw):
+    dev_raw["municipalities"][0]["sites"] = ["primary", "dr"]
+    assert load("dev", dev_raw).municipalities[0].lgcode == "053031"
+
+
+def test_missing_rate_names_the_key(dev_raw):
+    del dev_raw["municipalities"][0]["nhi"]["2025"]["medical"]["income_rate_bp"]
+    with pytest.raises(ConfigError) as exc:
+        load("dev", dev_raw)
+    assert exc.value.key == "municloud:municipalities[0].nhi.2025.medical.income_rate_bp"
+
+
+def test_missing_nhi_table_names_the_key(dev_raw):
+    del dev_raw["municipalities"][0]["nhi"]
+    with pytest.raises(ConfigError) as exc:
+        load("dev", dev_raw)
+    assert exc.value.key == "municloud:municipalities[0].nhi"
+
+
+def test_sites_need_one_primary_and_one_dr(dev_raw):
+    dev_raw["sites"] = {"a": {"docker_host": "unix:///x", "role": "primary"},
+                        "b": {"docker_host": "unix:///x", "role": "primary"}}
+    with pytest.raises(ConfigError) as exc:
+        load("dev", dev_raw)
+    assert exc.value.key.startswith("municloud:")
+    assert "exactly one" in str(exc.value)
+
+
+def test_unknown_key_is_rejected(dev_raw):
+    dev_raw["frontdor_port"] = 9443
+    with pytest.raises(ConfigError) as exc:
+        load("dev", dev_raw)
+    assert exc.value.key == "municloud:frontdor_port"
+
+
+def test_subnets_do_not_overlap(dev_raw):
+    import ipaddress
+
+    cfg = load("dev", dev_raw)
+    nets = [cfg.subnet(s, i) for s in cfg.sites for i in range(3)]
+    nets += [cfg.subnet(s, kind=k) for s in cfg.sites for k in ("edge", "hub")] + [cfg.subnet("primary", kind="wan")]
+    parsed = [ipaddress.ip_network(n) for n in nets]
+    assert len(set(parsed)) == len(parsed)
+    assert not any(a.overlaps(b) for i, a in enumerate(parsed) for b in parsed[i + 1:])

@@ -1,0 +1,173 @@
+"""Shape of the program under pulumi.runtime.set_mocks: isolation of municipalities.
+
+Generated secrets and keys come from the real providers' ``create`` (the mocks call them), so
+"no two municipalities share a password or key" is checked on real generated values.
+"""
+
+from __future__ import annotations
+
+import collections
+
+import pulumi
+import pytest
+
+from stacks.providers._base import integral
+from stacks.providers.pki import CertificateAuthorityProvider, CertificateProvider
+from stacks.providers.secrets import Ed25519KeyPairProvider, RandomPasswordProvider
+
+pytestmark = pytest.mark.unit
+
+_REAL = {"RandomPassword": RandomPasswordProvider, "Ed25519KeyPair": Ed25519KeyPairProvider,
+         "CertificateAuthority": CertificateAuthorityProvider, "Certificate": CertificateProvider}
+
+
+def _unwrap(value):
+    """Secret inputs arrive wrapped ({<secret sig>: ..., "value": v}); the tests want the value."""
+    from pulumi.runtime import rpc
+
+    if isinstance(value, dict):
+        if rpc._special_sig_key in value and value[rpc._special_sig_key] == rpc._special_secret_sig:
+            return _unwrap(value["value"])
+        return {k: _unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(v) for v in value]
+    return value
+
+
+class Mocks(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.created: list[tuple[str, str, dict]] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        kind = args.typ.rsplit(":", 1)[-1]
+        inputs = integral(_unwrap({k: v for k, v in args.inputs.items() if k != "__provider"}))
+        self.created.append((kind, args.name, inputs))
+        if kind in _REAL:
+            result = _REAL[kind]().create(inputs)
+            return result.id, result.outs
+        if kind == "Image":
+            return f"img-{args.name}", {**inputs, "ref": f"municloud/{inputs['image']}:mock"}
+        if kind == "RenderedConfig":  # the role itself is tested in tests/stack/test_roles.py
+            return f"cfg-{args.name}", {**inputs, "files": {"nginx.conf": "# mock", "haproxy.cfg": "# mock"}}
+        return f"{args.name}-id", inputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return {}
+
+
+@pytest.fixture
+def program(dev_raw):
+    """Run the consortium composition against mocks; yields (mocks, consortium, config)."""
+    from stacks.config import load
+    from stacks.consortium import Consortium, ConsortiumArgs
+
+    mocks = Mocks()
+    pulumi.runtime.set_mocks(mocks, project="municloud", stack="dev", preview=False)
+    cfg = load("dev", dev_raw)
+    consortium = Consortium("consortium", ConsortiumArgs(config=cfg, built_services=frozenset()))
+    yield mocks, consortium, cfg
+
+
+def _resolve(output):
+    box = {}
+    output.apply(lambda v: box.setdefault("v", v))
+    return box
+
+
+@pulumi.runtime.test
+def test_each_municipality_joins_only_its_own_network(program):
+    mocks, consortium, cfg = program
+
+    def check(_):
+        containers = [i for k, _n, i in mocks.created if k == "Container"]
+        codes = [m.lgcode for m in cfg.municipalities]
+        own_nets = {c: f"mc-dev-primary-{c}" for c in codes}
+        tenant_containers = [c for c in containers if c["labels"]["municloud.lgcode"] in codes]
+        assert len(tenant_containers) == 3 * 4  # postgres + 3 services each
+        for c in tenant_containers:
+            code = c["labels"]["municloud.lgcode"]
+            nets = {n["name"] for n in c["networks"]}
+            allowed = {own_nets[code]} | ({"mc-dev-wan"} if c["labels"]["municloud.component"] == "postgres" else set())
+            assert nets == allowed, (c["name"], nets)
+        gateway = next(c for c in containers if c["name"] == "mc-dev-primary-gateway")
+        assert {n["name"] for n in gateway["networks"]} == set(own_nets.values()) | {"mc-dev-primary-edge"}
+        # the shared containers join no tenant network besides the gateway link
+        for c in containers:
+            if c["labels"]["municloud.lgcode"] == "shared" and c["name"] != "mc-dev-primary-gateway":
+                assert not {n["name"] for n in c["networks"]} & set(own_nets.values()), c["name"]
+
+    return consortium.frontdoor.container.container_id.apply(check)
+
+
+@pulumi.runtime.test
+def test_no_two_municipalities_share_a_database_role_password_or_key(program):
+    mocks, consortium, cfg = program
+    primary = consortium.sites[cfg.primary_site]
+    values = []
+    for code, mun in primary.municipalities.items():
+        values += [pw.result.apply(lambda v, c=code, r=role: (c, r, v)) for role, pw in mun.passwords.items()]
+        values.append(mun.token_key.private_key_pem.apply(lambda v, c=code: (c, "token", v)))
+        values.append(mun.postgres_cert.key_pem.apply(lambda v, c=code: (c, "tls", v)))
+
+    def check(items):
+        secrets = collections.Counter(v for _c, _r, v in items)
+        assert all(n == 1 for n in secrets.values()), "a secret is shared"
+        assert len({c for c, _r, _v in items}) == 3
+        pg = [i for k, _n, i in mocks.created if k == "Container" and i["labels"]["municloud.component"] == "postgres"]
+        # each municipality its own PostgreSQL server; roles/databases live inside it only
+        assert len({c["name"] for c in pg}) == 3
+        assert all(c["env"]["MC_PG_ALLOWED_NETWORKS"] == cfg.subnet("primary", i)
+                   for i, c in enumerate(sorted(pg, key=lambda c: c["name"])))
+
+    return pulumi.Output.all(consortium.frontdoor.container.container_id, *values).apply(lambda v: check(v[1:]))
+
+
+@pulumi.runtime.test
+def test_secrets_reach_containers_only_as_files(program):
+    mocks, consortium, _cfg = program
+
+    def check(_):
+        secrets = {v for k, _n, i in mocks.created if k == "RandomPassword" for v in [i.get("result")] if v}
+        for kind, name, inputs in mocks.created:
+            if kind != "Container":
+                continue
+            env_and_labels = repr(inputs["env"]) + repr(inputs["labels"])
+            assert "PRIVATE KEY" not in env_and_labels, name
+            for f in inputs["files"]:
+                if f["path"].endswith((".password", "/password", ".key")):
+                    assert f["mode"] == 0o400, (name, f["path"])
+        assert not secrets  # password results are outputs of the provider, never inputs
+
+    return consortium.frontdoor.container.container_id.apply(check)
+
+
+@pulumi.runtime.test
+def test_every_docker_object_carries_the_four_labels(program):
+    mocks, consortium, _cfg = program
+
+    def check(_):
+        for kind, name, inputs in mocks.created:
+            if kind in ("Container", "Network", "Volume"):
+                assert set(inputs["labels"]) == {"municloud.stack", "municloud.site", "municloud.lgcode",
+                                                 "municloud.component"}, name
+                assert inputs["labels"]["municloud.stack"] == "dev"
+                assert inputs["name"].startswith("mc-dev-"), inputs["name"]
+
+    return consortium.frontdoor.container.container_id.apply(check)
+
+
+@pulumi.runtime.test
+def test_gateway_routes_each_path_to_its_own_municipality(program):
+    mocks, consortium, cfg = program
+
+    def check(_):
+        configs = {n: i for k, n, i in mocks.created if k == "RenderedConfig"}
+        routes = configs["primary-gateway-config"]["variables"]["gateway_routes"]
+        assert len(routes) == 9
+        for r in routes:
+            assert r["host"] == f"mc-dev-primary-{r['lgcode']}-{r['service'].replace('_', '-')}"
+        fd = configs["frontdoor-config"]["variables"]["frontdoor_backends"]
+        assert [(b["host"], b["backup"]) for b in fd] == [("mc-dev-primary-gateway", False),
+                                                          ("mc-dev-dr-gateway", True)]
+
+    return consortium.frontdoor.container.container_id.apply(check)

@@ -1,0 +1,35 @@
+"""Roles through municloud.ansible: a rerun with unchanged inputs reports changed=0."""
+
+import pytest
+
+from municloud.ansible import AnsibleRunner
+
+pytestmark = pytest.mark.stack
+
+
+@pytest.mark.parametrize("role,variables,output", [
+    ("gateway", {"gateway_routes": [{"lgcode": "053031", "service": "tax", "host": "mc-t-primary-053031-tax",
+                                     "port": 8000}]}, "nginx.conf"),
+    ("frontdoor", {"frontdoor_backends": [{"name": "primary", "host": "gw-a", "port": 8443, "backup": False},
+                                          {"name": "dr", "host": "gw-b", "port": 8443, "backup": True}]},
+     "haproxy.cfg"),
+])
+def test_second_run_changes_nothing(tmp_path, role, variables, output):
+    runner = AnsibleRunner(tmp_path / "state")
+    out = tmp_path / "out"
+    first = runner.apply_role(role, {**variables, f"{role}_output_dir": str(out)})
+    assert (first.status, first.rc) == ("successful", 0)
+    assert first.changed > 0
+    second = runner.apply_role(role, {**variables, f"{role}_output_dir": str(out)})
+    assert (second.status, second.changed) == ("successful", 0), second.sentence()
+    assert "changed=0" in second.sentence()
+    assert (out / output).read_text().startswith("#\n# Ansible managed")
+
+
+def test_bad_route_fails_the_role(tmp_path):
+    runner = AnsibleRunner(tmp_path / "state")
+    run = runner.apply_role("gateway", {"gateway_output_dir": str(tmp_path / "o"),
+                                        "gateway_routes": [{"lgcode": "53031", "service": "tax", "host": "h",
+                                                            "port": 8000}]})
+    assert run.status == "failed" and run.rc != 0
+    assert not (tmp_path / "o" / "nginx.conf").exists()

@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from municloud.calc.errors import UnsupportedInput
 from municloud.calc.rounding import apply_rate, floor_to
@@ -62,14 +62,15 @@ class NhiHousehold(BaseModel):
 
     members: list[HouseholdMember] = Field(min_length=1, max_length=30)
 
-    @model_validator(mode="after")
-    def _shape(self) -> NhiHousehold:
-        heads = sum(m.is_head for m in self.members)
+    @field_validator("members")
+    @classmethod
+    def _shape(cls, members: list[HouseholdMember]) -> list[HouseholdMember]:
+        heads = sum(m.is_head for m in members)
         if heads != 1:
-            raise ValueError(f"members: exactly one member must have is_head=true, got {heads}")
-        if not any(m.insured for m in self.members):
-            raise ValueError("members: at least one member must be insured")
-        return self
+            raise ValueError(f"exactly one member must have is_head=true, got {heads}")
+        if not any(m.insured for m in members):
+            raise ValueError("at least one member must be insured")
+        return members
 
 
 class LevyPartBreakdown(BaseModel):

@@ -85,3 +85,22 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     terminalreporter.section("security: attempts per category")
     for line in summary_lines(TALLY):
         terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def tenants():
+    """(A, B, http client): two isolated municipalities with their residents_registry running,
+    each seeded with one resident through its own API (see tenant_target.py)."""
+    from tenant_target import move_in_body, two_tenants
+
+    with two_tenants() as (a, b, client):
+        for tenant in (a, b):
+            response = client.post(f"{tenant.url}/api/v1/movements", json=move_in_body(tenant.lgcode, 1),
+                                   headers=tenant.headers())
+            assert response.status_code == 201, response.text
+            moved = response.json()["movements"][0]
+            tenant.atena_number = moved["atena_number"]
+            tenant.household_number = client.get(
+                f"{tenant.url}/api/v1/residents/{tenant.atena_number}",
+                headers=tenant.headers()).json()["household_number"]
+        yield a, b, client

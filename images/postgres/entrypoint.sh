@@ -142,7 +142,7 @@ CONF
 # Repository host: one stanza per database cluster; cipher passphrase only from the mounted
 # include directory (PGBACKREST_CONFIG_INCLUDE_PATH), never from env.
 write_pgbackrest_repo_conf() {
-  local entry stanza host auth=""
+  local entry stanza host i
   ls "${PGBACKREST_CONFIG_INCLUDE_PATH}"/*.conf >/dev/null 2>&1 \
     || die "no cipher config in $PGBACKREST_CONFIG_INCLUDE_PATH (mount cipher.conf with repo1-cipher-pass)"
   {
@@ -160,28 +160,30 @@ write_pgbackrest_repo_conf() {
     echo "tls-server-ca-file=$TLS/ca.crt"
     echo "tls-server-cert-file=$TLS/server.crt"
     echo "tls-server-key-file=$TLS/server.key"
-    for entry in $(words "${MC_PGBACKREST_STANZAS:-}"); do
-      stanza="${entry%%=*}"; host="${entry#*=}"
-      auth="${auth:+$auth,}$stanza"
-    done
     # Each database host authenticates with its certificate CN = its host name.
     for entry in $(words "${MC_PGBACKREST_STANZAS:-}"); do
-      host="${entry#*=}"; host="${host%%:*}"
-      echo "tls-server-auth=$host=${entry%%=*}"
+      stanza="${entry%%=*}"
+      for host in $(echo "${entry#*=}" | tr '+' ' '); do
+        echo "tls-server-auth=${host%%:*}=$stanza"
+      done
     done
     for entry in $(words "${MC_PGBACKREST_STANZAS:-}"); do
-      stanza="${entry%%=*}"; host="${entry#*=}"
+      stanza="${entry%%=*}"
       [[ "$stanza" =~ ^[a-z0-9_-]+$ ]] || die "MC_PGBACKREST_STANZAS: invalid stanza '$stanza'"
       echo ""
       echo "[$stanza]"
-      echo "pg1-host=${host%%:*}"
-      echo "pg1-host-type=tls"
-      echo "pg1-host-port=${BR_PORT}"
-      echo "pg1-host-ca-file=$TLS/ca.crt"
-      echo "pg1-host-cert-file=$TLS/server.crt"
-      echo "pg1-host-key-file=$TLS/server.key"
-      echo "pg1-path=$PGDATA"
-      echo "pg1-port=${host##*:}"
+      i=0
+      for host in $(echo "${entry#*=}" | tr '+' ' '); do
+        i=$((i + 1))
+        echo "pg$i-host=${host%%:*}"
+        echo "pg$i-host-type=tls"
+        echo "pg$i-host-port=${BR_PORT}"
+        echo "pg$i-host-ca-file=$TLS/ca.crt"
+        echo "pg$i-host-cert-file=$TLS/server.crt"
+        echo "pg$i-host-key-file=$TLS/server.key"
+        echo "pg$i-path=$PGDATA"
+        echo "pg$i-port=${host##*:}"
+      done
     done
   } > /etc/pgbackrest/pgbackrest.conf
 }

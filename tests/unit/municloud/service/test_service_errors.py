@@ -1,0 +1,56 @@
+"""JSON errors name the field and never echo the value."""
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+
+from municloud.service.errors import install_error_handlers
+from municloud.service.types import FlexibleDate, MyNumber
+
+pytestmark = pytest.mark.unit
+
+
+class Body(BaseModel):
+    individual_number: MyNumber
+    birth_date: FlexibleDate
+
+
+@pytest.fixture(scope="module")
+def client():
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.post("/x")
+    async def x(body: Body) -> dict:
+        return {"birth_date": body.birth_date.isoformat()}
+
+    return TestClient(app)
+
+
+def test_bad_my_number_names_field_without_value(client):
+    r = client.post("/x", json={"individual_number": "123456789019", "birth_date": "2000-01-01"})
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert error["field"] == "individual_number" and error["code"] == "invalid"
+    assert "check digit" in error["message"]
+    assert "123456789019" not in r.text
+
+
+@pytest.mark.parametrize("value", ["１２３４５６７８９０１８", "1234-5678-9018", "12345678901"])
+def test_malformed_my_number_refused(client, value):
+    r = client.post("/x", json={"individual_number": value, "birth_date": "2000-01-01"})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "individual_number"
+
+
+@pytest.mark.parametrize("value,iso", [("2024-01-02", "2024-01-02"), ("令和6年1月2日", "2024-01-02"),
+                                       ("R6.01.02", "2024-01-02"), ("平成31年4月30日", "2019-04-30")])
+def test_dates_in_both_calendars_accepted(client, value, iso):
+    r = client.post("/x", json={"individual_number": "123456789018", "birth_date": value})
+    assert r.status_code == 200 and r.json() == {"birth_date": iso}
+
+
+@pytest.mark.parametrize("value", ["平成31年5月1日", "2024-02-30", "yesterday"])
+def test_bad_dates_refused(client, value):
+    r = client.post("/x", json={"individual_number": "123456789018", "birth_date": value})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "birth_date"

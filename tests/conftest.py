@@ -12,3 +12,22 @@ os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 os.environ.setdefault("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
 os.environ.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
 os.environ.setdefault("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def live_stack():
+    """The dev consortium, up once per test session (throwaway stack `citest`), destroyed after.
+
+    MC_TEST_KEEP_STACK=1 keeps it up for the next run (which then is a fast no-op `up`).
+    """
+    from municloud.testing.stack import open_stack
+
+    stack = open_stack(os.environ.get("MC_TEST_STACK", "citest"))
+    try:
+        stack.up()
+        yield stack
+    finally:
+        print("\n[municloud]", stack.close(destroy=not os.environ.get("MC_TEST_KEEP_STACK")))

@@ -154,7 +154,10 @@ def salary_income_amount(salary: int, fiscal_year: int) -> int:
     Below 6,600,000 the law applies 所得税法別表第五 (the "quick table"): from 1,628,000 the
     salary is divided by 4 and rounded down to 1,000 (A), then A x 2.4 + 100,000 /
     A x 2.8 - 80,000 / A x 3.2 - 440,000 by band; just below 1,628,000 the table steps
-    (1,619,000 / 2,000-yen steps / 1,624,000 rows) and below 551,000 it is 0.
+    (1,619,000 / 2,000-yen steps / 1,624,000 rows) and below 551,000 it is 0. OPEN: those
+    sub-1,628,000 rows are taken from the table as we recall it (they follow from rounding the
+    salary down to the row start); DOMAIN.md simplifies them to "salary - 550,000" up to
+    1,625,000. Verify against 所得税法別表第五 when it can be read.
     FY2026 (2025 income): minimum deduction 650,000 up to 1,900,000, quick table from there.
     """
     if salary < 0:

@@ -36,7 +36,7 @@ IMAGE_PREFIX = "municloud"
 APP_PACKAGES = ("municloud", "services")
 _SKIP_PARTS = {"__pycache__", "tests", ".pytest_cache"}
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: a service build ensures the python image first
 
 
 class ImageBuildError(RuntimeError):

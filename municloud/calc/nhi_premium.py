@@ -11,8 +11,9 @@ Our design choices (documented in docs/calc.md): ages are taken on the fiscal ye
 1 April: 介護分 for legal age 40-64 (a year attained on the day before the birthday,
 年齢計算ニ関スル法律); 未就学児 = not yet 6 by the end of 31 March (born 2 April or later six
 years before); 国保 ends at the 75th birthday (後期高齢者医療); no monthly proration for members who
-join, leave or turn 40 / 65 during the year; reduced 均等割 / 平等割 are rounded down to the yen;
-the 15万 pension special deduction in the 軽減 judgement and 特定同一世帯所属者 are not modelled.
+join, leave or turn 40 / 65 during the year; reduced 均等割 / 平等割 are rounded down to the yen.
+The 軽減 judgement disregards up to 15万 of the 年金所得 of members of legal age 65+ on
+31 December of the previous year. 特定同一世帯所属者 are not modelled.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from municloud.calc.errors import UnsupportedInput
 from municloud.calc.rounding import apply_rate, floor_to
@@ -54,7 +55,17 @@ class HouseholdMember(BaseModel):
     total_income: Yen = 0
     """総所得金額等 of the previous year."""
     salary_or_pension_earner: bool = False
-    """Had 給与 or 公的年金等 income (the 軽減 judgement adds 10万 per earner beyond one)."""
+    """給与所得者等: 給与収入 over 55万 or 公的年金等 over 60万 (under 65) / 125万 (65+); the 軽減
+    judgement adds 10万 per such earner beyond one."""
+    pension_income_amount: Yen = 0
+    """公的年金等に係る雑所得 included in total_income; members 65+ on 31 December of the
+    previous year get up to 15万 of it disregarded in the 軽減 judgement (公的年金等特別控除)."""
+
+    @model_validator(mode="after")
+    def _pension_within_total(self) -> HouseholdMember:
+        if self.pension_income_amount > self.total_income:
+            raise ValueError("pension_income_amount must not exceed total_income")
+        return self
 
 
 class NhiHousehold(BaseModel):
@@ -108,7 +119,7 @@ class NhiPremiumBreakdown(BaseModel):
     preschool_members: int
     care_members: int
     judgement_income: int
-    """総所得金額等 of head + insured members, used for 軽減."""
+    """総所得金額等 of head + insured members, less the 15万 pensioner deduction, for 軽減."""
     earners: int
     reduction_thresholds: dict[str, int]
     """7割 / 5割 / 2割 income thresholds of this household."""
@@ -117,6 +128,9 @@ class NhiPremiumBreakdown(BaseModel):
     parts: list[LevyPartBreakdown]
     total_before_rounding: int
     total: int
+
+
+PENSIONER_SPECIAL_DEDUCTION = 150_000
 
 
 def basis_date(fiscal_year: int) -> date:
@@ -216,7 +230,11 @@ def compute(household: NhiHousehold, params: NhiParams, fiscal_year: int
             raise UnsupportedInput(f"members[{i}].insured", "members aged 75 or more are in "
                                    "後期高齢者医療, not 国保")
 
-    judgement_income = sum(m.total_income for m in judged)
+    previous_year_end = date(fiscal_year - 1, 12, 31)
+    judgement_income = sum(
+        m.total_income - (min(m.pension_income_amount, PENSIONER_SPECIAL_DEDUCTION)
+                          if legal_age(m.birth_date, previous_year_end) >= 65 else 0)
+        for m in judged)
     earners = sum(m.salary_or_pension_earner for m in judged)
     thresholds = reduction_thresholds(params, len(insured), earners)
     if judgement_income <= thresholds["seven_tenths"]:

@@ -17,7 +17,7 @@ Not modelled: 税額控除 other than 調整控除 (寄附金, 住宅ローン, 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,11 +28,13 @@ from municloud.params import SUPPORTED_RESIDENT_TAX_FISCAL_YEARS, ResidentTaxPar
 __all__ = [
     "Dependant",
     "DependantDeduction",
+    "IncomeAmounts",
     "ResidentTaxBreakdown",
     "ResidentTaxDeclaration",
     "Spouse",
     "basic_deduction",
     "compute",
+    "income_amounts",
     "public_pension_income_amount",
     "salary_income_amount",
 ]
@@ -210,6 +212,29 @@ def public_pension_income_amount(pension: int, age: int, other_income_total: int
     return max(0, min(pension, amount))
 
 
+class IncomeAmounts(NamedTuple):
+    salary: int
+    """給与所得 after the 所得金額調整控除."""
+    pension: int
+    """公的年金等に係る雑所得."""
+    adjustment: int
+    """所得金額調整控除 (salary + pension)."""
+    total: int
+    """合計所得金額 (= 総所得金額等 here)."""
+
+
+def income_amounts(*, salary_income: int, public_pension_income: int, other_income: int,
+                   age: int, fiscal_year: int) -> IncomeAmounts:
+    """所得 from incomes: 給与所得, 年金所得, the 所得金額調整控除 when both exist, 合計所得."""
+    salary = salary_income_amount(salary_income, fiscal_year)
+    pension = public_pension_income_amount(public_pension_income, age, salary + other_income)
+    adjustment = 0
+    if salary > 0 and pension > 0:
+        adjustment = max(0, min(salary, 100_000) + min(pension, 100_000) - 100_000)
+    salary -= adjustment
+    return IncomeAmounts(salary, pension, adjustment, salary + pension + other_income)
+
+
 def basic_deduction(total_income: int) -> int:
     """基礎控除 (resident tax): 43万 / 29万 / 15万 / 0 above 2,400万 / 2,450万 / 2,500万."""
     if total_income <= 24_000_000:
@@ -313,14 +338,9 @@ def compute(declaration: ResidentTaxDeclaration, params: ResidentTaxParams,
         raise UnsupportedInput("fiscal_year", f"fiscal year {fiscal_year} is not supported; "
                                f"supported: {list(SUPPORTED_RESIDENT_TAX_FISCAL_YEARS)}")
     d = declaration
-    salary_amount = salary_income_amount(d.salary_income, fiscal_year)
-    pension_amount = public_pension_income_amount(d.public_pension_income, d.age,
-                                                  salary_amount + d.other_income)
-    adjustment = 0
-    if salary_amount > 0 and pension_amount > 0:
-        adjustment = max(0, min(salary_amount, 100_000) + min(pension_amount, 100_000) - 100_000)
-    salary_amount -= adjustment
-    total_income = salary_amount + pension_amount + d.other_income
+    salary_amount, pension_amount, adjustment, total_income = income_amounts(
+        salary_income=d.salary_income, public_pension_income=d.public_pension_income,
+        other_income=d.other_income, age=d.age, fiscal_year=fiscal_year)
 
     personal: list[DependantDeduction] = []
     if d.spouse is not None:

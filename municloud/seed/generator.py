@@ -27,10 +27,10 @@ from typing import Literal
 from municloud.calc.nhi_premium import HouseholdMember, NhiHousehold
 from municloud.calc.resident_tax import (
     Dependant,
+    IncomeAmounts,
     ResidentTaxDeclaration,
     Spouse,
-    public_pension_income_amount,
-    salary_income_amount,
+    income_amounts,
 )
 from municloud.ids import (
     my_number_for_serial,
@@ -152,14 +152,17 @@ class SeedData:
         members = self.members(household)
         if not any(m.insurance == "nhi" for m in members):
             return None
+        dec31 = date(self.fiscal_year - 1, 12, 31)
+        chosen = [m for m in members if m.insurance == "nhi" or m.relationship == "世帯主"]
         return NhiHousehold(members=[
             HouseholdMember(
                 birth_date=m.birth_date, insured=m.insurance == "nhi",
                 is_head=m.relationship == "世帯主",
                 total_income=_total_income(m, self.fiscal_year),
-                salary_or_pension_earner=m.salary_income > 0 or m.public_pension_income > 0)
-            for m in members
-            if m.insurance == "nhi" or m.relationship == "世帯主"
+                pension_income_amount=_pension_income(m, self.fiscal_year),
+                salary_or_pension_earner=m.salary_income > 550_000 or m.public_pension_income > (
+                    1_250_000 if _age(m.birth_date, dec31) >= 65 else 600_000))
+            for m in chosen
         ])
 
 
@@ -167,12 +170,20 @@ def _age(birth: date, on: date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
+def _incomes(r: Resident, fiscal_year: int) -> IncomeAmounts:
+    return income_amounts(salary_income=r.salary_income,
+                          public_pension_income=r.public_pension_income,
+                          other_income=r.business_income,
+                          age=_age(r.birth_date, date(fiscal_year - 1, 12, 31)),
+                          fiscal_year=fiscal_year)
+
+
+def _pension_income(r: Resident, fiscal_year: int) -> int:
+    return _incomes(r, fiscal_year).pension
+
+
 def _total_income(r: Resident, fiscal_year: int) -> int:
-    dec31 = date(fiscal_year - 1, 12, 31)
-    salary = salary_income_amount(r.salary_income, fiscal_year)
-    pension = public_pension_income_amount(r.public_pension_income, _age(r.birth_date, dec31),
-                                           salary + r.business_income)
-    return salary + pension + r.business_income
+    return _incomes(r, fiscal_year).total
 
 
 # --- embedded data (read lazily: no I/O at import) -------------------------------------------

@@ -216,3 +216,33 @@ def test_fiscal_year_must_match_params() -> None:
 def test_bad_households_rejected(members: list[dict[str, object]]) -> None:
     with pytest.raises(ValidationError):
         NhiHousehold.model_validate({"members": members})
+
+
+# --- 15万 pensioner deduction in the 軽減 judgement -------------------------------------------
+
+@pytest.mark.parametrize(("born", "judgement", "tenths"), [
+    (date(1959, 1, 1), 430_000, 7),   # legal age 65 on 2023-12-31: 580,000 - 150,000
+    (date(1959, 1, 2), 580_000, 5),   # still 64: no deduction
+])
+def test_pensioner_deduction_in_judgement(born: date, judgement: int, tenths: int) -> None:
+    member = HouseholdMember(birth_date=born, is_head=True, total_income=580_000,
+                             pension_income_amount=580_000, salary_or_pension_earner=True)
+    b = compute(NhiHousehold(members=[member]), FY24, 2024)
+    assert (b.judgement_income, b.reduction_tenths) == (judgement, tenths)
+    # the 所得割 still uses the full income
+    assert b.parts[0].income_levy_base == 150_000
+
+
+def test_pensioner_deduction_is_capped_at_150k_and_needs_pension() -> None:
+    small = HouseholdMember(birth_date=date(1950, 6, 1), is_head=True, total_income=500_000,
+                            pension_income_amount=100_000)
+    no_pension = HouseholdMember(birth_date=date(1950, 6, 1), is_head=True,
+                                 total_income=500_000)
+    assert compute(NhiHousehold(members=[small]), FY24, 2024).judgement_income == 400_000
+    assert compute(NhiHousehold(members=[no_pension]), FY24, 2024).judgement_income == 500_000
+
+
+def test_pension_part_cannot_exceed_total_income() -> None:
+    with pytest.raises(ValidationError, match="pension_income_amount"):
+        HouseholdMember(birth_date=date(1950, 6, 1), total_income=100,
+                        pension_income_amount=101)

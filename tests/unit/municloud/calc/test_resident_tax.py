@@ -328,3 +328,13 @@ def test_bad_declarations_name_the_field(data: dict[str, object], field: str) ->
     with pytest.raises(ValidationError) as info:
         ResidentTaxDeclaration.model_validate(data)
     assert field in {str(err["loc"][0]) for err in info.value.errors()}
+
+
+def test_income_amounts_is_the_single_income_step() -> None:
+    from municloud.calc.resident_tax import income_amounts
+    amounts = income_amounts(salary_income=3_200_000, public_pension_income=2_500_000,
+                             other_income=50_000, age=67, fiscal_year=2025)
+    assert amounts == (2_060_000, 1_400_000, 100_000, 3_510_000)
+    only_salary = income_amounts(salary_income=3_200_000, public_pension_income=0,
+                                 other_income=0, age=67, fiscal_year=2025)
+    assert only_salary.adjustment == 0 and only_salary.salary == 2_160_000

@@ -39,6 +39,7 @@ __all__ = [
     "compute_levy_part",
     "is_preschool",
     "legal_age",
+    "reduction_thresholds",
 ]
 
 Yen = Annotated[int, Field(ge=0, le=10**11)]

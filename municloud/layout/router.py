@@ -1,0 +1,124 @@
+"""FastAPI router factory for a service's layout endpoints (export / import, 中間標準レイアウト).
+
+A service supplies three functions over its own tables (`LayoutStore`); this module does the
+HTTP contract of municloud.layout.transfer: token, size limit, encoding, validation of EVERY
+row before anything is written (422 + report), refusal of a non-empty municipality (409),
+one DB transaction for the whole import, and an access-log entry per resident touched.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+
+from municloud.audit import AccessEntry, append_entries
+from municloud.layout.codec import ENCODINGS, MAX_FILE_BYTES, LayoutError, encode, validate
+from municloud.layout.definition import LayoutDef
+from municloud.service.deps import ConnDep, PrincipalDep, require_purpose
+from municloud.service.errors import ApiError, error_body
+
+Row = dict[str, object]
+# 利用目的 allowed to move whole registers (files carry 個人番号): data migration only.
+LAYOUT_PURPOSES = frozenset({"data_migration"})
+
+
+class LayoutImported(BaseModel):
+    """Answer of a successful import."""
+
+    area: str
+    rows: int
+    message: str
+
+
+@dataclass(frozen=True)
+class LayoutStore:
+    """The service-specific part: rows out of, and into, the service's tables."""
+
+    export_rows: Callable[[asyncpg.Connection], Awaitable[list[Row]]]
+    is_empty: Callable[[asyncpg.Connection], Awaitable[bool]]
+    # Called inside the import transaction with validated rows; returns residents touched.
+    import_rows: Callable[[asyncpg.Connection, list[Row], Any], Awaitable[list[str]]]
+    resident_key: str = "atena_number"
+
+
+EncodingQuery = Annotated[str, Query(pattern="^(utf-8|cp932)$",
+                                     description=f"File encoding: {', '.join(ENCODINGS)}")]
+
+
+def make_layout_router(layout: LayoutDef, store: LayoutStore) -> APIRouter:
+    """Routes /layout/export and /layout/import (the service kit mounts them under /api/v1)."""
+    router = APIRouter(prefix="/layout", tags=["layout"])
+
+    @router.get("/export", response_class=Response,
+                responses={200: {"content": {"text/csv": {}},
+                                 "description": f"{layout.area} layout file"}})
+    async def export_layout(conn: ConnDep, principal: PrincipalDep,
+                            encoding: EncodingQuery = "utf-8") -> Response:
+        """Export this municipality's data of the area as a layout file."""
+        require_purpose(principal, LAYOUT_PURPOSES)
+        rows = await store.export_rows(conn)
+        try:
+            data = encode(layout, rows, encoding=encoding)
+        except LayoutError as exc:
+            # Stored data that the layout cannot carry (e.g. a character outside cp932).
+            first = exc.report.issues[0]
+            raise ApiError(409, "layout_unrepresentable",
+                           f"{len(exc.report.issues)} cells cannot be exported in {encoding}; "
+                           f"first: row {first.line - 1}, item {first.item}: {first.reason}",
+                           "encoding") from None
+        await _log(conn, principal, rows, store.resident_key, "layout_export")
+        return Response(data, media_type=f"text/csv; charset={encoding}",
+                        headers={"X-Layout-Rows": str(len(rows))})
+
+    @router.post("/import", response_model=LayoutImported,
+                 openapi_extra={"requestBody": {"required": True,
+                                                "content": {"text/csv": {}}}},
+                 responses={422: {"description": "file breaks the layout; report lists "
+                                                 "every issue; nothing stored"},
+                            409: {"description": "municipality not empty"}})
+    async def import_layout(request: Request, conn: ConnDep, principal: PrincipalDep,
+                            encoding: EncodingQuery = "utf-8") -> LayoutImported | JSONResponse:
+        """Import a layout file into an empty municipality: every row or none."""
+        require_purpose(principal, LAYOUT_PURPOSES)
+        started = time.perf_counter()
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > MAX_FILE_BYTES:
+            raise ApiError(413, "file_too_large", f"file exceeds {MAX_FILE_BYTES} bytes", "body")
+        data = await request.body()
+        report, rows = validate(layout, data, encoding=encoding)
+        if not report.valid:
+            body = error_body("layout_invalid", report.summary(), "body")
+            body["report"] = report.to_dict()
+            return JSONResponse(body, 422)
+        async with conn.transaction():
+            # Serialise concurrent imports; then the emptiness check holds until commit.
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))",
+                               f"layout-import:{layout.area}")
+            if not await store.is_empty(conn):
+                raise ApiError(409, "not_empty", f"this municipality already holds "
+                                                 f"{layout.area} data; import needs an empty one")
+            touched = await store.import_rows(conn, rows, principal)
+            await _log(conn, principal, [{store.resident_key: r} for r in touched],
+                       store.resident_key, "layout_import")
+        return LayoutImported(area=layout.area, rows=len(rows),
+                              message=f"imported {len(rows)} {layout.area} rows in "
+                                      f"{time.perf_counter() - started:.1f} s")
+
+    return router
+
+
+async def _log(conn: asyncpg.Connection, principal: Any, rows: list[Row], key: str,
+               action: str) -> None:
+    """One access-log entry per resident read or written (committed before the response)."""
+    residents = sorted({str(r[key]) for r in rows if r.get(key)})
+    entries = [AccessEntry(principal.staff_id, principal.lgcode, principal.purpose, resident,
+                           action) for resident in residents]
+    for start in range(0, len(entries), 5000):
+        await append_entries(conn, entries[start:start + 5000])

@@ -10,7 +10,7 @@ from municloud.service import ServiceSettings, create_service_app
 from municloud.service.inbox import make_inbox_router
 from municloud.service.seeding import make_seed_router
 from municloud.service.outbox_api import router as outbox_router
-from services.residents_registry import inbox, seed
+from services.residents_registry import inbox, layout_api, seed
 from services.residents_registry.routers import households, movements, residents
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -22,6 +22,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         settings,
         title="municloud residents_registry (住民記録)",
         routers=[residents.router, households.router, movements.router, outbox_router,
-                 make_seed_router(seed.load, "residents"), make_inbox_router(inbox.HANDLERS)],
+                 make_seed_router(seed.load, "residents"), make_inbox_router(inbox.HANDLERS),
+                 layout_api.router],
         migrations_dir=MIGRATIONS,
     )

@@ -35,10 +35,11 @@ def make_inbox_router(handlers: dict[str, InboxHandler]) -> APIRouter:
         try:
             message = p.receive_message(data, registry, lgcode=lgcode, unit=unit)
         except p.SignatureError as exc:
-            return Response(p.make_fault("signature", str(exc), key=key, unit=unit, lgcode=lgcode),
+            return Response(p.make_fault(exc.code, str(exc), key=key, unit=unit, lgcode=lgcode),
                             403, media_type=XML)
         except p.PlatformError as exc:
-            return Response(p.make_fault("invalid", str(exc), key=key, unit=unit, lgcode=lgcode,
+            # exc.code is the platform's standard Fault code (unsafe, malformed, ...).
+            return Response(p.make_fault(exc.code, str(exc), key=key, unit=unit, lgcode=lgcode,
                                          path=getattr(exc, "path", None)), 400, media_type=XML)
         handler = handlers.get(message.header.message_type)
         if handler is None:

@@ -103,6 +103,9 @@ async def outbox_relay(app: FastAPI) -> None:
     if not settings.platform_enabled:
         log.info("HUB_URL unset: platform messages stay in the outbox table")
         return
+    if not settings.outbox_relay:
+        log.info("OUTBOX_RELAY=false: this replica does not drain the outbox")
+        return
     if app.state.platform_key is None:
         log.error("HUB_URL set but PLATFORM_SIGNING_KEY_FILE missing: outbox relay not started")
         return

@@ -36,6 +36,7 @@ class ServiceSettings(BaseSettings):
     hub_url: str | None = None
     platform_signing_key_file: Path | None = None  # private Ed25519 key of this unit (secret)
     platform_keys_file: Path | None = None  # key registry YAML (public keys), for the inbox
+    outbox_relay: bool = True  # OUTBOX_RELAY=false: this replica leaves the outbox to others
     log_level: str = "INFO"
 
     @field_validator("lgcode")

@@ -34,7 +34,7 @@ def _row(serial: int, **over) -> dict:
         "relationship": "01", "resident_since": date(2000, 4, 1),
         "address": "秋田県鹿角郡小坂町小坂１番地", "address_since": date(2000, 4, 1),
         "notified_on": date(2000, 4, 3), "previous_address": None, "move_reason": "01",
-        "moved_on": date(2000, 4, 1),
+        "moved_on": date(2000, 4, 1), "status": "1",  # 住民区分 (required since layout mc-1.0)
     }
     row.update(over)
     return row

@@ -3,6 +3,7 @@
 #   MC_PG_MODE=primary  empty data dir -> initdb + one database and role per service
 #   MC_PG_MODE=standby  empty data dir -> base backup from MC_PG_PEER_HOST, then streaming
 #   MC_PG_MODE=repo     pgBackRest repository: `pgbackrest server` (TLS) in the foreground
+#   MC_PG_MODE=rebuild  one-off (failback): wipe the data dir, base backup from the peer, exit
 # Configuration derived from env (listen, TLS, pg_hba, replication, archiving) is rewritten on
 # every start, so a changed container definition takes effect on restart.
 set -euo pipefail
@@ -240,11 +241,16 @@ run_repo() {
 
 main() {
   [ "$(id -u)" != 0 ] || die "refusing to run as root"
-  case "$MODE" in primary|standby|repo) ;; *) die "MC_PG_MODE must be primary, standby or repo (got '$MODE')";; esac
+  case "$MODE" in primary|standby|repo|rebuild) ;; *) die "MC_PG_MODE must be primary, standby, repo or rebuild (got '$MODE')";; esac
   validate_names
   [ "$MODE" = repo ] && run_repo
   install_tls
   if [ -r "$SECRETS/replicator.password" ]; then write_pgpass; fi
+  if [ "$MODE" = rebuild ]; then  # one-off: replace the data dir by a base backup of the peer, exit
+    find "$PGDATA" -mindepth 1 -delete
+    init_standby
+    exit 0
+  fi
   if [ ! -s "$PGDATA/PG_VERSION" ]; then
     chmod 0700 "$PGDATA"
     if [ "$MODE" = standby ]; then init_standby; else init_primary; fi

@@ -1,0 +1,29 @@
+"""Failover (切替): fence the primary site, promote the DR standbys, start the DR services
+read-write, let the frontdoor switch. Safe to re-run after a partial failure."""
+
+from __future__ import annotations
+
+from municloud.dr import actions
+from municloud.dr.inventory import DR, PRIMARY, Inventory
+from municloud.dr.steps import Reporter, StepResult, Stopwatch, report
+
+
+def failover(inv: Inventory, lgcodes: list[str] | None = None, reporter: Reporter | None = None,
+             frontdoor_port: int = 8443) -> list[StepResult]:
+    """Fail ``lgcodes`` (default: every municipality, and then the whole primary site is fenced)
+    over to the DR site. Returns the steps' results, last one the total."""
+    codes = lgcodes or inv.lgcodes()
+    if not codes:
+        raise LookupError(f"no municipality databases found in stack {inv.stack}")
+    results: list[StepResult] = []
+    with Stopwatch() as total:
+        results.append(report(actions.fence_site(inv, PRIMARY, lgcodes), reporter))
+        for lg in codes:
+            results.append(report(actions.promote(inv, DR, lg), reporter))
+            results.append(report(actions.start_services(inv, DR, lg), reporter))
+        results.append(report(actions.check_frontdoor(inv, codes, frontdoor_port), reporter))
+    changed = any(r.changed for r in results)
+    results.append(report(StepResult(
+        f"failover of {len(codes)} municipalities to {DR} {'done' if changed else 'already complete'} "
+        f"in {total.seconds:.1f} s", total.seconds, changed), reporter))
+    return results

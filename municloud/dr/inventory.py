@@ -1,0 +1,79 @@
+"""Find a stack's containers by their labels (municloud.stack/site/lgcode/component)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DATABASE_COMPONENTS = ("postgres", "standby")
+SERVICE_COMPONENTS = ("residents_registry", "tax", "nhi")
+PRIMARY, DR = "primary", "dr"
+
+
+def docker_client(docker_host: str | None = None):
+    import docker
+
+    if docker_host:
+        return docker.DockerClient(base_url=docker_host, timeout=120)
+    return docker.from_env(timeout=120)
+
+
+@dataclass
+class Inventory:
+    """The containers of one stack on one engine (both sites share an engine in a rehearsal)."""
+
+    stack: str
+    client: object = field(default_factory=docker_client)
+
+    def find(self, **labels: str) -> list:
+        filters = [f"municloud.stack={self.stack}"] + [f"municloud.{k}={v}" for k, v in labels.items()]
+        return sorted(self.client.containers.list(all=True, filters={"label": filters}), key=lambda c: c.name)
+
+    def lgcodes(self) -> list[str]:
+        codes = {c.labels.get("municloud.lgcode") for comp in DATABASE_COMPONENTS
+                 for c in self.find(component=comp)}
+        return sorted(c for c in codes if c and c != "shared")
+
+    def database(self, site: str, lgcode: str):
+        """The PostgreSQL container of ``lgcode`` at ``site``, or None."""
+        for comp in DATABASE_COMPONENTS:
+            found = self.find(site=site, lgcode=lgcode, component=comp)
+            if found:
+                return found[0]
+        return None
+
+    def require_database(self, site: str, lgcode: str):
+        c = self.database(site, lgcode)
+        if c is None:
+            raise LookupError(f"no PostgreSQL container for municipality {lgcode} at site {site} "
+                              f"in stack {self.stack}")
+        return c
+
+    def services(self, site: str, lgcode: str) -> list:
+        return [c for comp in SERVICE_COMPONENTS for c in self.find(site=site, lgcode=lgcode, component=comp)]
+
+    def site_containers(self, site: str) -> list:
+        return self.find(site=site)
+
+    def backup_repo(self):
+        found = self.find(component="backup_repo")
+        if not found:
+            raise LookupError(f"no backup repository container (component backup_repo) in stack {self.stack}")
+        return found[0]
+
+    def frontdoor(self):
+        found = self.find(component="frontdoor")
+        return found[0] if found else None
+
+
+def env_of(container) -> dict[str, str]:
+    """The container's (non-secret) environment as a dict."""
+    out = {}
+    for item in container.attrs["Config"].get("Env") or []:
+        k, _, v = item.partition("=")
+        out[k] = v
+    return out
+
+
+def is_running(container) -> bool:
+    container.reload()
+    return container.status == "running"

@@ -9,7 +9,8 @@ Supported: 給与 (salary, incl. 所得税法別表第五 steps below 6.6M and t
 1,000万 / 2,000万 and the 所得金額調整控除 when both salary and pension exist), other income given
 as a net 所得 amount, 基礎控除 (taper), 社会保険料控除, 生命保険料控除 (as a computed amount),
 配偶者控除 (general / 老人), 扶養控除 (一般 / 特定 / 老人 / 同居老親; 年少 counted for 非課税 only),
-the statutory 非課税 for 障害者・未成年者・寡婦・ひとり親 (合計所得 <= 135万).
+障害者控除 (taxpayer, spouse, dependants; 特別 / 同居特別), 寡婦控除, ひとり親控除, 勤労学生控除,
+the statutory 非課税 for 障害者・未成年者 (under 18)・寡婦・ひとり親 (合計所得 <= 135万).
 Not supported (rejected with UnsupportedInput): 配偶者特別控除, FY2026 特定親族特別控除.
 Not modelled: 税額控除 other than 調整控除 (寄附金, 住宅ローン, 配当), 所得金額調整控除 for
 子育て / 介護, the 所得割 非課税 boundary adjustment (地方税法附則 §3-3 ④).
@@ -17,7 +18,7 @@ Not modelled: 税額控除 other than 調整控除 (寄附金, 住宅ローン, 
 
 from __future__ import annotations
 
-from typing import Annotated, NamedTuple
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -47,6 +48,10 @@ class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Disability = Literal["none", "disabled", "special", "special_cohabiting"]
+"""障害者 / 特別障害者 / 同居特別障害者 (the last only for spouse and dependants)."""
+
+
 class Spouse(_Input):
     """同一生計配偶者 candidate."""
 
@@ -54,6 +59,7 @@ class Spouse(_Input):
     """Age on 31 December of the income year."""
     total_income: Yen = 0
     """合計所得金額 of the spouse."""
+    disability: Disability = "none"
 
 
 class Dependant(_Input):
@@ -65,6 +71,7 @@ class Dependant(_Input):
     """合計所得金額 of the dependant."""
     cohabiting_parent: bool = False
     """同居老親等: a lineal ascendant of the taxpayer or spouse living with them (70+)."""
+    disability: Disability = "none"
 
 
 class ResidentTaxDeclaration(_Input):
@@ -84,8 +91,17 @@ class ResidentTaxDeclaration(_Input):
     """生命保険料控除 for resident tax, already computed (max 70,000)."""
     spouse: Spouse | None = None
     dependants: list[Dependant] = Field(default_factory=list, max_length=20)
+    disability: Literal["none", "disabled", "special"] = "none"
+    """Taxpayer's own 障害者控除 status."""
+    widow: bool = False
+    """寡婦 (合計所得 <= 500万)."""
+    single_parent: Literal["none", "mother", "father"] = "none"
+    """ひとり親 (合計所得 <= 500万)."""
+    working_student: bool = False
+    """勤労学生 (合計所得 <= 75万; 85万 from FY2026)."""
     special_non_taxable: bool = False
-    """障害者・未成年者・寡婦・ひとり親: non-taxable if 合計所得 <= 1,350,000."""
+    """Force the 135万 rule for a status not modelled here; 障害者, 未成年者 (under 18),
+    寡婦 and ひとり親 are derived from the fields above."""
 
 
 class DependantDeduction(BaseModel):
@@ -93,7 +109,10 @@ class DependantDeduction(BaseModel):
 
     kind: str
     """spouse-general | spouse-elderly | general | specified | elderly | cohabiting-parent |
-    young (under 16: no deduction) | excluded (income above the limit)."""
+    young (under 16: no deduction) | excluded (income above the limit) | for the taxpayer's own
+    status: disabled | special-disabled | widow | single-parent | working-student; and
+    dependant-disabled | dependant-special-disabled | dependant-special-cohabiting for a
+    spouse's or dependant's 障害者控除."""
     deduction: int
     personal_difference: int
     """人的控除額の差 used by 調整控除."""
@@ -302,6 +321,62 @@ def _dependant_deduction(dep: Dependant, index: int, fiscal_year: int) -> Depend
                               counts_for_non_taxable=True)
 
 
+# (deduction, 人的控除額の差) of 障害者控除 by status
+_DISABILITY = {
+    "disabled": (260_000, 10_000),
+    "special": (300_000, 100_000),
+    "special_cohabiting": (530_000, 220_000),
+}
+
+
+_RELATIVE_DISABILITY_KIND = {
+    "disabled": "dependant-disabled",
+    "special": "dependant-special-disabled",
+    "special_cohabiting": "dependant-special-cohabiting",
+}
+
+
+def _disability_deduction(status: str, kind: str) -> DependantDeduction | None:
+    if status == "none":
+        return None
+    deduction, difference = _DISABILITY[status]
+    return DependantDeduction(kind=kind, deduction=deduction, personal_difference=difference,
+                              counts_for_non_taxable=False)
+
+
+def _own_status_deductions(d: ResidentTaxDeclaration, total_income: int, fiscal_year: int
+                           ) -> list[DependantDeduction]:
+    """障害者 / 寡婦 / ひとり親 / 勤労学生 of the taxpayer."""
+    out: list[DependantDeduction] = []
+    own = _disability_deduction(d.disability, "special-disabled" if d.disability == "special"
+                                else "disabled")
+    if own is not None:
+        out.append(own)
+    if d.widow and d.single_parent != "none":
+        raise UnsupportedInput("widow", "寡婦 and ひとり親 exclude each other")
+    if d.widow and total_income <= 5_000_000:
+        out.append(DependantDeduction(kind="widow", deduction=260_000,
+                                      personal_difference=10_000,
+                                      counts_for_non_taxable=False))
+    if d.single_parent != "none" and total_income <= 5_000_000:
+        out.append(DependantDeduction(
+            kind="single-parent", deduction=300_000,
+            personal_difference=50_000 if d.single_parent == "mother" else 10_000,
+            counts_for_non_taxable=False))
+    student_limit = 850_000 if fiscal_year >= 2026 else 750_000
+    if d.working_student and total_income <= student_limit:
+        out.append(DependantDeduction(kind="working-student", deduction=260_000,
+                                      personal_difference=10_000,
+                                      counts_for_non_taxable=False))
+    return out
+
+
+def _special_non_taxable(d: ResidentTaxDeclaration) -> bool:
+    # 地方税法 §295 ①二: 障害者, 未成年者, 寡婦, ひとり親 with 合計所得 <= 135万.
+    return (d.special_non_taxable or d.disability != "none" or d.age < 18 or d.widow
+            or d.single_parent != "none")
+
+
 # --- 非課税 -----------------------------------------------------------------------------------------
 
 def _non_taxable_limits(params: ResidentTaxParams, dependants: int) -> tuple[int, int]:
@@ -342,16 +417,24 @@ def compute(declaration: ResidentTaxDeclaration, params: ResidentTaxParams,
         salary_income=d.salary_income, public_pension_income=d.public_pension_income,
         other_income=d.other_income, age=d.age, fiscal_year=fiscal_year)
 
-    personal: list[DependantDeduction] = []
+    personal: list[DependantDeduction] = _own_status_deductions(d, total_income, fiscal_year)
+    relatives: list[tuple[Spouse | Dependant, DependantDeduction]] = []
     if d.spouse is not None:
-        personal.append(_spouse_deduction(d.spouse, total_income, fiscal_year))
-    personal.extend(_dependant_deduction(dep, i, fiscal_year)
-                    for i, dep in enumerate(d.dependants))
+        relatives.append((d.spouse, _spouse_deduction(d.spouse, total_income, fiscal_year)))
+    relatives.extend((dep, _dependant_deduction(dep, i, fiscal_year))
+                     for i, dep in enumerate(d.dependants))
+    for relative, deduction in relatives:
+        personal.append(deduction)
+        if deduction.counts_for_non_taxable:  # 障害者控除 needs a 同一生計配偶者 / 扶養親族
+            extra = _disability_deduction(relative.disability,
+                                          _RELATIVE_DISABILITY_KIND.get(relative.disability, ""))
+            if extra is not None:
+                personal.append(extra)
     dependants = sum(p.counts_for_non_taxable for p in personal)
 
     per_capita_limit, income_levy_limit = _non_taxable_limits(params, dependants)
     non_taxable = total_income <= per_capita_limit or (
-        d.special_non_taxable and total_income <= 1_350_000)
+        _special_non_taxable(d) and total_income <= 1_350_000)
     income_levy_non_taxable = non_taxable or total_income <= income_levy_limit
 
     basic = basic_deduction(total_income)

@@ -338,3 +338,85 @@ def test_income_amounts_is_the_single_income_step() -> None:
     only_salary = income_amounts(salary_income=3_200_000, public_pension_income=0,
                                  other_income=0, age=67, fiscal_year=2025)
     assert only_salary.adjustment == 0 and only_salary.salary == 2_160_000
+
+
+# --- the taxpayer's own status and relatives' 障害者控除 ---------------------------------------
+
+def test_single_mother_by_hand() -> None:
+    # 給与 3,000,000 -> 2,020,000; deductions 基礎 430,000 + social 450,000 + ひとり親 300,000
+    # -> 課税所得 840,000; 50,400 / 33,600; differences 基礎 50,000 + ひとり親(母) 50,000 =
+    # 100,000 -> 調整控除 3,000 / 2,000; 所得割 47,400 / 31,600; + 5,000 均等割等 = 84,000.
+    b = compute(ResidentTaxDeclaration(age=35, salary_income=3_000_000,
+                                       social_insurance_paid=450_000, single_parent="mother",
+                                       dependants=[Dependant(age=10)]), STANDARD, 2025)
+    assert b.taxable_income == 840_000
+    assert b.personal_deduction_difference == 100_000
+    assert (b.municipal_income_levy, b.prefectural_income_levy) == (47_400, 31_600)
+    assert b.total == 84_000
+    assert b.dependants_for_non_taxable == 1  # the child; own status is not a dependant
+
+
+@pytest.mark.parametrize(("fields", "kind", "deduction", "difference"), [
+    ({"disability": "disabled"}, "disabled", 260_000, 10_000),
+    ({"disability": "special"}, "special-disabled", 300_000, 100_000),
+    ({"widow": True}, "widow", 260_000, 10_000),
+    ({"single_parent": "mother"}, "single-parent", 300_000, 50_000),
+    ({"single_parent": "father"}, "single-parent", 300_000, 10_000),
+])
+def test_own_status_deductions(fields: dict[str, object], kind: str, deduction: int,
+                               difference: int) -> None:
+    b = compute(ResidentTaxDeclaration(age=50, other_income=3_000_000, **fields), STANDARD, 2025)
+    (d,) = b.dependant_deductions
+    assert (d.kind, d.deduction, d.personal_difference) == (kind, deduction, difference)
+    assert b.personal_deduction_difference == 50_000 + difference
+
+
+@pytest.mark.parametrize("fields", [{"widow": True}, {"single_parent": "mother"}])
+def test_widow_and_single_parent_income_limit(fields: dict[str, object]) -> None:
+    at = compute(ResidentTaxDeclaration(age=50, other_income=5_000_000, **fields), STANDARD, 2025)
+    above = compute(ResidentTaxDeclaration(age=50, other_income=5_000_001, **fields),
+                    STANDARD, 2025)
+    assert len(at.dependant_deductions) == 1 and above.dependant_deductions == []
+
+
+def test_widow_and_single_parent_exclude_each_other() -> None:
+    with pytest.raises(UnsupportedInput) as info:
+        compute(ResidentTaxDeclaration(age=50, widow=True, single_parent="mother"),
+                STANDARD, 2025)
+    assert info.value.field == "widow"
+
+
+@pytest.mark.parametrize(("fy", "income", "claimed"), [
+    (2025, 750_000, True), (2025, 750_001, False), (2026, 850_000, True), (2026, 850_001, False)])
+def test_working_student_limit(fy: int, income: int, claimed: bool) -> None:
+    b = compute(ResidentTaxDeclaration(age=20, other_income=income, working_student=True),
+                STANDARD, fy)
+    assert any(d.kind == "working-student" for d in b.dependant_deductions) is claimed
+
+
+def test_relatives_disability_only_for_counted_relatives() -> None:
+    b = compute(ResidentTaxDeclaration(
+        age=50, other_income=4_000_000,
+        spouse=Spouse(age=50, disability="disabled"),
+        dependants=[Dependant(age=80, disability="special_cohabiting"),
+                    Dependant(age=30, total_income=2_000_000, disability="special")]),
+        STANDARD, 2025)
+    kinds = [(d.kind, d.deduction, d.personal_difference) for d in b.dependant_deductions]
+    assert kinds == [
+        ("spouse-general", 330_000, 50_000), ("dependant-disabled", 260_000, 10_000),
+        ("elderly", 380_000, 100_000), ("dependant-special-cohabiting", 530_000, 220_000),
+        ("excluded", 0, 0)]
+    assert b.dependants_for_non_taxable == 2
+
+
+@pytest.mark.parametrize(("fields", "income", "non_taxable"), [
+    ({"widow": True}, 1_350_000, True), ({"widow": True}, 1_350_001, False),
+    ({"disability": "disabled"}, 1_350_000, True),
+    ({"single_parent": "father"}, 1_350_000, True),
+    ({"age": 17}, 1_000_000, True), ({"age": 18}, 1_000_000, False),
+])
+def test_135_rule_derived_from_status(fields: dict[str, object], income: int,
+                                      non_taxable: bool) -> None:
+    data = {"age": 40, "other_income": income} | fields
+    b = compute(ResidentTaxDeclaration.model_validate(data), STANDARD, 2025)
+    assert b.non_taxable is non_taxable

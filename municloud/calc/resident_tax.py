@@ -10,8 +10,9 @@ Supported: 給与 (salary, incl. 所得税法別表第五 steps below 6.6M and t
 as a net 所得 amount, 基礎控除 (taper), 社会保険料控除, 生命保険料控除 (as a computed amount),
 配偶者控除 (general / 老人), 扶養控除 (一般 / 特定 / 老人 / 同居老親; 年少 counted for 非課税 only),
 障害者控除 (taxpayer, spouse, dependants; 特別 / 同居特別), 寡婦控除, ひとり親控除, 勤労学生控除,
-the statutory 非課税 for 障害者・未成年者 (under 18)・寡婦・ひとり親 (合計所得 <= 135万).
-Not supported (rejected with UnsupportedInput): 配偶者特別控除, FY2026 特定親族特別控除.
+the statutory 非課税 for 障害者・未成年者 (under 18)・寡婦・ひとり親 (合計所得 <= 135万), and
+配偶者特別控除 (FY2024-2025).
+Not supported (rejected with UnsupportedInput): FY2026 配偶者特別控除 and 特定親族特別控除.
 Not modelled: 税額控除 other than 調整控除 (寄附金, 住宅ローン, 配当), 所得金額調整控除 for
 子育て / 介護, the 所得割 非課税 boundary adjustment (地方税法附則 §3-3 ④).
 """
@@ -108,7 +109,7 @@ class DependantDeduction(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     kind: str
-    """spouse-general | spouse-elderly | general | specified | elderly | cohabiting-parent |
+    """spouse-general | spouse-elderly | spouse-special (配偶者特別控除) | general | specified | elderly | cohabiting-parent |
     young (under 16: no deduction) | excluded (income above the limit) | for the taxpayer's own
     status: disabled | special-disabled | widow | single-parent | working-student; and
     dependant-disabled | dependant-special-disabled | dependant-special-cohabiting for a
@@ -279,9 +280,11 @@ def _spouse_deduction(spouse: Spouse, taxpayer_income: int, fiscal_year: int
         return DependantDeduction(kind="excluded", deduction=0, personal_difference=0,
                                   counts_for_non_taxable=False)
     if spouse.total_income > limit:
-        raise UnsupportedInput("spouse.total_income",
-                               f"配偶者特別控除 (spouse income above {limit:,} yen) "
-                               "is not supported")
+        if fiscal_year >= 2026:
+            raise UnsupportedInput("spouse.total_income",
+                                   f"配偶者特別控除 (spouse income above {limit:,} yen) is not "
+                                   "supported for FY2026 (its 2025 revision is OPEN)")
+        return _spouse_special_deduction(spouse.total_income, taxpayer_income)
     elderly = spouse.age >= 70
     kind = "spouse-elderly" if elderly else "spouse-general"
     # (taxpayer 合計所得 ceiling, general, elderly, general diff, elderly diff)
@@ -297,6 +300,34 @@ def _spouse_deduction(spouse: Spouse, taxpayer_income: int, fiscal_year: int
     # Above 1,000万 no 配偶者控除, but still a 同一生計配偶者 for the 非課税 count.
     return DependantDeduction(kind=kind, deduction=0, personal_difference=0,
                               counts_for_non_taxable=True)
+
+
+# 配偶者特別控除 (FY2024-2025): spouse 合計所得 upper bounds, and the deduction for taxpayer
+# 合計所得 <= 900万 / 950万 / 1,000万.
+_SPECIAL_SPOUSE_BOUNDS = (1_000_000, 1_050_000, 1_100_000, 1_150_000, 1_200_000, 1_250_000,
+                          1_300_000, 1_330_000)
+_SPECIAL_SPOUSE_AMOUNTS = (
+    (9_000_000, (330_000, 310_000, 260_000, 210_000, 160_000, 110_000, 60_000, 30_000)),
+    (9_500_000, (220_000, 210_000, 180_000, 140_000, 110_000, 80_000, 40_000, 20_000)),
+    (10_000_000, (110_000, 110_000, 90_000, 70_000, 60_000, 40_000, 20_000, 10_000)),
+)
+# 人的控除額の差 of 配偶者特別控除: spouse 合計所得 below 50万 / below 55万, by taxpayer band.
+_SPECIAL_SPOUSE_DIFFERENCES = ((500_000, (50_000, 40_000, 20_000)),
+                               (550_000, (30_000, 20_000, 10_000)))
+
+
+def _spouse_special_deduction(spouse_income: int, taxpayer_income: int) -> DependantDeduction:
+    """配偶者特別控除 for a spouse with 合計所得 above 48万 and at most 133万 (FY2024-2025)."""
+    row = next(i for i, bound in enumerate(_SPECIAL_SPOUSE_BOUNDS) if spouse_income <= bound)
+    for band, (ceiling, amounts) in enumerate(_SPECIAL_SPOUSE_AMOUNTS):
+        if taxpayer_income <= ceiling:
+            difference = next((diffs[band] for below, diffs in _SPECIAL_SPOUSE_DIFFERENCES
+                               if spouse_income < below), 0)
+            return DependantDeduction(kind="spouse-special", deduction=amounts[row],
+                                      personal_difference=difference,
+                                      counts_for_non_taxable=False)
+    return DependantDeduction(kind="spouse-special", deduction=0, personal_difference=0,
+                              counts_for_non_taxable=False)
 
 
 def _dependant_deduction(dep: Dependant, index: int, fiscal_year: int) -> DependantDeduction:

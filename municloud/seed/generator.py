@@ -124,6 +124,9 @@ class SeedData:
         dec31 = date(self.fiscal_year - 1, 12, 31)
         spouse = None
         dependants: list[Dependant] = []
+        # 配偶者特別控除 is supported up to FY2025 (spouse 合計所得 <= 133万).
+        spouse_limit = 1_330_000 if self.fiscal_year <= 2025 else 580_000
+        dependant_limit = 480_000 if self.fiscal_year <= 2025 else 580_000
         if person.relationship == "世帯主":
             household = self._by_household[person.household_number]
             for other in self.members(household):
@@ -132,9 +135,9 @@ class SeedData:
                 income = _total_income(other, self.fiscal_year)
                 age = _age(other.birth_date, dec31)
                 if other.relationship in ("妻", "夫"):
-                    if income <= 480_000:
+                    if income <= spouse_limit:
                         spouse = Spouse(age=age, total_income=income)
-                elif income <= 480_000:
+                elif income <= dependant_limit:
                     dependants.append(Dependant(
                         age=age, total_income=income,
                         cohabiting_parent=other.relationship in ("父", "母") and age >= 70))

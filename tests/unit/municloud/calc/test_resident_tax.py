@@ -258,20 +258,49 @@ def test_elderly_spouse() -> None:
     assert b.dependant_deductions[0].deduction == 380_000
 
 
-def test_spouse_special_deduction_band_is_rejected_naming_field() -> None:
+@pytest.mark.parametrize(("spouse_income", "taxpayer_income", "kind", "deduction",
+                          "difference"), [
+    (480_000, 3_000_000, "spouse-general", 330_000, 50_000),
+    (480_001, 3_000_000, "spouse-special", 330_000, 50_000),    # below 50万: difference 5万
+    (499_999, 3_000_000, "spouse-special", 330_000, 50_000),
+    (500_000, 3_000_000, "spouse-special", 330_000, 30_000),    # 50万-55万: 3万
+    (549_999, 3_000_000, "spouse-special", 330_000, 30_000),
+    (550_000, 3_000_000, "spouse-special", 330_000, 0),
+    (1_000_000, 3_000_000, "spouse-special", 330_000, 0),
+    (1_000_001, 3_000_000, "spouse-special", 310_000, 0),
+    (1_050_001, 3_000_000, "spouse-special", 260_000, 0),
+    (1_100_001, 3_000_000, "spouse-special", 210_000, 0),
+    (1_150_001, 3_000_000, "spouse-special", 160_000, 0),
+    (1_200_001, 3_000_000, "spouse-special", 110_000, 0),
+    (1_250_001, 3_000_000, "spouse-special", 60_000, 0),
+    (1_300_001, 3_000_000, "spouse-special", 30_000, 0),
+    (1_330_000, 3_000_000, "spouse-special", 30_000, 0),
+    (1_330_001, 3_000_000, "excluded", 0, 0),
+    (490_000, 9_000_001, "spouse-special", 220_000, 40_000),
+    (520_000, 9_500_001, "spouse-special", 110_000, 10_000),
+    (1_320_000, 9_500_001, "spouse-special", 10_000, 0),
+    (700_000, 10_000_001, "spouse-special", 0, 0),
+])
+def test_spouse_special_deduction_fy2025(spouse_income: int, taxpayer_income: int, kind: str,
+                                         deduction: int, difference: int) -> None:
+    b = compute(ResidentTaxDeclaration(age=40, other_income=taxpayer_income,
+                                       spouse=Spouse(age=40, total_income=spouse_income)),
+                STANDARD, 2025)
+    (d,) = b.dependant_deductions
+    assert (d.kind, d.deduction, d.personal_difference) == (kind, deduction, difference)
+    assert d.counts_for_non_taxable is (kind == "spouse-general")
+
+
+def test_spouse_special_deduction_fy2026_is_rejected_naming_field() -> None:
     ok = compute(ResidentTaxDeclaration(age=40, other_income=3_000_000,
-                                        spouse=Spouse(age=40, total_income=480_000)),
-                 STANDARD, 2025)
-    assert ok.dependant_deductions[0].deduction == 330_000
+                                        spouse=Spouse(age=40, total_income=580_000)),
+                 STANDARD, 2026)
+    assert ok.dependant_deductions[0].kind == "spouse-general"
     with pytest.raises(UnsupportedInput) as info:
         compute(ResidentTaxDeclaration(age=40, other_income=3_000_000,
-                                       spouse=Spouse(age=40, total_income=480_001)),
-                STANDARD, 2025)
+                                       spouse=Spouse(age=40, total_income=580_001)),
+                STANDARD, 2026)
     assert info.value.field == "spouse.total_income"
-    high = compute(ResidentTaxDeclaration(age=40, other_income=3_000_000,
-                                          spouse=Spouse(age=40, total_income=1_330_001)),
-                   STANDARD, 2025)
-    assert high.dependant_deductions[0].kind == "excluded"
 
 
 def test_dependant_income_limit_rises_in_fy2026() -> None:

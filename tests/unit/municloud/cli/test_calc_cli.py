@@ -54,14 +54,15 @@ def test_stdin_and_params_file(tmp_path: Path) -> None:
     ("resident-tax", {"age": 40, "salary_income": -1}, "salary_income"),
     ("resident-tax", {"age": 40, "dividend_income": 5}, "dividend_income"),
     ("resident-tax", {"age": 40, "spouse": {"age": 40, "total_income": 600_000}},
-     "spouse.total_income"),
+     "spouse.total_income"),   # FY2026 配偶者特別控除: unsupported
     ("nhi-premium", {"members": [{"birth_date": "1990-01-01"}]}, "members"),
     ("nhi-premium", {"members": [{"birth_date": "1990-02-30", "is_head": True}]},
      "members.0.birth_date"),
 ])
 def test_bad_input_exits_2_naming_field(command: str, payload: dict[str, object],
                                         field: str) -> None:
-    result = run(command, "-", stdin=json.dumps(payload))
+    fiscal_year = "2026" if command == "resident-tax" else "2025"
+    result = run(command, "-", "--fiscal-year", fiscal_year, stdin=json.dumps(payload))
     assert result.exit_code == 2
     assert f"field {field}" in result.stderr
 

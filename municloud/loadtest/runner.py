@@ -141,8 +141,12 @@ def _last_sample(prefix: Path) -> history.Sample | None:
 def run(target: LoadTarget, kind: str, params: dict, out_dir: Path, *,
         data_manifest: Path | None = None, processes: int = 1,
         think_s: tuple[float, float] = (0.5, 1.5), check_throughput: bool | None = None,
-        progress: Callable[[str], None] = print, progress_every_s: float = 5.0) -> RunResult:
-    """Run one shape against ``target``; results go to ``out_dir`` (HTML, CSV, plan, summary)."""
+        progress: Callable[[str], None] = print, progress_every_s: float = 5.0,
+        scenario: str = "locustfile.py", classes: list[str] | None = None) -> RunResult:
+    """Run one shape against ``target``; results go to ``out_dir`` (HTML, CSV, plan, summary).
+
+    ``scenario`` is the locustfile under loadtests/ (the benchmarks use their own), ``classes``
+    the user classes to run (default: the roles whose service the target has)."""
     plan_steps = plan_stages(kind, params)
     out_dir.mkdir(parents=True, exist_ok=True)
     summary_path = out_dir / "gate.json"
@@ -158,14 +162,14 @@ def run(target: LoadTarget, kind: str, params: dict, out_dir: Path, *,
     plan_path.write_text(json.dumps(plan, ensure_ascii=False, indent=2), encoding="utf-8")
     prefix = out_dir / "locust"
     cmd = [sys.executable, "-m", "locust",
-           "-f", f"{LOADTESTS / 'locustfile.py'},{LOADTESTS / f'shape_{kind}.py'}",
+           "-f", f"{LOADTESTS / scenario},{LOADTESTS / f'shape_{kind}.py'}",
            "--headless", "--mc-plan", str(plan_path), "--host", target.base_url,
            "--csv", str(prefix), "--csv-full-history", "--html", str(out_dir / "report.html"),
            "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "10",
            "--exit-code-on-error", "1"]
     if processes > 1:
         cmd += ["--processes", str(processes)]
-    cmd += user_classes(target)
+    cmd += classes if classes is not None else user_classes(target)
     bound = stages.duration(plan_steps) + GRACE_S
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(LOADTESTS), str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}

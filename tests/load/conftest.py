@@ -29,8 +29,9 @@ def _listening(port: int) -> bool:
     return False
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def load_target(tmp_path_factory):
+    """Per test: a hung or overloaded system left by one run must not decide the next."""
     municipalities, sla, port = municipalities_and_sla("dev")
     if _listening(port):
         try:
@@ -44,7 +45,7 @@ def load_target(tmp_path_factory):
         yield target
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def load_data(load_target, tmp_path_factory) -> Path:
     from municloud.loadtest.data import seed_target
 

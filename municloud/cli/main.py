@@ -19,6 +19,9 @@ COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
     ("ids", "ids"),
     ("calc", "calc"),
     ("loadtest", "loadtest"),
+    ("stack", "stack"),
+    ("backup", "backup"),
+    ("dr", "dr"),
 )
 
 app = typer.Typer(

@@ -112,7 +112,7 @@ class Municipality(pulumi.ComponentResource):
             urn_name(a.site, code, "postgres"), name=self.postgres_name, docker_host=a.docker_host,
             image=a.postgres_image, labels=lab("postgres"), networks=pg_networks, env=pg_env,
             mounts=[{"source": self.pgdata.name, "target": "/var/lib/postgresql/data"}],
-            tmpfs={"/tmp": "rw,noexec,nosuid,size=64m", "/var/run/postgresql": "rw,noexec,nosuid,size=8m"},
+            tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
             files=pulumi.Output.all(*pg_files), health_timeout=a.health_timeout_s, opts=child)
 
         params_json = a.municipality.params.model_dump_json(indent=2)

@@ -74,7 +74,7 @@ class PlatformHub(pulumi.ComponentResource):
             env={"MC_PG_MODE": "primary", "MC_PG_DATABASES": HUB_DB, "MC_PG_ALLOWED_NETWORKS": a.subnet,
                  "MC_PG_APPLICATION_NAME": pg_name},
             mounts=[{"source": volume.name, "target": "/var/lib/postgresql/data"}],
-            tmpfs={"/tmp": "rw,noexec,nosuid,size=64m", "/var/run/postgresql": "rw,noexec,nosuid,size=8m"},
+            tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
             files=pulumi.Output.all(*pg_files), health_timeout=a.health_timeout_s, opts=child)
         self.container_name = docker_name(a.stack, a.site, "hub")
         env = {"ENVIRONMENT": "production", "SERVICE_NAME": HUB_DB, "DATABASE_HOST": pg_name,

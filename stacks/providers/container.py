@@ -207,9 +207,11 @@ def _wait_healthy(client, cid: str, name: str, timeout_s: int) -> None:
     deadline = time.monotonic() + timeout_s
     state: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        state = client.api.inspect_container(cid)["State"]
+        info = client.api.inspect_container(cid)
+        state = info["State"]
         health = (state.get("Health") or {}).get("Status")
-        if state.get("Status") in ("exited", "dead"):
+        # a crash loop under the restart policy will not heal by waiting
+        if state.get("Status") in ("exited", "dead") or info.get("RestartCount", 0) >= 2:
             break
         if health == "healthy" or (health is None and state.get("Running")):
             return

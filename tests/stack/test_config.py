@@ -82,3 +82,18 @@ def test_subnets_do_not_overlap(dev_raw):
     parsed = [ipaddress.ip_network(n) for n in nets]
     assert len(set(parsed)) == len(parsed)
     assert not any(a.overlaps(b) for i, a in enumerate(parsed) for b in parsed[i + 1:])
+
+
+def test_pulumi_yaml_describes_every_key_with_the_defaults_table():
+    from pathlib import Path
+
+    import yaml
+
+    from stacks.config import DEFAULTS
+
+    project = yaml.safe_load((Path(__file__).resolve().parents[2] / "Pulumi.yaml").read_text())
+    declared = project["config"]
+    assert set(declared) == {f"municloud:{k}" for k in ("municipalities", *DEFAULTS)}
+    assert all(v.get("description") for v in declared.values())
+    for key, value in DEFAULTS.items():
+        assert declared[f"municloud:{key}"]["default"] == value, key

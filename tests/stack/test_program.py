@@ -124,21 +124,28 @@ def test_no_two_municipalities_share_a_database_role_password_or_key(program):
 
 @pulumi.runtime.test
 def test_secrets_reach_containers_only_as_files(program):
-    mocks, consortium, _cfg = program
+    mocks, consortium, cfg = program
+    primary = consortium.sites[cfg.primary_site]
+    pairs = [pw.result.apply(lambda v, c=code, r=role: (c, r, v))
+             for code, mun in primary.municipalities.items() for role, pw in mun.passwords.items()]
 
-    def check(_):
-        secrets = {v for k, _n, i in mocks.created if k == "RandomPassword" for v in [i.get("result")] if v}
-        for kind, name, inputs in mocks.created:
-            if kind != "Container":
-                continue
-            env_and_labels = repr(inputs["env"]) + repr(inputs["labels"])
-            assert "PRIVATE KEY" not in env_and_labels, name
-            for f in inputs["files"]:
-                if f["path"].endswith((".password", "/password", ".key")):
-                    assert f["mode"] == 0o400, (name, f["path"])
-        assert not secrets  # password results are outputs of the provider, never inputs
+    def check(items):
+        containers = {i["name"]: i for k, _n, i in mocks.created if k == "Container"}
+        for code, role, value in items:
+            holders = []
+            for name, c in containers.items():
+                assert value not in repr(c["env"]) + repr(c["labels"]) + repr(c["command"]), (name, role)
+                for f in c["files"]:
+                    if f["content"] == value:
+                        assert f["mode"] == 0o400, (name, f["path"])
+                        holders.append(name)
+            expected = {f"mc-dev-primary-{code}-postgres"}
+            if role in ("residents_registry", "tax", "nhi"):
+                expected.add(f"mc-dev-primary-{code}-{role.replace('_', '-')}")
+            # a password is in its own PostgreSQL and its own service, nowhere else
+            assert set(holders) == expected, (code, role, holders)
 
-    return consortium.frontdoor.container.container_id.apply(check)
+    return pulumi.Output.all(consortium.frontdoor.container.container_id, *pairs).apply(lambda v: check(v[1:]))
 
 
 @pulumi.runtime.test

@@ -28,6 +28,20 @@ from municloud.images import REPO_ROOT, STATE_DIR
 
 log = logging.getLogger("municloud.testing.stack")
 
+class _SettingsDumper(yaml.SafeDumper):
+    """Quotes every all-digit string: PyYAML leaves 053279 bare (not octal to it), and Pulumi's
+    Go YAML reader then loads it as an int, so the stack config rejects the lgcode."""
+
+
+_SettingsDumper.add_representer(
+    str, lambda dumper, value: dumper.represent_scalar(
+        "tag:yaml.org,2002:str", value, style="'" if value.isdigit() else None))
+
+
+def _dump_settings(settings: dict) -> str:
+    return yaml.dump(settings, Dumper=_SettingsDumper, allow_unicode=True, sort_keys=False)
+
+
 DEFAULT_OVERRIDES = {"municloud:frontdoor_port": 18443, "municloud:network_base": "10.203.0.0/16"}
 
 
@@ -107,7 +121,7 @@ class LiveStack:
         path = self.work_dir / f"Pulumi.{self.name}.yaml"
         settings = yaml.safe_load(path.read_text(encoding="utf-8"))
         settings.setdefault("config", {}).update(changes)
-        path.write_text(yaml.safe_dump(settings, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        path.write_text(_dump_settings(settings), encoding="utf-8")
 
     def config(self, key: str) -> Any:
         path = self.work_dir / f"Pulumi.{self.name}.yaml"
@@ -157,7 +171,7 @@ def prepare_workspace(name: str, overrides: dict[str, Any] | None = None,
         link.symlink_to(REPO_ROOT / "stacks", target_is_directory=True)
     settings = yaml.safe_load((REPO_ROOT / base_config).read_text(encoding="utf-8"))
     settings.setdefault("config", {}).update({**DEFAULT_OVERRIDES, **(overrides or {})})
-    (work / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True, sort_keys=False),
+    (work / f"Pulumi.{name}.yaml").write_text(_dump_settings(settings),
                                               encoding="utf-8")
     return work
 

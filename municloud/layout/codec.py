@@ -184,6 +184,7 @@ def _read_rows(layout: LayoutDef, text: str, report: LayoutReport) -> list[dict[
     reader = csv.reader(io.StringIO(text, newline=""), dialect=_Dialect)
     rows: list[dict[str, object]] = []
     seen: dict[str, dict[object, int]] = {i.key: {} for i in layout.items if i.unique}
+    row_keys: dict[tuple, int] = {}
     start = 1
     try:
         for cells in reader:
@@ -214,12 +215,36 @@ def _read_rows(layout: LayoutDef, text: str, report: LayoutReport) -> list[dict[
                     if first != line:
                         report.issues.append(LayoutIssue(line, item.name,
                                                          f"duplicate of line {first}"))
+            if len(row) == len(layout.items):
+                report.issues += _row_rules(layout, row, line, row_keys)
             rows.append(row)
     except csv.Error as exc:
         report.issues.append(LayoutIssue(reader.line_num, None, f"not valid CSV: {exc}"))
     if start == 1:
         report.issues.append(LayoutIssue(1, None, "file is empty: no header row"))
     return rows
+
+
+def _row_rules(layout: LayoutDef, row: dict[str, object], line: int,
+               row_keys: dict[tuple, int]) -> list[LayoutIssue]:
+    """Rules between items of one row, and the row key across rows."""
+    issues = []
+    for item in layout.items:
+        if item.requires and row[item.key] is not None and row[item.requires] is None:
+            issues.append(LayoutIssue(line, item.name, f"only allowed when "
+                                                       f"{layout.item(item.requires).name} is given"))
+        if item.required_with and row[item.key] is None and row[item.required_with] is not None:
+            issues.append(LayoutIssue(line, item.name, f"required when "
+                                                       f"{layout.item(item.required_with).name} "
+                                                       f"is given"))
+    if layout.row_key:
+        key = tuple(row[k] for k in layout.row_key)
+        first = row_keys.setdefault(key, line)
+        if first != line:
+            names = "+".join(layout.item(k).name for k in layout.row_key)
+            issues.append(LayoutIssue(line, layout.item(layout.row_key[0]).name,
+                                      f"duplicate {names} of line {first}"))
+    return issues
 
 
 def _header_reason(layout: LayoutDef, cells: list[str]) -> str:

@@ -49,6 +49,8 @@ class ItemDef(BaseModel):
     check: str | None = Field(None, description="Identifier check from municloud.ids")
     unique: bool = Field(False, description="No two rows may share a value")
     sensitive: bool = Field(False, description="Personal identifier: never echoed anywhere")
+    requires: str | None = Field(None, description="Only filled when this other item is")
+    required_with: str | None = Field(None, description="Required when this other item is filled")
 
     @model_validator(mode="after")
     def _consistent(self) -> ItemDef:
@@ -70,6 +72,7 @@ class LayoutDef(BaseModel):
     unit: str = Field(description="Service that owns the data: residents_registry, tax, nhi")
     version: str
     items: tuple[ItemDef, ...]
+    row_key: tuple[str, ...] = Field((), description="Item keys no two rows may share together")
     code_tables: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -79,10 +82,19 @@ class LayoutDef(BaseModel):
             dupes = {v for v in seen if seen.count(v) > 1}
             if dupes:
                 raise ValueError(f"layout {self.area}: duplicate item {attr}s {sorted(dupes)}")
+        keys = {i.key for i in self.items}
         for item in self.items:
             if item.code_table and item.code_table not in self.code_tables:
                 raise ValueError(f"layout {self.area}: unknown code table {item.code_table}")
+            for other in (item.requires, item.required_with):
+                if other is not None and other not in keys:
+                    raise ValueError(f"layout {self.area}: item {item.name} names unknown {other}")
+        if not set(self.row_key) <= keys:
+            raise ValueError(f"layout {self.area}: row_key names unknown items")
         return self
+
+    def item(self, key: str) -> ItemDef:
+        return next(i for i in self.items if i.key == key)
 
     @property
     def header(self) -> list[str]:

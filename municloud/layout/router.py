@@ -19,7 +19,15 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from municloud.audit import AccessEntry, append_entries
-from municloud.layout.codec import ENCODINGS, MAX_FILE_BYTES, LayoutError, encode, validate
+from municloud.layout.codec import (
+    ENCODINGS,
+    MAX_FILE_BYTES,
+    LayoutError,
+    LayoutIssue,
+    LayoutReport,
+    encode,
+    validate,
+)
 from municloud.layout.definition import LayoutDef
 from municloud.service.deps import ConnDep, PrincipalDep, require_purpose
 from municloud.service.errors import ApiError, error_body
@@ -37,14 +45,30 @@ class LayoutImported(BaseModel):
     message: str
 
 
+class RowIssues(Exception):
+    """Raised by a store when rows break a service rule; the import is rolled back and
+    answered 422 with these issues. Row i of the file is on line i + 2."""
+
+    def __init__(self, issues: list[LayoutIssue]) -> None:
+        super().__init__(f"{len(issues)} issues")
+        self.issues = issues
+
+
+@dataclass(frozen=True)
+class ImportContext:
+    principal: Any
+    params: Any  # the municipality's MunicipalityParams (None when not configured)
+
+
 @dataclass(frozen=True)
 class LayoutStore:
     """The service-specific part: rows out of, and into, the service's tables."""
 
     export_rows: Callable[[asyncpg.Connection], Awaitable[list[Row]]]
     is_empty: Callable[[asyncpg.Connection], Awaitable[bool]]
-    # Called inside the import transaction with validated rows; returns residents touched.
-    import_rows: Callable[[asyncpg.Connection, list[Row], Any], Awaitable[list[str]]]
+    # Called inside the import transaction with validated rows; returns residents touched;
+    # may raise RowIssues.
+    import_rows: Callable[[asyncpg.Connection, list[Row], ImportContext], Awaitable[list[str]]]
     resident_key: str = "atena_number"
 
 
@@ -94,24 +118,34 @@ def make_layout_router(layout: LayoutDef, store: LayoutStore) -> APIRouter:
         data = await request.body()
         report, rows = validate(layout, data, encoding=encoding)
         if not report.valid:
-            body = error_body("layout_invalid", report.summary(), "body")
-            body["report"] = report.to_dict()
-            return JSONResponse(body, 422)
-        async with conn.transaction():
-            # Serialise concurrent imports; then the emptiness check holds until commit.
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))",
-                               f"layout-import:{layout.area}")
-            if not await store.is_empty(conn):
-                raise ApiError(409, "not_empty", f"this municipality already holds "
-                                                 f"{layout.area} data; import needs an empty one")
-            touched = await store.import_rows(conn, rows, principal)
-            await _log(conn, principal, [{store.resident_key: r} for r in touched],
-                       store.resident_key, "layout_import")
+            return _invalid(report)
+        context = ImportContext(principal, getattr(request.app.state, "params", None))
+        try:
+            async with conn.transaction():
+                # Serialise concurrent imports; then the emptiness check holds until commit.
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))",
+                                   f"layout-import:{layout.area}")
+                if not await store.is_empty(conn):
+                    raise ApiError(409, "not_empty",
+                                   f"this municipality already holds {layout.area} data; "
+                                   f"import needs an empty one")
+                touched = await store.import_rows(conn, rows, context)
+                await _log(conn, principal, [{store.resident_key: r} for r in touched],
+                           store.resident_key, "layout_import")
+        except RowIssues as exc:
+            report.issues = exc.issues
+            return _invalid(report)
         return LayoutImported(area=layout.area, rows=len(rows),
                               message=f"imported {len(rows)} {layout.area} rows in "
                                       f"{time.perf_counter() - started:.1f} s")
 
     return router
+
+
+def _invalid(report: LayoutReport) -> JSONResponse:
+    body = error_body("layout_invalid", report.summary(), "body")
+    body["report"] = report.to_dict()
+    return JSONResponse(body, 422)
 
 
 async def _log(conn: asyncpg.Connection, principal: Any, rows: list[Row], key: str,

@@ -10,12 +10,10 @@ so export → import → export gives the same file. Include with
 from __future__ import annotations
 
 import json
-from typing import Any
-
 import asyncpg
 
 from municloud.layout import load_layout
-from municloud.layout.router import LayoutStore, Row, make_layout_router
+from municloud.layout.router import ImportContext, LayoutStore, Row, make_layout_router
 
 LAYOUT = load_layout("住民基本台帳")
 HEAD = "世帯主"
@@ -72,7 +70,9 @@ def _households(rows: list[Row]) -> list[tuple[str, str | None, str]]:
     return households
 
 
-async def import_rows(conn: asyncpg.Connection, rows: list[Row], principal: Any) -> list[str]:
+async def import_rows(conn: asyncpg.Connection, rows: list[Row],
+                      context: ImportContext) -> list[str]:
+    principal = context.principal
     await conn.copy_records_to_table(
         "households", columns=["household_number", "head_atena_number", "address"],
         records=_households(rows))

@@ -123,3 +123,101 @@ def test_sample_service_passes_the_conformance_kit(world: dict, tmp_path: Path) 
     expected["RR-LAY-005"] = "not_run"  # the round trip is proven above, through the CLI
     assert found == expected, result.stdout
     assert result.returncode == 0 and empty_token
+
+
+# --- tax and nhi: the same round trip and the kit, on data their own endpoints produced --------
+
+POPULATION, SEED = 120, 11
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _prepare_tax(url: str, keys: Keys) -> None:
+    from municloud.seed import generate
+
+    fiscal_year = generate(LGCODE, POPULATION, SEED).fiscal_year
+    response = httpx.post(f"{url}/api/v1/assessments/{fiscal_year}", json={}, timeout=120,
+                          headers=_auth(keys.token(LGCODE, "tax", "tax_assessment")))
+    assert response.status_code == 201 and response.json()["computed"] > 0, response.text
+
+
+def _prepare_nhi(url: str, keys: Keys) -> None:
+    from municloud.seed import generate
+
+    data = generate(LGCODE, POPULATION, SEED)
+    headers = _auth(keys.token(LGCODE, "nhi", "nhi_administration"))
+    records = [{"atena_number": r.atena_number, "found": True,
+                "total_income": 150_000 + 7_919 * (i % 97), "salary_income": 0,
+                "pension_income": 150_000, "is_earner": i % 3 == 0}
+               for i, r in enumerate(data.residents)]
+    for start in range(0, len(records), 100):
+        response = httpx.post(f"{url}/api/v1/income-records", headers=headers, timeout=60,
+                              json={"fiscal_year": 2025, "records": records[start:start + 100]})
+        assert response.status_code == 201, response.text
+    households = sorted({r.household_number for r in data.residents if r.insurance == "nhi"})
+    computed = [httpx.post(f"{url}/api/v1/premiums/{h}/2025", headers=headers, timeout=60)
+                for h in households[:15]]
+    assert [r.status_code for r in computed] == [201] * len(computed), computed[0].text
+
+
+@pytest.fixture(scope="module", params=["tax", "nhi"])
+def unit_world(request: pytest.FixtureRequest,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    from municloud.testing.postgres import postgres_container
+
+    unit = request.param
+    folder = tmp_path_factory.mktemp(unit)
+    keys = make_keys(folder, unit, LGCODE, LGCODE, "residents_registry")
+    empty = f"{unit}_empty"
+    with postgres_container(services=(unit, empty)) as pg, \
+            running_service(unit, LGCODE, pg, unit, keys, folder) as source, \
+            running_service(unit, LGCODE, pg, empty, keys, folder) as target:
+        token = keys.token(LGCODE, unit)
+        seeded = httpx.post(f"{source}/api/v1/admin/seed", headers=_auth(token), timeout=60,
+                            json={"population": POPULATION, "seed": SEED})
+        assert seeded.status_code == 201, seeded.text
+        (_prepare_tax if unit == "tax" else _prepare_nhi)(source, keys)
+        yield {"unit": unit, "keys": keys, "pg": pg, "source": source, "target": target,
+               "token": token}
+
+
+def test_unit_layout_round_trip_is_byte_identical(unit_world: dict, tmp_path: Path) -> None:
+    w = unit_world
+    area = {"tax": "個人住民税", "nhi": "国民健康保険"}[w["unit"]]
+    exports = {}
+    for encoding in ("utf-8", "cp932"):
+        exports[encoding] = tmp_path / f"source.{encoding}.csv"
+        code, out = layout("export", "--area", area, "--token", w["token"], "--base-url",
+                           w["source"], "--encoding", encoding, "-o", str(exports[encoding]))
+        assert code == 0, out
+    text = exports["utf-8"].read_text(encoding="utf-8")
+    filled = "年税額" in text.splitlines()[0] and any(
+        line.rstrip('"').rsplit('","', 1)[-1] for line in text.splitlines()[1:])
+    assert filled, "the source export carries no assessed figures"
+    code, out = layout("import", "--area", area, "--token", w["token"], "--base-url",
+                       w["target"], "--encoding", "cp932", str(exports["cp932"]))
+    assert code == 0, out
+    for encoding in ("utf-8", "cp932"):
+        again = tmp_path / f"again.{encoding}.csv"
+        code, out = layout("export", "--area", area, "--token", w["token"], "--base-url",
+                           w["target"], "--encoding", encoding, "-o", str(again))
+        assert code == 0, out
+        assert again.read_bytes() == exports[encoding].read_bytes()
+
+
+def test_unit_passes_the_conformance_kit(unit_world: dict, tmp_path: Path) -> None:
+    w = unit_world
+    keys: Keys = w["keys"]
+    command = [sys.executable, "-m", "municloud.cli.main", "conformance", "run",
+               "--unit", w["unit"], "--base-url", w["source"], "--token", w["token"],
+               "--signing-key", str(keys.kit_key_file), "--unit-keys", str(keys.unit_keys_file),
+               "--out", str(tmp_path)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    prefix = {"tax": "TX", "nhi": "NH"}[w["unit"]]
+    expected = {f"{prefix}-{c}": "passed" for c in CHECKS}
+    expected[f"{prefix}-LAY-005"] = "not_run"
+    assert {c["id"]: c["outcome"] for c in report["checks"]} == expected, result.stdout
+    assert result.returncode == 0

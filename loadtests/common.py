@@ -71,11 +71,32 @@ class TestData:
     def households(self, lgcode: str) -> list[dict]:
         return self._by_lgcode.get(lgcode, {}).get("households", [])
 
+    def fiscal_year(self, lgcode: str) -> int:
+        return self._by_lgcode[lgcode]["fiscal_year"]
+
     def resident(self, lgcode: str, rng: random.Random) -> dict:
         return rng.choice(self.residents(lgcode))
 
     def household(self, lgcode: str, rng: random.Random) -> dict:
         return rng.choice(self.households(lgcode))
+
+    def taxpayer(self, lgcode: str, rng: random.Random) -> dict:
+        """A resident with a 申告 for the seed's fiscal year (so an assessment exists)."""
+        return rng.choice(self._by_lgcode[lgcode]["taxpayers"])
+
+    def nhi_member(self, lgcode: str, rng: random.Random) -> dict:
+        return rng.choice(self._cached(lgcode, "nhi_members", lambda: [
+            r for r in self.residents(lgcode) if r["insurance"] == "nhi"]))
+
+    def nhi_household(self, lgcode: str, rng: random.Random) -> dict:
+        return rng.choice(self._cached(lgcode, "nhi_households", lambda: [
+            h for h in self.households(lgcode) if h["nhi"]]))
+
+    def _cached(self, lgcode: str, name: str, build) -> list:
+        entry = self._by_lgcode[lgcode]
+        if name not in entry:
+            entry[name] = build()
+        return entry[name]
 
 
 class TokenBook:

@@ -18,9 +18,6 @@ from locust import FastHttpUser, task
 import gate  # noqa: F401  (registers the SLA gate's quitting hook)
 from common import api, grouped, next_municipality, plan_of, today_jst, unique_suffix, TokenBook
 
-FISCAL_YEAR = 2025
-
-
 class _MunicipalUser(FastHttpUser):
     """A member of staff (or a kiosk) of one municipality."""
 
@@ -70,6 +67,15 @@ class _MunicipalUser(FastHttpUser):
                   expect=lambda r: r.json()["entries"][0]["name_kana"].startswith(
                       person["family_name_kana"]))
 
+    def tax_certificate(self, purpose: str) -> None:
+        """課税証明書 of a taxpayer for the seed's fiscal year."""
+        person = self.plan.data.taxpayer(self.lgcode, self.rng)
+        fy = self.plan.data.fiscal_year(self.lgcode)
+        self._get("tax", purpose,
+                  f"/taxpayers/{person['atena_number']}/certificate?fiscal_year={fy}",
+                  "/taxpayers/[atena]/certificate?fiscal_year=[fy]",
+                  expect=lambda r: r.json()["fiscal_year"] == fy)
+
 
 class CounterClerk(_MunicipalUser):
     """窓口: search a resident, issue a 住民票の写し, register a 転居."""
@@ -98,7 +104,7 @@ class CounterClerk(_MunicipalUser):
         day = today_jst()
         self._post("residents_registry", "resident_record", "/movements", "/movements [転居]", {
             "kind": "move_within", "household_number": household["household_number"],
-            "address": f"{household['town']}字負荷試験{unique_suffix()}",
+            "address": f"{household['town']}字負荷試験{unique_suffix()}番地",
             "event_date": day, "notification_date": day})
 
 
@@ -113,14 +119,11 @@ class ConvenienceStore(_MunicipalUser):
         for _ in range(self.rng.randint(1, 3)):
             self.certificate()
         if "tax" in self.plan.target.services:
-            person = self.plan.data.resident(self.lgcode, self.rng)
-            self._get("tax", "certificate_issuance",
-                      f"/certificates/{person['atena_number']}?fiscal_year={FISCAL_YEAR}",
-                      "/certificates/[atena]?fiscal_year=[fy]")
+            self.tax_certificate("certificate_issuance")
 
 
 class TaxClerk(_MunicipalUser):
-    """税務課: income declarations (申告) and 課税証明書. Runs only where the tax service runs."""
+    """税務課: income declarations (申告, a new revision each time) and 課税証明書."""
 
     weight = 2
     role = "tax_clerk"
@@ -128,39 +131,38 @@ class TaxClerk(_MunicipalUser):
 
     @task(1)
     def declare_income(self) -> None:
-        person = self.plan.data.resident(self.lgcode, self.rng)
+        person = self.plan.data.taxpayer(self.lgcode, self.rng)
+        fy = self.plan.data.fiscal_year(self.lgcode)
         self._post("tax", "tax_assessment", "/declarations", "/declarations", {
-            "atena_number": person["atena_number"], "fiscal_year": FISCAL_YEAR,
-            "salary_income": person["salary_income"],
-            "public_pension_income": person["public_pension_income"]})
+            "atena_number": person["atena_number"], "fiscal_year": fy,
+            "declaration": person["declaration"]},
+            expect=lambda r: r.json()["revision"] >= 1)
 
     @task(3)
-    def tax_certificate(self) -> None:
-        person = self.plan.data.resident(self.lgcode, self.rng)
-        self._get("tax", "tax_assessment",
-                  f"/certificates/{person['atena_number']}?fiscal_year={FISCAL_YEAR}",
-                  "/certificates/[atena]?fiscal_year=[fy]")
+    def issue_tax_certificate(self) -> None:
+        self.tax_certificate("tax_assessment")
 
 
 class NhiClerk(_MunicipalUser):
-    """保険年金課: NHI enrolment and household premium. Runs only where the nhi service runs."""
+    """保険年金課: check a member's 国保 enrolment (資格) and compute a household premium."""
 
     weight = 1
     role = "nhi_clerk"
     services = ("nhi",)
 
-    @task(1)
-    def enrolment(self) -> None:
-        household = self.plan.data.household(self.lgcode, self.rng)
-        self._get("nhi", "nhi_administration", f"/households/{household['household_number']}",
-                  "/households/[household]")
-
     @task(3)
-    def premium(self) -> None:
-        household = self.plan.data.household(self.lgcode, self.rng)
-        self._get("nhi", "nhi_administration",
-                  f"/households/{household['household_number']}/premium?fiscal_year={FISCAL_YEAR}",
-                  "/households/[household]/premium?fiscal_year=[fy]")
+    def check_enrolment(self) -> None:
+        person = self.plan.data.nhi_member(self.lgcode, self.rng)
+        self._get("nhi", "nhi_administration", f"/insured/{person['atena_number']}",
+                  "/insured/[atena]", expect=lambda r: r.json()["insured"] is True)
+
+    @task(1)
+    def compute_premium(self) -> None:
+        household = self.plan.data.nhi_household(self.lgcode, self.rng)
+        fy = self.plan.data.fiscal_year(self.lgcode)
+        self._post("nhi", "nhi_administration",
+                   f"/premiums/{household['household_number']}/{fy}",
+                   "/premiums/[household]/[fy]", {}, expect=lambda r: r.json()["total"] >= 0)
 
 
 ROLES = (CounterClerk, ConvenienceStore, TaxClerk, NhiClerk)

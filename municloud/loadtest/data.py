@@ -1,10 +1,16 @@
-"""Test data for load runs: seed residents into residents_registry and write the manifest the
+"""Test data for load runs: seed every service of every municipality and write the manifest the
 Locust users draw from.
 
-Every household of ``municloud.seed.generate(lgcode, population, seed)`` is registered by a
-real 転入 (POST /movements, kind move_in) through the same base URL the load will use, with the
-municipality's own token. Re-running is harmless: a household already registered answers 409
-and is kept in the manifest. The manifest holds no 個人番号.
+Seeding goes through the services' own bulk endpoint (POST /api/v1/admin/seed, which runs
+``municloud.seed.generate(lgcode, population, seed)`` inside the service) over the same base URL
+the load uses, with each municipality's own token; the manifest is built from the same
+deterministic generator here, so every request the users make names a resident that exists.
+Then the state the clerks' work needs: tax assessments for the seed's fiscal year, and the NHI
+households' incomes (所得照会 answered by tax, stored at nhi) so premiums can be computed.
+
+A tenant that already holds data (409) is accepted when sample residents of the expected seed
+are found in it (first at the requested population, then at the full population); otherwise
+seeding stops with a message. The manifest holds no 個人番号.
 """
 
 from __future__ import annotations
@@ -17,15 +23,16 @@ from pathlib import Path
 import httpx
 
 from municloud.auth import issue_token
-from municloud.loadtest.targets import LoadTarget
+from municloud.loadtest.targets import LoadTarget, Municipality
 from municloud.params import KNOWN_MUNICIPALITIES
 
-PREVIOUS_ADDRESS = "秋田県秋田市山王一丁目1番1号"  # 従前の住所 of every seeded 転入 (our choice)
-SEED = 20240401
+SEED = 0  # the services' default seed, so a stack seeded for demos is reused as is
+DECLARATIONS_PER_MUNICIPALITY = 300  # kept in the manifest for re-declarations (size bound)
+INQUIRY_BATCH = 100  # 所得照会 subjects per request (the API's maximum)
 
 
 class DataLoadError(RuntimeError):
-    """Seeding failed; the message names the municipality, household and the service's answer."""
+    """Seeding failed; the message names the municipality, service and the service's answer."""
 
 
 @dataclass(frozen=True)
@@ -34,10 +41,11 @@ class LoadedData:
     residents: int
     households: int
     seconds: float
+    notes: tuple[str, ...] = ()
 
     def sentence(self) -> str:
-        return (f"seeded {self.households} households / {self.residents} residents in "
-                f"{self.seconds:.1f} s (manifest {self.manifest})")
+        return (f"test data ready: {self.households} households / {self.residents} residents in "
+                f"{self.seconds:.1f} s ({'; '.join(self.notes)})")
 
 
 def _town(lgcode: str, fallback: str) -> str:
@@ -45,65 +53,112 @@ def _town(lgcode: str, fallback: str) -> str:
     return f"{known.prefecture}{known.district}{known.name}" if known else fallback
 
 
-def _move_in(household, members, as_of: str) -> dict:
-    return {
-        "kind": "move_in", "event_date": as_of, "notification_date": as_of,
-        "address": household.address, "previous_address": PREVIOUS_ADDRESS,
-        "new_household": {"household_number": household.household_number},
-        "members": [{
-            "atena_number": r.atena_number, "resident_record_code": r.resident_record_code,
-            "individual_number": r.my_number, "family_name": r.family_name,
-            "given_name": r.given_name, "family_name_kana": r.family_name_kana,
-            "given_name_kana": r.given_name_kana, "birth_date": r.birth_date.isoformat(),
-            "sex": "1" if r.sex == "male" else "2", "relationship_to_head": r.relationship,
-        } for r in members],
-    }
+class _Tenant:
+    """HTTP access to one municipality's services with its own tokens."""
+
+    def __init__(self, http: httpx.Client, target: LoadTarget, muni: Municipality) -> None:
+        self.http, self.target, self.lgcode = http, target, muni.lgcode
+        self.key = Path(target.key_files[muni.lgcode]).read_text(encoding="ascii")
+
+    def call(self, method: str, service: str, path: str, purpose: str, body=None,
+             ok=(200, 201)) -> httpx.Response:
+        token = issue_token(self.key, self.lgcode, "load-seeder", purpose, service, ttl_s=600)
+        resp = self.http.request(method, self.target.prefix(self.lgcode, service) + "/api/v1" + path,
+                                 json=body, headers={"Authorization": f"Bearer {token}"})
+        if resp.status_code not in ok:
+            raise DataLoadError(f"{self.lgcode} {service} {method} {path}: HTTP "
+                                f"{resp.status_code} {resp.text[:300]}")
+        return resp
+
+    def has_residents(self, data) -> bool:
+        step = max(len(data.residents) // 3, 1)
+        for resident in data.residents[::step][:3]:
+            resp = self.call("GET", "residents_registry", f"/residents/{resident.atena_number}",
+                             "resident_record", ok=(200, 404))
+            if resp.status_code != 200 or resp.json()["family_name_kana"] != resident.family_name_kana:
+                return False
+        return True
+
+
+def _seed_services(tenant: _Tenant, muni: Municipality, population: int):
+    from municloud.seed import generate
+
+    seeded = {}
+    for service in tenant.target.services:
+        resp = tenant.call("POST", service, "/admin/seed", "system_operation",
+                           {"population": population, "seed": SEED}, ok=(201, 409))
+        seeded[service] = resp.status_code == 201
+    data = generate(muni.lgcode, population, SEED)
+    if all(seeded.values()) or tenant.has_residents(data):
+        return data, seeded
+    full = generate(muni.lgcode, muni.population, SEED)
+    if population != muni.population and tenant.has_residents(full):
+        return full, seeded
+    raise DataLoadError(f"{muni.lgcode}: the tenant already holds data that is not seed {SEED} "
+                        f"at population {population} or {muni.population}; reset it first")
+
+
+def _incomes_for_nhi(tenant: _Tenant, data, fiscal_year: int) -> int:
+    # Every member of a household with an insured member: the head's income counts for 軽減
+    # even when the head is not insured (擬制世帯主).
+    nhi_households = {r.household_number for r in data.residents if r.insurance == "nhi"}
+    insured = [r.atena_number for r in data.residents if r.household_number in nhi_households]
+    for i in range(0, len(insured), INQUIRY_BATCH):
+        subjects = [{"atena_number": a} for a in insured[i:i + INQUIRY_BATCH]]
+        answer = tenant.call("POST", "tax", "/income-inquiries", "nhi_administration",
+                             {"fiscal_year": fiscal_year, "subjects": subjects}).json()
+        tenant.call("POST", "nhi", "/income-records", "nhi_administration", answer)
+    return len(insured)
 
 
 def seed_target(target: LoadTarget, out: Path, *, population_cap: int | None = None,
-                seed: int = SEED, progress=None, timeout_s: float = 900.0) -> LoadedData:
-    """Register the seed population of every municipality of ``target`` and write ``out``.
+                progress=None) -> LoadedData:
+    """Seed every municipality of ``target`` and write the manifest to ``out``.
 
     ``population_cap`` seeds at most that many residents per municipality (short test runs);
     the population split of the traffic still follows the stack's real populations.
     """
-    from municloud.seed import generate
-
     started = time.monotonic()
     manifest: dict[str, dict] = {}
+    notes: list[str] = []
     residents = households = 0
-    with httpx.Client(base_url=target.base_url, verify=target.verify_tls, timeout=30.0) as http:
+    with httpx.Client(verify=target.verify_tls, timeout=120.0) as http:
         for muni in target.municipalities:
+            tenant = _Tenant(http, target, muni)
             population = min(muni.population, population_cap or muni.population)
-            data = generate(muni.lgcode, population, seed)
-            key = Path(target.key_files[muni.lgcode]).read_text(encoding="ascii")
-            token = issue_token(key, muni.lgcode, "load-seeder", "resident_record",
-                                "residents_registry", ttl_s=3600)
-            url = target.prefix(muni.lgcode, "residents_registry") + "/api/v1/movements"
-            by_atena = {r.atena_number: r for r in data.residents}
-            entry = {"residents": [], "households": []}
-            for i, household in enumerate(data.households):
-                if time.monotonic() - started > timeout_s:
-                    raise DataLoadError(f"seeding exceeded {timeout_s:.0f} s at {muni.lgcode}")
-                members = [by_atena[a] for a in household.member_atena_numbers]
-                resp = http.post(url, json=_move_in(household, members, data.as_of.isoformat()),
-                                 headers={"Authorization": f"Bearer {token}"})
-                if resp.status_code not in (201, 409):
-                    raise DataLoadError(
-                        f"{muni.lgcode} household {household.household_number}: HTTP "
-                        f"{resp.status_code} {resp.text[:300]}")
-                entry["households"].append({"household_number": household.household_number,
-                                            "town": _town(muni.lgcode, household.address)})
-                entry["residents"].extend({
-                    "atena_number": r.atena_number, "household_number": r.household_number,
-                    "family_name_kana": r.family_name_kana, "birth_date": r.birth_date.isoformat(),
-                    "insurance": r.insurance, "salary_income": r.salary_income,
-                    "public_pension_income": r.public_pension_income} for r in members)
-                if progress is not None and (i + 1) % 200 == 0:
-                    progress(f"{muni.lgcode}: {i + 1}/{len(data.households)} households")
-            manifest[muni.lgcode] = entry
-            residents += len(entry["residents"])
-            households += len(entry["households"])
+            data, seeded = _seed_services(tenant, muni, population)
+            fy = data.fiscal_year
+            note = f"{muni.lgcode}: " + ", ".join(
+                f"{s} {'seeded' if new else 'kept'}" for s, new in seeded.items())
+            if "tax" in target.services:
+                tenant.call("POST", "tax", f"/assessments/{fy}", "tax_assessment", {})
+            if "tax" in target.services and "nhi" in target.services:
+                note += (f", incomes of {_incomes_for_nhi(tenant, data, fy)} members of NHI "
+                         "households stored at nhi")
+            notes.append(note)
+            if progress is not None:
+                progress(note)
+            by_household: dict[str, list] = {}
+            for r in data.residents:
+                by_household.setdefault(r.household_number, []).append(r)
+            adults = [r for r in data.residents if r.birth_date.year < fy - 1]
+            manifest[muni.lgcode] = {
+                "fiscal_year": fy,
+                "residents": [{"atena_number": r.atena_number, "household_number": r.household_number,
+                               "family_name_kana": r.family_name_kana,
+                               "birth_date": r.birth_date.isoformat(), "insurance": r.insurance}
+                              for r in data.residents],
+                "households": [{"household_number": h.household_number,
+                                "town": _town(muni.lgcode, h.address),
+                                "nhi": any(r.insurance == "nhi"
+                                           for r in by_household.get(h.household_number, ()))}
+                               for h in data.households],
+                "taxpayers": [{"atena_number": r.atena_number,
+                               "declaration": data.declaration_for(r.atena_number).model_dump(mode="json")}
+                              for r in adults[:DECLARATIONS_PER_MUNICIPALITY]],
+            }
+            residents += len(data.residents)
+            households += len(data.households)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-    return LoadedData(out, residents, households, time.monotonic() - started)
+    return LoadedData(out, residents, households, time.monotonic() - started, tuple(notes))

@@ -1,10 +1,12 @@
 """A load target started here when the dev stack is not up: one PostgreSQL container (from
-the project's image, via municloud.testing.postgres) holding one residents_registry database
-and role per municipality (``residents_registry_<lgcode>``), and one residents_registry
-process per municipality under uvicorn on 127.0.0.1, each with its own token key pair.
+the project's image, via municloud.testing.postgres) holding one database and role per service
+and municipality (``<service>_<lgcode>``), and one process per service and municipality under
+uvicorn on 127.0.0.1; each municipality has its own token key pair and its parameters from the
+stack config (MUNICIPALITY_PARAMS_FILE).
 
-Used by tests/load and ``municloud loadtest run --local``; the frontdoor, gateway, tax and nhi
-are not part of it, so only the residents roles run against it.
+Used by tests/load, the benchmarks and ``municloud loadtest run --local``. No frontdoor,
+gateway or hub: requests go straight to the services, and tax/nhi exchange nothing by
+themselves (the seeding step carries 所得照会 answers from tax to nhi over their APIs).
 """
 
 from __future__ import annotations
@@ -48,40 +50,48 @@ def _wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> 
 
 @contextlib.contextmanager
 def local_target(municipalities: tuple[Municipality, ...], sla: SlaTargets, *,
+                 services: tuple[str, ...] = ("residents_registry",), params: dict | None = None,
                  workers: int = 1, timeout: float = 120.0) -> Iterator[LoadTarget]:
+    """``params``: lgcode -> MunicipalityParams (from the stack config) for the services."""
     from municloud.testing.postgres import postgres_container
 
-    databases = tuple(f"residents_registry_{m.lgcode}" for m in municipalities)
+    pairs = [(m, s) for m in municipalities for s in services]
+    databases = tuple(f"{s}_{m.lgcode}" for m, s in pairs)
     work = Path(tempfile.mkdtemp(prefix="mc-loadtest-"))
     procs: list[subprocess.Popen] = []
     try:
         with postgres_container(databases) as pg:
-            keys, urls = {}, {}
-            for muni, database in zip(municipalities, databases):
-                private, _ = generate_key_pair()
-                keys[muni.lgcode] = private
+            keys = {m.lgcode: generate_key_pair()[0] for m in municipalities}
+            urls = {}
+            for (muni, service), database in zip(pairs, databases):
+                private = keys[muni.lgcode]
+                extra = {}
+                if params and muni.lgcode in params:
+                    params_file = work / f"{muni.lgcode}.params.json"
+                    params_file.write_text(params[muni.lgcode].model_dump_json(), encoding="utf-8")
+                    extra["MUNICIPALITY_PARAMS_FILE"] = str(params_file)
                 secret = work / f"{database}.password"
                 fd = os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600)
                 with os.fdopen(fd, "w") as fh:
                     fh.write(pg.passwords[database])
                 port = _free_port()
-                env = {**os.environ, "SERVICE_NAME": "residents_registry", "LGCODE": muni.lgcode,
+                env = {**os.environ, **extra, "SERVICE_NAME": service, "LGCODE": muni.lgcode,
                        "ENVIRONMENT": "test", "DATABASE_HOST": "127.0.0.1",
                        "DATABASE_PORT": str(pg.port), "DATABASE_NAME": database,
                        "DATABASE_USER": database, "DB_PASSWORD_FILE": str(secret),
                        "DATABASE_SSLMODE": "verify-full", "DATABASE_SSLROOTCERT": str(pg.ca_file),
                        "TOKEN_PUBLIC_KEY": public_key_pem(private), "BIND_HOST": "127.0.0.1",
                        "PORT": str(port), "WEB_CONCURRENCY": str(workers), "LOG_LEVEL": "WARNING"}
-                log = work / f"{muni.lgcode}.log"
+                log = work / f"{database}.log"
                 with open(log, "wb") as out:
-                    procs.append(subprocess.Popen([sys.executable, "-m", "services.residents_registry"],
+                    procs.append(subprocess.Popen([sys.executable, "-m", f"services.{service}"],
                                                   env=env, stdout=out, stderr=subprocess.STDOUT))
-                urls[f"{muni.lgcode}/residents_registry"] = f"http://127.0.0.1:{port}"
+                urls[f"{muni.lgcode}/{service}"] = f"http://127.0.0.1:{port}"
                 _wait_ready(f"http://127.0.0.1:{port}/readyz", procs[-1], log, timeout)
             first = next(iter(urls.values()))
             yield LoadTarget(stack="local", base_url=first, municipalities=municipalities,
                              sla=sla, key_files=write_key_files(keys, work / "keys"),
-                             services=("residents_registry",), service_urls=urls)
+                             services=services, service_urls=urls)
     finally:
         for proc in procs:
             proc.terminate()

@@ -136,6 +136,16 @@ def sla_from_config(concurrent_users: int, raw_sla: dict[str, Any]) -> SlaTarget
                       min_rps=min_rps, source=source)
 
 
+def running_services(stack: str, root: Path = REPO_ROOT) -> tuple[str, ...]:
+    """Business services the stack runs for real (image built, not configured as placeholder):
+    only their roles are loaded."""
+    from stacks import config as stack_config
+
+    validated, _ = read_stack_config(stack, root)
+    real = stack_config.built_services() - set(getattr(validated, "placeholder_services", ()))
+    return tuple(s for s in stack_config.SERVICES if s in real)
+
+
 def municipalities_and_sla(stack: str, root: Path = REPO_ROOT) -> tuple[tuple[Municipality, ...],
                                                                          SlaTargets, int]:
     """(municipalities, SLA targets, frontdoor port) of a stack, from its config file."""
@@ -144,6 +154,12 @@ def municipalities_and_sla(stack: str, root: Path = REPO_ROOT) -> tuple[tuple[Mu
                            for m in validated.municipalities)
     sla = sla_from_config(validated.sla.concurrent_users, raw_sla)
     return municipalities, sla, validated.frontdoor_port
+
+
+def municipality_params(stack: str, root: Path = REPO_ROOT) -> dict:
+    """lgcode -> MunicipalityParams of the stack (what its services get as a JSON file)."""
+    validated, _ = read_stack_config(stack, root)
+    return {m.lgcode: m.params for m in validated.municipalities}
 
 
 def write_key_files(keys: dict[str, str], directory: Path) -> dict[str, str]:
@@ -186,4 +202,5 @@ def stack_target(stack: str, key_dir: Path, *, keys: dict[str, str] | None = Non
     municipalities, sla, port = municipalities_and_sla(stack, root)
     key_files = write_key_files(keys if keys is not None else stack_private_keys(stack), key_dir)
     return LoadTarget(stack=stack, base_url=f"https://127.0.0.1:{port}",
-                      municipalities=municipalities, sla=sla, key_files=key_files)
+                      municipalities=municipalities, sla=sla, key_files=key_files,
+                      services=running_services(stack, root))

@@ -47,6 +47,8 @@ class Lab:
     networks: list = field(default_factory=list)
     volumes: list = field(default_factory=list)
     files: list[HostFiles] = field(default_factory=list)
+    cipher_file: Path | None = None
+    """host path of the repository's cipher include file (tests look for leaks of its passphrase)"""
 
     def container(self, name: str):
         return _docker().containers.get(name)
@@ -73,7 +75,7 @@ def dr_lab(spec: LabSpec | None = None, timeout: float = 120.0) -> Iterator[Lab]
     client = _docker()
     image = ensure_image("postgres", client)
     ca = CertificateAuthority.create(f"{spec.stack} CA")
-    ca_dir = Path(shutil.os.path.realpath(prepare_ca_dir(ca)))
+    ca_dir = prepare_ca_dir(ca)
     lab = Lab(spec, ca, ca_dir / "ca.crt")
     s = spec.stack
     try:
@@ -109,6 +111,9 @@ def dr_lab(spec: LabSpec | None = None, timeout: float = 120.0) -> Iterator[Lab]
         for f in lab.files:
             cleanup_files(f)
         shutil.rmtree(ca_dir, ignore_errors=True)
+        from municloud.images import STATE_DIR
+
+        shutil.rmtree(STATE_DIR / "dr" / s, ignore_errors=True)
 
 
 def prepare_ca_dir(ca: CertificateAuthority) -> Path:
@@ -143,7 +148,7 @@ def _start_repo(client, lab: Lab, image: str, name: str, wan, stanzas: str) -> N
     lbl = labels(s, "dr", "shared", "backup_repo")
     files = prepare_files(lab.ca, name, ())
     lab.files.append(files)
-    write_secret(files.root / "pgbackrest", "cipher.conf",
+    lab.cipher_file = write_secret(files.root / "pgbackrest", "cipher.conf",
                  f"[global]\nrepo1-cipher-pass={secrets.token_urlsafe(48)}\n")
     vol = _volume(client, lab, f"{name}-data", lbl)
     lab.containers.append(client.containers.run(

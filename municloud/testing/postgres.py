@@ -149,8 +149,9 @@ class PostgresHandle:
 def postgres_container(services: tuple[str, ...] = DEFAULT_SERVICES, *, name: str | None = None,
                        env: dict[str, str] | None = None, labels: dict[str, str] | None = None,
                        passwords: dict[str, str] | None = None, timeout: float = 90.0,
-                       ) -> Iterator[PostgresHandle]:
-    """A configured primary with one database and role per service, reachable on 127.0.0.1."""
+                       wait_login: bool = True) -> Iterator[PostgresHandle]:
+    """A configured primary with one database and role per service, reachable on 127.0.0.1.
+    ``wait_login=False`` skips the login wait (for a test whose host may not log in)."""
     from municloud.images import ensure_image
 
     client = _docker()
@@ -173,7 +174,8 @@ def postgres_container(services: tuple[str, ...] = DEFAULT_SERVICES, *, name: st
         wait_healthy(container, timeout)
         handle = PostgresHandle(container, "127.0.0.1", published_port(container), files.passwords,
                                 files.tls_dir / "ca.crt", network)
-        _wait_login(handle, services[0] if services else None, timeout)
+        if wait_login:
+            _wait_login(handle, services[0] if services else None, timeout)
         yield handle
     finally:
         if container is not None:

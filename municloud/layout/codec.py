@@ -113,9 +113,11 @@ def encode(layout: LayoutDef, rows: Iterable[Mapping[str, object]], *, encoding:
     out = io.StringIO(newline="")
     writer = csv.writer(out, dialect=_Dialect)
     writer.writerow(layout.header)
+    row_keys: dict[tuple, int] = {}
     for line, row in enumerate(rows, start=2):
         report.rows += 1
         cells = []
+        issues_before = len(report.issues)
         for item in layout.items:
             try:
                 text = format_cell(layout, item, row.get(item.key))
@@ -128,6 +130,10 @@ def encode(layout: LayoutDef, rows: Iterable[Mapping[str, object]], *, encoding:
                     line, item.name, f"character {exc.start + 1} cannot be written in {encoding}"))
                 text = ""
             cells.append(text)
+        if len(report.issues) == issues_before:
+            typed = {i.key: None if row.get(i.key) in (None, "") else row.get(i.key)
+                     for i in layout.items}
+            report.issues += _row_rules(layout, typed, line, row_keys)
         writer.writerow(cells)
     if report.issues:
         raise LayoutError(report)

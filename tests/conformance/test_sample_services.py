@@ -183,8 +183,19 @@ def unit_world(request: pytest.FixtureRequest,
                "token": token}
 
 
+TARGET_TABLES = {"tax": "taxpayers, declarations, assessments",
+                 "nhi": "persons, enrolments, enrolment_events, member_incomes, premiums"}
+
+
+def reset_target(w: dict) -> None:
+    """Empty the target municipality (as superuser: TRUNCATE bypasses the history triggers),
+    so no test depends on another's leftovers."""
+    w["pg"].exec_sql(f"TRUNCATE {TARGET_TABLES[w['unit']]} CASCADE", f"{w['unit']}_empty")
+
+
 def test_unit_layout_round_trip_is_byte_identical(unit_world: dict, tmp_path: Path) -> None:
     w = unit_world
+    reset_target(w)
     area = {"tax": "個人住民税", "nhi": "国民健康保険"}[w["unit"]]
     exports = {}
     for encoding in ("utf-8", "cp932"):
@@ -221,3 +232,27 @@ def test_unit_passes_the_conformance_kit(unit_world: dict, tmp_path: Path) -> No
     expected[f"{prefix}-LAY-005"] = "not_run"
     assert {c["id"]: c["outcome"] for c in report["checks"]} == expected, result.stdout
     assert result.returncode == 0
+
+
+def test_unit_refuses_figures_it_cannot_reproduce(unit_world: dict, tmp_path: Path) -> None:
+    """A file whose 年税額 was altered is refused whole (422 naming line and item); the twin,
+    the unaltered file, imports (test_unit_layout_round_trip_is_byte_identical)."""
+    w = unit_world
+    headers = {"Authorization": f"Bearer {w['token']}"}
+    data = httpx.get(f"{w['source']}/api/v1/layout/export", headers=headers, timeout=60).content
+    lines = data.split(b"\r\n")
+    line = next(n for n, text in enumerate(lines[1:], start=2)
+                if text and not text.endswith(b',""'))
+    cells = lines[line - 1][1:-1].split(b'","')
+    cells[-1] = str(int(cells[-1]) + 100).encode()  # 年税額, the last item of both layouts
+    lines[line - 1] = b'"' + b'","'.join(cells) + b'"'
+    reset_target(w)
+    before = httpx.get(f"{w['target']}/api/v1/layout/export", headers=headers, timeout=60).content
+    response = httpx.post(f"{w['target']}/api/v1/layout/import", content=b"\r\n".join(lines),
+                          headers=headers, timeout=60)
+    assert response.status_code == 422, response.text
+    issues = response.json()["report"]["issues"]
+    assert {(i["line"], i["item"]) for i in issues} >= {(line, "年税額")}
+    assert "differs from the computation" in json.dumps(issues, ensure_ascii=False)
+    after = httpx.get(f"{w['target']}/api/v1/layout/export", headers=headers, timeout=60).content
+    assert after == before and before.count(b"\r\n") == 1  # still only the header

@@ -14,6 +14,7 @@ import pulumi
 
 from stacks.config import SERVICES, MunicipalityConfig
 from stacks.naming import docker_name, labels, urn_name
+from stacks.platform_keys import key_id, registry_entry, registry_yaml
 from stacks.providers.container import Container
 from stacks.providers.network import Network
 from stacks.providers.pki import Certificate, CertificateAuthority
@@ -58,6 +59,8 @@ class MunicipalityArgs:
     """per service name"""
     hub_url: str | None = None
     """where services publish platform messages (via the gateway), if the hub exists"""
+    hub_key_entry: pulumi.Output[dict] | None = None
+    """the hub's entry of the platform key registry (its messages are verified by the services)"""
     wan_network: Network | None = None
     """WAN network for replication/backup; the PostgreSQL container joins it when given"""
     wan_subnet: str | None = None
@@ -115,6 +118,12 @@ class Municipality(pulumi.ComponentResource):
             tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
             files=pulumi.Output.all(*pg_files), health_timeout=a.health_timeout_s, opts=child)
 
+        # Platform message signing: one key per unit; the registry holds this tenant's units + the hub.
+        self.platform_keys = {svc: Ed25519KeyPair(urn_name(code, svc, "platform-key"),
+                                                  keepers={"stack": a.stack, "lgcode": code, "unit": svc}, opts=child)
+                              for svc in SERVICES}
+        self.registry_entries = [registry_entry(code, svc, k.public_key_b64) for svc, k in self.platform_keys.items()]
+        registry = registry_yaml(self.registry_entries + ([a.hub_key_entry] if a.hub_key_entry is not None else []))
         params_json = a.municipality.params.model_dump_json(indent=2)
         self.services: dict[str, Container] = {}
         for svc in SERVICES:
@@ -123,12 +132,19 @@ class Municipality(pulumi.ComponentResource):
                    "DATABASE_HOST": self.postgres_name, "DATABASE_PORT": "5432",
                    "DATABASE_SSLMODE": "verify-full", "DATABASE_SSLROOTCERT": "/run/secrets/tls/ca.crt",
                    "DB_PASSWORD_FILE": "/run/secrets/db/password",
-                   "MUNICIPALITY_PARAMS_FILE": "/etc/municloud/params.json", **a.extra_service_env}
+                   "MUNICIPALITY_PARAMS_FILE": "/etc/municloud/params.json",
+                   "PLATFORM_KEYS_FILE": "/etc/municloud/platform-keys.yaml",
+                   "PLATFORM_SIGNING_KEY_FILE": f"/run/secrets/platform/{key_id(code, svc)}.key",
+                   # httpx trusts the consortium CA for the hub behind the gateway
+                   "SSL_CERT_FILE": "/run/secrets/tls/ca.crt", **a.extra_service_env}
             if a.hub_url:
                 env["HUB_URL"] = a.hub_url
             files = [secret_file("/run/secrets/db/password", self.passwords[svc].result, APP_UID),
                      plain_file("/run/secrets/tls/ca.crt", a.ca.cert_pem),
-                     plain_file("/etc/municloud/params.json", params_json)]
+                     plain_file("/etc/municloud/params.json", params_json),
+                     plain_file("/etc/municloud/platform-keys.yaml", registry),
+                     secret_file(f"/run/secrets/platform/{key_id(code, svc)}.key",
+                                 self.platform_keys[svc].private_key_pem, APP_UID)]
             healthcheck = None
             command = None
             if image.placeholder:

@@ -15,7 +15,8 @@ from stacks.naming import docker_name, labels, urn_name
 from stacks.providers.container import Container
 from stacks.providers.network import Network
 from stacks.providers.pki import Certificate, CertificateAuthority
-from stacks.providers.secrets import RandomPassword
+from stacks.platform_keys import HUB_UNIT, key_id, registry_yaml
+from stacks.providers.secrets import Ed25519KeyPair, RandomPassword
 from stacks.providers.volume import Volume
 from stacks.tls import plain_file, secret_file, tls_files
 
@@ -42,6 +43,12 @@ class PlatformHubArgs:
     """E's PostgreSQL image"""
     image: ServiceImage
     """B's services/platform_hub image or the placeholder"""
+    key: Ed25519KeyPair
+    """the hub's own platform signing key"""
+    registry_entries: list[pulumi.Output[dict]]
+    """every unit's public key (the hub verifies all senders)"""
+    gateway_name: str
+    """the site gateway, through which the hub delivers to tenant inboxes"""
     health_timeout_s: int = 180
     """container health wait"""
 
@@ -77,9 +84,15 @@ class PlatformHub(pulumi.ComponentResource):
             tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
             files=pulumi.Output.all(*pg_files), health_timeout=a.health_timeout_s, opts=child)
         self.container_name = docker_name(a.stack, a.site, "hub")
-        env = {"ENVIRONMENT": "production", "SERVICE_NAME": HUB_DB, "DATABASE_HOST": pg_name,
+        hub_key_file = f"/run/secrets/platform/{key_id('*', HUB_UNIT)}.key"
+        env = {"ENVIRONMENT": "production", "STACK": a.stack, "SITE": a.site, "DATABASE_HOST": pg_name,
                "DATABASE_PORT": "5432", "DATABASE_SSLMODE": "verify-full",
-               "DATABASE_SSLROOTCERT": "/run/secrets/tls/ca.crt", "DB_PASSWORD_FILE": "/run/secrets/db/password"}
+               "DATABASE_SSLROOTCERT": "/run/secrets/tls/ca.crt", "DB_PASSWORD_FILE": "/run/secrets/db/password",
+               "PLATFORM_SIGNING_KEY_FILE": hub_key_file,
+               "PLATFORM_KEYS_FILE": "/etc/municloud/platform-keys.yaml",
+               # the hub is not on any tenant network: it delivers through the gateway's routes
+               "INBOX_URL_TEMPLATE": f"https://{a.gateway_name}:8443/{{lgcode}}/{{unit}}/api/v1/platform/inbox",
+               "SSL_CERT_FILE": "/run/secrets/tls/ca.crt"}
         command, healthcheck = None, None
         if a.image.placeholder:
             command = ["python", "-m", "http.server", str(SERVICE_PORT), "--bind", "0.0.0.0", "--directory",
@@ -87,7 +100,9 @@ class PlatformHub(pulumi.ComponentResource):
             healthcheck = {"test": ["python", "-c", "import urllib.request as u; "
                                     f"u.urlopen('http://127.0.0.1:{SERVICE_PORT}/ca.crt', timeout=2)"]}
         files = [secret_file("/run/secrets/db/password", self.passwords[HUB_DB].result, APP_UID),
-                 plain_file("/run/secrets/tls/ca.crt", a.ca.cert_pem)]
+                 plain_file("/run/secrets/tls/ca.crt", a.ca.cert_pem),
+                 secret_file(hub_key_file, a.key.private_key_pem, APP_UID),
+                 plain_file("/etc/municloud/platform-keys.yaml", registry_yaml(a.registry_entries))]
         self.container = Container(
             urn_name(a.site, "hub"), name=self.container_name, docker_host=a.docker_host, image=a.image.ref,
             labels=labels(a.stack, a.site, "hub"),

@@ -17,7 +17,9 @@ from stacks.municipality import SERVICE_PORT, Municipality, MunicipalityArgs, Se
 from stacks.naming import docker_name, labels, urn_name
 from stacks.platform_hub import PlatformHub, PlatformHubArgs
 from stacks.providers.network import Network
+from stacks.platform_keys import HUB_UNIT, registry_entry
 from stacks.providers.pki import CertificateAuthority
+from stacks.providers.secrets import Ed25519KeyPair
 
 
 @dataclass
@@ -61,21 +63,28 @@ class Site(pulumi.ComponentResource):
         upstreams: list[pulumi.Resource] = []
         gateway_name = docker_name(cfg.stack, a.site, "gateway")
         if site_cfg.role == "primary":
-            self.hub = PlatformHub(urn_name(a.site, "hub"), PlatformHubArgs(
-                stack=cfg.stack, site=a.site, docker_host=site_cfg.docker_host, subnet=cfg.subnet(a.site, kind="hub"),
-                ca=a.ca, edge_network=self.edge_network, postgres_image=a.images["postgres"],
-                image=a.service_images["platform_hub"], health_timeout_s=cfg.health_timeout_s), child)
-            upstreams.append(self.hub.container)
+            hub_key = Ed25519KeyPair(urn_name(a.site, "hub-platform-key"),
+                                     keepers={"stack": cfg.stack, "site": a.site, "unit": HUB_UNIT}, opts=child)
+            hub_entry = registry_entry("*", HUB_UNIT, hub_key.public_key_b64)
+            all_entries = [hub_entry]
             for i, m in enumerate(cfg.municipalities):
                 mun = Municipality(urn_name(a.site, m.lgcode), MunicipalityArgs(
                     stack=cfg.stack, site=a.site, docker_host=site_cfg.docker_host, municipality=m,
                     subnet=cfg.subnet(a.site, i), ca=a.ca, postgres_image=a.images["postgres"],
                     service_images=a.service_images, hub_url=f"https://{gateway_name}:8443/hub",
                     wan_network=a.wan_network, wan_subnet=cfg.subnet(a.site, kind="wan"),
-                    health_timeout_s=cfg.health_timeout_s), child)
+                    hub_key_entry=hub_entry, health_timeout_s=cfg.health_timeout_s), child)
                 self.municipalities[m.lgcode] = mun
+                all_entries += mun.registry_entries
                 routes += [Route(m.lgcode, svc, mun.service_names[svc], SERVICE_PORT) for svc in SERVICES]
                 upstreams += list(mun.services.values())
+        if site_cfg.role == "primary":
+            self.hub = PlatformHub(urn_name(a.site, "hub"), PlatformHubArgs(
+                stack=cfg.stack, site=a.site, docker_host=site_cfg.docker_host, subnet=cfg.subnet(a.site, kind="hub"),
+                ca=a.ca, edge_network=self.edge_network, postgres_image=a.images["postgres"],
+                image=a.service_images["platform_hub"], key=hub_key, registry_entries=all_entries,
+                gateway_name=gateway_name, health_timeout_s=cfg.health_timeout_s), child)
+            upstreams.append(self.hub.container)
         tenant_networks = [m.network for m in self.municipalities.values()] + list(a.extra_networks)
         self.gateway = Gateway(urn_name(a.site, "gateway"), GatewayArgs(
             stack=cfg.stack, site=a.site, docker_host=site_cfg.docker_host, image=a.images["nginx"], ca=a.ca,

@@ -54,10 +54,12 @@ class Ed25519KeyPairProvider(ValidatingProvider):
     KIND = "keypair"
     OPTIONAL = {"keepers": dict}
     REPLACE_ON = ("keepers",)
-    OUTPUTS = ("private_key_pem", "public_key_pem")
+    OUTPUTS = ("private_key_pem", "public_key_pem", "public_key_b64")
     delete_before_replace = False
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        import base64
+
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -66,8 +68,10 @@ class Ed25519KeyPairProvider(ValidatingProvider):
                                     serialization.NoEncryption()).decode()
         public = key.public_key().public_bytes(serialization.Encoding.PEM,
                                                serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         return CreateResult(f"ed25519-{_secrets.token_hex(6)}",
-                            {**props, "private_key_pem": private, "public_key_pem": public})
+                            {**props, "private_key_pem": private, "public_key_pem": public,
+                             "public_key_b64": base64.b64encode(raw).decode()})
 
 
 class Ed25519KeyPair(Resource, module="municloud", name="Ed25519KeyPair"):
@@ -75,10 +79,13 @@ class Ed25519KeyPair(Resource, module="municloud", name="Ed25519KeyPair"):
 
     private_key_pem: pulumi.Output[str]
     public_key_pem: pulumi.Output[str]
+    public_key_b64: pulumi.Output[str]
+    """raw 32-byte public key, base64 (platform key registry format)"""
 
     def __init__(self, resource_name: str, *, keepers: dict | None = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(additional_secret_outputs=["private_key_pem"]))
         super().__init__(Ed25519KeyPairProvider(), resource_name,
-                         {"keepers": keepers or {}, "private_key_pem": None, "public_key_pem": None}, opts)
+                         {"keepers": keepers or {}, "private_key_pem": None, "public_key_pem": None,
+                          "public_key_b64": None}, opts)

@@ -173,14 +173,17 @@ def main() -> None:
                "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     with nginx_static(host_network=True) as url:
         print("nginx static, host 127.0.0.1 (wrk) ...", flush=True)
-        results["nginx_static"] = wrk(url, args.seconds)
+        results["nginx_static"] = {**wrk(url, args.seconds), "load_after": os.getloadavg()}
         print("locust single process against nginx ...", flush=True)
-        results["locust_single"] = locust_single(url, args.seconds)
+        results["locust_single"] = {**locust_single(url, args.seconds),
+                                    "load_after": os.getloadavg()}
     with nginx_static(host_network=False) as url:
         print("nginx static, published port (wrk) ...", flush=True)
-        results["nginx_static_published"] = wrk(url, args.seconds)
+        results["nginx_static_published"] = {**wrk(url, args.seconds),
+                                             "load_after": os.getloadavg()}
     print("pgbench select-only ...", flush=True)
-    results["pgbench_select_only"] = pgbench_select_only(args.seconds)
+    results["pgbench_select_only"] = {**pgbench_select_only(args.seconds),
+                                      "load_after": os.getloadavg()}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
     n, lo, pg = results["nginx_static"], results["locust_single"], results["pgbench_select_only"]

@@ -28,7 +28,7 @@ STACK = typer.Option("dev", "--stack", help="stack (consortium) whose config giv
 PROCESSES = typer.Option(1, "--processes", min=1, max=64,
                          help="Locust generator processes (one per core: `nproc`)")
 LOCAL = typer.Option(False, "--local", help="do not use the deployed stack: start PostgreSQL + "
-                                            "residents_registry per municipality on 127.0.0.1")
+                                            "the services per municipality on 127.0.0.1")
 SEED_CAP = typer.Option(None, "--seed-population", min=1,
                         help="seed at most this many residents per municipality (default: the "
                              "municipality's population)")
@@ -40,16 +40,19 @@ def _say(message: str) -> None:
 
 @contextlib.contextmanager
 def _target(stack: str, local: bool):
-    from municloud.loadtest.targets import TargetError, municipalities_and_sla, stack_target
+    from municloud.loadtest.targets import (TargetError, municipalities_and_sla,
+                                            municipality_params, running_services, stack_target)
 
     try:
         if local:
             from municloud.loadtest.local import local_target
 
             municipalities, sla, _ = municipalities_and_sla(stack)
-            _say(f"starting PostgreSQL + residents_registry for {len(municipalities)} "
+            services = running_services(stack)
+            _say(f"starting PostgreSQL + {', '.join(services)} for {len(municipalities)} "
                  "municipalities on 127.0.0.1 ...")
-            with local_target(municipalities, sla) as target:
+            with local_target(municipalities, sla, services=services,
+                              params=municipality_params(stack)) as target:
                 yield target
         else:
             with tempfile.TemporaryDirectory(prefix="mc-loadtest-keys-") as keys:

@@ -52,7 +52,7 @@ def plot_timeline(samples: list[Sample], out: Path, title: str) -> Path:
     ax.set_xlabel("seconds")
     ax.set_ylabel("response time (ms)")
     right = ax.twinx()
-    right.plot(ts, [s.rps for s in samples], color="tab:green", label="req/s")
+    right.plot(ts, [s.rps for s in samples], color="black", label="req/s")
     right.plot(ts, [s.users for s in samples], color="gray", linestyle=":", label="users")
     right.set_ylabel("req/s, users")
     ax.legend(loc="upper left")

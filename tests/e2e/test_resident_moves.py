@@ -1,0 +1,106 @@
+"""Flow 1 — 住民異動 through the frontdoor: 転入, 転居 and 死亡 at residents_registry reach tax and
+nhi of the same municipality as 住民異動通知 via the hub, and nothing reaches another municipality."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from e2e_support import A, B, fresh_household, move_in, poll, report, sql, status_is
+
+pytestmark = pytest.mark.integration
+
+
+def _taxpayer(fd, lgcode, atena, token_lgcode=None):
+    return fd.get(lgcode, "tax", f"/api/v1/taxpayers/{atena}", purpose="tax_assessment",
+                  token_lgcode=token_lgcode)
+
+
+def _insured(fd, lgcode, atena, token_lgcode=None):
+    return fd.get(lgcode, "nhi", f"/api/v1/insured/{atena}", purpose="nhi_administration",
+                  token_lgcode=token_lgcode)
+
+
+def wait_propagated(fd, lgcode: str, atenas: list[str]) -> float:
+    """Seconds until every person is known to both tax and nhi of `lgcode` (bounded poll)."""
+    t0 = time.monotonic()
+    for atena in atenas:
+        poll(lambda a=atena: status_is(200)(_taxpayer(fd, lgcode, a)), f"taxpayer {atena} in tax")
+        poll(lambda a=atena: status_is(200)(_insured(fd, lgcode, a)), f"enrolment {atena} in nhi")
+    return time.monotonic() - t0
+
+
+def test_move_in_reaches_tax_and_nhi_of_the_same_municipality_only(frontdoor, e2e_stack):
+    household = fresh_household(A)
+    moved = move_in(frontdoor, household)["movements"]
+    atenas = [m["atena_number"] for m in moved]
+    assert len(atenas) == len(household.members)
+
+    elapsed = wait_propagated(frontdoor, A, atenas)
+    report("1 住民異動 転入", f"{len(atenas)} persons visible in tax and nhi of {A} "
+                            f"{elapsed:.2f} s after the 201 (deadline 30 s)")
+    for atena, member in zip(atenas, household.members):
+        taxpayer = _taxpayer(frontdoor, A, atena).json()
+        assert (taxpayer["family_name"], taxpayer["given_name"], taxpayer["birth_date"],
+                taxpayer["address"], taxpayer["status"]) == (
+            member["family_name"], member["given_name"], member["birth_date"], household.address,
+            "active")
+        enrolment = _insured(frontdoor, A, atena).json()
+        assert (enrolment["insured"], enrolment["acquired_on"], enrolment["reason"]) == (
+            True, "2025-04-01", "move_in")
+
+    # Isolation twin: 053279's own tax and nhi, asked with 053279's own token, do not know them ...
+    for atena in atenas:
+        assert _taxpayer(frontdoor, B, atena).status_code == 404
+        assert _insured(frontdoor, B, atena).status_code == 404
+    # ... nor does their database hold a row (checked as superuser, not through the API) ...
+    listed = ", ".join(f"'{a}'" for a in atenas)
+    assert sql(e2e_stack, B, "tax", f"SELECT atena_number FROM taxpayers WHERE atena_number IN ({listed})") == []
+    assert sql(e2e_stack, B, "nhi", f"SELECT atena_number FROM persons WHERE atena_number IN ({listed})") == []
+    # ... and 053031's token cannot read them through 053279's route (it can through its own).
+    refused = _taxpayer(frontdoor, B, atenas[0], token_lgcode=A)
+    assert refused.status_code in (401, 403), refused.text
+    assert _taxpayer(frontdoor, A, atenas[0], token_lgcode=A).status_code == 200
+
+
+def test_move_within_and_death_propagate(frontdoor):
+    household = fresh_household(A)
+    result = move_in(frontdoor, household)["movements"]
+    atenas = [m["atena_number"] for m in result]
+    wait_propagated(frontdoor, A, atenas)
+    household_number = frontdoor.get(A, "residents_registry", f"/api/v1/residents/{atenas[0]}",
+                                     purpose="resident_record").json()["household_number"]
+
+    # 転居: the whole household moves inside the town
+    new_address = household.address + "の2"
+    r = frontdoor.post(A, "residents_registry", "/api/v1/movements", purpose="resident_record",
+                       json={"kind": "move_within", "event_date": "2025-07-01",
+                             "notification_date": "2025-07-02",
+                             "household_number": household_number, "address": new_address})
+    assert r.status_code == 201, r.text
+    t0 = time.monotonic()
+    for atena in atenas:
+        poll(lambda a=atena: _taxpayer(frontdoor, A, a).json()["address"] == new_address,
+             f"new address of {atena} in tax")
+        poll(lambda a=atena: frontdoor.get(A, "nhi", f"/api/v1/insured/{a}/certificate",
+                                           purpose="certificate_issuance").json()["address"]
+             == new_address, f"new address of {atena} in nhi")
+    report("1 住民異動 転居", f"new address of {len(atenas)} persons in tax and nhi after "
+                            f"{time.monotonic() - t0:.2f} s")
+
+    # 死亡 of one member: tax marks the taxpayer deceased, nhi withdraws the day after
+    deceased, survivor = atenas[-1], atenas[0]
+    r = frontdoor.post(A, "residents_registry", "/api/v1/movements", purpose="resident_record",
+                       json={"kind": "death", "event_date": "2025-08-10",
+                             "notification_date": "2025-08-11", "atena_number": deceased})
+    assert r.status_code == 201, r.text
+    t0 = time.monotonic()
+    poll(lambda: _taxpayer(frontdoor, A, deceased).json()["status"] == "deceased",
+         "taxpayer status deceased")
+    enrolment, _ = poll(lambda: (lambda e: e if not e["insured"] else None)(
+        _insured(frontdoor, A, deceased).json()), "nhi withdrawal after death")
+    report("1 住民異動 死亡", f"tax status and nhi withdrawal after {time.monotonic() - t0:.2f} s")
+    assert (enrolment["lost_on"], enrolment["reason"]) == ("2025-08-11", "death")
+    # twin: the surviving member is untouched
+    assert _taxpayer(frontdoor, A, survivor).json()["status"] == "active"
+    assert _insured(frontdoor, A, survivor).json()["insured"] is True

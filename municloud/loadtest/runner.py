@@ -41,6 +41,7 @@ class CpuUsage:
 
     samples: int = 0
     generator_mean: float = 0.0
+    generator_p90: float = 0.0
     generator_max: float = 0.0
     machine_mean: float = 0.0
     cores: int = field(default_factory=lambda: psutil.cpu_count() or 1)
@@ -48,14 +49,19 @@ class CpuUsage:
 
     @property
     def saturated(self) -> bool:
-        return self.generator_max >= SATURATED_PERCENT * self.processes
+        """One in ten seconds of load at >= 90 % of a core per process: Locust itself is the
+        bottleneck for at least that long."""
+        return self.generator_p90 >= SATURATED_PERCENT * self.processes
 
     def sentence(self) -> str:
         verdict = (" - GENERATOR SATURATED: the figures are a lower bound of the system"
                    if self.saturated else "")
-        return (f"generator CPU mean {self.generator_mean:.0f} % / max {self.generator_max:.0f} % "
-                f"of one core ({self.processes} process(es)); machine mean "
-                f"{self.machine_mean:.0f} % of {self.cores * 100} %{verdict}")
+        busy = (" - the machine was saturated: the system under test shared its cores"
+                if self.machine_mean >= 0.9 * self.cores * 100 else "")
+        return (f"generator CPU mean {self.generator_mean:.0f} % / p90 {self.generator_p90:.0f} % "
+                f"/ max {self.generator_max:.0f} % of one core ({self.processes} process(es), "
+                f"while users ran); machine mean {self.machine_mean:.0f} % of {self.cores * 100} %"
+                f"{verdict}{busy}")
 
 
 @dataclass
@@ -185,12 +191,16 @@ def run(target: LoadTarget, kind: str, params: dict, out_dir: Path, *,
                                 env=env)
         ps = psutil.Process(proc.pid)
         last_cpu, last_t, last_report = 0.0, time.monotonic(), 0.0
+        loading = False  # CPU counts only once users run (start-up imports are not load)
         try:
             while proc.poll() is None:
                 time.sleep(1.0)
                 now = time.monotonic()
                 cpu = _cpu_seconds(_tree(ps), cpu_cache)
-                if now > last_t:
+                if not loading:
+                    first = _last_sample(prefix)
+                    loading = first is not None and first.users > 0
+                elif now > last_t:
                     gen_samples.append(100.0 * (cpu - last_cpu) / (now - last_t))
                     machine_samples.append(psutil.cpu_percent(None) * (psutil.cpu_count() or 1))
                 last_cpu, last_t = cpu, now
@@ -203,8 +213,9 @@ def run(target: LoadTarget, kind: str, params: dict, out_dir: Path, *,
                     s = _last_sample(prefix)
                     live = (f"{s.users} users, {s.rps:.1f} req/s, p95 {s.p95:.0f} ms, "
                             f"{s.failures} failures" if s else "starting")
+                    gen = f"{gen_samples[-1]:.0f} %" if gen_samples else "-"
                     progress(f"[{kind}] {elapsed:4.0f}/{stages.duration(plan_steps):.0f} s: "
-                             f"{live}, generator CPU {gen_samples[-1]:.0f} %")
+                             f"{live}, generator CPU {gen}")
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -214,10 +225,11 @@ def run(target: LoadTarget, kind: str, params: dict, out_dir: Path, *,
     if not gate:
         tail = (out_dir / "locust.log").read_text(encoding="utf-8", errors="replace")[-2000:]
         raise RunError(f"locust exited {proc.returncode} without a gate verdict:\n{tail}")
-    steady_cpu = gen_samples[2:] or gen_samples  # first seconds are interpreter start-up
+    ranked = sorted(gen_samples)
     cpu = CpuUsage(samples=len(gen_samples),
-                   generator_mean=sum(steady_cpu) / len(steady_cpu) if steady_cpu else 0.0,
-                   generator_max=max(steady_cpu, default=0.0),
+                   generator_mean=sum(ranked) / len(ranked) if ranked else 0.0,
+                   generator_p90=ranked[int(0.9 * (len(ranked) - 1))] if ranked else 0.0,
+                   generator_max=ranked[-1] if ranked else 0.0,
                    machine_mean=(sum(machine_samples) / len(machine_samples)
                                  if machine_samples else 0.0),
                    processes=max(processes, 1))

@@ -3,7 +3,8 @@
 The arithmetic is municloud.loadtest.sla (unit-tested); this hook only reads Locust's totals,
 prints the verdict (which target was missed and by how much) and writes it to the plan's
 summary file for the report. Exit code 0 when the SLA holds, sla.EXIT_SLA_BREACH otherwise —
-failures within the SLA's ratio do not fail the run.
+failures within the SLA's ratio do not fail the run — and 1 when the scenario code itself
+raised (then the run proves nothing either way).
 """
 
 from __future__ import annotations
@@ -35,12 +36,19 @@ def sla_gate(environment, **_kwargs) -> None:
     plan = plan_of(environment)
     result = sla.evaluate(observed_of(environment.runner.stats), plan.target.sla,
                           check_throughput=plan.check_throughput)
-    (log.info if result.passed else log.error)(result.sentence())
-    print(result.sentence(), flush=True)
-    environment.process_exit_code = result.exit_code
+    sentence = result.sentence()
+    exit_code = result.exit_code
+    errors = sum(e["count"] for e in environment.runner.exceptions.values())
+    if errors:
+        # Scenario code that raises is our bug, not the system's: the run proves nothing.
+        sentence += f"; the scenario code raised {errors} exception(s) (see the report)"
+        exit_code = 1
+    (log.info if exit_code == 0 else log.error)(sentence)
+    print(sentence, flush=True)
+    environment.process_exit_code = exit_code
     if plan.summary_path:
         with open(plan.summary_path, "w", encoding="utf-8") as fh:
-            json.dump({"passed": result.passed, "sentence": result.sentence(),
+            json.dump({"passed": exit_code == 0, "sentence": sentence, "scenario_errors": errors,
                        "observed": asdict(result.observed), "targets": asdict(result.targets),
                        "breaches": [asdict(b) for b in result.breaches],
-                       "exit_code": result.exit_code}, fh, ensure_ascii=False, indent=2)
+                       "exit_code": exit_code}, fh, ensure_ascii=False, indent=2)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
+from municloud import ids, wareki
 from municloud.layout.definition import Calendar, ItemDef, ItemType, LayoutDef
 
 # A cell starting with one of these is executed as a formula by spreadsheet software.
@@ -30,8 +32,6 @@ class CellError(ValueError):
 
 def _check_identifier(kind: str, value: str) -> None:
     # Identifier rules live once, in municloud.ids (engineer A); only the reason is kept.
-    from municloud import ids
-
     validator = getattr(ids, f"validate_{kind}", None)
     if validator is None:
         return
@@ -41,13 +41,22 @@ def _check_identifier(kind: str, value: str) -> None:
         raise CellError(str(exc.reason)) from None
 
 
+# Registers repeat dates a lot; 和暦 conversion is cached (pure functions of their input).
+@lru_cache(maxsize=65536)
+def _wareki_code(value: date) -> str:
+    return wareki.to_wareki(value).code()
+
+
+@lru_cache(maxsize=65536)
+def _wareki_date(text: str) -> date:
+    return wareki.parse_wareki(text)
+
+
 def _format_date(item: ItemDef, value: date) -> str:
     if item.calendar is Calendar.SEIREKI:
         return value.strftime("%Y%m%d")
-    from municloud import wareki
-
     try:
-        return wareki.to_wareki(value).code()
+        return _wareki_code(value)
     except wareki.WarekiError:
         raise CellError("date is before the start of 明治") from None
 
@@ -62,10 +71,8 @@ def _parse_date(item: ItemDef, text: str) -> date:
             raise CellError("not a calendar date") from None
     if not (len(text) == 7 and _DIGITS.fullmatch(text)):
         raise CellError("和暦 date must be 7 digits: era code + YYMMDD")
-    from municloud import wareki
-
     try:
-        return wareki.parse_wareki(text)
+        return _wareki_date(text)
     except wareki.WarekiError:
         # The message of WarekiError repeats the date; keep reports free of cell content.
         raise CellError("not a valid 和暦 date (era code 1-5, date inside that era)") from None

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -78,10 +79,15 @@ async def append_entries(conn: asyncpg.Connection, entries: list[AccessEntry]) -
 
 
 class AuditLog:
-    """In-process appender: `await record(entry)` returns once the entry is committed."""
+    """In-process appender: `await record(entry)` returns once the entry is committed.
 
-    def __init__(self, pool: asyncpg.Pool, max_batch: int = MAX_BATCH) -> None:
-        self._pool = pool
+    It owns one connection of its own, not one from the request pool: handlers hold pool
+    connections while they wait for their entry, so sharing the pool could deadlock."""
+
+    def __init__(self, connect: Callable[[], Awaitable[asyncpg.Connection]],
+                 max_batch: int = MAX_BATCH) -> None:
+        self._connect = connect
+        self._conn: asyncpg.Connection | None = None
         self._max_batch = max_batch
         self._queue: asyncio.Queue[tuple[AccessEntry, asyncio.Future[None]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -101,6 +107,9 @@ class AuditLog:
             except asyncio.CancelledError:
                 pass
             self._task = None
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
 
     async def record(self, entry: AccessEntry) -> None:
         if self._task is None:
@@ -115,10 +124,14 @@ class AuditLog:
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                async with self._pool.acquire() as conn:
-                    await append_entries(conn, [entry for entry, _ in batch])
+                if self._conn is None or self._conn.is_closed():
+                    self._conn = await self._connect()
+                await append_entries(self._conn, [entry for entry, _ in batch])
             except Exception as exc:  # every waiter learns its entry was not logged
                 log.error("access log append failed: %s", type(exc).__name__)
+                if self._conn is not None:
+                    self._conn.terminate()
+                    self._conn = None
                 for _, done in batch:
                     if not done.done():
                         done.set_exception(RuntimeError("access log unavailable"))

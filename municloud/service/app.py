@@ -13,11 +13,12 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 
+import asyncpg
 from fastapi import APIRouter, FastAPI
 
 from municloud import db
 from municloud.audit import AuditLog
-from municloud.auth import load_public_key
+from municloud.auth import TokenCache, load_public_key
 from municloud.platform.consumer import ensure_inbox
 from municloud.service import health
 from municloud.service.errors import install_error_handlers
@@ -65,7 +66,7 @@ def create_service_app(
             await ensure_inbox(conn)
         app.state.params = load_params(settings)
         load_platform_keys(app)
-        app.state.audit = AuditLog(app.state.pool)
+        app.state.audit = AuditLog(lambda: asyncpg.connect(**target.connect_kwargs(), timeout=10))
         app.state.audit.start()
         tasks = [asyncio.create_task(job(app), name=getattr(job, "__name__", "job"))
                  for job in (outbox_relay, *background)]
@@ -80,10 +81,14 @@ def create_service_app(
             await app.state.audit.stop()
             await app.state.pool.close()
 
+    # No OpenTelemetry: the My Number segment has no collector, and FastAPI's per-request
+    # provider look-ups cost measurable CPU on the benchmarked read path.
     app = FastAPI(title=title, version="1.0.0", lifespan=lifespan,
-                  docs_url="/docs", openapi_url="/openapi.json")
+                  docs_url="/docs", openapi_url="/openapi.json",
+                  telemetry={"tracing": False, "metrics": False, "logs": False})
     app.state.settings = settings
     app.state.token_key = load_public_key(settings.token_public_key)
+    app.state.token_cache = TokenCache()
     app.state.params = None
     install_error_handlers(app)
     app.include_router(health.router)

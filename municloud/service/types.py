@@ -51,3 +51,13 @@ HouseholdNumber = Annotated[str, BeforeValidator(_identifier(ids.validate_househ
 ResidentRecordCode = Annotated[str, BeforeValidator(_identifier(ids.validate_resident_record_code))]
 LgCode = Annotated[str, BeforeValidator(_identifier(ids.validate_lgcode))]
 FlexibleDate = Annotated[date, BeforeValidator(parse_date), PlainSerializer(date.isoformat)]
+
+
+def validate_path_atena(value: str, field: str = "atena_number") -> str:
+    """宛名番号 from a path, checked by hand where a route avoids FastAPI's validation."""
+    from municloud.service.errors import ApiError
+
+    try:
+        return ids.validate_atena_number(value, field=field)
+    except ids.IdentifierError as exc:
+        raise ApiError(422, "invalid", f"{field}: {exc.reason}", field) from None

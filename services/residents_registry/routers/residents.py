@@ -7,12 +7,12 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from municloud.auth import Principal
-from municloud.service.deps import AuditDep, ConnDep, PrincipalDep, SettingsDep, log_access
+from municloud.service.deps import AuditDep, ConnDep, PrincipalDep, log_access, principal_of
 from municloud.service.errors import ApiError, not_found
-from municloud.service.types import AtenaNumber, FlexibleDate, wareki_text
+from municloud.service.types import AtenaNumber, FlexibleDate, validate_path_atena, wareki_text
 from services.residents_registry import models as m
 from services.residents_registry.certificate import render_certificate_html
 
@@ -101,7 +101,13 @@ async def build_certificate(request: Request, conn, principal: Principal, settin
         raise ApiError(403, "purpose_not_allowed",
                        f"purpose {principal.purpose} may not include the 個人番号",
                        "include_my_number")
-    subject = await _resident(conn, atena_number)
+    subject = await conn.fetchrow(
+        "SELECT r.*, hr.family_name AS head_family_name, hr.given_name AS head_given_name"
+        " FROM residents r JOIN households h USING (household_number)"
+        " LEFT JOIN residents hr ON hr.atena_number = h.head_atena_number"
+        " WHERE r.atena_number = $1", atena_number)
+    if subject is None:
+        raise not_found("resident", "atena_number")
     if household:
         rows = await conn.fetch(
             "SELECT * FROM residents WHERE household_number = $1 AND status = 'active'"
@@ -109,10 +115,6 @@ async def build_certificate(request: Request, conn, principal: Principal, settin
             subject["household_number"])
     else:
         rows = [subject]
-    head = await conn.fetchrow(
-        "SELECT r.family_name, r.given_name FROM households h JOIN residents r"
-        " ON r.atena_number = h.head_atena_number WHERE h.household_number = $1",
-        subject["household_number"])
     params = request.app.state.params
     municipality = getattr(params, "name", None) or settings.lgcode
     now = datetime.now(UTC).astimezone(JST)
@@ -139,7 +141,8 @@ async def build_certificate(request: Request, conn, principal: Principal, settin
     return m.ResidentCertificate(
         title="住民票の写し" + ("（世帯全員）" if household else ""),
         municipality=municipality, lgcode=settings.lgcode, address=subject["address"],
-        head_of_household=f"{head['family_name']}　{head['given_name']}" if head else None,
+        head_of_household=(f"{subject['head_family_name']}　{subject['head_given_name']}"
+                           if subject["head_family_name"] else None),
         household_number=subject["household_number"], entries=entries,
         issued_at=now.isoformat(timespec="seconds"),
         issued_at_wareki=wareki_text(now.date()) + now.strftime(" %H時%M分"),
@@ -154,22 +157,33 @@ def audit_of(request: Request):
 
 @router.get("/{atena_number}/certificate", response_model=m.ResidentCertificate)
 async def resident_certificate(
-    request: Request, atena_number: AtenaNumber, conn: ConnDep, principal: PrincipalDep,
-    settings: SettingsDep, household: bool = False, include_my_number: bool = False,
-    include_resident_record_code: bool = False,
-) -> m.ResidentCertificate:
-    return await build_certificate(request, conn, principal, settings, atena_number, household,
-                                   include_my_number, include_resident_record_code)
+    request: Request, atena_number: str, household: bool = False,
+    include_my_number: bool = False, include_resident_record_code: bool = False,
+) -> Response:
+    """住民票の写し as JSON. The benchmarked read path: no injected dependencies (see
+    municloud.service.deps.principal_of), one query, one serialisation."""
+    principal = await principal_of(request)
+    atena_number = validate_path_atena(atena_number)
+    app = request.app
+    async with app.state.pool.acquire() as conn:
+        certificate = await build_certificate(request, conn, principal, app.state.settings,
+                                              atena_number, household, include_my_number,
+                                              include_resident_record_code)
+    return Response(certificate.model_dump_json(), media_type="application/json",
+                    headers={"Cache-Control": "no-store"})
 
 
 @router.get("/{atena_number}/certificate.html", response_class=HTMLResponse)
 async def resident_certificate_html(
-    request: Request, atena_number: AtenaNumber, conn: ConnDep, principal: PrincipalDep,
-    settings: SettingsDep, household: bool = False, include_my_number: bool = False,
-    include_resident_record_code: bool = False,
+    request: Request, atena_number: str, household: bool = False,
+    include_my_number: bool = False, include_resident_record_code: bool = False,
 ) -> HTMLResponse:
-    certificate = await build_certificate(request, conn, principal, settings, atena_number,
-                                          household, include_my_number,
-                                          include_resident_record_code)
+    principal = await principal_of(request)
+    atena_number = validate_path_atena(atena_number)
+    async with request.app.state.pool.acquire() as conn:
+        certificate = await build_certificate(request, conn, principal,
+                                              request.app.state.settings, atena_number,
+                                              household, include_my_number,
+                                              include_resident_record_code)
     return HTMLResponse(render_certificate_html(certificate),
                         headers={"Cache-Control": "no-store"})

@@ -74,10 +74,16 @@ class Frontdoor(pulumi.ComponentResource):
                                      variables=variables, opts=child)
         files = [plain_file("/etc/municloud/haproxy.cfg", self.config.files.apply(lambda f: f["haproxy.cfg"])),
                  plain_file("/run/secrets/frontdoor-tls/ca.crt", a.ca.cert_pem)]
+        # Docker publishes no port of a container on internal networks only (the edges are):
+        # the frontdoor alone gets a non-internal network, first, to carry 127.0.0.1:<port>.
+        self.publish_network = Network(
+            urn_name("frontdoor-net"), name=docker_name(a.stack, None, "frontdoor-net"),
+            docker_host=a.docker_host, labels=labels(a.stack, a.site, "frontdoor"), internal=False,
+            opts=child)
         self.container = Container(
             urn_name("frontdoor"), name=self.container_name, docker_host=a.docker_host, image=a.image,
             labels=labels(a.stack, a.site, "frontdoor"),
-            networks=[{"name": n.name, "aliases": []} for n in a.edge_networks],
+            networks=[{"name": n.name, "aliases": []} for n in [self.publish_network, *a.edge_networks]],
             ports=[{"container_port": HAPROXY_PORT, "host_port": a.host_port}], read_only=True,
             tmpfs={"/tmp": "rw,noexec,nosuid,size=16m"}, files=pulumi.Output.all(*files),
             health_timeout=a.health_timeout_s, opts=pulumi.ResourceOptions(parent=self, depends_on=a.depends_on))

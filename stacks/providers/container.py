@@ -206,6 +206,7 @@ def _tar(files: list[dict[str, Any]]) -> bytes:
 def _wait_healthy(client, cid: str, name: str, timeout_s: int) -> None:
     deadline = time.monotonic() + timeout_s
     state: dict[str, Any] = {}
+    info: dict[str, Any] = {}
     while time.monotonic() < deadline:
         info = client.api.inspect_container(cid)
         state = info["State"]
@@ -218,8 +219,11 @@ def _wait_healthy(client, cid: str, name: str, timeout_s: int) -> None:
         time.sleep(0.5)
     logs = client.api.logs(cid, tail=_LOG_TAIL).decode(errors="replace").rstrip()
     status = state.get("Status"), (state.get("Health") or {}).get("Status"), state.get("ExitCode")
+    restarts = info.get("RestartCount", 0)
+    why = f"crash-looped ({restarts} restarts)" if restarts >= 2 else (
+        "exited" if state.get("Status") in ("exited", "dead") else f"did not become healthy within {timeout_s} s")
     raise ContainerStartError(
-        f"container {name} did not become healthy within {timeout_s} s "
+        f"container {name} {why} "
         f"(status={status[0]}, health={status[1]}, exit={status[2]}); last log lines:\n{logs}")
 
 

@@ -1,0 +1,110 @@
+"""Deploy benchmark (not a test): `pulumi up` wall time on this machine.
+
+Measures, on throwaway stacks with their own local backend (dev and akita configs, their own
+network ranges and frontdoor ports, so a running `dev` stack is not touched):
+  1. up from empty (dev), 2. no-op up, 3. +1 municipality, 4. up from empty (akita),
+and writes the figures to docs/benchmarks.md (section "Deploy"). Images are built beforehand
+(image builds are the bootstrap's cost, not the deploy's). Each stack is destroyed at the end.
+
+    .venv/bin/python benchmarks/deploy.py [--skip-akita]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from stacks.automation import REPO_ROOT, ScratchStack, stack_config
+
+TARGETS = {"dev from empty": 120, "no-op up": 20, "+1 municipality": 20, "akita from empty": 240}
+MARK_BEGIN, MARK_END = "<!-- deploy-benchmark:begin -->", "<!-- deploy-benchmark:end -->"
+
+
+def _timed(label: str, fn) -> float:
+    print(f"[deploy] {label} ...", file=sys.stderr, flush=True)
+    t0 = time.monotonic()
+    result = fn()
+    took = time.monotonic() - t0
+    if getattr(getattr(result, "summary", None), "result", "succeeded") != "succeeded":
+        raise RuntimeError(f"{label}: {result.summary.result}")
+    print(f"[deploy] {label}: {took:.1f} s", file=sys.stderr, flush=True)
+    return took
+
+
+def run(skip_akita: bool) -> dict[str, float]:
+    from municloud.images import ensure_image
+
+    for name in ("postgres", "nginx", "haproxy", "python", "residents_registry", "tax", "nhi", "platform_hub"):
+        ensure_image(name)
+    backend = Path(tempfile.mkdtemp(prefix="mc-bench-backend-"))
+    quiet = {"on_output": lambda _l: None}
+    figures: dict[str, float] = {}
+    try:
+        base = stack_config("dev", network_base="10.210.0.0/16", frontdoor_port=18444)
+        dev = ScratchStack.create(f"bd{secrets.token_hex(2)}", base, backend_dir=backend)
+        stack = dev.stack()
+        try:
+            figures["dev from empty"] = _timed("dev from empty", lambda: stack.up(**quiet))
+            figures["no-op up"] = _timed("no-op up", lambda: stack.up(**quiet))
+            grown = json.loads(json.dumps(base))
+            extra = dict(grown["municloud:municipalities"][0], lgcode="053481", name="三種町", population=18818)
+            grown["municloud:municipalities"].append(extra)
+            dev.write_config(grown)
+            figures["+1 municipality"] = _timed("+1 municipality", lambda: stack.up(**quiet))
+        finally:
+            stack.destroy(**quiet)
+            stack.workspace.remove_stack(dev.name)
+            shutil.rmtree(dev.work_dir, ignore_errors=True)
+        if not skip_akita:
+            akita = ScratchStack.create(f"ba{secrets.token_hex(2)}",
+                                        stack_config("akita", network_base="10.211.0.0/16", frontdoor_port=18445),
+                                        backend_dir=backend)
+            astack = akita.stack()
+            try:
+                figures["akita from empty"] = _timed("akita from empty", lambda: astack.up(**quiet))
+            finally:
+                astack.destroy(**quiet)
+                astack.workspace.remove_stack(akita.name)
+                shutil.rmtree(akita.work_dir, ignore_errors=True)
+    finally:
+        shutil.rmtree(backend, ignore_errors=True)
+    return figures
+
+
+def write_report(figures: dict[str, float]) -> Path:
+    path = REPO_ROOT / "docs" / "benchmarks.md"
+    rows = "\n".join(f"| {k} | {v:.1f} s | {TARGETS[k]} s | {'met' if v <= TARGETS[k] else 'MISSED'} |"
+                     for k, v in figures.items())
+    section = (f"{MARK_BEGIN}\n## Deploy (`benchmarks/deploy.py`)\n\nMeasured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC "
+               f"on this machine ({os.cpu_count()} cores), wall time of `pulumi up` through the Automation API, "
+               f"images already built, local file backend.\n\n| step | measured | target | |\n|---|---|---|---|\n"
+               f"{rows}\n{MARK_END}\n")
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    if MARK_BEGIN in text:
+        text = re.sub(re.escape(MARK_BEGIN) + ".*?" + re.escape(MARK_END) + "\n", section, text, flags=re.S)
+    else:
+        text = text.rstrip() + "\n\n" + section
+    path.write_text(text)
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-akita", action="store_true")
+    args = parser.parse_args()
+    figures = run(args.skip_akita)
+    print(f"wrote {write_report(figures)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Live containers: PostgreSQL settings, non-root services, listening ports, certificates."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from infra_helpers import SERVICES, by_component, host
+
+pytestmark = pytest.mark.infra
+
+
+def _listening_ports(h) -> set[int]:
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        f = h.file(table)
+        if not f.exists:
+            continue
+        for line in f.content_string.splitlines()[1:]:
+            cols = line.split()
+            if cols[3] == "0A":  # LISTEN
+                ports.add(int(cols[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def _psql(name: str, sql: str, db: str = "postgres") -> str:
+    return host(name, "postgres").check_output(f"psql -d {db} -tAc \"{sql}\"").strip()
+
+
+def test_postgres_settings(containers):
+    for name in by_component(containers, "postgres") + by_component(containers, "hub_postgres"):
+        assert _psql(name, "show ssl") == "on", name
+        assert _psql(name, "show password_encryption") == "scram-sha-256", name
+        assert _psql(name, "show data_checksums") == "on", name
+        rules = _psql(name, "select type || ' ' || array_to_string(database, ',') from pg_hba_file_rules")
+        for rule in rules.splitlines():
+            assert rule.startswith(("hostssl", "local")), (name, rule)
+
+
+def test_each_service_role_reaches_only_its_own_database(containers, lgcodes):
+    for code in lgcodes:
+        (pg,) = by_component(containers, "postgres", code)
+        for role in SERVICES:
+            for db in SERVICES:
+                allowed = _psql(pg, f"select has_database_privilege('{role}', '{db}', 'CONNECT')")
+                assert allowed == ("t" if role == db else "f"), (pg, role, db)
+
+
+def test_services_do_not_run_as_root(containers, lgcodes):
+    names = [n for code in lgcodes for s in SERVICES for n in by_component(containers, s, code)]
+    names += by_component(containers, "hub") + by_component(containers, "gateway") + \
+        by_component(containers, "frontdoor")
+    assert names
+    for name in names:
+        assert host(name).check_output("id -u").strip() != "0", name
+
+
+def test_twin_postgres_container_can_be_entered_as_root(containers):
+    # the check above can fail: the same probe sees uid 0 when asked as root
+    (pg, *_rest) = by_component(containers, "postgres")
+    assert host(pg, "root").check_output("id -u").strip() == "0"
+
+
+@pytest.mark.parametrize("component,expected", [
+    ("postgres", {5432}), ("hub_postgres", {5432}), ("gateway", {8443}), ("frontdoor", {8443, 8404}),
+    ("residents_registry", {8000}), ("tax", {8000}), ("nhi", {8000}), ("hub", {8000}),
+])
+def test_only_expected_ports_listen(containers, component, expected):
+    names = by_component(containers, component)
+    assert names, component
+    for name in names:
+        ports = _listening_ports(host(name))
+        # Docker's embedded DNS listens on a random port inside every user-defined network
+        ports = {p for p in ports if p < 32768}
+        assert ports == expected, (name, ports)
+
+
+def _cert(name: str, path: str) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(host(name).file(path).content)
+
+
+@pytest.mark.parametrize("component,directory", [("postgres", "/run/secrets/postgres-tls"),
+                                                 ("gateway", "/run/secrets/gateway-tls")])
+def test_certificates_valid_for_their_names_and_chained_to_the_ca(containers, component, directory):
+    for name in by_component(containers, component):
+        ca = _cert(name, f"{directory}/ca.crt")
+        cert = _cert(name, f"{directory}/server.crt")
+        assert cert.issuer == ca.subject
+        ca.public_key().verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
+            x509.DNSName)
+        assert name in sans, (name, sans)
+        other = next(n for n in by_component(containers, component) + ["mc-nobody"] if n != name)
+        assert other not in sans  # the twin: a certificate is not valid for another container

@@ -99,7 +99,7 @@ class Receivers:
                                 400, media_type=XML)
 
             async def apply(conn, msg) -> None:
-                await conn.execute("INSERT INTO applied (message_id, lgcode) VALUES ($1, $2)",
+                await conn.execute("INSERT INTO applied (message_id, lgcode, at) VALUES ($1, $2, clock_timestamp())",
                                    msg.header.message_id, lgcode)
 
             async with request.app.state.pools[unit].acquire() as conn:
@@ -127,6 +127,33 @@ def run_receivers(receivers: Receivers) -> Iterator[Receivers]:
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+@contextlib.contextmanager
+def run_receivers_process(receivers: Receivers) -> Iterator[Receivers]:
+    """The same inboxes in a forked child process (for the benchmark: no shared GIL with the load)."""
+    import multiprocessing
+
+    def serve() -> None:
+        uvicorn.Server(uvicorn.Config(receivers.app(), host="127.0.0.1", port=receivers.port,
+                                      log_level="warning", lifespan="on")).run()
+
+    child = multiprocessing.get_context("fork").Process(target=serve, name="receivers", daemon=True)
+    child.start()
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{receivers.port}/", timeout=1)
+            break
+        except httpx.HTTPError:
+            if time.monotonic() > deadline or not child.is_alive():
+                raise RuntimeError("receiver inboxes did not start")
+            time.sleep(0.1)
+    try:
+        yield receivers
+    finally:
+        child.terminate()
+        child.join(timeout=10)
 
 
 @dataclass
@@ -220,7 +247,7 @@ def write_private(path: Path, data: bytes) -> Path:
 
 
 @contextlib.contextmanager
-def hub_world(**hub_env: str) -> Iterator[HubWorld]:
+def hub_world(*, receivers_in_process: bool = False, **hub_env: str) -> Iterator[HubWorld]:
     """PostgreSQL container + receivers + hub process (started), all removed on exit."""
     from municloud.testing.postgres import postgres_container
 
@@ -250,7 +277,7 @@ def hub_world(**hub_env: str) -> Iterator[HubWorld]:
             "DELIVERY_TIMEOUT_S": "2", "LOG_LEVEL": "WARNING", **hub_env,
         }
         hub = HubProcess(env, port, root / "hub.log")
-        with run_receivers(receivers):
+        with (run_receivers_process if receivers_in_process else run_receivers)(receivers):
             hub.start()
             try:
                 yield HubWorld(pg, hub, receivers, keys, hub_key, registry)

@@ -248,7 +248,7 @@ class DatePair(BaseModel):
 
     @classmethod
     def of(cls, value: date | None) -> "DatePair | None":
-        return None if value is None else cls(iso=value, wareki=wareki_text(value))
+        return None if value is None else cls.model_construct(iso=value, wareki=wareki_text(value))
 
 
 class CertificateEntry(BaseModel):

@@ -22,6 +22,9 @@ def test_certificate_json_has_the_legal_items_in_both_calendars(harness, registe
               headers=harness.token(SERVICE, "certificate_issuance"))
     assert r.status_code == 200, r.text
     cert = r.json()
+    from services.residents_registry.models import ResidentCertificate
+
+    ResidentCertificate.model_validate(cert)  # the documented response model, exactly
     assert cert["title"] == "住民票の写し（世帯全員）" and cert["municipality"] == "小坂町"
     assert cert["head_of_household"] == "佐藤　太郎"
     first = cert["entries"][0]

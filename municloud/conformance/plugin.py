@@ -47,6 +47,17 @@ class KitPlugin:
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "check(id): the catalogue id this test implements")
 
+    @pytest.fixture(autouse=True)
+    def check_id(self, request: pytest.FixtureRequest) -> str | None:
+        """The full check id, also shown in test names (JUnit: test_x[RR-MSG-001])."""
+        return getattr(request, "param", None)
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        marker = metafunc.definition.get_closest_marker("check")
+        if marker is not None:
+            full_id = self.full_id(marker.args[0])
+            metafunc.parametrize("check_id", [full_id], ids=[full_id], indirect=True)
+
     @pytest.fixture(scope="session")
     def kit(self) -> KitContext:
         if self._context is None:

@@ -97,6 +97,8 @@ def test_conforming_endpoint_passes_every_check(keys: dict, vendor_url: str,
     assert suite is not None and suite.get("failures") == "0"
     assert {p.get("value") for p in suite.iter("property") if p.get("name") == "check_id"} == {
         f"RR-{c}" for c in CHECKS}
+    names = {case.get("name") for case in suite.iter("testcase")}
+    assert "test_valid_message_is_acknowledged[RR-MSG-001]" in names and len(names) == len(CHECKS)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "RR-MSG-001" in html and "CONFORMING" in html
 

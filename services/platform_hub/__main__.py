@@ -11,6 +11,8 @@ def main() -> None:
     uvicorn.run(
         "services.platform_hub.app:create_app", factory=True,
         host=os.environ.get("BIND_HOST", "0.0.0.0"), port=int(os.environ.get("PORT", "8000")),
+        # Several worker processes each run a delivery worker; SKIP LOCKED keeps them apart.
+        workers=int(os.environ.get("WEB_CONCURRENCY", "1")),
         loop="uvloop", http="httptools", access_log=os.environ.get("ACCESS_LOG", "0") == "1",
     )
 

@@ -91,8 +91,7 @@ class DeliveryWorker:
                 if not rows:
                     return 0
                 results = await asyncio.gather(*(self._post(row) for row in rows))
-                for row, (status_code, error) in zip(rows, results):
-                    await self._record(conn, row, status_code, error)
+                await self._record(conn, rows, results)
         return len(rows)
 
     async def _post(self, row) -> tuple[int | None, str | None]:
@@ -107,33 +106,36 @@ class DeliveryWorker:
             return None, type(exc).__name__
         return response.status_code, None if response.is_success else f"HTTP {response.status_code}"
 
-    async def _record(self, conn, row, status_code: int | None, error: str | None) -> None:
+    async def _record(self, conn, rows, results) -> None:
+        """Outcomes of one claimed batch: row updates and log rows, in the claim's transaction."""
         s = self.settings
-        attempts = row["attempts"] + 1
-        outcome = classify(status_code)
-        if outcome == "retry" and attempts >= s.delivery_max_attempts:
-            outcome = "dead"
-        if outcome == "refused":
-            outcome = "dead"
-        if outcome == "delivered":
-            await conn.execute(
-                "UPDATE deliveries SET status='delivered', attempts=$2, delivered_at=now(), last_error=NULL WHERE id=$1",
-                row["id"], attempts,
-            )
-        elif outcome == "dead":
-            await conn.execute(
-                "UPDATE deliveries SET status='dead', attempts=$2, last_error=$3 WHERE id=$1", row["id"], attempts, error
-            )
-        else:
-            delay = backoff_delay(attempts, s.delivery_backoff_base_s, s.delivery_backoff_max_s)
-            await conn.execute(
-                "UPDATE deliveries SET attempts=$2, last_error=$3, next_attempt_at=$4 WHERE id=$1",
-                row["id"], attempts, error, dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=delay),
-            )
-        await message_log.append(conn, f"delivery-{outcome}", row["message_id"], {
-            "to": f"{row['subscriber_unit']}@{row['subscriber_lgcode']}", "attempt": attempts,
-            "status": status_code, "error": error,
-        })
-        if outcome == "dead":
-            log.warning("dead-lettered message %s for %s@%s after %d attempt(s): %s", row["message_id"],
-                        row["subscriber_unit"], row["subscriber_lgcode"], attempts, error)
+        now = dt.datetime.now(dt.timezone.utc)
+        delivered, dead, retry, entries = [], [], [], []
+        for row, (status_code, error) in zip(rows, results):
+            attempts = row["attempts"] + 1
+            outcome = classify(status_code)
+            if outcome == "refused" or (outcome == "retry" and attempts >= s.delivery_max_attempts):
+                outcome = "dead"
+            if outcome == "delivered":
+                delivered.append((row["id"], attempts))
+            elif outcome == "dead":
+                dead.append((row["id"], attempts, error))
+                log.warning("dead-lettered message %s for %s@%s after %d attempt(s): %s", row["message_id"],
+                            row["subscriber_unit"], row["subscriber_lgcode"], attempts, error)
+            else:
+                delay = backoff_delay(attempts, s.delivery_backoff_base_s, s.delivery_backoff_max_s)
+                retry.append((row["id"], attempts, error, now + dt.timedelta(seconds=delay)))
+            entries.append((f"delivery-{outcome}", row["message_id"], {
+                "to": f"{row['subscriber_unit']}@{row['subscriber_lgcode']}", "attempt": attempts,
+                "status": status_code, "error": error,
+            }))
+        if delivered:
+            await conn.executemany(
+                "UPDATE deliveries SET status='delivered', attempts=$2, delivered_at=now(), last_error=NULL"
+                " WHERE id=$1", delivered)
+        if dead:
+            await conn.executemany("UPDATE deliveries SET status='dead', attempts=$2, last_error=$3 WHERE id=$1", dead)
+        if retry:
+            await conn.executemany(
+                "UPDATE deliveries SET attempts=$2, last_error=$3, next_attempt_at=$4 WHERE id=$1", retry)
+        await message_log.append_many(conn, entries)

@@ -35,16 +35,27 @@ def row_digest(prev_hash: bytes, seq: int, recorded_at: dt.datetime, event: str,
 
 async def append(conn, event: str, message_id: uuid.UUID | None, detail: dict) -> int:
     """Append one row inside the caller's transaction; returns its sequence number."""
+    return await append_many(conn, [(event, message_id, detail)])
+
+
+async def append_many(conn, entries: list[tuple[str, uuid.UUID | None, dict]]) -> int:
+    """Append rows in order inside the caller's transaction (one lock, one read, one insert);
+    returns the last sequence number. The lock is held until the caller commits."""
     await conn.execute("SELECT pg_advisory_xact_lock($1)", _APPEND_LOCK)
     last = await conn.fetchrow("SELECT seq, row_hash FROM message_log ORDER BY seq DESC LIMIT 1")
-    seq, prev = (last["seq"] + 1, bytes(last["row_hash"])) if last else (1, GENESIS)
+    seq, prev = (last["seq"], bytes(last["row_hash"])) if last else (0, GENESIS)
     recorded_at = dt.datetime.now(dt.timezone.utc)
-    text = canonical_detail(detail)
-    digest = row_digest(prev, seq, recorded_at, event, message_id, text)
-    await conn.execute(
+    rows = []
+    for event, message_id, detail in entries:
+        seq += 1
+        text = canonical_detail(detail)
+        digest = row_digest(prev, seq, recorded_at, event, message_id, text)
+        rows.append((seq, recorded_at, event, message_id, text, prev, digest))
+        prev = digest
+    await conn.executemany(
         "INSERT INTO message_log (seq, recorded_at, event, message_id, detail, prev_hash, row_hash)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        seq, recorded_at, event, message_id, text, prev, digest,
+        rows,
     )
     return seq
 

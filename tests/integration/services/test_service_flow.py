@@ -227,3 +227,41 @@ def test_nhi_premium_with_income_records_when_no_hub(harness, services):
     html = services["nhi"].get(f"/api/v1/insured/{cert_atena}/certificate.html",
                                headers=harness.token("nhi", "certificate_issuance")).text
     assert "国民健康保険 資格確認書" in html and "資格取得年月日" in html
+
+
+def test_move_out_certificate_reaches_the_destination_registry(harness, services, platform,
+                                                               move_in_body, tmp_path):
+    """転出 at A (053031) with next_lgcode B (053279) → 転出証明書情報 to B's residents_registry,
+    the one cross-municipality route. B's registry is run here on the same test database."""
+    c = services["residents_registry"]
+    h = harness.token("residents_registry", "resident_record")
+    moved = c.post("/api/v1/movements", json=move_in_body(), headers=h).json()["movements"]
+    r = c.post("/api/v1/movements", headers=h, json={
+        "kind": "move_out", "event_date": "2025-10-01", "notification_date": "2025-09-25",
+        "atena_numbers": [m["atena_number"] for m in moved],
+        "next_address": "秋田県北秋田郡上小阿仁村小沢田1番地", "next_lgcode": "053279"})
+    assert r.status_code == 201
+    row = harness.query("residents_registry", "SELECT payload FROM outbox"
+                                              " WHERE message_type = 'MoveOutCertificate'")[0]
+    from municloud.platform import MoveOutCertificate
+
+    certificate = MoveOutCertificate.model_validate(json.loads(row["payload"]))
+    assert [p.family_name + p.given_name for p in certificate.members] == ["佐藤太郎", "佐藤花子"]
+    message = build_message(certificate, sender_unit="residents_registry", sender_lgcode=LG,
+                            receiver_unit="residents_registry", receiver_lgcode="053279")
+    signed = sign_message(message, SigningKey.load(platform["keys"]["residents_registry"]))
+    b_key = SigningKey.generate("053279-residents_registry-1")
+    key_file = tmp_path / "b.key"
+    key_file.write_bytes(b_key.private_pem())
+    with harness.client("residents_registry", lgcode="053279", platform_keys_file=platform["registry"],
+                        platform_signing_key_file=key_file, outbox_relay=False) as b:
+        r = b.post("/api/v1/platform/inbox", content=signed, headers={"Content-Type": "application/xml"})
+        assert r.status_code == 200, r.text
+        # A's service refuses a message addressed to B (twin of the accepted delivery above)
+        wrong = c.post("/api/v1/platform/inbox", content=signed,
+                       headers={"Content-Type": "application/xml"})
+        assert wrong.status_code == 400
+    stored = harness.query("residents_registry", "SELECT sender_lgcode, certificate_number"
+                                                 " FROM incoming_move_out_certificates")
+    assert [(s["sender_lgcode"], s["certificate_number"]) for s in stored] == [
+        ("053031", certificate.certificate_number)]

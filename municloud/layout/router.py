@@ -87,7 +87,9 @@ def make_layout_router(layout: LayoutDef, store: LayoutStore) -> APIRouter:
                             encoding: EncodingQuery = "utf-8") -> Response:
         """Export this municipality's data of the area as a layout file."""
         require_purpose(principal, LAYOUT_PURPOSES)
-        rows = await store.export_rows(conn)
+        # One consistent snapshot even when the store reads several tables.
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            rows = await store.export_rows(conn)
         try:
             data = encode(layout, rows, encoding=encoding)
         except LayoutError as exc:
@@ -115,7 +117,7 @@ def make_layout_router(layout: LayoutDef, store: LayoutStore) -> APIRouter:
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > MAX_FILE_BYTES:
             raise ApiError(413, "file_too_large", f"file exceeds {MAX_FILE_BYTES} bytes", "body")
-        data = await request.body()
+        data = await _read_bounded(request)
         report, rows = validate(layout, data, encoding=encoding)
         if not report.valid:
             return _invalid(report)
@@ -140,6 +142,17 @@ def make_layout_router(layout: LayoutDef, store: LayoutStore) -> APIRouter:
                                       f"{time.perf_counter() - started:.1f} s")
 
     return router
+
+
+async def _read_bounded(request: Request) -> bytes:
+    """The body, refused with 413 as soon as it passes the file limit (chunked uploads too)."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_FILE_BYTES:
+            raise ApiError(413, "file_too_large", f"file exceeds {MAX_FILE_BYTES} bytes", "body")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _invalid(report: LayoutReport) -> JSONResponse:

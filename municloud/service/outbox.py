@@ -64,14 +64,23 @@ def _body(group: list):
     return BODY_TYPES[message_type].model_validate(payloads[0])
 
 
+async def _defer(conn: asyncpg.Connection, ids: list[int], exc: Exception) -> None:
+    await conn.execute(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = $2,"
+        " next_attempt_at = now() + least(interval '1 second' * power(2, attempts),"
+        " $3::interval) WHERE id = ANY($1::bigint[])",
+        ids, type(exc).__name__, timedelta(seconds=MAX_BACKOFF_S))
+
+
 async def drain_once(pool: asyncpg.Pool, unit: str, lgcode: str, client, key) -> tuple[int, int]:
     """Publish what is pending; return (rows sent, rows deferred)."""
-    from municloud.platform import build_message
+    from municloud.platform import FaultError, build_message
 
     sent = failed = 0
     async with pool.acquire() as conn, conn.transaction():
         rows = await conn.fetch(
-            "SELECT * FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= now()"
+            "SELECT * FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL"
+            " AND next_attempt_at <= now()"
             " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", BATCH)
         for group in _groups(rows):
             first = group[0]
@@ -82,13 +91,22 @@ async def drain_once(pool: asyncpg.Pool, unit: str, lgcode: str, client, key) ->
             ids = [r["id"] for r in group]
             try:
                 await client.publish(message, key)
+            except FaultError as exc:
+                if 400 <= (exc.status_code or 0) < 500:
+                    failed += len(group)
+                    await conn.execute(
+                        "UPDATE outbox SET attempts = attempts + 1, dead_at = now(),"
+                        " last_error = $2 WHERE id = ANY($1::bigint[])",
+                        ids, f"fault {exc.fault.code}: {exc.fault.reason}"[:500])
+                    log.error("hub refused %s (%s): %d outbox row(s) set aside",
+                              first["message_type"], exc.fault.code, len(group))
+                    continue
+                failed += len(group)
+                await _defer(conn, ids, exc)
+                continue
             except Exception as exc:
                 failed += len(group)
-                await conn.execute(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = $2,"
-                    " next_attempt_at = now() + least(interval '1 second' * power(2, attempts),"
-                    " $3::interval) WHERE id = ANY($1::bigint[])",
-                    ids, type(exc).__name__, timedelta(seconds=MAX_BACKOFF_S))
+                await _defer(conn, ids, exc)
                 continue
             sent += len(group)
             await conn.execute(

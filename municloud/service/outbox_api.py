@@ -20,6 +20,7 @@ class OutboxRow(BaseModel):
     source_ref: str | None
     attempts: int
     sent: bool
+    dead: bool
     last_error: str | None
 
 
@@ -30,6 +31,6 @@ async def list_outbox(conn: ConnDep, _: PrincipalDep,
     """Metadata only (no payload: it holds personal data)."""
     rows = await conn.fetch(
         "SELECT id, message_type, receiver_unit, receiver_lgcode, source_ref, attempts,"
-        " sent_at IS NOT NULL AS sent, last_error FROM outbox"
+        " sent_at IS NOT NULL AS sent, dead_at IS NOT NULL AS dead, last_error FROM outbox"
         " WHERE ($1::boolean IS FALSE OR sent_at IS NULL) ORDER BY id LIMIT $2", pending, limit)
     return [OutboxRow(**dict(r)) for r in rows]

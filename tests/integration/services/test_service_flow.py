@@ -265,3 +265,35 @@ def test_move_out_certificate_reaches_the_destination_registry(harness, services
                                                  " FROM incoming_move_out_certificates")
     assert [(s["sender_lgcode"], s["certificate_number"]) for s in stored] == [
         ("053031", certificate.certificate_number)]
+
+
+class RefusingHub:
+    """A hub that answers every publish with the given exception."""
+
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc
+
+    async def publish(self, message, key):
+        raise self.exc
+
+
+def test_hub_fault_sets_rows_aside_while_outage_defers_them(harness, services, platform,
+                                                            move_in_body):
+    from municloud.platform import Fault, FaultError
+
+    services["residents_registry"].post("/api/v1/movements", json=move_in_body(),
+                                        headers=harness.token("residents_registry", "resident_record"))
+    # an outage (connection refused) is retried later: deferred, not dead
+    assert relay(harness, "residents_registry", RefusingHub(OSError("refused")), platform) == (0, 2)
+    rows = harness.query("residents_registry", "SELECT dead_at, next_attempt_at > now() AS later,"
+                                               " attempts FROM outbox")
+    assert all(r["dead_at"] is None and r["later"] and r["attempts"] == 1 for r in rows)
+    harness.query("residents_registry", "UPDATE outbox SET next_attempt_at = now()")
+    # a Fault with 4xx will never succeed: set aside for an operator
+    fault = FaultError(Fault(code="route-not-allowed", reason="no such route"), 403)
+    assert relay(harness, "residents_registry", RefusingHub(fault), platform) == (0, 2)
+    rows = harness.query("residents_registry", "SELECT dead_at, last_error FROM outbox")
+    assert all(r["dead_at"] is not None and "route-not-allowed" in r["last_error"] for r in rows)
+    # nothing is retried any more
+    hub = HubStandIn(services)
+    assert relay(harness, "residents_registry", hub, platform) == (0, 0) and hub.delivered == []

@@ -232,10 +232,50 @@ init_standby() {
   log "base backup done; starting as a streaming standby"
 }
 
+repo_stanzas() { local e; for e in $(words "${MC_PGBACKREST_STANZAS:-}"); do echo "${e%%=*}"; done; }
+
+# Stanzas are created once their database hosts answer (they may start after the repository).
+create_stanzas() {
+  local stanza tries
+  for stanza in $(repo_stanzas); do
+    for tries in $(seq 1 "${MC_PGBACKREST_STANZA_TRIES:-120}"); do
+      if pgbackrest --stanza="$stanza" --log-level-console=warn stanza-create >/dev/null 2>&1; then
+        log "stanza $stanza ready"; break
+      fi
+      sleep 5
+    done
+  done
+}
+
+# Backup schedule (SLA: full + differential): a full backup when the last full is older than
+# MC_PGBACKREST_FULL_EVERY_MIN, else a differential when the last backup is older than
+# MC_PGBACKREST_DIFF_EVERY_MIN. 0 (the default) disables the schedule (operators and tests run
+# `municloud backup run`).
+schedule_backups() {
+  local full="${MC_PGBACKREST_FULL_EVERY_MIN:-0}" diff="${MC_PGBACKREST_DIFF_EVERY_MIN:-0}" stanza mark type
+  [ "$full" -gt 0 ] || return 0
+  log "backup schedule: full every $full min, differential every $diff min"
+  while sleep 60; do
+    for stanza in $(repo_stanzas); do
+      mark="/var/lib/pgbackrest/.schedule-$stanza"
+      if [ ! -e "$mark.full" ] || [ -n "$(find "$mark.full" -mmin +"$full")" ]; then type=full
+      elif [ "$diff" -gt 0 ] && { [ ! -e "$mark.diff" ] || [ -n "$(find "$mark.diff" -mmin +"$diff")" ]; }; then type=diff
+      else continue; fi
+      if pgbackrest --stanza="$stanza" --type="$type" --log-level-console=warn backup; then
+        touch "$mark.$type" "$mark.diff"; log "scheduled $type backup of $stanza done"
+      else
+        log "scheduled $type backup of $stanza FAILED"
+      fi
+    done
+  done
+}
+
 run_repo() {
   install_tls
   write_pgbackrest_repo_conf
   log "pgBackRest repository server on port $BR_PORT, stanzas: $(words "${MC_PGBACKREST_STANZAS:-}")"
+  [ "${MC_PGBACKREST_CREATE_STANZAS:-1}" = 1 ] && create_stanzas &
+  schedule_backups &
   exec pgbackrest server
 }
 

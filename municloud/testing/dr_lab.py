@@ -94,7 +94,7 @@ def dr_lab(spec: LabSpec | None = None, timeout: float = 120.0) -> Iterator[Lab]
             wait_healthy(c, timeout)
         if spec.backup:
             for lg in spec.lgcodes:
-                _repo_exec(client.containers.get(repo_name), ["pgbackrest", f"--stanza={lg}", "stanza-create"])
+                _wait_stanza(client.containers.get(repo_name), lg, timeout)
         yield lab
     finally:
         for c in reversed(lab.containers):
@@ -141,6 +141,22 @@ def _repo_exec(container, cmd: list[str]) -> str:
     if rc != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed in {container.name}: {out.decode(errors='replace')}")
     return out.decode()
+
+
+def _wait_stanza(repo, stanza: str, timeout: float) -> None:
+    """The repository's entrypoint creates each stanza once its database answers; wait for it."""
+    import json
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        rc, out = repo.exec_run(["pgbackrest", f"--stanza={stanza}", "--output=json", "info"], user="postgres")
+        if rc == 0 and json.loads(out.decode())[0]["status"]["code"] in (0, 2):  # ok / no backup yet
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"stanza {stanza} not created in {repo.name} after {timeout:.0f} s: "
+                               f"{repo.logs(tail=10).decode(errors='replace')}")
+        time.sleep(1.0)
 
 
 def _start_repo(client, lab: Lab, image: str, name: str, wan, stanzas: str) -> None:

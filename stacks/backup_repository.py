@@ -1,0 +1,94 @@
+"""BackupRepository: the pgBackRest repository at the DR site (遠隔バックアップ).
+
+Its own container (postgres image, ``MC_PG_MODE=repo``) and volume on the WAN network only,
+reached over pgBackRest's TLS server mode (port 8432, client certificates whose CN is the
+database container's name). One stanza per municipality cluster (+ the hub); the repository is
+encrypted (aes-256-cbc) with a generated passphrase that exists only as a Pulumi secret and a
+0400 file in the container (pgBackRest include file), never as env. Retention by generations and
+the full/differential schedule come from the stack's SLA config. Contract: docs/postgres-image.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from stacks.naming import docker_name, labels, urn_name
+from stacks.providers.container import Container
+from stacks.providers.network import Network
+from stacks.providers.pki import Certificate, CertificateAuthority
+from stacks.providers.secrets import RandomPassword
+from stacks.providers.volume import Volume
+from stacks.tls import secret_file, tls_files
+
+POSTGRES_UID = 999  # docs/postgres-image.md
+PGBACKREST_PORT = 8432
+
+
+@dataclass
+class BackupRepositoryArgs:
+    """Inputs of the backup repository."""
+
+    stack: str
+    """stack (consortium) name"""
+    site: str
+    """site it runs at (the DR site)"""
+    docker_host: str
+    """Docker engine of that site"""
+    image: pulumi.Input[str]
+    """postgres image reference (it carries pgBackRest)"""
+    ca: CertificateAuthority
+    """consortium CA (TLS between the repository and the database hosts)"""
+    wan_network: Network
+    """the WAN network: the only network it joins"""
+    stanzas: dict[str, list[str]]
+    """stanza (municipality code, or "hub") -> database container names that may hold it (primary first)"""
+    retention_full: int = 2
+    """full backups kept (generations), SLA backup_retention_full"""
+    retention_diff: int = 6
+    """differential backups kept, SLA backup_retention_diff"""
+    full_every_min: int = 7 * 24 * 60
+    """a full backup when the last one is older than this (0 = no schedule)"""
+    diff_every_min: int = 24 * 60
+    """a differential backup when the last backup is older than this"""
+    health_timeout_s: int = 180
+    """container health wait"""
+
+
+def stanza_spec(stanzas: dict[str, list[str]], port: int = 5432) -> str:
+    """``MC_PGBACKREST_STANZAS``: ``stanza=host:port+host:port,...`` (sorted, so stable)."""
+    return ",".join(f"{s}=" + "+".join(f"{h}:{port}" for h in hosts) for s, hosts in sorted(stanzas.items()))
+
+
+class BackupRepository(pulumi.ComponentResource):
+    """pgBackRest repository container + volume + cipher passphrase."""
+
+    def __init__(self, name: str, args: BackupRepositoryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("municloud:stack:BackupRepository", name, None, opts)
+        a = args
+        child = pulumi.ResourceOptions(parent=self)
+        self.container_name = docker_name(a.stack, a.site, "backup_repo")
+        lab = labels(a.stack, a.site, "backup_repo")
+        self.passphrase = RandomPassword(urn_name(a.site, "backup-cipher-pass"), length=64,
+                                         keepers={"stack": a.stack, "purpose": "pgbackrest-repo1-cipher"}, opts=child)
+        cert = Certificate(urn_name(a.site, "backup-repo-cert"), ca=a.ca, common_name=self.container_name,
+                           dns_names=[self.container_name], opts=child)
+        self.volume = Volume(urn_name(a.site, "backup-repo-data"), name=docker_name(a.stack, a.site, "backup-repo-data"),
+                             docker_host=a.docker_host, labels=lab, opts=child)
+        cipher_conf = self.passphrase.result.apply(lambda p: f"[global]\nrepo1-cipher-pass={p}\n")
+        files = [secret_file("/run/secrets/pgbackrest/cipher.conf", cipher_conf, POSTGRES_UID)]
+        files += tls_files("/run/secrets/postgres-tls", a.ca, cert, POSTGRES_UID)
+        env = {"MC_PG_MODE": "repo", "MC_PGBACKREST_STANZAS": stanza_spec(a.stanzas),
+               "MC_PGBACKREST_RETENTION_FULL": str(a.retention_full),
+               "MC_PGBACKREST_RETENTION_DIFF": str(a.retention_diff),
+               "MC_PGBACKREST_FULL_EVERY_MIN": str(a.full_every_min),
+               "MC_PGBACKREST_DIFF_EVERY_MIN": str(a.diff_every_min)}
+        self.container = Container(
+            urn_name(a.site, "backup-repo"), name=self.container_name, docker_host=a.docker_host, image=a.image,
+            labels=lab, networks=[{"name": a.wan_network.name, "aliases": []}], env=env,
+            mounts=[{"source": self.volume.name, "target": "/var/lib/pgbackrest"}],
+            tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
+            files=pulumi.Output.all(*files), health_timeout=a.health_timeout_s, opts=child)
+        self.register_outputs({"container": self.container.name, "volume": self.volume.name,
+                               "stanzas": sorted(a.stanzas)})

@@ -67,6 +67,8 @@ class DeliveryWorker:
 
     async def _loop(self, index: int) -> None:
         while True:
+            # Clear before the round, so a wake-up that arrives during it is not lost.
+            self.wake.clear()
             try:
                 handled = await self.deliver_round()
             except asyncio.CancelledError:
@@ -76,7 +78,6 @@ class DeliveryWorker:
                 handled = 0
                 await asyncio.sleep(self.settings.delivery_poll_s)
             if handled == 0:
-                self.wake.clear()
                 try:
                     await asyncio.wait_for(self.wake.wait(), self.settings.delivery_poll_s)
                 except asyncio.TimeoutError:

@@ -126,7 +126,7 @@ def run_receivers(receivers: Receivers) -> Iterator[Receivers]:
         yield receivers
     finally:
         server.should_exit = True
-        thread.join(timeout=15)
+        thread.join(timeout=60)
 
 
 @contextlib.contextmanager

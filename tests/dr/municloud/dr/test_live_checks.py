@@ -73,3 +73,18 @@ def test_status_reports_active_site_mode_lag_and_backup(shared_lab):
     assert (status.lgcode, status.active_site, status.mode) == (LG, "primary", "synchronous")
     assert status.standby_state == "streaming (sync)"
     assert status.lag_bytes is not None and status.lag_bytes < 16 * 1024 * 1024
+
+
+def test_cli_status_shows_the_lab_and_a_missing_stack_exits_3(shared_lab):
+    from typer.testing import CliRunner
+
+    from municloud.cli.main import app
+
+    lab, inv = shared_lab
+    ok = CliRunner().invoke(app, ["dr", "status", "--stack", lab.spec.stack, "--json"])
+    assert ok.exit_code == 0, ok.output
+    [row] = json.loads(ok.output)
+    assert (row["lgcode"], row["active_site"], row["mode"]) == (LG, "primary", "synchronous")
+    missing = CliRunner().invoke(app, ["dr", "status", "--stack", "nosuchstack"])
+    assert missing.exit_code == 3
+    assert "no municipality databases found in stack nosuchstack" in missing.output

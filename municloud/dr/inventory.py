@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 DATABASE_COMPONENTS = ("postgres", "standby")
 SERVICE_COMPONENTS = ("residents_registry", "tax", "nhi")
 PRIMARY, DR = "primary", "dr"
+SITE_INDEPENDENT = ("frontdoor",)
 
 
 def docker_client(docker_host: str | None = None):
@@ -52,7 +53,9 @@ class Inventory:
         return [c for comp in SERVICE_COMPONENTS for c in self.find(site=site, lgcode=lgcode, component=comp)]
 
     def site_containers(self, site: str) -> list:
-        return self.find(site=site)
+        """Containers of a site, without the frontdoor: it is the consortium's entry point (placed at
+        the primary engine) and must survive a site failure to switch traffic."""
+        return [c for c in self.find(site=site) if c.labels.get("municloud.component") not in SITE_INDEPENDENT]
 
     def backup_repo(self):
         found = self.find(component="backup_repo")

@@ -49,7 +49,8 @@ def run_suite(options: KitOptions, *, quiet: bool = True) -> tuple[int, RunRepor
     out.mkdir(parents=True, exist_ok=True)
     plugin = KitPlugin(options)
     args = [str(SUITE), "-c", os.devnull, "--rootdir", str(SUITE), "--confcutdir", str(SUITE),
-            "-p", "no:cacheprovider", "-p", "no:randomly", f"--junitxml={out / 'junit.xml'}",
+            "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:asyncio",
+            f"--junitxml={out / 'junit.xml'}",
             "-o", "junit_family=xunit1", "-o", f"junit_suite_name=municloud-conformance-"
                                                f"{options.unit}", "-q" if quiet else "-v",
             "--no-header", "-rN"]

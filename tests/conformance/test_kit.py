@@ -19,7 +19,7 @@ import yaml
 from fastapi import FastAPI
 from vendor_app import MISTAKES, make_vendor_app, sample_rows
 
-from municloud.conformance import CHECKS
+from municloud.conformance import CHECKS, KitOptions, run_suite
 from municloud.platform import KeyRegistry, SigningKey
 
 pytestmark = pytest.mark.unit
@@ -109,7 +109,7 @@ def test_non_conforming_vendor_fails_with_the_expected_check_ids(keys: dict, ven
                      "--import-base-url", f"{vendor_url}/bad-empty")
     assert result.returncode == 3, result.stdout + result.stderr
     found = outcomes(tmp_path)
-    expected_failures = {f"RR-{c}" for c in MISTAKES.values()}
+    expected_failures = {f"RR-{c}" for checks in MISTAKES.values() for c in checks}
     assert {i for i, o in found.items() if o != "passed"} == expected_failures
     assert all(found[i] == "failed" for i in expected_failures)
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
@@ -133,3 +133,40 @@ def test_unreachable_endpoint_exits_4_without_running_checks(keys: dict, tmp_pat
     result = run_kit(keys, f"http://127.0.0.1:{_free_port()}", tmp_path)
     assert result.returncode == 4, result.stdout + result.stderr
     assert "unreachable" in result.stderr and not (tmp_path / "report.json").exists()
+
+
+@pytest.fixture(scope="module")
+def single_mistake_url(keys: dict) -> Iterator[str]:
+    """One vendor app per mistake, each mounted at /<mistake> (and /<mistake>-empty)."""
+    root = FastAPI()
+    common = {"lgcode": LGCODE, "token": TOKEN, "key": keys["vendor_key"],
+              "registry": keys["trusted"]}
+    for mistake in MISTAKES:
+        mistakes = frozenset({mistake})
+        root.mount(f"/{mistake}", make_vendor_app(rows=sample_rows(LGCODE, 5), mistakes=mistakes,
+                                                  **common))
+        root.mount(f"/{mistake}-empty", make_vendor_app(rows=[], mistakes=mistakes, **common))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(root, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "vendor fixture did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("mistake", sorted(MISTAKES))
+def test_each_mistake_alone_fails_exactly_its_check(keys: dict, single_mistake_url: str,
+                                                    mistake: str, tmp_path: Path) -> None:
+    options = KitOptions(unit="residents_registry", base_url=f"{single_mistake_url}/{mistake}",
+                         token=TOKEN, signing_key=keys["kit_key_file"], lgcode=LGCODE,
+                         peer_lgcode=PEER, unit_keys=keys["folder"] / "unit_keys.yaml",
+                         import_base_url=f"{single_mistake_url}/{mistake}-empty",
+                         timeout=10, out_dir=tmp_path)
+    code, report = run_suite(options)
+    assert code == 3
+    assert report.failed_ids == [f"RR-{c}" for c in MISTAKES[mistake]], report.verdict

@@ -31,19 +31,20 @@ from municloud.platform import (
 UNIT = "residents_registry"
 LAYOUT = load_layout("住民基本台帳")
 
-# mistake → the check id suffix that must catch it
-MISTAKES = {
-    "inbox-not-in-openapi": "API-002",
-    "readyz-breaks-its-schema": "API-003",
-    "error-body-nonstandard": "API-004",
-    "duplicate-faulted": "MSG-002",
-    "schema-invalid-wrong-fault": "MSG-003",
-    "unsafe-reported-as-malformed": "MSG-004",
-    "signature-not-checked": "MSG-006",
-    "addressee-not-checked": "MSG-007",
-    "cp932-export-with-bom": "LAY-002",
-    "import-keeps-good-rows": "LAY-004",
-    "import-drops-notified-on": "LAY-005",
+# mistake → the checks that must catch it
+MISTAKES: dict[str, tuple[str, ...]] = {
+    "inbox-not-in-openapi": ("API-002",),
+    "readyz-breaks-its-schema": ("API-003",),
+    "error-body-nonstandard": ("API-004",),
+    "duplicate-faulted": ("MSG-002",),
+    "schema-invalid-wrong-fault": ("MSG-003",),
+    "unsafe-reported-as-malformed": ("MSG-004",),
+    "signature-not-checked": ("MSG-006",),
+    "addressee-not-checked": ("MSG-007",),
+    # the round trip imports the cp932 export, so it breaks too
+    "cp932-export-with-bom": ("LAY-002", "LAY-005"),
+    "import-keeps-good-rows": ("LAY-004",),
+    "import-drops-notified-on": ("LAY-005",),
 }
 
 
@@ -111,10 +112,13 @@ def make_vendor_app(*, lgcode: str, token: str, key: SigningKey, registry: KeyRe
     async def inbox(request: Request) -> Response:
         data = await request.body()
         try:
-            if "signature-not-checked" in mistakes:
-                message = parse_message(data)
-            elif "addressee-not-checked" in mistakes:
-                message = parse_message(data, registry=registry)
+            if mistakes & {"signature-not-checked", "addressee-not-checked"}:
+                trusted = None if "signature-not-checked" in mistakes else registry
+                message = parse_message(data, registry=trusted)
+                if ("addressee-not-checked" not in mistakes
+                        and message.header.receiver_lgcode != lgcode):
+                    raise AddressError("not for this municipality",
+                                       path="/Envelope/Header/ReceiverLgcode")
             else:
                 message = receive_message(data, registry, lgcode=lgcode, unit=UNIT)
         except SignatureError as exc:

@@ -73,6 +73,17 @@ class Movement:
         return row
 
     async def insert_resident(self, values: dict[str, Any], field: str) -> asyncpg.Record:
+        # Check uniqueness first: a unique violation makes PostgreSQL log the key's value in its
+        # DETAIL line, and that value may be a 個人番号. The constraint stays as the backstop.
+        clash = await self.conn.fetchrow(
+            "SELECT atena_number = $1 AS atena, resident_record_code = $2 AS code,"
+            " individual_number = $3 AS number FROM residents WHERE atena_number = $1"
+            " OR resident_record_code = $2 OR individual_number = $3 LIMIT 1",
+            values["atena_number"], values["resident_record_code"], values["individual_number"])
+        if clash is not None:
+            which = ("atena_number" if clash["atena"] else "resident_record_code" if clash["code"]
+                     else "individual_number")
+            raise ApiError(409, "duplicate", f"{which} is already registered", f"{field}.{which}")
         columns = list(values)
         try:
             row = await self.conn.fetchrow(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -56,6 +57,8 @@ class RehearsalResult:
     failback_seconds: float | None = None
     failback_kept_dr_writes: bool | None = None
     dr_writes: int = 0
+    host_load_average: float | None = None
+    """1-minute load average of the machine when the failure was injected (context for the figures)"""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
@@ -82,6 +85,7 @@ def rehearse(inv: Inventory, plan: RehearsalPlan = RehearsalPlan(), reporter: Re
     try:
         time.sleep(plan.warmup_seconds)
         failure_at = time.monotonic()
+        load = round(os.getloadavg()[0], 1)
         steps.append(report(inject_site_failure(inv, PRIMARY), reporter))
         time.sleep(plan.detection_seconds)
         with Stopwatch() as fo:
@@ -105,7 +109,7 @@ def rehearse(inv: Inventory, plan: RehearsalPlan = RehearsalPlan(), reporter: Re
         rpo_lost_writes=len(lost), rpo_seconds=round(max(rpo_seconds, 0.0), 2),
         availability=round(len(acked) / len(attempts), 4) if attempts else 0.0,
         failover_seconds=round(fo.seconds, 2),
-        dr_writes=sum(1 for a in acked.values() if a.site == DR),
+        dr_writes=sum(1 for a in acked.values() if a.site == DR), host_load_average=load,
     )
     report(StepResult(f"rehearsal {mode}: RTO {result.rto_seconds} s, RPO {result.rpo_lost_writes} writes "
                       f"({result.rpo_seconds} s), availability {result.availability:.2%} over "

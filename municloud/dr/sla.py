@@ -68,7 +68,8 @@ def render_report(result, sla, backup: dict | None = None) -> str:
     lines = [f"## Rehearsal {result.started_at} — stack `{result.stack}`, municipality {result.lgcode}, "
              f"{result.mode}", "",
              f"Measured by `municloud dr rehearse` (run {result.run_id}): numbered writes every few tens "
-             f"of ms, SIGKILL of every primary-site container, automatic failover.", "",
+             f"of ms, SIGKILL of every primary-site container, automatic failover. Machine load average "
+             f"{result.host_load_average} at the failure (shared 2-core host; each write is a docker exec).", "",
              "| SLA item | promised | measured |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in report_rows(result, sla, backup)]
     return "\n".join(lines) + "\n"

@@ -24,12 +24,16 @@ class RehearsalPlan:
 
     lgcode: str | None = None
     """municipality the writes go to (default: the first)"""
-    warmup_seconds: float = 3.0
-    """writing before the failure"""
+    warmup_writes: int = 20
+    """acknowledged writes before the failure is injected..."""
+    warmup_seconds: float = 30.0
+    """...or at most this long"""
     detection_seconds: float = 0.0
     """simulated time to detect the failure before failover starts"""
-    after_seconds: float = 3.0
-    """writing after the first successful write at the DR site"""
+    after_writes: int = 10
+    """acknowledged writes at the DR site before the writing stops..."""
+    after_seconds: float = 30.0
+    """...or at most this long after the first one"""
     interval: float = 0.05
     """pause between writes"""
     max_writes: int = 2000
@@ -73,6 +77,17 @@ def inject_site_failure(inv: Inventory, site: str = PRIMARY) -> StepResult:
     return StepResult(f"injected failure: killed {len(running)} containers at site {site}", t.seconds)
 
 
+def _acked(loop: WriteLoop, site: str | None = None) -> int:
+    return sum(1 for a in list(loop.attempts) if a.ok and (site is None or a.site == site))
+
+
+def _wait_for(condition, seconds: float, loop: WriteLoop) -> None:
+    """Wait (bounded) for ``condition`` while the write loop still runs."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline and loop._thread.is_alive():
+        time.sleep(0.1)
+
+
 def rehearse(inv: Inventory, plan: RehearsalPlan = RehearsalPlan(), reporter: Reporter | None = None) -> RehearsalResult:
     lg = plan.lgcode or inv.lgcodes()[0]
     primary = inv.require_database(PRIMARY, lg)
@@ -83,17 +98,15 @@ def rehearse(inv: Inventory, plan: RehearsalPlan = RehearsalPlan(), reporter: Re
     loop.start()
     steps: list[StepResult] = []
     try:
-        time.sleep(plan.warmup_seconds)
+        _wait_for(lambda: _acked(loop) >= plan.warmup_writes, plan.warmup_seconds, loop)
         failure_at = time.monotonic()
         load = round(os.getloadavg()[0], 1)
         steps.append(report(inject_site_failure(inv, PRIMARY), reporter))
         time.sleep(plan.detection_seconds)
         with Stopwatch() as fo:
             steps += failover(inv, reporter=reporter)
-        deadline = time.monotonic() + plan.max_seconds
-        while loop.first_success_after(failure_at) is None and time.monotonic() < deadline and loop._thread.is_alive():
-            time.sleep(0.1)
-        time.sleep(plan.after_seconds)
+        _wait_for(lambda: loop.first_success_after(failure_at) is not None, plan.max_seconds, loop)
+        _wait_for(lambda: _acked(loop, DR) >= plan.after_writes, plan.after_seconds, loop)
     finally:
         loop.stop()
     attempts = list(loop.attempts)

@@ -10,7 +10,7 @@ from municloud.dr.sla import render_report, sla_targets
 
 pytestmark = pytest.mark.dr
 
-PLAN = RehearsalPlan(warmup_seconds=2.0, after_seconds=2.0, max_seconds=120.0)
+PLAN = RehearsalPlan(warmup_writes=15, after_writes=5, max_seconds=120.0)
 
 
 def test_synchronous_rehearsal_loses_no_write_recovers_within_rto_and_fails_back(make_lab, capsys):
@@ -18,7 +18,7 @@ def test_synchronous_rehearsal_loses_no_write_recovers_within_rto_and_fails_back
         result = rehearse(inv, PLAN)
     print(result.to_json())
     assert result.mode == "synchronous"
-    assert result.writes_acknowledged >= 10 and result.dr_writes >= 1
+    assert result.writes_acknowledged >= 20 and result.dr_writes >= 5
     assert result.rpo_lost_writes == 0 and result.rpo_seconds == 0.0
     assert result.rto_seconds is not None and result.rto_seconds <= sla_targets("dev").rto_seconds
     assert 0.0 < result.availability < 1.0  # the outage is visible in the probes
@@ -34,7 +34,7 @@ def test_synchronous_rehearsal_loses_no_write_recovers_within_rto_and_fails_back
 def test_asynchronous_rehearsal_reports_rpo_within_the_bound(make_lab):
     bound_seconds = 5.0  # our bound for asynchronous mode in the lab (the stack's sla.rpo_seconds)
     with make_lab(synchronous=False, backup=False) as (lab, inv):
-        result = rehearse(inv, RehearsalPlan(warmup_seconds=2.0, after_seconds=1.0, failback=False))
+        result = rehearse(inv, RehearsalPlan(warmup_writes=15, after_writes=3, failback=False))
     print(result.to_json())
     assert result.mode == "asynchronous"
     assert result.rpo_seconds <= bound_seconds

@@ -40,10 +40,21 @@ class PlatformClient:
     async def publish(self, message: Message, key: SigningKey) -> Ack:
         return await self.publish_bytes(sign_message(message, key))
 
-    async def publish_bytes(self, signed: bytes) -> Ack:
-        response = await self._http.post(MESSAGES_PATH, content=signed, headers={"Content-Type": CONTENT_TYPE})
+    async def publish_json(self, message: Message, key: SigningKey) -> Ack:
+        """The same, over the REST/JSON binding (municloud.platform.json_binding)."""
+        from municloud.platform.json_binding import sign_message_json
+
+        return await self.publish_bytes(sign_message_json(message, key), content_type="application/json")
+
+    async def publish_bytes(self, signed: bytes, content_type: str = CONTENT_TYPE) -> Ack:
+        response = await self._http.post(MESSAGES_PATH, content=signed, headers={"Content-Type": content_type})
         try:
-            reply = parse_message(response.content, registry=self._registry)
+            if response.headers.get("content-type", "").startswith("application/json"):
+                from municloud.platform.json_binding import parse_message_json
+
+                reply, _ = parse_message_json(response.content, registry=self._registry)
+            else:
+                reply = parse_message(response.content, registry=self._registry)
         except PlatformError as exc:
             raise PlatformError(f"hub answered HTTP {response.status_code} with an unreadable reply: {exc}") from exc
         if isinstance(reply.body, Fault):

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 
 from municloud import db
 from municloud.platform.envelope import parse_message
+from municloud.platform.json_binding import message_to_json, parse_message_json
 from municloud.platform.errors import (
     AddressError, InvalidMessageError, MalformedMessageError, PlatformError, SignatureError, UnsafeMessageError,
 )
@@ -30,6 +31,7 @@ from services.platform_hub.store import DuplicateMessageError, store_message
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
 XML = "application/xml"
+JSON = "application/json"
 HUB_UNIT = "platform_hub"
 
 
@@ -69,29 +71,40 @@ async def receive(request: Request, settings: SettingsDep) -> Response:
     """Verify, authorise, store durably, then answer a signed Ack (202) or a Fault (4xx)."""
     state = request.app.state
     message: Message | None = None
+    as_json = request.headers.get("content-type", "").split(";")[0].strip() == JSON
     try:
         raw = await _read_limited(request, settings.max_message_bytes)
-        message = parse_message(raw, registry=state.registry, max_bytes=settings.max_message_bytes)
+        if as_json:  # REST/JSON binding: same checks; stored and forwarded as the signed XML
+            message, raw = parse_message_json(raw, registry=state.registry, max_bytes=settings.max_message_bytes)
+        else:
+            message = parse_message(raw, registry=state.registry, max_bytes=settings.max_message_bytes)
         route, subscribers = state.routes.authorise(message)
         async with state.pool.acquire() as conn:
             stored = await store_message(conn, message, raw, route, subscribers)
     except PlatformError as exc:
-        return _fault(state, exc.code, exc.reason, exc.path, message, _status_for(exc))
+        return _fault(state, exc.code, exc.reason, exc.path, message, _status_for(exc), as_json)
     except DuplicateMessageError as exc:
-        return _fault(state, "duplicate-message-id", str(exc), "/Envelope/Header/MessageId", message, 409)
+        return _fault(state, "duplicate-message-id", str(exc), "/Envelope/Header/MessageId", message, 409, as_json)
     if stored:
         state.worker.wake.set()
     ack = make_ack(message, state.signing_key, unit=HUB_UNIT, lgcode=message.header.receiver_lgcode,
                    status=AckStatus.ACCEPTED)
-    return Response(ack, status_code=202, media_type=XML)
+    return _reply(ack, 202, as_json)
 
 
-def _fault(state, code: str, reason: str, path: str | None, message: Message | None, status: int) -> Response:
+def _reply(signed_xml: bytes, status: int, as_json: bool) -> Response:
+    if not as_json:
+        return Response(signed_xml, status_code=status, media_type=XML)
+    return JSONResponse(message_to_json(parse_message(signed_xml)), status_code=status)
+
+
+def _fault(state, code: str, reason: str, path: str | None, message: Message | None, status: int,
+           as_json: bool = False) -> Response:
     log.info("refused message %s: %s (%s)", message.header.message_id if message else "-", code, path or "-")
     lgcode = message.header.receiver_lgcode if message else state.routes.municipalities[0]
     body = make_fault(code, reason, key=state.signing_key, unit=HUB_UNIT, lgcode=lgcode, path=path,
                       in_reply_to=message, receiver_unit=HUB_UNIT, receiver_lgcode=lgcode)
-    return Response(body, status_code=status, media_type=XML)
+    return _reply(body, status, as_json)
 
 
 @router.get("/api/v1/messages/{message_id}/deliveries")

@@ -160,3 +160,19 @@ def test_message_log_verifies_and_detects_a_tampered_row(world):
         world.sql(f"UPDATE message_log SET detail = $${original}$$ WHERE seq={seq}")
         world.sql("ALTER TABLE message_log ENABLE TRIGGER message_log_append_only")
     assert httpx.get(f"{world.hub.url}/api/v1/log/verify").json()["ok"]
+
+
+def test_json_binding_is_accepted_and_delivered_as_signed_xml_and_forgery_refused(world):
+    from municloud.platform.json_binding import parse_message_json, sign_message_json
+
+    message = notice(serial=109)
+    forger = SigningKey.generate(world.key("053031", "residents_registry").key_id)
+    for key, expected in ((forger, 403), (world.key("053031", "residents_registry"), 202)):
+        response = httpx.post(f"{world.hub.url}/api/v1/messages", content=sign_message_json(message, key),
+                              headers={"Content-Type": "application/json"}, timeout=10)
+        assert response.status_code == expected, response.text
+        reply, _ = parse_message_json(response.content, registry=world.registry)
+        assert isinstance(reply.body, Fault if expected == 403 else Ack)
+    world.wait_delivered([message.header.message_id])
+    mid = str(message.header.message_id)
+    assert world.applied("tax", [mid]) == {mid: 1} and world.applied("nhi", [mid]) == {mid: 1}

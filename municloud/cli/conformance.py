@@ -19,6 +19,7 @@ from municloud.conformance import (
     Unreachable,
     run_suite,
 )
+from municloud.cli.layout import resolve_token
 from municloud.conformance.profiles import PROFILES
 
 app = typer.Typer(help="Vendor conformance kit (適合性検査).", no_args_is_help=True)
@@ -28,9 +29,12 @@ app = typer.Typer(help="Vendor conformance kit (適合性検査).", no_args_is_h
 def run_cmd(
     unit: Annotated[str, typer.Option("--unit", help=f"One of {', '.join(PROFILES)}")],
     base_url: Annotated[str, typer.Option("--base-url", help="The unit's base URL")],
-    token: Annotated[str, typer.Option("--token", help="Bearer token for the unit")],
     signing_key: Annotated[Path, typer.Option(
         "--signing-key", help="Kit sender key (PKCS#8 PEM) registered at the endpoint")],
+    token: Annotated[str | None, typer.Option(
+        "--token", help="Bearer token for the unit; prefer --token-file")] = None,
+    token_file: Annotated[Path | None, typer.Option(
+        "--token-file", help="File holding the bearer token")] = None,
     key_id: Annotated[str | None, typer.Option("--key-id", help="Default: key file name")] = None,
     lgcode: Annotated[str | None, typer.Option(
         "--lgcode", help="Endpoint municipality; default: the token's lgcode claim")] = None,
@@ -53,6 +57,7 @@ def run_cmd(
     if unit not in PROFILES:
         typer.echo(f"error: --unit must be one of {', '.join(PROFILES)}", err=True)
         raise typer.Exit(EXIT_USAGE)
+    token = resolve_token(token, token_file)
     options = KitOptions(unit=unit, base_url=base_url, token=token, signing_key=signing_key,
                          key_id=key_id, lgcode=lgcode, peer_lgcode=peer_lgcode,
                          unit_keys=unit_keys, import_base_url=import_base_url,

@@ -26,7 +26,10 @@ AreaOpt = Annotated[str, typer.Option("--area", help=f"Business area: {', '.join
 EncodingOpt = Annotated[str, typer.Option("--encoding", help=f"One of {', '.join(ENCODINGS)}")]
 BaseUrlOpt = Annotated[str, typer.Option("--base-url", help="Service base URL, e.g. "
                                          "https://127.0.0.1:8443/053031/residents_registry")]
-TokenOpt = Annotated[str, typer.Option("--token", help="Bearer token (municloud token issue)")]
+TokenOpt = Annotated[str | None, typer.Option(
+    "--token", help="Bearer token (municloud token issue); prefer --token-file")]
+TokenFileOpt = Annotated[Path | None, typer.Option(
+    "--token-file", help="File holding the bearer token (keeps it out of the process list)")]
 CaOpt = Annotated[Path | None, typer.Option("--ca-file", help="CA bundle for the gateway's TLS")]
 FormatOpt = Annotated[str, typer.Option("--format", help="Report format: text or json")]
 
@@ -45,6 +48,20 @@ def _check_encoding(encoding: str) -> None:
         raise typer.Exit(EXIT_USAGE)
 
 
+def resolve_token(token: str | None, token_file: Path | None) -> str:
+    """Exactly one of --token / --token-file (also used by `municloud conformance`)."""
+    if (token is None) == (token_file is None):
+        typer.echo("error: give exactly one of --token, --token-file", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    if token_file is None:
+        return token or ""
+    try:
+        return token_file.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        typer.echo(f"error: cannot read {token_file}: {exc.strerror}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+
+
 def _fail(exc: TransferError, fmt: str = "text") -> None:
     if exc.report is not None:
         typer.echo(exc.report.to_json() if fmt == "json" else exc.report.to_text())
@@ -53,13 +70,15 @@ def _fail(exc: TransferError, fmt: str = "text") -> None:
 
 
 @app.command("export")
-def export_cmd(area: AreaOpt, base_url: BaseUrlOpt, token: TokenOpt,
+def export_cmd(area: AreaOpt, base_url: BaseUrlOpt,
                output: Annotated[Path, typer.Option("-o", "--output", help="File to write")],
+               token: TokenOpt = None, token_file: TokenFileOpt = None,
                encoding: EncodingOpt = "utf-8", ca_file: CaOpt = None) -> None:
     """Export a municipality's data of one business area as a layout file."""
     _check_encoding(encoding)
     try:
-        result = export_file(_layout(area), base_url, token, encoding=encoding,
+        result = export_file(_layout(area), base_url, resolve_token(token, token_file),
+                             encoding=encoding,
                              verify=str(ca_file) if ca_file else True)
     except TransferError as exc:
         _fail(exc)
@@ -68,9 +87,9 @@ def export_cmd(area: AreaOpt, base_url: BaseUrlOpt, token: TokenOpt,
 
 
 @app.command("import")
-def import_cmd(area: AreaOpt, base_url: BaseUrlOpt, token: TokenOpt,
+def import_cmd(area: AreaOpt, base_url: BaseUrlOpt,
                file: Annotated[Path, typer.Argument(help="Layout file to import")],
-               encoding: EncodingOpt = "utf-8", ca_file: CaOpt = None,
+               token: TokenOpt = None, token_file: TokenFileOpt = None, encoding: EncodingOpt = "utf-8", ca_file: CaOpt = None,
                fmt: FormatOpt = "text") -> None:
     """Import a layout file into an empty municipality: all rows or none."""
     _check_encoding(encoding)
@@ -80,7 +99,8 @@ def import_cmd(area: AreaOpt, base_url: BaseUrlOpt, token: TokenOpt,
         typer.echo(f"error: cannot read {file}: {exc.strerror}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
     try:
-        result = import_file(_layout(area), data, base_url, token, encoding=encoding,
+        result = import_file(_layout(area), data, base_url, resolve_token(token, token_file),
+                             encoding=encoding,
                              verify=str(ca_file) if ca_file else True)
     except TransferError as exc:
         _fail(exc, fmt)

@@ -74,7 +74,10 @@ def test_export_import_export_is_byte_identical_in_both_encodings(world: dict,
     assert [(i["line"], i["item"]) for i in broken.json()["report"]["issues"]] == [(8, "性別")]
     assert counts(world, "rr_empty") == ("0", "0")
     # The real import: from the cp932 file, into the empty municipality.
-    code, out = layout("import", *common, "--base-url", world["target"], "--encoding", "cp932",
+    token_file = tmp_path / "token"
+    token_file.write_text(world["token"])
+    code, out = layout("import", "--area", "住民基本台帳", "--token-file", str(token_file),
+                       "--base-url", world["target"], "--encoding", "cp932",
                        str(tmp_path / "source.cp932.csv"))
     assert code == 0 and "imported 400 住民基本台帳 rows (cp932)" in out, out
     for encoding in ("utf-8", "cp932"):

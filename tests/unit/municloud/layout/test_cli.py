@@ -52,3 +52,18 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert runner.invoke(app, ["layout", "validate", str(path), "--area", "戸籍"]).exit_code == 2
     assert runner.invoke(app, ["layout", "validate", str(path), "--encoding", "latin-1"]
                          ).exit_code == 2
+
+
+def test_token_and_token_file_are_exclusive(tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("t\n")
+    common = ["layout", "export", "--area", "住民基本台帳", "--base-url", "http://127.0.0.1:9",
+              "-o", str(tmp_path / "x.csv")]
+    both = runner.invoke(app, [*common, "--token", "t", "--token-file", str(token_file)])
+    neither = runner.invoke(app, common)
+    assert both.exit_code == neither.exit_code == 2
+    assert "exactly one of --token, --token-file" in both.output
+    missing = runner.invoke(app, [*common, "--token-file", str(tmp_path / "none")])
+    assert missing.exit_code == 2
+    # allowed twin: the token file is read and the request is attempted (port 9: unreachable)
+    assert runner.invoke(app, [*common, "--token-file", str(token_file)]).exit_code == 4

@@ -167,7 +167,33 @@ def _person_values(person: m.PersonCreate | m.Birth, atena: str, household: str,
     }
 
 
+async def use_move_out_certificate(mv: Movement, body: m.MoveIn) -> None:
+    """転入 on a 転出証明書情報 from a consortium municipality: it must exist, come from the
+    previous municipality, be unused, and name the people moving in (by 住民票コード)."""
+    certificate = await mv.conn.fetchrow(
+        "SELECT * FROM incoming_move_out_certificates WHERE certificate_number = $1 FOR UPDATE",
+        body.move_out_certificate_number)
+    field = "move_out_certificate_number"
+    if certificate is None:
+        raise ApiError(404, "not_found", "no such 転出証明書情報 has been received", field)
+    if certificate["used_at"] is not None:
+        raise ApiError(409, "already_used", "this 転出証明書情報 has already been used", field)
+    if body.previous_lgcode is not None and body.previous_lgcode != certificate["sender_lgcode"]:
+        raise ApiError(422, "invalid", "previous_lgcode differs from the certificate's sender",
+                       "previous_lgcode")
+    listed = {p.get("resident_code") for p in json.loads(certificate["payload"])["members"]}
+    for index, person in enumerate(body.members):
+        if person.resident_record_code not in listed:
+            raise ApiError(422, "invalid", "person is not on the 転出証明書情報",
+                           f"members.{index}.resident_record_code")
+    await mv.conn.execute(
+        "UPDATE incoming_move_out_certificates SET used_at = now(), used_by_staff = $2"
+        " WHERE message_id = $1", certificate["message_id"], mv.principal.staff_id)
+
+
 async def move_in(mv: Movement, body: m.MoveIn) -> None:
+    if body.move_out_certificate_number is not None:
+        await use_move_out_certificate(mv, body)
     if body.new_household is not None:
         household = body.new_household.household_number or await mv.allocate("household")
         if household[:6] != mv.lgcode:

@@ -261,10 +261,35 @@ def test_move_out_certificate_reaches_the_destination_registry(harness, services
         wrong = c.post("/api/v1/platform/inbox", content=signed,
                        headers={"Content-Type": "application/xml"})
         assert wrong.status_code == 400
-    stored = harness.query("residents_registry", "SELECT sender_lgcode, certificate_number"
-                                                 " FROM incoming_move_out_certificates")
-    assert [(s["sender_lgcode"], s["certificate_number"]) for s in stored] == [
-        ("053031", certificate.certificate_number)]
+        stored = harness.query("residents_registry", "SELECT sender_lgcode, certificate_number"
+                                                     " FROM incoming_move_out_certificates")
+        assert [(s["sender_lgcode"], s["certificate_number"]) for s in stored] == [
+            ("053031", certificate.certificate_number)]
+        # 転入 at B on that certificate (B's own numbers; the test database is shared)
+        hb = harness.token("residents_registry", "resident_record", lgcode="053279")
+        body = move_in_body(address="秋田県北秋田郡上小阿仁村小沢田1番地", previous_lgcode="053031",
+                            move_out_certificate_number=certificate.certificate_number)
+        for member in body["members"]:
+            member["resident_record_code"] = member["resident_record_code"][:-1] + "9"
+            member.pop("individual_number", None)
+        refused = b.post("/api/v1/movements", json=body, headers=hb)
+        assert refused.status_code == 422
+        assert refused.json()["error"]["field"] == "members.0.resident_record_code"
+        body = move_in_body(address="秋田県北秋田郡上小阿仁村小沢田1番地", previous_lgcode="053031",
+                            move_out_certificate_number=certificate.certificate_number)
+        for member in body["members"]:
+            member.pop("individual_number", None)
+        # the test database already holds A's rows with these 住民票コード: free them first
+        harness.pg.exec_sql("SET session_replication_role = replica; DELETE FROM movements;"
+                            " DELETE FROM residents; DELETE FROM households;",
+                            database="residents_registry")
+        admitted = b.post("/api/v1/movements", json=body, headers=hb)
+        assert admitted.status_code == 201, admitted.text
+        assert all(m["atena_number"].startswith("053279") for m in admitted.json()["movements"])
+        again = b.post("/api/v1/movements", json=body, headers=hb)
+        assert again.status_code == 409
+        assert again.json()["error"] == {"code": "already_used", "field": "move_out_certificate_number",
+                                         "message": "this 転出証明書情報 has already been used"}
 
 
 class RefusingHub:

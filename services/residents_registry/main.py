@@ -8,10 +8,10 @@ from fastapi import FastAPI
 
 from municloud.service import ServiceSettings, create_service_app
 from municloud.service.inbox import make_inbox_router
-from municloud.service.seeding import make_seed_router
 from municloud.service.outbox_api import router as outbox_router
+from municloud.service.seeding import make_seed_router
 from services.residents_registry import inbox, layout_api, seed
-from services.residents_registry.routers import households, movements, residents
+from services.residents_registry.routers import households, incoming, movements, residents
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -21,7 +21,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     return create_service_app(
         settings,
         title="municloud residents_registry (住民記録)",
-        routers=[residents.router, households.router, movements.router, outbox_router,
+        routers=[residents.router, households.router, movements.router, incoming.router,
+                 outbox_router,
                  make_seed_router(seed.load, "residents"), make_inbox_router(inbox.HANDLERS),
                  layout_api.router],
         migrations_dir=MIGRATIONS,

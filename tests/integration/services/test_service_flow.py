@@ -267,6 +267,9 @@ def test_move_out_certificate_reaches_the_destination_registry(harness, services
             ("053031", certificate.certificate_number)]
         # 転入 at B on that certificate (B's own numbers; the test database is shared)
         hb = harness.token("residents_registry", "resident_record", lgcode="053279")
+        listed = b.get("/api/v1/move-out-certificates/incoming", headers=hb).json()
+        assert [(i["sender_lgcode"], i["used"], len(i["certificate"]["members"])) for i in listed] == [
+            ("053031", False, 2)]
         body = move_in_body(address="秋田県北秋田郡上小阿仁村小沢田1番地", previous_lgcode="053031",
                             move_out_certificate_number=certificate.certificate_number)
         for member in body["members"]:
@@ -286,6 +289,7 @@ def test_move_out_certificate_reaches_the_destination_registry(harness, services
         admitted = b.post("/api/v1/movements", json=body, headers=hb)
         assert admitted.status_code == 201, admitted.text
         assert all(m["atena_number"].startswith("053279") for m in admitted.json()["movements"])
+        assert b.get("/api/v1/move-out-certificates/incoming", headers=hb).json() == []
         again = b.post("/api/v1/movements", json=body, headers=hb)
         assert again.status_code == 409
         assert again.json()["error"] == {"code": "already_used", "field": "move_out_certificate_number",

@@ -144,6 +144,27 @@ def move_in(fd: Frontdoor, household: FreshHousehold, **extra) -> dict[str, Any]
     return r.json()
 
 
+def taxpayer(fd: Frontdoor, lgcode: str, atena: str, token_lgcode: str | None = None):
+    """tax's copy of a resident (GET /api/v1/taxpayers/{atena})."""
+    return fd.get(lgcode, "tax", f"/api/v1/taxpayers/{atena}", purpose="tax_assessment",
+                  token_lgcode=token_lgcode)
+
+
+def insured(fd: Frontdoor, lgcode: str, atena: str, token_lgcode: str | None = None):
+    """nhi's enrolment of a resident (GET /api/v1/insured/{atena})."""
+    return fd.get(lgcode, "nhi", f"/api/v1/insured/{atena}", purpose="nhi_administration",
+                  token_lgcode=token_lgcode)
+
+
+def wait_propagated(fd: Frontdoor, lgcode: str, atenas: list[str]) -> float:
+    """Seconds until every person is known to both tax and nhi of `lgcode` (bounded poll)."""
+    t0 = time.monotonic()
+    for atena in atenas:
+        poll(lambda a=atena: status_is(200)(taxpayer(fd, lgcode, a)), f"taxpayer {atena} in tax")
+        poll(lambda a=atena: status_is(200)(insured(fd, lgcode, a)), f"enrolment {atena} in nhi")
+    return time.monotonic() - t0
+
+
 # --- the stack's own data and configuration ---------------------------------------------------
 
 def municipality_params(stack, lgcode: str) -> MunicipalityParams:

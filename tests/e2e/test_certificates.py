@@ -9,8 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from e2e_support import A, fresh_household, move_in, report, sql
-from test_resident_moves import wait_propagated
+from e2e_support import A, fresh_household, move_in, report, sql, wait_propagated
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,7 @@ import time
 from datetime import date
 
 import pytest
-from e2e_support import A, fresh_household, move_in, poll, report, sql
-from test_resident_moves import wait_propagated
+from e2e_support import A, fresh_household, move_in, poll, report, sql, wait_propagated
 
 from municloud.calc import nhi_premium, resident_tax
 

@@ -6,28 +6,20 @@ from __future__ import annotations
 import time
 
 import pytest
-from e2e_support import A, B, fresh_household, move_in, poll, report, sql, status_is
+from e2e_support import (
+    A,
+    B,
+    fresh_household,
+    insured,
+    move_in,
+    poll,
+    report,
+    sql,
+    taxpayer,
+    wait_propagated,
+)
 
 pytestmark = pytest.mark.integration
-
-
-def _taxpayer(fd, lgcode, atena, token_lgcode=None):
-    return fd.get(lgcode, "tax", f"/api/v1/taxpayers/{atena}", purpose="tax_assessment",
-                  token_lgcode=token_lgcode)
-
-
-def _insured(fd, lgcode, atena, token_lgcode=None):
-    return fd.get(lgcode, "nhi", f"/api/v1/insured/{atena}", purpose="nhi_administration",
-                  token_lgcode=token_lgcode)
-
-
-def wait_propagated(fd, lgcode: str, atenas: list[str]) -> float:
-    """Seconds until every person is known to both tax and nhi of `lgcode` (bounded poll)."""
-    t0 = time.monotonic()
-    for atena in atenas:
-        poll(lambda a=atena: status_is(200)(_taxpayer(fd, lgcode, a)), f"taxpayer {atena} in tax")
-        poll(lambda a=atena: status_is(200)(_insured(fd, lgcode, a)), f"enrolment {atena} in nhi")
-    return time.monotonic() - t0
 
 
 def test_move_in_reaches_tax_and_nhi_of_the_same_municipality_only(frontdoor, e2e_stack):
@@ -40,27 +32,27 @@ def test_move_in_reaches_tax_and_nhi_of_the_same_municipality_only(frontdoor, e2
     report("1 住民異動 転入", f"{len(atenas)} persons visible in tax and nhi of {A} "
                             f"{elapsed:.2f} s after the 201 (deadline 30 s)")
     for atena, member in zip(atenas, household.members):
-        taxpayer = _taxpayer(frontdoor, A, atena).json()
-        assert (taxpayer["family_name"], taxpayer["given_name"], taxpayer["birth_date"],
-                taxpayer["address"], taxpayer["status"]) == (
+        copy = taxpayer(frontdoor, A, atena).json()
+        assert (copy["family_name"], copy["given_name"], copy["birth_date"],
+                copy["address"], copy["status"]) == (
             member["family_name"], member["given_name"], member["birth_date"], household.address,
             "active")
-        enrolment = _insured(frontdoor, A, atena).json()
+        enrolment = insured(frontdoor, A, atena).json()
         assert (enrolment["insured"], enrolment["acquired_on"], enrolment["reason"]) == (
             True, "2025-04-01", "move_in")
 
     # Isolation twin: 053279's own tax and nhi, asked with 053279's own token, do not know them ...
     for atena in atenas:
-        assert _taxpayer(frontdoor, B, atena).status_code == 404
-        assert _insured(frontdoor, B, atena).status_code == 404
+        assert taxpayer(frontdoor, B, atena).status_code == 404
+        assert insured(frontdoor, B, atena).status_code == 404
     # ... nor does their database hold a row (checked as superuser, not through the API) ...
     listed = ", ".join(f"'{a}'" for a in atenas)
     assert sql(e2e_stack, B, "tax", f"SELECT atena_number FROM taxpayers WHERE atena_number IN ({listed})") == []
     assert sql(e2e_stack, B, "nhi", f"SELECT atena_number FROM persons WHERE atena_number IN ({listed})") == []
     # ... and 053031's token cannot read them through 053279's route (it can through its own).
-    refused = _taxpayer(frontdoor, B, atenas[0], token_lgcode=A)
+    refused = taxpayer(frontdoor, B, atenas[0], token_lgcode=A)
     assert refused.status_code in (401, 403), refused.text
-    assert _taxpayer(frontdoor, A, atenas[0], token_lgcode=A).status_code == 200
+    assert taxpayer(frontdoor, A, atenas[0], token_lgcode=A).status_code == 200
 
 
 def test_move_within_and_death_propagate(frontdoor):
@@ -80,7 +72,7 @@ def test_move_within_and_death_propagate(frontdoor):
     assert r.status_code == 201, r.text
     t0 = time.monotonic()
     for atena in atenas:
-        poll(lambda a=atena: _taxpayer(frontdoor, A, a).json()["address"] == new_address,
+        poll(lambda a=atena: taxpayer(frontdoor, A, a).json()["address"] == new_address,
              f"new address of {atena} in tax")
         poll(lambda a=atena: frontdoor.get(A, "nhi", f"/api/v1/insured/{a}/certificate",
                                            purpose="certificate_issuance").json()["address"]
@@ -95,12 +87,12 @@ def test_move_within_and_death_propagate(frontdoor):
                              "notification_date": "2025-08-11", "atena_number": deceased})
     assert r.status_code == 201, r.text
     t0 = time.monotonic()
-    poll(lambda: _taxpayer(frontdoor, A, deceased).json()["status"] == "deceased",
+    poll(lambda: taxpayer(frontdoor, A, deceased).json()["status"] == "deceased",
          "taxpayer status deceased")
     enrolment, _ = poll(lambda: (lambda e: e if not e["insured"] else None)(
-        _insured(frontdoor, A, deceased).json()), "nhi withdrawal after death")
+        insured(frontdoor, A, deceased).json()), "nhi withdrawal after death")
     report("1 住民異動 死亡", f"tax status and nhi withdrawal after {time.monotonic() - t0:.2f} s")
     assert (enrolment["lost_on"], enrolment["reason"]) == ("2025-08-11", "death")
     # twin: the surviving member is untouched
-    assert _taxpayer(frontdoor, A, survivor).json()["status"] == "active"
-    assert _insured(frontdoor, A, survivor).json()["insured"] is True
+    assert taxpayer(frontdoor, A, survivor).json()["status"] == "active"
+    assert insured(frontdoor, A, survivor).json()["insured"] is True

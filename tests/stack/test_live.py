@@ -86,7 +86,8 @@ def test_lifecycle(live):
     assert not bad, bad
     outputs = stack.outputs()
     assert outputs["frontdoor_url"].value == "https://127.0.0.1:18443"
-    assert outputs["token_private_keys"].is_secret
+    assert outputs["token_private_keys"].secret
+    assert not outputs["frontdoor_url"].secret  # the twin: a public output is not marked secret
 
     preview = stack.preview(on_output=lambda _l: None)
     assert set(preview.change_summary) <= {"same"}, preview.change_summary
@@ -112,7 +113,8 @@ def test_lifecycle(live):
     assert ops["create"] and all(FOURTH in urn for urn in ops["create"]), ops["create"]
     assert not ops.get("delete"), ops
     touched = ops.get("update", set()) | ops.get("replace", set()) | ops.get("create-replacement", set())
-    assert touched <= {"primary-gateway-config", "primary-gateway"}, touched
+    # the gateway gains a route and a network link; the hub's key registry gains the new units' keys
+    assert touched <= {"primary-gateway-config", "primary-gateway", "primary-hub"}, touched
     assert client.containers.get(f"mc-{name}-primary-{FOURTH}-tax").status == "running"
 
     # -1: only those deleted
@@ -122,6 +124,8 @@ def test_lifecycle(live):
     ops = _ops(events)
     assert ops["delete"] and all(FOURTH in urn for urn in ops["delete"]), ops["delete"]
     assert not ops.get("create"), ops
+    touched = ops.get("update", set()) | ops.get("replace", set()) | ops.get("create-replacement", set())
+    assert touched <= {"primary-gateway-config", "primary-gateway", "primary-hub"}, touched
     assert not [c for c in _labelled(client, name)["containers"] if FOURTH in c]
 
     stack.destroy(on_output=lambda _l: None)

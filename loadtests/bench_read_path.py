@@ -9,11 +9,15 @@ import random
 from locust import FastHttpUser, constant, task
 
 import gate  # noqa: F401  (the SLA gate judges benchmark runs too)
-from common import TokenBook, api, grouped, next_municipality, plan_of
+from common import TokenBook, api, grouped, next_municipality, plan_of, verify_tls
 
 
 class CertificateReader(FastHttpUser):
     wait_time = constant(0)
+
+    def __init__(self, environment) -> None:
+        verify_tls(self, plan_of(environment))
+        super().__init__(environment)
 
     def on_start(self) -> None:
         self.plan = plan_of(self.environment)

@@ -130,6 +130,17 @@ def next_municipality(plan: Plan, role: str) -> str:
     return split.next()
 
 
+def verify_tls(user, plan: Plan) -> None:
+    """Before FastHttpUser.__init__: verify the frontdoor's certificate against the consortium
+    CA, like a real client (plain http targets need nothing)."""
+    ca_file = plan.target.verify_tls
+    if isinstance(ca_file, str):
+        import gevent.ssl
+
+        user.insecure = False
+        user.ssl_context_factory = lambda: gevent.ssl.create_default_context(cafile=ca_file)
+
+
 def unique_suffix() -> str:
     """A value no other request of this run uses (new addresses for 転居 etc.)."""
     return f"{int(time.time() * 1000) % 10**9}-{random.getrandbits(24):06x}-{next(_serial)}"

@@ -16,7 +16,8 @@ import random
 from locust import FastHttpUser, task
 
 import gate  # noqa: F401  (registers the SLA gate's quitting hook)
-from common import api, grouped, next_municipality, plan_of, today_jst, unique_suffix, TokenBook
+from common import (TokenBook, api, grouped, next_municipality, plan_of, today_jst,
+                    unique_suffix, verify_tls)
 
 class _MunicipalUser(FastHttpUser):
     """A member of staff (or a kiosk) of one municipality."""
@@ -24,6 +25,10 @@ class _MunicipalUser(FastHttpUser):
     abstract = True
     role = "user"
     services: tuple[str, ...] = ("residents_registry",)
+
+    def __init__(self, environment) -> None:
+        verify_tls(self, plan_of(environment))
+        super().__init__(environment)
 
     def on_start(self) -> None:
         self.plan = plan_of(self.environment)

@@ -74,6 +74,18 @@ def _seed(target, out: Path, cap: int | None) -> Path:
     return loaded.manifest
 
 
+def _scaled(target, users: int):
+    """Fewer (or more) users than the SLA's: the throughput floor scales with them; p95 and
+    the failure ratio stay the SLA's."""
+    import dataclasses
+
+    sla = target.sla
+    scaled = dataclasses.replace(
+        sla, concurrent_users=users, min_rps=sla.min_rps * users / sla.concurrent_users,
+        source=f"{sla.source}; throughput floor scaled to {users} of {sla.concurrent_users} users")
+    return dataclasses.replace(target, sla=scaled)
+
+
 @app.command()
 def run(
     stack: str = STACK,
@@ -93,6 +105,8 @@ def run(
         _say(f"error: --shape must be one of {', '.join(stages.SHAPES)}, got {shape!r}")
         raise typer.Exit(2)
     with _target(stack, local) as target:
+        if users and users != target.sla.concurrent_users:
+            target = _scaled(target, users)
         out = report.run_dir(stack, shape)
         manifest = _seed(target, out, seed_population)
         overrides = {"users": users} if users else {}

@@ -63,8 +63,12 @@ class _Tenant:
     def call(self, method: str, service: str, path: str, purpose: str, body=None,
              ok=(200, 201)) -> httpx.Response:
         token = issue_token(self.key, self.lgcode, "load-seeder", purpose, service, ttl_s=600)
-        resp = self.http.request(method, self.target.prefix(self.lgcode, service) + "/api/v1" + path,
-                                 json=body, headers={"Authorization": f"Bearer {token}"})
+        try:
+            resp = self.http.request(method, self.target.prefix(self.lgcode, service) + "/api/v1"
+                                     + path, json=body, headers={"Authorization": f"Bearer {token}"})
+        except httpx.HTTPError as exc:
+            raise DataLoadError(f"{self.lgcode} {service} {method} {path}: "
+                                f"{type(exc).__name__}: {exc}") from None
         if resp.status_code not in ok:
             raise DataLoadError(f"{self.lgcode} {service} {method} {path}: HTTP "
                                 f"{resp.status_code} {resp.text[:300]}")
@@ -98,6 +102,19 @@ def _seed_services(tenant: _Tenant, muni: Municipality, population: int):
                         f"at population {population} or {muni.population}; reset it first")
 
 
+def _has_assessment(tenant: _Tenant, atena_number: str, fiscal_year: int) -> bool:
+    """A kept tenant: is the seed's fiscal year already assessed (its 課税証明書 answers)?"""
+    return tenant.call("GET", "tax", f"/taxpayers/{atena_number}/certificate?fiscal_year="
+                       f"{fiscal_year}", "tax_assessment", ok=(200, 404)).status_code == 200
+
+
+def _has_incomes(tenant: _Tenant, data, fiscal_year: int) -> bool:
+    """A kept tenant: can nhi compute an insured household's premium (incomes on record)?"""
+    household = next(r.household_number for r in data.residents if r.insurance == "nhi")
+    return tenant.call("POST", "nhi", f"/premiums/{household}/{fiscal_year}",
+                       "nhi_administration", {}, ok=(201, 202, 409)).status_code == 201
+
+
 def _incomes_for_nhi(tenant: _Tenant, data, fiscal_year: int) -> int:
     # Every member of a household with an insured member: the head's income counts for 軽減
     # even when the head is not insured (擬制世帯主).
@@ -122,26 +139,35 @@ def seed_target(target: LoadTarget, out: Path, *, population_cap: int | None = N
     manifest: dict[str, dict] = {}
     notes: list[str] = []
     residents = households = 0
-    with httpx.Client(verify=target.verify_tls, timeout=120.0) as http:
+    with httpx.Client(base_url=target.base_url, verify=target.verify_tls, timeout=120.0) as http:
         for muni in target.municipalities:
             tenant = _Tenant(http, target, muni)
             population = min(muni.population, population_cap or muni.population)
+            if progress is not None:
+                progress(f"{muni.lgcode}: seeding {population} residents into "
+                         f"{', '.join(target.services)} ...")
             data, seeded = _seed_services(tenant, muni, population)
             fy = data.fiscal_year
             note = f"{muni.lgcode}: " + ", ".join(
                 f"{s} {'seeded' if new else 'kept'}" for s, new in seeded.items())
+            adults = [r for r in data.residents if r.birth_date.year < fy - 1]
             if "tax" in target.services:
-                tenant.call("POST", "tax", f"/assessments/{fy}", "tax_assessment", {})
+                if seeded["tax"] or not _has_assessment(tenant, adults[0].atena_number, fy):
+                    tenant.call("POST", "tax", f"/assessments/{fy}", "tax_assessment", {})
+                else:
+                    note += ", tax assessments found"
             if "tax" in target.services and "nhi" in target.services:
-                note += (f", incomes of {_incomes_for_nhi(tenant, data, fy)} members of NHI "
-                         "households stored at nhi")
+                if seeded["nhi"] or not _has_incomes(tenant, data, fy):
+                    note += (f", incomes of {_incomes_for_nhi(tenant, data, fy)} members of NHI "
+                             "households stored at nhi")
+                else:
+                    note += ", NHI incomes found"
             notes.append(note)
             if progress is not None:
                 progress(note)
             by_household: dict[str, list] = {}
             for r in data.residents:
                 by_household.setdefault(r.household_number, []).append(r)
-            adults = [r for r in data.residents if r.birth_date.year < fy - 1]
             manifest[muni.lgcode] = {
                 "fiscal_year": fy,
                 "residents": [{"atena_number": r.atena_number, "household_number": r.household_number,

@@ -57,7 +57,9 @@ class LoadTarget:
     """how a service's API is reached below base_url; "" for a single service started here."""
     services: tuple[str, ...] = ("residents_registry", "tax", "nhi")
     """services reachable at this target (a lone residents_registry has no tax or nhi)."""
-    verify_tls: bool = False
+    verify_tls: bool | str = False
+    """False for plain http on loopback; else the CA file (PEM) that signed the frontdoor's
+    certificate, so load traffic verifies TLS like any client."""
     service_urls: dict[str, str] = field(default_factory=dict)
     """"<lgcode>/<service>" -> http://127.0.0.1:<port> where a service runs without a gateway."""
 
@@ -176,9 +178,9 @@ def write_key_files(keys: dict[str, str], directory: Path) -> dict[str, str]:
     return paths
 
 
-def stack_private_keys(stack: str) -> dict[str, str]:
-    """Token-signing private keys of a deployed stack: the secret output ``token_private_keys``
-    (lgcode -> PEM) read with ``pulumi stack output --show-secrets``. Never logged."""
+def stack_outputs(stack: str) -> dict:
+    """Outputs of a deployed stack, secrets included (``pulumi stack output --show-secrets``).
+    Never logged."""
     try:
         proc = subprocess.run(
             ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack],
@@ -189,18 +191,24 @@ def stack_private_keys(stack: str) -> dict[str, str]:
     if proc.returncode != 0:
         raise TargetError(f"pulumi stack output --stack {stack} failed (rc {proc.returncode}); "
                           "is the stack up and tools/bootstrap/env.sh sourced?")
-    outputs = json.loads(proc.stdout or "{}")
+    return json.loads(proc.stdout or "{}")
+
+
+def stack_target(stack: str, key_dir: Path, *, outputs: dict | None = None,
+                 root: Path = REPO_ROOT) -> LoadTarget:
+    """The deployed stack's frontdoor as a load target: token keys from the secret output
+    ``token_private_keys`` (lgcode -> PEM), the consortium CA from ``ca_cert_pem``."""
+    municipalities, sla, port = municipalities_and_sla(stack, root)
+    outputs = outputs if outputs is not None else stack_outputs(stack)
     keys = outputs.get("token_private_keys")
     if not isinstance(keys, dict) or not keys:
         raise TargetError(f"stack {stack} has no output token_private_keys (lgcode -> PEM)")
-    return {str(k): str(v) for k, v in keys.items()}
-
-
-def stack_target(stack: str, key_dir: Path, *, keys: dict[str, str] | None = None,
-                 root: Path = REPO_ROOT) -> LoadTarget:
-    """The deployed stack's frontdoor as a load target."""
-    municipalities, sla, port = municipalities_and_sla(stack, root)
-    key_files = write_key_files(keys if keys is not None else stack_private_keys(stack), key_dir)
+    key_files = write_key_files({str(k): str(v) for k, v in keys.items()}, key_dir)
+    ca = outputs.get("ca_cert_pem")
+    ca_file: bool | str = False
+    if ca:
+        (key_dir / "ca.crt").write_text(str(ca), encoding="ascii")
+        ca_file = str(key_dir / "ca.crt")
     return LoadTarget(stack=stack, base_url=f"https://127.0.0.1:{port}",
                       municipalities=municipalities, sla=sla, key_files=key_files,
-                      services=running_services(stack, root))
+                      services=running_services(stack, root), verify_tls=ca_file)

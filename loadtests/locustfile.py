@@ -19,6 +19,16 @@ import gate  # noqa: F401  (registers the SLA gate's quitting hook)
 from common import (TokenBook, api, grouped, next_municipality, plan_of, today_jst,
                     unique_suffix, verify_tls)
 
+def _error_code(resp) -> str:
+    """The service's machine-readable error code, or who answered if not a service (so a
+    gateway 404/429/502 is told apart from the application's). Groups failures by cause."""
+    try:
+        return str(resp.json()["error"]["code"])
+    except Exception:  # noqa: BLE001 - any non-service body
+        server = resp.headers.get("server", "") if resp.headers else ""
+        return f"non-service body ({server or 'no server header'})"
+
+
 class _MunicipalUser(FastHttpUser):
     """A member of staff (or a kiosk) of one municipality."""
 
@@ -57,7 +67,7 @@ class _MunicipalUser(FastHttpUser):
     @staticmethod
     def _judge(resp, status: int, expect) -> None:
         if resp.status_code != status:
-            resp.failure(f"HTTP {resp.status_code} (expected {status})")
+            resp.failure(f"HTTP {resp.status_code} (expected {status}): {_error_code(resp)}")
         elif expect is not None and not expect(resp):
             resp.failure("unexpected response body")
         else:

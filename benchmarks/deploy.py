@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from stacks.automation import REPO_ROOT, ScratchStack, stack_config
+from stacks.automation import REPO_ROOT, ScratchStack, free_network_base, free_port, stack_config
 
 TARGETS = {"dev from empty": 120, "no-op up": 20, "+1 municipality": 20, "akita from empty": 240}
 MARK_BEGIN, MARK_END = "<!-- deploy-benchmark:begin -->", "<!-- deploy-benchmark:end -->"
@@ -49,7 +49,7 @@ def run(skip_akita: bool) -> dict[str, float]:
     quiet = {"on_output": lambda _l: None}
     figures: dict[str, float] = {}
     try:
-        base = stack_config("dev", network_base="10.210.0.0/16", frontdoor_port=18444)
+        base = stack_config("dev", network_base=free_network_base(), frontdoor_port=free_port())
         dev = ScratchStack.create(f"bd{secrets.token_hex(2)}", base, backend_dir=backend)
         stack = dev.stack()
         try:
@@ -66,7 +66,8 @@ def run(skip_akita: bool) -> dict[str, float]:
             shutil.rmtree(dev.work_dir, ignore_errors=True)
         if not skip_akita:
             akita = ScratchStack.create(f"ba{secrets.token_hex(2)}",
-                                        stack_config("akita", network_base="10.211.0.0/16", frontdoor_port=18445),
+                                        stack_config("akita", network_base=free_network_base(),
+                                                                     frontdoor_port=free_port()),
                                         backend_dir=backend)
             astack = akita.stack()
             try:

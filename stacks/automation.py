@@ -82,6 +82,34 @@ class ScratchStack:
         return auto.Stack.create_or_select(self.name, ws)
 
 
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (for a throwaway stack's frontdoor)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def free_network_base(docker_host: str | None = None) -> str:
+    """A private /16 (10.200-10.249) that no existing network of the engine overlaps."""
+    import ipaddress
+
+    import docker
+
+    client = docker.DockerClient(base_url=docker_host) if docker_host else docker.from_env()
+    used = []
+    for net in client.networks.list():
+        for cfg in (net.attrs.get("IPAM") or {}).get("Config") or []:
+            if cfg.get("Subnet"):
+                used.append(ipaddress.ip_network(cfg["Subnet"]))
+    for second in range(200, 250):
+        candidate = ipaddress.ip_network(f"10.{second}.0.0/16")
+        if not any(candidate.overlaps(u) for u in used):
+            return str(candidate)
+    raise RuntimeError("no free 10.200-249.0.0/16 network range on the engine")
+
+
 def timed(label: str, fn, *args, **kwargs):
     """Run ``fn`` and return (result, sentence with the elapsed time)."""
     t0 = time.monotonic()

@@ -16,7 +16,7 @@ import time
 import docker
 import pytest
 
-from stacks.automation import ScratchStack, stack_config
+from stacks.automation import ScratchStack, free_network_base, free_port, stack_config
 
 pytestmark = pytest.mark.stack
 
@@ -43,12 +43,13 @@ def _ops(events: list) -> dict[str, set[str]]:
 def live(tmp_path_factory):
     name = f"t{secrets.token_hex(3)}"
     backend = tmp_path_factory.mktemp("pulumi-backend")
-    base = stack_config("dev", network_base="10.209.0.0/16", frontdoor_port=18443, health_timeout_s=150)
+    port = free_port()
+    base = stack_config("dev", network_base=free_network_base(), frontdoor_port=port, health_timeout_s=150)
     scratch = ScratchStack.create(name, base, backend_dir=backend)
     stack = scratch.stack()
     client = docker.from_env()
     try:
-        yield scratch, stack, client, base
+        yield scratch, stack, client, base, port
     finally:
         try:
             stack.destroy(on_output=lambda _l: None)
@@ -65,7 +66,7 @@ def live(tmp_path_factory):
 
 
 def test_lifecycle(live):
-    scratch, stack, client, base = live
+    scratch, stack, client, base, port = live
     name = scratch.name
 
     up = stack.up(on_output=lambda _l: None)
@@ -85,7 +86,7 @@ def test_lifecycle(live):
         time.sleep(2)
     assert not bad, bad
     outputs = stack.outputs()
-    assert outputs["frontdoor_url"].value == "https://127.0.0.1:18443"
+    assert outputs["frontdoor_url"].value == f"https://127.0.0.1:{port}"
     assert outputs["token_private_keys"].secret
     assert not outputs["frontdoor_url"].secret  # the twin: a public output is not marked secret
 

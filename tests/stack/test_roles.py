@@ -34,3 +34,33 @@ def test_bad_route_fails_the_role(tmp_path):
                                                             "port": 8000}]})
     assert run.status == "failed" and run.rc != 0
     assert not (tmp_path / "o" / "nginx.conf").exists()
+
+
+def test_hardening_audit_fails_an_unhardened_container_and_passes_a_hardened_one(tmp_path):
+    import secrets
+
+    import docker
+
+    from municloud.images import ensure_image
+
+    client = docker.from_env()
+    stack = f"harden{secrets.token_hex(3)}"
+    labels = {"municloud.stack": stack, "municloud.site": "primary", "municloud.lgcode": "shared",
+              "municloud.component": "gateway"}
+    image = ensure_image("nginx")
+    runner = AnsibleRunner(tmp_path / "state")
+    hardened = client.containers.run(image, ["sleep", "60"], detach=True, labels=labels, user="33",
+                                     cap_drop=["ALL"], security_opt=["no-new-privileges:true"], read_only=True,
+                                     network_mode="none", entrypoint=[])
+    try:
+        ok = runner.apply_role("hardening", {"hardening_stack": stack})
+        assert (ok.status, ok.changed) == ("successful", 0), ok.sentence()
+        loose = client.containers.run(image, ["sleep", "60"], detach=True, labels=labels, user="0",
+                                      network_mode="none", entrypoint=[])
+        try:
+            bad = runner.apply_role("hardening", {"hardening_stack": stack})
+            assert bad.status == "failed", bad.sentence()
+        finally:
+            loose.remove(force=True)
+    finally:
+        hardened.remove(force=True)

@@ -94,3 +94,40 @@ def move_out_certificate(lgcode: str, receiver_lgcode: str, **header):
                          sender_lgcode=lgcode,
                          receiver_unit=header.pop("receiver_unit", "residents_registry"),
                          receiver_lgcode=receiver_lgcode, **header)
+
+
+def hostile_xml_cases(valid: bytes) -> dict[str, bytes]:
+    """Hostile variants of a valid signed message, by name (used against the hub and the CLI)."""
+    envelope_start = valid.index(b"<Envelope")
+    decl, rest = valid[:envelope_start], valid[envelope_start:]
+    lol = b"".join(b'<!ENTITY l%d "&l%d;&l%d;&l%d;&l%d;&l%d;&l%d;&l%d;&l%d;&l%d;&l%d;">' % ((i,) + (i - 1,) * 10)
+                   for i in range(1, 10))
+    cases = {
+        "billion-laughs": b'<?xml version="1.0"?><!DOCTYPE Envelope [<!ENTITY l0 "lol">' + lol
+                          + b']><Envelope xmlns="urn:municloud:platform:v1">&l9;</Envelope>',
+        "xxe-file": b'<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                    b'<Envelope xmlns="urn:municloud:platform:v1">&x;</Envelope>',
+        "xxe-network": b'<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x SYSTEM "http://127.0.0.1:9/x">]>'
+                       b'<Envelope xmlns="urn:municloud:platform:v1">&x;</Envelope>',
+        "parameter-entity": b'<?xml version="1.0"?><!DOCTYPE e [<!ENTITY % p SYSTEM "file:///etc/passwd"> %p;]>'
+                            b'<Envelope/>',
+        "external-dtd": b'<?xml version="1.0"?><!DOCTYPE Envelope SYSTEM "http://127.0.0.1:9/e.dtd">' + rest,
+        "doctype-lowercase-trick": decl + b'<!doctype Envelope []>' + rest,
+        "deep-nesting": b"<Envelope xmlns='urn:municloud:platform:v1'>" + b"<a>" * 5000 + b"</a>" * 5000
+                        + b"</Envelope>",
+        "huge-attribute": rest.replace(b"<Envelope", b'<Envelope x="' + b"A" * 900_000 + b'"', 1),
+        "oversized-body-2MiB": rest.replace(b"</Envelope>", b"<!--" + b"x" * (2 << 20) + b"--></Envelope>"),
+        "utf16-bom": "\ufeff".encode("utf-16-le") + valid.decode().replace("UTF-8", "UTF-16").encode("utf-16-le"),
+        "declared-shift-jis": valid.replace(b"encoding='UTF-8'", b"encoding='Shift_JIS'")
+                                   .replace(b'encoding="UTF-8"', b'encoding="Shift_JIS"'),
+        "invalid-utf8": valid.replace("秋田".encode(), b"\x8f\x48\xe3\x28", 1),
+        "processing-instruction-prolog": decl + b"<?evil cmd?>" + rest,
+        "processing-instruction-inside": decl + rest.replace(b"<Body>", b"<Body><?evil cmd?>", 1),
+        "not-well-formed": valid[:-20],
+        "wrong-root": b'<?xml version="1.0" encoding="UTF-8"?><Foo xmlns="urn:municloud:platform:v1"/>',
+        "bad-check-digit": valid.replace(b"<IndividualNumber>", b"<IndividualNumber>9", 1)
+                                .replace(b"</IndividualNumber>", b"</IndividualNumber>", 1),
+        "empty": b"",
+        "json-instead-of-xml": b'{"Envelope": {"Header": {}}}',
+    }
+    return cases

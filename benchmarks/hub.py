@@ -91,9 +91,38 @@ def applied_at(world, ids) -> dict[str, float]:
     return result
 
 
-def run(messages: int, concurrency: int) -> dict:
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of `pid` and its descendants, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, list[int]] = {}
+    stats: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(entry))
+        stats[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += stats.get(current, 0.0)
+        todo.extend(parents.get(current, []))
+    return total
+
+
+def cpu_snapshot(world) -> dict[str, float]:
+    usage = world.pg.container.stats(stream=False)["cpu_stats"]["cpu_usage"]["total_usage"] / 1e9
+    return {"hub": _proc_cpu(world.hub.process.pid), "postgres": usage,
+            "receivers": _proc_cpu(world.receivers.pid), "load generator": time.process_time()}
+
+
+def run(messages: int, concurrency: int, processes: int) -> dict:
     load_before = os.getloadavg()[0]
-    with hub_world(receivers_in_process=True, DELIVERY_WORKERS="4", DELIVERY_BATCH="32", DELIVERY_POLL_S="0.05") as world:
+    with hub_world(receivers_in_process=True, DELIVERY_WORKERS="4", DELIVERY_BATCH="32", DELIVERY_POLL_S="0.05",
+                   WEB_CONCURRENCY=str(processes)) as world:
         hub_url = f"{world.hub.url}/api/v1/messages"
         # warm-up: connections, caches, first inserts
         warm = make_messages(world, 200, 1)
@@ -108,17 +137,19 @@ def run(messages: int, concurrency: int) -> dict:
         direct_ms = [s * 1000 for _, s in direct_t.values()]
 
         batch = make_messages(world, messages, 200_000)
+        cpu_before = cpu_snapshot(world)
         started = time.time()
         acks = asyncio.run(fire(lambda *_: hub_url, batch, concurrency))
         ack_done = time.time()
         world.wait_delivered(list(acks), timeout=600)
+        cpu_after = cpu_snapshot(world)
         applied = applied_at(world, acks)
         assert set(applied) == set(acks), "benchmark lost messages"
         finished = max(applied.values())
         e2e_ms = [(applied[mid] - wall) * 1000 for mid, (wall, _) in acks.items()]
         report = httpx.get(f"{world.hub.url}/api/v1/log/verify", timeout=120).json()
         return {
-            "messages": messages, "concurrency": concurrency,
+            "messages": messages, "concurrency": concurrency, "processes": processes,
             "accept_rate": messages / (ack_done - started),
             "end_to_end_rate": messages / (finished - started),
             "ack_p50_ms": statistics.median(s * 1000 for _, s in acks.values()),
@@ -126,6 +157,7 @@ def run(messages: int, concurrency: int) -> dict:
             "e2e_p50_ms": statistics.median(e2e_ms), "e2e_p95_ms": p95(e2e_ms),
             "direct_p95_ms": p95(direct_ms), "added_p95_ms": p95(e2e_ms) - p95(direct_ms),
             "log_ok": report["ok"], "log_rows": report["rows"],
+            "cpu_ms_per_message": {k: (cpu_after[k] - cpu_before[k]) * 1000 / messages for k in cpu_after},
             "load_before": load_before, "load_after": os.getloadavg()[0],
         }
 
@@ -133,15 +165,17 @@ def run(messages: int, concurrency: int) -> dict:
 def markdown(r: dict) -> str:
     ok_rate = "met" if r["end_to_end_rate"] >= TARGET_RATE else "NOT met"
     ok_lat = "met" if r["added_p95_ms"] <= TARGET_ADDED_P95_MS else "NOT met"
+    cpu = r["cpu_ms_per_message"]
+    implied = 2000 / (cpu["hub"] + cpu["postgres"])
     when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return f"""
 ## Platform hub
 
-Measured {when} by `benchmarks/hub.py --messages {r['messages']} --concurrency {r['concurrency']}` on
+Measured {when} by `benchmarks/hub.py --messages {r['messages']} --concurrency {r['concurrency']} --processes {r['processes']}` on
 {os.cpu_count()} CPU cores ({platform.machine()}), shared with the other engineers' work at the time
 (1-minute load average {r['load_before']:.1f} before, {r['load_after']:.1f} after the run).
-One PostgreSQL container (hub and receivers' databases), the hub as one uvicorn process (4 delivery
-workers, batches of 32), receivers' inboxes (receive_message + consume_once) in one process, the load
+One PostgreSQL container (hub and receivers' databases), the hub as {r['processes']} uvicorn process(es) (4 delivery
+workers each, batches of 32), receivers' inboxes (receive_message + consume_once) in one process, the load
 generator in another. Each message: 住民異動通知, Ed25519-signed, XSD-validated, stored in a
 committed transaction with its hash-chained log row before the Ack, then delivered to tax and nhi
 (2 deliveries, each applied exactly once, each attempt logged).
@@ -154,6 +188,8 @@ committed transaction with its hash-chained log row before the Ack, then deliver
 | end-to-end latency p50 / p95 | {r['e2e_p50_ms']:.1f} / {r['e2e_p95_ms']:.1f} ms |
 | direct POST to a receiver inbox, p95 (baseline) | {r['direct_p95_ms']:.1f} ms |
 | **added p95** (end to end minus direct) | **{r['added_p95_ms']:.1f} ms** (target <= {TARGET_ADDED_P95_MS:.0f}: {ok_lat}) |
+| CPU per message: hub / its PostgreSQL (shared with receivers' DBs) / receivers / load generator | {cpu['hub']:.2f} / {cpu['postgres']:.2f} / {cpu['receivers']:.2f} / {cpu['load generator']:.2f} ms |
+| implied capacity of 2 dedicated cores for hub + PostgreSQL | {implied:.0f} msg/s (2000 ms / (hub + PostgreSQL CPU ms per message)) |
 | message log after the run | {'verified' if r['log_ok'] else 'BROKEN'}, {r['log_rows']} rows |
 """
 
@@ -162,10 +198,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--processes", type=int, default=1, help="hub worker processes (WEB_CONCURRENCY)")
     parser.add_argument("--no-write", action="store_true", help="print only, do not append to docs/benchmarks.md")
     args = parser.parse_args()
     started = time.monotonic()
-    result = run(args.messages, args.concurrency)
+    result = run(args.messages, args.concurrency, args.processes)
     text = markdown(result)
     print(text)
     if not args.no_write:

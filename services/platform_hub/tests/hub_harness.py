@@ -56,6 +56,7 @@ class Receivers:
     flaky: float = 0.0  # probability of dropping the answer after commit
     refuse: set = field(default_factory=set)  # (lgcode, unit) answering 400
     seen: int = 0  # POSTs received
+    pid: int | None = None  # when run in a child process
 
     def url(self, lgcode: str, unit: str) -> str:
         return f"http://127.0.0.1:{self.port}/{lgcode}/{unit}/inbox"
@@ -140,6 +141,7 @@ def run_receivers_process(receivers: Receivers) -> Iterator[Receivers]:
 
     child = multiprocessing.get_context("fork").Process(target=serve, name="receivers", daemon=True)
     child.start()
+    receivers.pid = child.pid
     deadline = time.monotonic() + 60
     while True:
         try:

@@ -177,8 +177,9 @@ def municipality_params(stack, lgcode: str) -> MunicipalityParams:
 
 def sql(stack, lgcode: str, database: str, query: str) -> list[dict[str, Any]]:
     """Rows of `query` (as JSON objects) run by the postgres superuser in the municipality's
-    primary PostgreSQL over its local socket (docker exec) — read-only checks only."""
-    container = stack.container("postgres", lgcode)
+    primary PostgreSQL over its local socket (docker exec) — read-only checks only.
+    lgcode "shared" with database platform_hub: the hub's own PostgreSQL."""
+    container = stack.container("hub_postgres" if lgcode == "shared" else "postgres", lgcode)
     wrapped = f"SELECT coalesce(json_agg(q), '[]'::json) FROM ({query}) q"
     rc, out = container.exec_run(["psql", "-X", "-qAt", "-d", database, "-c", wrapped],
                                  user="postgres")

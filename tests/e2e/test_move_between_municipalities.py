@@ -20,6 +20,20 @@ def _received(stack, lgcode: str, atena: str) -> list[dict]:
                f" WHERE payload->'members' @> '[{{\"atena_number\": \"{atena}\"}}]'::jsonb")
 
 
+def _delivery_state(stack, atena: str) -> str:
+    """Where the certificate got stuck: A's outbox row and the hub's deliveries of it."""
+    sent = sql(stack, A, "residents_registry",
+               "SELECT message_id, sent_at, attempts, last_error FROM outbox"
+               " WHERE message_type = 'MoveOutCertificate'"
+               f" AND payload->'members' @> '[{{\"atena_number\": \"{atena}\"}}]'::jsonb")
+    if not sent or not sent[0]["message_id"]:
+        return f"{A}'s outbox: {sent}"
+    rows = sql(stack, "shared", "platform_hub",
+               "SELECT subscriber_lgcode, subscriber_unit, status, attempts, last_error"
+               f" FROM deliveries WHERE message_id = '{sent[0]['message_id']}'")
+    return f"{A}'s outbox: {sent}; hub deliveries: {rows}"
+
+
 def test_move_out_certificate_reaches_the_destination_which_completes_the_move_in(frontdoor, e2e_stack):
     household = fresh_household(A)
     atenas = [m["atena_number"] for m in move_in(frontdoor, household)["movements"]]
@@ -30,8 +44,11 @@ def test_move_out_certificate_reaches_the_destination_which_completes_the_move_i
                              "next_address": NEW_ADDRESS, "next_lgcode": B})
     assert r.status_code == 201, r.text
     t0 = time.monotonic()
-    (certificate,), waited = poll(lambda: _received(e2e_stack, B, atenas[0]),
-                                  f"転出証明書情報 for {atenas[0]} at {B}")
+    try:
+        (certificate,), waited = poll(lambda: _received(e2e_stack, B, atenas[0]),
+                                      f"転出証明書情報 for {atenas[0]} at {B}")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; {_delivery_state(e2e_stack, atenas[0])}") from None
     report("2 転出→転入", f"転出証明書情報 {A}→{B} stored at the destination {waited:.2f} s after "
                         "the 転出's 201")
     assert certificate["sender_lgcode"] == A

@@ -135,6 +135,9 @@ def capacity(
                                   help="stop here even if the SLA holds (default 4 x SLA users)"),
     local: bool = LOCAL,
     seed_population: int = SEED_CAP,
+    stop_on_breach: bool = typer.Option(True, "--stop-on-breach/--no-stop-on-breach",
+                                        help="end the search at the first step that misses the "
+                                             "SLA (default) or run every step for the full curve"),
     publish: bool = typer.Option(False, "--publish",
                                  help="copy the plots to reports/capacity-<stack>-*.png for docs"),
 ) -> None:
@@ -148,6 +151,7 @@ def capacity(
         overrides = {k: v for k, v in (("start_users", start), ("step_users", step),
                                        ("max_users", max_users)) if v}
         overrides["step_s"] = step_seconds
+        overrides["stop_on_breach"] = stop_on_breach
         try:
             params = runner.build_plan("step", target.sla.concurrent_users, None, **overrides)
             result = runner.run(target, "step", params, out, data_manifest=manifest,

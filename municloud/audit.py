@@ -112,11 +112,20 @@ class AuditLog:
             self._conn = None
 
     async def record(self, entry: AccessEntry) -> None:
+        await self.record_many([entry])
+
+    async def record_many(self, entries: list[AccessEntry]) -> None:
+        """Queue all entries at once so they share a batch; return when all are committed."""
         if self._task is None:
             raise RuntimeError("audit log appender is not running")
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        await self._queue.put((entry, done))
-        await done
+        loop = asyncio.get_running_loop()
+        waiting = []
+        for entry in entries:
+            done: asyncio.Future[None] = loop.create_future()
+            self._queue.put_nowait((entry, done))
+            waiting.append(done)
+        if waiting:
+            await asyncio.gather(*waiting)
 
     async def _run(self) -> None:
         while True:

@@ -95,9 +95,16 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 async def log_access(audit: AuditLog, principal: Principal, resident_id: str | None,
                      action: str) -> None:
     """Record one access; refuse to answer if the access log cannot take it."""
+    await log_accesses(audit, principal, [resident_id], action)
+
+
+async def log_accesses(audit: AuditLog, principal: Principal,
+                       resident_ids: list[str | None], action: str) -> None:
+    """Record one access per resident, committed together (one batch, one wait)."""
     try:
-        await audit.record(AccessEntry(principal.staff_id, principal.lgcode, principal.purpose,
-                                       resident_id, action))
+        await audit.record_many([AccessEntry(principal.staff_id, principal.lgcode,
+                                             principal.purpose, resident_id, action)
+                                 for resident_id in resident_ids])
     except RuntimeError:
         raise ApiError(503, "audit_unavailable", "access log unavailable; request refused") from None
 

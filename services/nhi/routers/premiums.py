@@ -15,7 +15,7 @@ from municloud.service.deps import (
     ParamsDep,
     PrincipalDep,
     SettingsDep,
-    log_access,
+    log_accesses,
     require_purpose,
 )
 from municloud.service.errors import ApiError, not_found
@@ -43,8 +43,7 @@ async def compute_household_premium(household_number: HouseholdNumber, fiscal_ye
         elif not missing:
             revision, breakdown, used = await compute_premium(
                 conn, params, household_number, fiscal_year, members, principal.staff_id)
-    for member in members:
-        await log_access(audit, principal, member["atena_number"], "premium:compute")
+    await log_accesses(audit, principal, [mb["atena_number"] for mb in members], "premium:compute")
     if missing and settings.platform_enabled:
         pending = m.PremiumPending(
             household_number=household_number, fiscal_year=fiscal_year, status="income_inquiry_sent",
@@ -73,8 +72,7 @@ async def get_household_premium(household_number: HouseholdNumber, fiscal_year: 
     if row is None:
         raise not_found("premium", "fiscal_year")
     members = json.loads(row["members"])
-    for member in members:
-        await log_access(audit, principal, member["atena_number"], "premium:read")
+    await log_accesses(audit, principal, [mb["atena_number"] for mb in members], "premium:read")
     return m.PremiumPublic(household_number=household_number, fiscal_year=fiscal_year,
                            revision=row["revision"], total=row["total"], members=members,
                            breakdown=NhiPremiumBreakdown.model_validate_json(row["breakdown"]))
@@ -87,6 +85,5 @@ async def post_income_records(body: IncomeInquiryResponse, conn: ConnDep, princi
     require_purpose(principal, NHI)
     async with conn.transaction():
         stored = await store_income_records(conn, body, f"api:{principal.staff_id}")
-    for record in body.records:
-        await log_access(audit, principal, record.atena_number, "income:store")
+    await log_accesses(audit, principal, [r.atena_number for r in body.records], "income:store")
     return {"stored": stored, "fiscal_year": body.fiscal_year}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from municloud.service.deps import AuditDep, ConnDep, PrincipalDep, log_access
+from municloud.service.deps import AuditDep, ConnDep, PrincipalDep, log_accesses
 from municloud.service.errors import not_found
 from municloud.service.types import HouseholdNumber
 from services.residents_registry import models as m
@@ -22,8 +22,7 @@ async def get_household(household_number: HouseholdNumber, conn: ConnDep,
     rows = await conn.fetch(
         "SELECT * FROM residents WHERE household_number = $1 AND status = 'active'"
         " ORDER BY (relationship_to_head <> '世帯主'), birth_date, atena_number", household_number)
-    for row in rows:
-        await log_access(audit, principal, row["atena_number"], "household")
+    await log_accesses(audit, principal, [r["atena_number"] for r in rows], "household")
     return m.HouseholdPublic(
         household_number=household_number, head_atena_number=household["head_atena_number"],
         address=household["address"],

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
-from municloud.service.deps import AuditDep, ConnDep, PrincipalDep, SettingsDep, log_access
+from municloud.service.deps import AuditDep, ConnDep, PrincipalDep, SettingsDep, log_accesses
 from services.residents_registry import models as m
 from services.residents_registry.registry import HANDLERS, Movement
 
@@ -27,8 +27,7 @@ async def record_movement(
             "SELECT movement_id, atena_number, kind, event_date, notification_date,"
             " recorded_at::text AS recorded_at, staff_id FROM movements"
             " WHERE movement_id = ANY($1::bigint[]) ORDER BY movement_id", mv.movement_ids)
-    for row in rows:
-        await log_access(audit, principal, row["atena_number"], f"movement:{body.kind}")
+    await log_accesses(audit, principal, [r["atena_number"] for r in rows], f"movement:{body.kind}")
     return m.MovementResult(kind=body.kind,
                             movements=[m.MovementPublic(**dict(r)) for r in rows],
                             outbox_messages=mv.outbox_rows)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from municloud.auth import Principal
-from municloud.service.deps import AuditDep, ConnDep, PrincipalDep, log_access, principal_of
+from municloud.service.deps import AuditDep, ConnDep, PrincipalDep, log_access, log_accesses, principal_of
 from municloud.service.errors import ApiError, not_found
 from municloud.service.types import AtenaNumber, FlexibleDate, validate_path_atena, wareki_text
 from services.residents_registry import models as m
@@ -58,8 +58,7 @@ async def search_residents(
     rows = await conn.fetch(
         f"SELECT * FROM residents WHERE {' AND '.join(clauses)}"
         f" ORDER BY family_name_kana, given_name_kana, atena_number LIMIT ${len(args)}", *args)
-    for row in rows:
-        await log_access(audit, principal, row["atena_number"], "search")
+    await log_accesses(audit, principal, [r["atena_number"] for r in rows], "search")
     return [m.ResidentSummary(**{k: row[k] for k in m.ResidentSummary.model_fields}) for row in rows]
 
 
@@ -135,9 +134,8 @@ async def build_certificate(request: Request, conn, principal: Principal, settin
         )
         for r in rows
     ]
-    for r in rows:
-        await log_access(audit_of(request), principal, r["atena_number"],
-                         "certificate+my_number" if include_my_number else "certificate")
+    await log_accesses(audit_of(request), principal, [r["atena_number"] for r in rows],
+                       "certificate+my_number" if include_my_number else "certificate")
     # model_construct: every value comes from validated rows; skipping re-validation halves
     # the CPU of the benchmarked read path's model work.
     return m.ResidentCertificate.model_construct(

@@ -11,6 +11,7 @@ from municloud.service.deps import (
     ParamsDep,
     PrincipalDep,
     log_access,
+    log_accesses,
     require_purpose,
 )
 from municloud.service.errors import not_found
@@ -29,8 +30,8 @@ async def compute_assessments(fiscal_year: int, body: m.AssessmentRequest, conn:
     require_purpose(principal, TAX)
     computed, total, message = await assess(conn, params, fiscal_year, body.atena_numbers,
                                             principal.staff_id)
-    for atena in body.atena_numbers or []:
-        await log_access(audit, principal, atena, "assessment:compute")
+    if body.atena_numbers:
+        await log_accesses(audit, principal, list(body.atena_numbers), "assessment:compute")
     if body.atena_numbers is None:
         await log_access(audit, principal, None, f"assessment:compute-all:{computed}")
     return m.AssessmentSummary(fiscal_year=fiscal_year, computed=computed, total_tax=total,

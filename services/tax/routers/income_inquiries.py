@@ -10,7 +10,7 @@ from municloud.service.deps import (
     ConnDep,
     ParamsDep,
     PrincipalDep,
-    log_access,
+    log_accesses,
     require_purpose,
 )
 from services.tax import models as m
@@ -26,6 +26,5 @@ async def income_inquiry(body: m.IncomeInquiryIn, conn: ConnDep, principal: Prin
     require_purpose(principal, ASKERS)
     atenas = [s.atena_number for s in body.subjects]
     records = await income_records(conn, params, body.fiscal_year, atenas)
-    for atena in atenas:
-        await log_access(audit, principal, atena, "income_inquiry")
+    await log_accesses(audit, principal, atenas, "income_inquiry")
     return IncomeInquiryResponse(fiscal_year=body.fiscal_year, records=records)

@@ -110,3 +110,46 @@ def test_propagation_time_over_several_moves(frontdoor):
     report("1 住民異動 転入 ×5", f"propagation to tax+nhi min {samples[0]:.2f} s, median "
                                f"{samples[2]:.2f} s, max {samples[-1]:.2f} s")
     assert samples[-1] < 30
+
+
+def test_birth_and_move_out_propagate(frontdoor):
+    household = fresh_household(A)
+    atenas = [m["atena_number"] for m in move_in(frontdoor, household)["movements"]]
+    wait_propagated(frontdoor, A, atenas)
+    head = frontdoor.get(A, "residents_registry", f"/api/v1/residents/{atenas[0]}",
+                         purpose="resident_record").json()
+
+    # 出生: a child is registered in the household → tax copy and nhi enrolment from the birth date
+    child = household.members[0]
+    r = frontdoor.post(A, "residents_registry", "/api/v1/movements", purpose="resident_record",
+                       json={"kind": "birth", "event_date": "2025-05-05", "notification_date": "2025-05-09",
+                             "household_number": head["household_number"],
+                             "resident_record_code": fresh_household(A).members[0]["resident_record_code"],
+                             "family_name": child["family_name"], "given_name": "陽向",
+                             "family_name_kana": child["family_name_kana"], "given_name_kana": "ヒナタ",
+                             "sex": "1", "relationship_to_head": "子"})
+    assert r.status_code == 201, r.text
+    baby = r.json()["movements"][0]["atena_number"]
+    elapsed = wait_propagated(frontdoor, A, [baby])
+    enrolment = insured(frontdoor, A, baby).json()
+    assert (enrolment["insured"], enrolment["acquired_on"], enrolment["reason"]) == (
+        True, "2025-05-05", "birth")
+    assert taxpayer(frontdoor, A, baby).json()["birth_date"] == "2025-05-05"
+    report("1 住民異動 出生", f"child in tax and nhi after {elapsed:.2f} s")
+
+    # 転出 outside the consortium: nhi withdraws on the move-out date, tax marks moved_out
+    r = frontdoor.post(A, "residents_registry", "/api/v1/movements", purpose="resident_record",
+                       json={"kind": "move_out", "event_date": "2025-10-01",
+                             "notification_date": "2025-09-20", "atena_numbers": [atenas[-1]],
+                             "next_address": "宮城県仙台市青葉区国分町3丁目7番1号"})
+    assert r.status_code == 201, r.text
+    t0 = time.monotonic()
+    poll(lambda: taxpayer(frontdoor, A, atenas[-1]).json()["status"] == "moved_out",
+         "taxpayer status moved_out")
+    enrolment, _ = poll(lambda: (lambda e: e if not e["insured"] else None)(
+        insured(frontdoor, A, atenas[-1]).json()), "nhi withdrawal after 転出")
+    assert (enrolment["lost_on"], enrolment["reason"]) == ("2025-10-01", "move_out")
+    report("1 住民異動 転出", f"tax status and nhi withdrawal after {time.monotonic() - t0:.2f} s")
+    # twin: the head stays insured and active
+    assert insured(frontdoor, A, atenas[0]).json()["insured"] is True
+    assert taxpayer(frontdoor, A, atenas[0]).json()["status"] == "active"

@@ -51,7 +51,7 @@ def _ops(events: list) -> dict[str, set[str]]:
         if pre is None or pre.metadata.op.value in ("same", "read"):
             continue
         if pre.metadata.type.endswith(":Image") or (pre.metadata.op.value != "create"
-                                                    and set(pre.metadata.diffs or []) == {"image"}):
+                                                    and set(pre.metadata.keys or pre.metadata.diffs or []) == {"image"}):
             continue
         ops.setdefault(pre.metadata.op.value, set()).add(pre.metadata.urn.rsplit("::", 1)[-1])
     return ops
@@ -120,7 +120,8 @@ def test_lifecycle(live):
             if pre is None or pre.metadata.op.value in ("same", "read"):
                 continue
             kind = pre.metadata.type.rsplit(":", 1)[-1]
-            assert kind == "Image" or set(pre.metadata.diffs or []) == {"image"}, (pre.metadata.urn, pre.metadata.diffs)
+            assert kind == "Image" or set(pre.metadata.keys or pre.metadata.diffs or []) == {"image"}, (
+                pre.metadata.urn, pre.metadata.keys)
 
     # `pulumi stack export` holds no secret in plain text (the Automation API's export_stack adds
     # --show-secrets, so the CLI is run as an operator would)

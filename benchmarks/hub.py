@@ -121,7 +121,7 @@ def cpu_snapshot(world) -> dict[str, float]:
 
 def run(messages: int, concurrency: int, processes: int) -> dict:
     load_before = os.getloadavg()[0]
-    with hub_world(receivers_in_process=True, DELIVERY_WORKERS="4", DELIVERY_BATCH="32", DELIVERY_POLL_S="0.05",
+    with hub_world(receivers_in_process=True, DELIVERY_WORKERS="4", DELIVERY_BATCH="16", DELIVERY_POLL_S="0.05",
                    WEB_CONCURRENCY=str(processes)) as world:
         hub_url = f"{world.hub.url}/api/v1/messages"
         # warm-up: connections, caches, first inserts
@@ -175,7 +175,7 @@ Measured {when} by `benchmarks/hub.py --messages {r['messages']} --concurrency {
 {os.cpu_count()} CPU cores ({platform.machine()}), shared with the other engineers' work at the time
 (1-minute load average {r['load_before']:.1f} before, {r['load_after']:.1f} after the run).
 One PostgreSQL container (hub and receivers' databases), the hub as {r['processes']} uvicorn process(es) (4 delivery
-workers each, batches of 32), receivers' inboxes (receive_message + consume_once) in one process, the load
+workers each, batches of 16, 16 HTTP connections), receivers' inboxes (receive_message + consume_once) in one process, the load
 generator in another. Each message: 住民異動通知, Ed25519-signed, XSD-validated, stored in a
 committed transaction with its hash-chained log row before the Ack, then delivered to tax and nhi
 (2 deliveries, each applied exactly once, each attempt logged).

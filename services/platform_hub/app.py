@@ -151,7 +151,8 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         app.state.pool = await db.create_pool(target, 2, settings.db_pool_max)
         async with app.state.pool.acquire() as conn:
             log.info(await db.apply_migrations(conn, MIGRATIONS, HUB_UNIT))
-        http = httpx.AsyncClient(limits=httpx.Limits(max_connections=100, max_keepalive_connections=50))
+        http = httpx.AsyncClient(limits=httpx.Limits(max_connections=settings.delivery_connections,
+                                                     max_keepalive_connections=settings.delivery_connections))
         app.state.worker = DeliveryWorker(app.state.pool, settings, http)
         task = asyncio.create_task(app.state.worker.run_forever(), name="delivery")
         try:

@@ -45,6 +45,8 @@ class HubSettings(BaseSettings):
     delivery_max_attempts: int = Field(8, ge=1, le=100)
     delivery_backoff_base_s: float = Field(0.5, gt=0)
     delivery_backoff_max_s: float = Field(60.0, gt=0)
+    # httpx's pool scans every connection per request: a small pool is much cheaper in CPU.
+    delivery_connections: int = Field(16, ge=1, le=200)
     delivery_timeout_s: float = Field(5.0, gt=0)
     delivery_poll_s: float = Field(0.5, gt=0)
 

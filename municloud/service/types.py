@@ -7,11 +7,24 @@ import re
 from datetime import date
 from typing import Annotated
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer
 
 from municloud import ids, wareki
 
 _ISO = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# C0/C1 controls, DEL, line/paragraph separators, BOM, bidi embeddings/overrides/isolates.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\u202a-\u202e\u2066-\u2069]")
+_INVISIBLE = re.compile(r"^[\u200b-\u200d\u2060\s\u3000]*$")
+
+
+def check_free_text(value: str) -> str:
+    """Free text (names, addresses) must be printable: no control, bidi or BOM characters and
+    not only invisible ones. Printed on certificates and read by staff, so refuse, don't strip."""
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control, line-separator or bidi-override characters")
+    if _INVISIBLE.match(value):
+        raise ValueError("must contain visible characters")
+    return value
 
 
 def _identifier(validator):
@@ -50,6 +63,7 @@ AtenaNumber = Annotated[str, BeforeValidator(_identifier(ids.validate_atena_numb
 HouseholdNumber = Annotated[str, BeforeValidator(_identifier(ids.validate_household_number))]
 ResidentRecordCode = Annotated[str, BeforeValidator(_identifier(ids.validate_resident_record_code))]
 LgCode = Annotated[str, BeforeValidator(_identifier(ids.validate_lgcode))]
+FreeText = Annotated[str, AfterValidator(check_free_text)]
 FlexibleDate = Annotated[date, BeforeValidator(parse_date), PlainSerializer(date.isoformat)]
 
 

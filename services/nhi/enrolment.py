@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import asyncpg
 
-from municloud.calc.nhi_premium import legal_age
+from municloud.calc.nhi_premium import age_on
 
 LATE_ELDERLY_AGE = 75
 
@@ -80,7 +80,7 @@ async def apply_move(conn: asyncpg.Connection, move, message_id) -> None:
                         move.event_date if status != "active" else None, message_id)
     atena = move.person.atena_number
     if kind in ("move_in", "birth"):
-        if legal_age(move.person.birth_date, move.event_date) < LATE_ELDERLY_AGE:
+        if age_on(move.person.birth_date, move.event_date) < LATE_ELDERLY_AGE:  # 後期高齢者 from the 75th birthday
             await acquire(conn, atena, move.event_date, kind, message_id)
     elif kind == "move_out":
         await lose(conn, atena, move.event_date, kind, message_id)

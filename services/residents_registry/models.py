@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validat
 from municloud.service.types import (
     AtenaNumber,
     FlexibleDate,
+    FreeText,
     HouseholdNumber,
     LgCode,
     MyNumber,
@@ -22,10 +23,10 @@ from municloud.service.types import (
 )
 
 HEAD = "世帯主"
-Name = Annotated[str, Field(min_length=1, max_length=60)]
+Name = Annotated[FreeText, Field(min_length=1, max_length=60)]
 Kana = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[ァ-ヶー・　 ]+$")]
-Address = Annotated[str, Field(min_length=1, max_length=200)]
-Relationship = Annotated[str, Field(min_length=1, max_length=30)]
+Address = Annotated[FreeText, Field(min_length=1, max_length=200)]
+Relationship = Annotated[FreeText, Field(min_length=1, max_length=30)]
 
 
 class Sex(str, Enum):
@@ -34,7 +35,8 @@ class Sex(str, Enum):
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # hide_input_in_errors: a ValidationError never carries the submitted value (a 個人番号).
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
 
 class PersonCreate(_In):

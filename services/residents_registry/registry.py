@@ -47,6 +47,13 @@ class Movement:
         self.movement_ids: list[int] = []
         self.outbox_rows = 0
 
+    def own_number(self, number: str, field: str, label: str) -> str:
+        """宛名番号 / 世帯番号 registered here must carry this municipality's code."""
+        if number[:6] != self.lgcode:
+            raise ApiError(422, "invalid", f"{label} must start with this municipality's code "
+                           f"{self.lgcode}", field)
+        return number
+
     async def allocate(self, what: str) -> str:
         serial = await self.conn.fetchval(f"SELECT nextval('{what}_serial')")
         make = ids.new_atena_number if what == "atena" else ids.new_household_number
@@ -195,10 +202,9 @@ async def move_in(mv: Movement, body: m.MoveIn) -> None:
     if body.move_out_certificate_number is not None:
         await use_move_out_certificate(mv, body)
     if body.new_household is not None:
-        household = body.new_household.household_number or await mv.allocate("household")
-        if household[:6] != mv.lgcode:
-            raise ApiError(422, "invalid", "世帯番号 must start with this municipality's code",
-                           "new_household.household_number")
+        household = (mv.own_number(body.new_household.household_number,
+                                   "new_household.household_number", "世帯番号")
+                     if body.new_household.household_number else await mv.allocate("household"))
         try:
             await mv.conn.execute("INSERT INTO households (household_number, address) VALUES ($1, $2)",
                                   household, body.address)
@@ -211,7 +217,8 @@ async def move_in(mv: Movement, body: m.MoveIn) -> None:
         if row["address"] != body.address:
             raise ApiError(422, "invalid", "address must be the household's address", "address")
     for index, person in enumerate(body.members):
-        atena = person.atena_number or await mv.allocate("atena")
+        atena = (mv.own_number(person.atena_number, f"members.{index}.atena_number", "宛名番号")
+                 if person.atena_number else await mv.allocate("atena"))
         if person.birth_date > body.event_date:
             raise ApiError(422, "invalid", "birth date after the move-in date",
                            f"members.{index}.birth_date")
@@ -235,7 +242,8 @@ async def _set_head(mv: Movement, household: str, atena: str, field: str) -> Non
 
 async def birth(mv: Movement, body: m.Birth) -> None:
     household = await mv.household(body.household_number)
-    atena = body.atena_number or await mv.allocate("atena")
+    atena = (mv.own_number(body.atena_number, "atena_number", "宛名番号")
+             if body.atena_number else await mv.allocate("atena"))
     await mv.insert_resident(
         _person_values(body, atena, body.household_number, household["address"], body.event_date,
                        body, None), "person")
@@ -293,7 +301,9 @@ async def death(mv: Movement, body: m.Death) -> None:
 async def household_change(mv: Movement, body: m.HouseholdChange) -> None:
     before = await mv.active_resident(body.atena_number)
     if body.new_household is not None:
-        household = body.new_household.household_number or await mv.allocate("household")
+        household = (mv.own_number(body.new_household.household_number,
+                                   "new_household.household_number", "世帯番号")
+                     if body.new_household.household_number else await mv.allocate("household"))
         try:
             await mv.conn.execute(
                 "INSERT INTO households (household_number, address) VALUES ($1, $2)",

@@ -47,7 +47,18 @@ def test_move_in_writes_state_history_and_outbox_in_one_go(harness, move_in_body
                    "family_name_kana": "さとう", "given_name_kana": "タロウ",
                    "birth_date": "1975-05-05", "sex": "1", "relationship_to_head": "世帯主"}]},
      "members.0.family_name_kana"),
-])
+    ({"members": [{"atena_number": "053279000000077", "resident_record_code": "12345678901",
+                   "family_name": "佐藤", "given_name": "太郎", "family_name_kana": "サトウ",
+                   "given_name_kana": "タロウ", "birth_date": "1975-05-05", "sex": "1",
+                   "relationship_to_head": "世帯主"}]}, "members.0.atena_number"),
+    ({"new_household": {"household_number": "053279000000077"}}, "new_household.household_number"),
+] + [
+    ({"members": [{"resident_record_code": "12345678901", "family_name": text, "given_name": "太郎",
+                   "family_name_kana": "サトウ", "given_name_kana": "タロウ",
+                   "birth_date": "1975-05-05", "sex": "1", "relationship_to_head": "世帯主"}]},
+     "members.0.family_name")
+    for text in ("秋\x1b[31m田", "秋\x00田", "秋\n田", "秋\u202e田", "秋\x07田", "\u200d")
+] + [({"address": "秋田県\u2028小坂町"}, "address")])
 def test_bad_move_in_names_field_and_stores_nothing(harness, move_in_body, patch, field):
     with harness.client(SERVICE) as c:
         before = counts(harness)

@@ -54,3 +54,19 @@ def test_dates_in_both_calendars_accepted(client, value, iso):
 def test_bad_dates_refused(client, value):
     r = client.post("/x", json={"individual_number": "123456789018", "birth_date": value})
     assert r.status_code == 422 and r.json()["error"]["field"] == "birth_date"
+
+
+@pytest.mark.parametrize("text", ["秋\x1b[31m田", "秋\x00田", "秋\n田", "秋\u202e田", "秋\x07田",
+                                  "\u200d", "　", "秋\ufeff田", "秋\u2066田"])
+def test_free_text_refuses_control_and_invisible_text(text):
+    from municloud.service.types import check_free_text
+
+    with pytest.raises(ValueError):
+        check_free_text(text)
+
+
+@pytest.mark.parametrize("text", ["佐藤", "'; DROP TABLE residents; --", "髙橋", "ｱｷﾀ", "秋田県 小坂町　1番地"])
+def test_free_text_twin_keeps_ordinary_text(text):
+    from municloud.service.types import check_free_text
+
+    assert check_free_text(text) == text

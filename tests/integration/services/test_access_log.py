@@ -64,3 +64,16 @@ def test_superuser_tampering_is_detected(harness, logged, tamper, reason):
                         database=SERVICE)
     result = verify(harness)
     assert not result.ok and reason in result.reason, result.sentence()
+
+
+def test_verify_endpoint_reports_chain_and_head(harness, logged):
+    with harness.client(SERVICE) as c:
+        refused = c.get("/api/v1/access-log/verify", headers=harness.token(SERVICE, "resident_record"))
+        assert refused.status_code == 403
+        ok = c.get("/api/v1/access-log/verify", headers=harness.token(SERVICE, "system_operation"))
+        assert ok.status_code == 200 and ok.json()["ok"] is True
+        assert ok.json()["head_seq"] == ok.json()["rows"] and len(ok.json()["head_hash"]) == 64
+        harness.pg.exec_sql("SET session_replication_role = replica;"
+                            " UPDATE access_log SET action = 'x' WHERE seq = 2;", database=SERVICE)
+        broken = c.get("/api/v1/access-log/verify", headers=harness.token(SERVICE, "system_operation"))
+        assert broken.json()["ok"] is False and "seq 2" in broken.json()["message"]

@@ -16,6 +16,7 @@ seeding stops with a message. The manifest holds no 個人番号.
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,7 +140,9 @@ def seed_target(target: LoadTarget, out: Path, *, population_cap: int | None = N
     manifest: dict[str, dict] = {}
     notes: list[str] = []
     residents = households = 0
-    with httpx.Client(base_url=target.base_url, verify=target.verify_tls, timeout=120.0) as http:
+    verify = (ssl.create_default_context(cafile=target.verify_tls)
+              if isinstance(target.verify_tls, str) else target.verify_tls)
+    with httpx.Client(base_url=target.base_url, verify=verify, timeout=120.0) as http:
         for muni in target.municipalities:
             tenant = _Tenant(http, target, muni)
             population = min(muni.population, population_cap or muni.population)

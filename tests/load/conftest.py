@@ -1,6 +1,6 @@
 """The system under load for tests/load: the live dev stack when it is up (its frontdoor on
-127.0.0.1 and its token keys from the stack outputs), else PostgreSQL + one residents_registry
-per dev municipality started here (municloud.loadtest.local).
+127.0.0.1 and its token keys from the stack outputs), else PostgreSQL + one process
+per service and dev municipality started here (municloud.loadtest.local).
 
 Parameters (environment): MC_LOAD_SECONDS (steady run length, default 60, read by the test),
 MC_LOAD_SEED_POPULATION (residents seeded per municipality, default 300).
@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from municloud.loadtest.targets import TargetError, municipalities_and_sla, stack_target
+from municloud.loadtest.targets import (TargetError, municipalities_and_sla, municipality_params,
+                                        running_services, stack_target)
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 os.environ.setdefault("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
@@ -41,7 +42,8 @@ def load_target(tmp_path_factory):
             print(f"dev stack frontdoor listens but cannot be used ({exc}); starting services here")
     from municloud.loadtest.local import local_target
 
-    with local_target(municipalities, sla) as target:
+    with local_target(municipalities, sla, services=running_services("dev"),
+                      params=municipality_params("dev")) as target:
         yield target
 
 

@@ -64,7 +64,7 @@ def main() -> None:
     ceilings = json.loads(ceilings_file.read_text()) if ceilings_file.is_file() else {}
     rows = []
     with target_for(args.stack, args.local) as (target, path):
-        work = Path(tempfile.mkdtemp(prefix="mc-bench-read-"))
+        work = REPO / "reports" / time.strftime("read-path-%Y%m%dT%H%M%SZ", time.gmtime())
         loaded = data.seed_target(target, work / "data.json", population_cap=args.seed_population)
         print(loaded.sentence(), flush=True)
         for users in args.users:

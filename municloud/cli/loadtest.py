@@ -11,7 +11,6 @@ itself failed (Locust error, seeding failed, target unreachable).
 from __future__ import annotations
 
 import contextlib
-import os
 import tempfile
 from pathlib import Path
 

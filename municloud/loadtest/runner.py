@@ -46,6 +46,8 @@ class CpuUsage:
     machine_mean: float = 0.0
     cores: int = field(default_factory=lambda: psutil.cpu_count() or 1)
     processes: int = 1
+    load_average: float | None = None
+    """1-minute load average at the end of the run (other work sharing the machine shows here)."""
 
     @property
     def saturated(self) -> bool:
@@ -61,7 +63,8 @@ class CpuUsage:
         return (f"generator CPU mean {self.generator_mean:.0f} % / p90 {self.generator_p90:.0f} % "
                 f"/ max {self.generator_max:.0f} % of one core ({self.processes} process(es), "
                 f"while users ran); machine mean {self.machine_mean:.0f} % of {self.cores * 100} %"
-                f"{verdict}{busy}")
+                + (f", load average {self.load_average:.1f}" if self.load_average is not None
+                   else "") + f"{verdict}{busy}")
 
 
 @dataclass
@@ -232,7 +235,7 @@ def run(target: LoadTarget, kind: str, params: dict, out_dir: Path, *,
                    generator_max=ranked[-1] if ranked else 0.0,
                    machine_mean=(sum(machine_samples) / len(machine_samples)
                                  if machine_samples else 0.0),
-                   processes=max(processes, 1))
+                   processes=max(processes, 1), load_average=os.getloadavg()[0])
     result = RunResult(shape=kind, exit_code=proc.returncode, seconds=seconds, out_dir=out_dir,
                        gate=gate, cpu=cpu, steps=history.steps(history.read_history(prefix)))
     (out_dir / "result.json").write_text(result.to_json(), encoding="utf-8")

@@ -182,9 +182,9 @@ async def use_move_out_certificate(mv: Movement, body: m.MoveIn) -> None:
         body.move_out_certificate_number)
     field = "move_out_certificate_number"
     if certificate is None:
-        raise ApiError(404, "not_found", "no such 転出証明書情報 has been received", field)
+        raise ApiError(404, "certificate_unknown", "no such 転出証明書情報 has been received", field)
     if certificate["used_at"] is not None:
-        raise ApiError(409, "already_used", "this 転出証明書情報 has already been used", field)
+        raise ApiError(409, "certificate_used", "this 転出証明書情報 has already been used", field)
     if body.previous_lgcode is not None and body.previous_lgcode != certificate["sender_lgcode"]:
         raise ApiError(422, "invalid", "previous_lgcode differs from the certificate's sender",
                        "previous_lgcode")

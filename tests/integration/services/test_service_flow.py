@@ -290,9 +290,12 @@ def test_move_out_certificate_reaches_the_destination_registry(harness, services
         assert admitted.status_code == 201, admitted.text
         assert all(m["atena_number"].startswith("053279") for m in admitted.json()["movements"])
         assert b.get("/api/v1/move-out-certificates/incoming", headers=hb).json() == []
+        one = b.get(f"/api/v1/move-out-certificates/{certificate.certificate_number}", headers=hb)
+        assert one.status_code == 200 and one.json()["used"] is True
+        assert b.get("/api/v1/move-out-certificates/053031-99999999", headers=hb).status_code == 404
         again = b.post("/api/v1/movements", json=body, headers=hb)
         assert again.status_code == 409
-        assert again.json()["error"] == {"code": "already_used", "field": "move_out_certificate_number",
+        assert again.json()["error"] == {"code": "certificate_used", "field": "move_out_certificate_number",
                                          "message": "this 転出証明書情報 has already been used"}
 
 

@@ -22,6 +22,8 @@ import asyncpg
 log = logging.getLogger(__name__)
 
 GENESIS_HASH = bytes(32)
+GUARD_TRIGGERS = ("access_log_no_update", "access_log_no_truncate", "access_log_head_forward",
+                  "access_log_head_no_delete")
 MAX_BATCH = 1000
 
 
@@ -168,6 +170,14 @@ async def verify_chain(conn: asyncpg.Connection) -> ChainVerification:
     prev = GENESIS_HASH
     expected_seq = 0
     rows = 0
+    guards = {r["tgname"]: r["tgenabled"] for r in await conn.fetch(
+        "SELECT tgname::text AS tgname, tgenabled::text AS tgenabled FROM pg_trigger"
+        " WHERE NOT tgisinternal"
+        " AND tgrelid IN ('access_log'::regclass, 'access_log_head'::regclass)")}
+    missing = [name for name in GUARD_TRIGGERS if guards.get(name) not in ("O", "A")]
+    if missing:
+        # Switched off (or dropped) by the table owner: the log may have been rewritten.
+        return ChainVerification(False, 0, f"append-only trigger(s) disabled: {', '.join(missing)}")
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         head = await conn.fetchrow("SELECT seq, hash FROM access_log_head")
         cursor = conn.cursor("SELECT * FROM access_log ORDER BY seq", prefetch=2000)

@@ -66,6 +66,17 @@ def test_superuser_tampering_is_detected(harness, logged, tamper, reason):
     assert not result.ok and reason in result.reason, result.sentence()
 
 
+def test_a_disabled_append_only_trigger_is_reported(harness, logged):
+    """The table owner can switch the trigger off (security note H-4); verification says so."""
+    harness.pg.exec_sql("ALTER TABLE access_log DISABLE TRIGGER access_log_no_update;",
+                        database=SERVICE)
+    result = verify(harness)
+    assert not result.ok and "access_log_no_update" in result.reason
+    harness.pg.exec_sql("ALTER TABLE access_log ENABLE TRIGGER access_log_no_update;",
+                        database=SERVICE)
+    assert verify(harness).ok  # twin: re-enabled, intact
+
+
 def test_verify_endpoint_reports_chain_and_head(harness, logged):
     with harness.client(SERVICE) as c:
         refused = c.get("/api/v1/access-log/verify", headers=harness.token(SERVICE, "resident_record"))

@@ -61,6 +61,8 @@ def _ops(events: list) -> dict[str, set[str]]:
             continue
         if pre.metadata.urn in explained and pre.metadata.op.value != "create":
             continue
+        if pre.metadata.type.startswith("pulumi:providers:"):
+            continue  # the dynamic-provider plugin's own default provider, not infrastructure
         ops.setdefault(pre.metadata.op.value, set()).add(pre.metadata.urn.rsplit("::", 1)[-1])
     return ops
 

@@ -76,4 +76,4 @@ def test_standby_streams_from_its_primary_in_the_configured_mode(built):
                                "MC_PG_SYNCHRONOUS_STANDBY_NAMES": '"mc-dev-dr-053031-postgres"',
                                "MC_PGBACKREST_STANZA": "053031", "MC_PGBACKREST_REPO_HOST": "mc-dev-dr-backup-repo"}
 
-    return standbys[False].container.container_id.apply(check)
+    return pulumi.Output.all(*(sb.container.container_id for sb in standbys.values())).apply(check)

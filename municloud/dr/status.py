@@ -49,7 +49,7 @@ def cluster_status(inv: Inventory, lg: str, backups: dict | None = None) -> Clus
     if primary is not None:
         other = inv.database(DR if site == PRIMARY else PRIMARY, lg)
         sync_names = pg.scalar(primary, "SHOW synchronous_standby_names")
-        mode = "synchronous" if sync_names else "asynchronous"
+        mode = "synchronous" if sync_names else "asynchronous" if other is not None else "no standby"
         rows = [r for r in pg.replication(primary) if other is None or r.application_name == application_name(other)]
         if rows:
             state, lag_b, lag_s = f"{rows[0].state} ({rows[0].sync_state})", rows[0].lag_bytes, rows[0].lag_seconds

@@ -162,6 +162,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
             await http.aclose()
+            await app.state.worker.lean.aclose()
             await app.state.pool.close()
 
     app = FastAPI(title="municloud platform hub", version="1.0.0", lifespan=lifespan)

@@ -19,6 +19,7 @@ import random
 import httpx
 
 from services.platform_hub import message_log
+from services.platform_hub.http11 import Http11Pool, HttpError
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class DeliveryWorker:
         self.settings = settings
         self.http = http
         self.overrides = settings.inbox_urls()
+        self.lean = Http11Pool(settings.delivery_connections)  # plain http inboxes; https goes via httpx
         self.wake = asyncio.Event()
 
     async def run_forever(self) -> None:
@@ -97,12 +99,17 @@ class DeliveryWorker:
 
     async def _post(self, row) -> tuple[int | None, str | None]:
         url = self.settings.inbox_url(row["subscriber_lgcode"], row["subscriber_unit"], self.overrides)
+        body = bytes(row["body"])
+        headers = {"Content-Type": "application/xml", "X-Municloud-Delivery-Attempt": str(row["attempts"] + 1)}
+        timeout = self.settings.delivery_timeout_s
+        if url.startswith("http://"):
+            try:
+                status = await self.lean.post(url, body, headers, timeout)
+            except (HttpError, asyncio.TimeoutError) as exc:
+                return None, type(exc).__name__
+            return status, None if 200 <= status < 300 else f"HTTP {status}"
         try:
-            response = await self.http.post(
-                url, content=bytes(row["body"]),
-                headers={"Content-Type": "application/xml", "X-Municloud-Delivery-Attempt": str(row["attempts"] + 1)},
-                timeout=self.settings.delivery_timeout_s,
-            )
+            response = await self.http.post(url, content=body, headers=headers, timeout=timeout)
         except httpx.HTTPError as exc:
             return None, type(exc).__name__
         return response.status_code, None if response.is_success else f"HTTP {response.status_code}"

@@ -42,7 +42,11 @@ def _dump_settings(settings: dict) -> str:
     return yaml.dump(settings, Dumper=_SettingsDumper, allow_unicode=True, sort_keys=False)
 
 
-DEFAULT_OVERRIDES = {"municloud:frontdoor_port": 18443, "municloud:network_base": "10.203.0.0/16"}
+# A test stack's own port and address range (overridable so two test runs can share one engine).
+DEFAULT_OVERRIDES = {
+    "municloud:frontdoor_port": int(os.environ.get("MC_TEST_FRONTDOOR_PORT", "18443")),
+    "municloud:network_base": os.environ.get("MC_TEST_NETWORK_BASE", "10.203.0.0/16"),
+}
 
 
 def _progress(prefix: str):

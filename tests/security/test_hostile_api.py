@@ -89,13 +89,8 @@ IDENTIFIER_CASES = {
 }
 
 
-VULN_H3 = pytest.mark.xfail(strict=True, reason=(
-    "VULN H-3 (owner C, /work/briefs/vulns.md): a 宛名番号 with another municipality's prefix is accepted"))
-
-
 @pytest.mark.attack("hostile input")
-@pytest.mark.parametrize("case", [pytest.param(c, marks=VULN_H3) if c == "atena-number-other-tenant" else c
-                                  for c in IDENTIFIER_CASES])
+@pytest.mark.parametrize("case", list(IDENTIFIER_CASES))  # other-tenant prefix: H-3, fixed by C
 def test_bad_identifier_is_refused_naming_the_field(tenants, case):
     over = IDENTIFIER_CASES[case]
     serial = SERIAL + 10 + list(IDENTIFIER_CASES).index(case)
@@ -125,9 +120,7 @@ CONTROL_TEXT = {
 
 
 @pytest.mark.attack("hostile input")
-@pytest.mark.xfail(strict=True, reason=(
-    "VULN H-2 (owner C, /work/briefs/vulns.md): control characters in free text are stored (NUL: 500)"))
-@pytest.mark.parametrize("case", list(CONTROL_TEXT))
+@pytest.mark.parametrize("case", list(CONTROL_TEXT))  # H-2, fixed by C
 def test_control_characters_in_free_text_are_refused(tenants, case):
     serial = SERIAL + 30 + list(CONTROL_TEXT).index(case)
     response = _post(tenants, json.dumps(_body(serial, family_name=CONTROL_TEXT[case])).encode())

@@ -1,7 +1,8 @@
-"""testinfra against the live containers of a stack (default `dev`, or MC_INFRA_STACK).
+"""testinfra against the live containers of a stack.
 
-These tests need the stack up (`make up`); with no container labelled for the stack they are
-skipped with that reason, never passed.
+By default the session's shared live stack (the `live_stack` fixture: a throwaway copy of the
+dev consortium brought up for the test run). MC_INFRA_STACK=dev checks a stack you brought up
+yourself with `make up` instead; a named stack with no running container is an error, not a skip.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def stack_name() -> str:
-    return os.environ.get("MC_INFRA_STACK", "dev")
+def stack_name(request) -> str:
+    if os.environ.get("MC_INFRA_STACK"):
+        return os.environ["MC_INFRA_STACK"]
+    return request.getfixturevalue("live_stack").name
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +27,7 @@ def containers(stack_name):
     client = docker.from_env()
     found = client.containers.list(filters={"label": f"municloud.stack={stack_name}"})
     if not found:
-        pytest.skip(f"stack {stack_name} is not up (no running container labelled for it); run `make up`")
+        pytest.fail(f"stack {stack_name} is not up (no running container labelled for it)")
     return {c.name: c for c in found}
 
 

@@ -30,7 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "placeholder_services": [],
     "sla": {"availability_percent": 99.5, "rto_seconds": 60, "rpo_seconds": 0,
             "replication_mode": "synchronous", "dr_services": "pilot_light",
-            "backup_retention_full": 2, "backup_retention_diff": 6, "concurrent_users": 200},
+            "backup_retention_full": 2, "backup_retention_diff": 6, "concurrent_users": 200,
+            "p95_ms": 500, "max_failure_ratio": 0.01, "min_rps": 100},
 }
 
 
@@ -64,6 +65,9 @@ class SlaConfig(_Strict):
     backup_retention_full: int = Field(ge=1, description="full backups kept (generations)")
     backup_retention_diff: int = Field(ge=0, description="differential backups kept")
     concurrent_users: int = Field(gt=0, description="normal concurrent users of the consortium")
+    p95_ms: float = Field(gt=0, description="load gate: 95th percentile response time limit (ms)")
+    max_failure_ratio: float = Field(ge=0, lt=1, description="load gate: failed / all requests limit (0.01 = 1 %)")
+    min_rps: float = Field(ge=0, description="load gate: requests/s the whole consortium must reach (absolute)")
 
 
 class MunicipalityConfig(BaseModel):

@@ -97,3 +97,32 @@ def test_pulumi_yaml_describes_every_key_with_the_defaults_table():
     assert all(v.get("description") for v in declared.values())
     for key, value in DEFAULTS.items():
         assert declared[f"municloud:{key}"]["default"] == value, key
+
+
+@pytest.mark.parametrize("key, value, words", [
+    ("p95_ms", 0, "greater than 0"),
+    ("p95_ms", "fast", "valid number"),
+    ("max_failure_ratio", 1.0, "less than 1"),
+    ("max_failure_ratio", -0.01, "greater than or equal to 0"),
+    ("min_rps", -5, "greater than or equal to 0"),
+])
+def test_bad_load_gate_target_names_the_key(dev_raw, key, value, words):
+    dev_raw["sla"] = {**(dev_raw.get("sla") or {}), key: value}
+    with pytest.raises(ConfigError) as exc:
+        load("dev", dev_raw)
+    assert exc.value.key == f"municloud:sla.{key}"
+    assert words in exc.value.reason
+
+
+def test_load_gate_targets_are_read_from_the_stack_config(dev_raw, akita_raw):
+    """The allowed twin: dev and akita carry the three keys the load gate reads, with sane values."""
+    from municloud.loadtest.targets import sla_from_config
+
+    for raw in (dev_raw, akita_raw):
+        sla = load("x", raw).sla
+        assert (sla.p95_ms, sla.max_failure_ratio, sla.min_rps) == (500, 0.01, 100)
+        gate = sla_from_config(sla.concurrent_users, raw["sla"])
+        assert gate.source == "stack config"
+    dev_raw["sla"] = {"p95_ms": 80.5, "max_failure_ratio": 0, "min_rps": 0}
+    sla = load("dev", dev_raw).sla
+    assert (sla.p95_ms, sla.max_failure_ratio, sla.min_rps, sla.concurrent_users) == (80.5, 0, 0, 200)

@@ -48,6 +48,15 @@ def stack_config(base_stack: str = "dev", **overrides: Any) -> dict[str, Any]:
     return config
 
 
+class _QuotingDumper(yaml.SafeDumper):
+    """Quotes every all-digit string: PyYAML leaves 053279 bare (not octal to it), and Pulumi's Go
+    YAML reader then loads it as an int, so the stack config would reject the lgcode."""
+
+
+_QuotingDumper.add_representer(str, lambda dumper, value: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", value, style="'" if value.isdigit() else None))
+
+
 @dataclass
 class ScratchStack:
     """A throwaway stack in its own scratch project directory and (optionally) its own backend."""
@@ -68,11 +77,8 @@ class ScratchStack:
         return scratch
 
     def write_config(self, config: dict[str, Any]) -> None:
-        text = yaml.safe_dump({"config": config}, allow_unicode=True, sort_keys=False)
-        # lgcodes stay strings for Go's YAML reader too (053279 is not an octal number to PyYAML)
-        lines = [ln.replace("lgcode: ", "lgcode: '", 1) + "'" if ln.strip().startswith("- lgcode: ")
-                 and "'" not in ln else ln for ln in text.splitlines()]
-        (self.work_dir / f"Pulumi.{self.name}.yaml").write_text("\n".join(lines) + "\n")
+        text = yaml.dump({"config": config}, Dumper=_QuotingDumper, allow_unicode=True, sort_keys=False)
+        (self.work_dir / f"Pulumi.{self.name}.yaml").write_text(text)
 
     def stack(self):
         from pulumi import automation as auto

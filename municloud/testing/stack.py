@@ -1,9 +1,9 @@
 """A live consortium stack for tests: `pulumi up` of the real program through the Automation API.
 
 One throwaway stack (default name ``citest``) built from ``Pulumi.dev.yaml`` with its own
-frontdoor port and network range, so it never collides with a developer's ``make up`` stack on
-the same engine. Its workspace and file backend live in ``.state/test-stacks/<name>/`` (ignored),
-never in the checkout, so ``git status`` stays clean.
+frontdoor port and network range (free ones), so it never collides with a developer's ``make up``
+stack on the same engine. Its scratch project comes from ``stacks.automation.ScratchStack`` and its
+file backend lives in ``.state/test-stacks/<name>/`` (ignored), so ``git status`` stays clean.
 
 Used by the session fixture ``live_stack`` (tests/conftest.py): infra, security, load,
 conformance and DR tests share one stack per test session; ``close()`` destroys it and removes
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import ssl
 import time
 from dataclasses import dataclass, field
@@ -24,29 +23,19 @@ from typing import Any
 
 import yaml
 
-from municloud.images import REPO_ROOT, STATE_DIR
+from municloud.images import STATE_DIR
 
 log = logging.getLogger("municloud.testing.stack")
 
-class _SettingsDumper(yaml.SafeDumper):
-    """Quotes every all-digit string: PyYAML leaves 053279 bare (not octal to it), and Pulumi's
-    Go YAML reader then loads it as an int, so the stack config rejects the lgcode."""
+def default_overrides() -> dict[str, Any]:
+    """A test stack's own frontdoor port and address range: free ones on this engine, unless
+    pinned with MC_TEST_FRONTDOOR_PORT / MC_TEST_NETWORK_BASE (two runs can share one engine)."""
+    from stacks.automation import free_network_base, free_port
 
-
-_SettingsDumper.add_representer(
-    str, lambda dumper, value: dumper.represent_scalar(
-        "tag:yaml.org,2002:str", value, style="'" if value.isdigit() else None))
-
-
-def _dump_settings(settings: dict) -> str:
-    return yaml.dump(settings, Dumper=_SettingsDumper, allow_unicode=True, sort_keys=False)
-
-
-# A test stack's own port and address range (overridable so two test runs can share one engine).
-DEFAULT_OVERRIDES = {
-    "municloud:frontdoor_port": int(os.environ.get("MC_TEST_FRONTDOOR_PORT", "18443")),
-    "municloud:network_base": os.environ.get("MC_TEST_NETWORK_BASE", "10.203.0.0/16"),
-}
+    return {
+        "municloud:frontdoor_port": int(os.environ.get("MC_TEST_FRONTDOOR_PORT") or free_port()),
+        "municloud:network_base": os.environ.get("MC_TEST_NETWORK_BASE") or free_network_base(),
+    }
 
 
 def _progress(prefix: str):
@@ -72,6 +61,7 @@ class LiveStack:
     name: str
     work_dir: Path
     stack: Any  # pulumi.automation.Stack
+    scratch: Any = None  # stacks.automation.ScratchStack
     outputs: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -122,10 +112,9 @@ class LiveStack:
 
     def update_config(self, changes: dict[str, Any]) -> None:
         """Change config keys (structured values keep their YAML types) in the stack's settings file."""
-        path = self.work_dir / f"Pulumi.{self.name}.yaml"
-        settings = yaml.safe_load(path.read_text(encoding="utf-8"))
-        settings.setdefault("config", {}).update(changes)
-        path.write_text(_dump_settings(settings), encoding="utf-8")
+        config = yaml.safe_load((self.work_dir / f"Pulumi.{self.name}.yaml").read_text(encoding="utf-8"))["config"]
+        config.update(changes)
+        self.scratch.write_config(config)
 
     def config(self, key: str) -> Any:
         path = self.work_dir / f"Pulumi.{self.name}.yaml"
@@ -164,38 +153,14 @@ def remove_labelled(stack_name: str) -> int:
     return removed
 
 
-def prepare_workspace(name: str, overrides: dict[str, Any] | None = None,
-                      base_config: str = "Pulumi.dev.yaml") -> Path:
-    """Lay out .state/test-stacks/<name>: project file, program link, stack settings, backend."""
-    work = STATE_DIR / "test-stacks" / name
-    (work / "state").mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO_ROOT / "Pulumi.yaml", work / "Pulumi.yaml")
-    link = work / "stacks"
-    if not link.is_symlink():
-        link.symlink_to(REPO_ROOT / "stacks", target_is_directory=True)
-    settings = yaml.safe_load((REPO_ROOT / base_config).read_text(encoding="utf-8"))
-    settings.setdefault("config", {}).update({**DEFAULT_OVERRIDES, **(overrides or {})})
-    (work / f"Pulumi.{name}.yaml").write_text(_dump_settings(settings),
-                                              encoding="utf-8")
-    return work
-
-
 def open_stack(name: str = "citest", overrides: dict[str, Any] | None = None,
                base_config: str = "Pulumi.dev.yaml") -> LiveStack:
-    """Create or select the throwaway stack ``name`` (not yet up)."""
-    from pulumi import automation as auto
+    """Create or select the throwaway stack ``name`` (not yet up), in a scratch project directory
+    (stacks.automation.ScratchStack) with its file backend in .state/test-stacks/<name>."""
+    from stacks.automation import ScratchStack, stack_config
 
-    work = prepare_workspace(name, overrides, base_config)
-    env = {
-        "PULUMI_BACKEND_URL": f"file://{work / 'state'}",
-        "PULUMI_CONFIG_PASSPHRASE": os.environ.get("PULUMI_CONFIG_PASSPHRASE", "municloud-dev-only-passphrase"),
-        "PULUMI_HOME": str(STATE_DIR / "pulumi-home"),
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        "PULUMI_PYTHON_CMD": str(REPO_ROOT / ".venv/bin/python"),
-        "PATH": f"{STATE_DIR / 'bin'}:{REPO_ROOT / '.venv/bin'}:{os.environ.get('PATH', '')}",
-    }
-    ws = auto.LocalWorkspace(work_dir=str(work), env_vars=env,
-                             pulumi_command=auto.PulumiCommand(root=str(STATE_DIR), skip_version_check=True))
-    stack = auto.Stack.create_or_select(name, ws)
-    return LiveStack(name=name, work_dir=work, stack=stack)
+    base = base_config.removeprefix("Pulumi.").removesuffix(".yaml")
+    config = stack_config(base)
+    config.update({**default_overrides(), **(overrides or {})})
+    scratch = ScratchStack.create(name, config, backend_dir=STATE_DIR / "test-stacks" / name / "state")
+    return LiveStack(name=name, work_dir=scratch.work_dir, stack=scratch.stack(), scratch=scratch)

@@ -1,6 +1,7 @@
 """Frontdoor: the consortium's one published endpoint, 127.0.0.1:<port> (HAProxy).
 
-TCP pass-through to the site gateways with TLS health checks; the primary site's gateway takes
+TCP pass-through to the site gateways' public listeners with TLS health checks, the client's
+address sent ahead by PROXY protocol (v2); the primary site's gateway takes
 all traffic while healthy, the DR gateway is a backup server. Config rendered by roles/frontdoor.
 """
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from stacks.gateway import GATEWAY_PUBLIC_PORT
 from stacks.naming import docker_name, labels, urn_name
 from stacks.providers.container import Container
 from stacks.providers.network import Network
@@ -67,8 +69,8 @@ class Frontdoor(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.container_name = docker_name(a.stack, None, "frontdoor")
         variables = {"frontdoor_listen_port": HAPROXY_PORT,
-                     "frontdoor_backends": [{"name": b.name, "host": b.host, "port": 8443, "backup": b.backup}
-                                            for b in a.backends]}
+                     "frontdoor_backends": [{"name": b.name, "host": b.host, "port": GATEWAY_PUBLIC_PORT,
+                                             "backup": b.backup} for b in a.backends]}
         self.config = RenderedConfig(urn_name("frontdoor-config"), role="frontdoor",
                                      instance=f"{a.stack}-frontdoor", output_var="frontdoor_output_dir",
                                      variables=variables, opts=child)

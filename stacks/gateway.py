@@ -1,12 +1,16 @@
 """Gateway: a site's TLS entry point; ``/<lgcode>/<service>/`` reaches only that municipality.
 
 It joins every municipality network of its site (the gateway link) and the site's edge network
-(frontdoor, hub). Its nginx configuration is rendered by roles/gateway.
+(frontdoor, hub). Its nginx configuration is rendered by roles/gateway. Two listeners: the public
+one (GATEWAY_PUBLIC_PORT, the frontdoor's only backend; PROXY protocol believed from the
+frontdoor's network only, so rate limiting sees the real client) serves the staff routes; the
+internal one (GATEWAY_PORT, not published, what HUB_URL and the hub's INBOX_URL_TEMPLATE name)
+serves the machine paths: the hub API ``/hub/``, the platform inboxes and admin endpoints.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 
@@ -18,7 +22,8 @@ from stacks.providers.rendered import RenderedConfig
 from stacks.tls import plain_file, tls_files
 
 WWW_DATA_UID = 33
-GATEWAY_PORT = 8443
+GATEWAY_PORT = 8443  # internal listener: hub and services on the site's Docker networks
+GATEWAY_PUBLIC_PORT = 8444  # public listener: the frontdoor's backend, PROXY protocol
 SERVER_NAME = "gateway.municloud"
 
 
@@ -66,6 +71,8 @@ class GatewayArgs:
     """containers that must exist first (upstreams)"""
     health_timeout_s: int = 180
     """container health wait"""
+    trusted_proxies: list[str] = field(default_factory=list)
+    """CIDRs whose PROXY protocol header is believed (the frontdoor's edge network)"""
 
 
 class Gateway(pulumi.ComponentResource):
@@ -79,11 +86,12 @@ class Gateway(pulumi.ComponentResource):
         self.cert = Certificate(urn_name(a.site, "gateway-cert"), ca=a.ca, common_name=SERVER_NAME,
                                 dns_names=[SERVER_NAME, self.container_name, "localhost", "127.0.0.1"], opts=child)
         variables = {
-            "gateway_listen_port": GATEWAY_PORT, "gateway_server_name": SERVER_NAME,
+            "gateway_listen_port": GATEWAY_PUBLIC_PORT, "gateway_server_name": SERVER_NAME,
             "gateway_rate_per_second": a.rate_per_second, "gateway_burst": a.burst,
             "gateway_routes": [{"lgcode": r.lgcode, "service": r.service, "host": r.host, "port": r.port}
                                for r in sorted(a.routes, key=lambda r: (r.lgcode, r.service))],
             "gateway_hub": a.hub or {},
+            "gateway_internal_port": GATEWAY_PORT, "gateway_real_ip_from": list(a.trusted_proxies),
         }
         self.config = RenderedConfig(urn_name(a.site, "gateway-config"), role="gateway",
                                      instance=f"{a.stack}-{a.site}-gateway", output_var="gateway_output_dir",
@@ -99,3 +107,8 @@ class Gateway(pulumi.ComponentResource):
             health_timeout=a.health_timeout_s,
             opts=pulumi.ResourceOptions(parent=self, depends_on=a.depends_on))
         self.register_outputs({"container": self.container.name, "routes": len(a.routes)})
+
+
+def internal_url(gateway_name: str) -> str:
+    """Base URL of a gateway's internal listener (hub and services use it, never the frontdoor)."""
+    return f"https://{gateway_name}:{GATEWAY_PORT}"

@@ -1,7 +1,7 @@
 """PlatformHub: the regional information platform hub (地域情報プラットフォーム) of a site.
 
 Its own internal network and PostgreSQL (database/role ``platform_hub``); reachable from the
-services only through the gateway (``/hub/``), which it shares the edge network with.
+services only through the gateway's internal listener (``/hub/``), which it shares the edge network with.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from stacks.gateway import internal_url
 from stacks.municipality import APP_UID, POSTGRES_UID, SERVICE_PORT, ServiceImage
 from stacks.naming import docker_name, labels, urn_name
 from stacks.providers.container import Container
@@ -90,8 +91,8 @@ class PlatformHub(pulumi.ComponentResource):
                "DATABASE_SSLROOTCERT": "/run/secrets/tls/ca.crt", "DB_PASSWORD_FILE": "/run/secrets/db/password",
                "PLATFORM_SIGNING_KEY_FILE": hub_key_file,
                "PLATFORM_KEYS_FILE": "/etc/municloud/platform-keys.yaml",
-               # the hub is not on any tenant network: it delivers through the gateway's routes
-               "INBOX_URL_TEMPLATE": f"https://{a.gateway_name}:8443/{{lgcode}}/{{unit}}/api/v1/platform/inbox",
+               # the hub is not on any tenant network: it delivers through the gateway's internal listener
+               "INBOX_URL_TEMPLATE": internal_url(a.gateway_name) + "/{lgcode}/{unit}/api/v1/platform/inbox",
                "SSL_CERT_FILE": "/run/secrets/tls/ca.crt"}
         command, healthcheck = None, None
         if a.image.placeholder:

@@ -91,6 +91,7 @@ class Site(pulumi.ComponentResource):
             edge_network=self.edge_network, tenant_networks=tenant_networks, routes=routes,
             hub={"host": self.hub.container_name, "port": SERVICE_PORT} if self.hub else None,
             rate_per_second=cfg.gateway_rate_per_second, burst=cfg.gateway_burst, depends_on=upstreams,
-            health_timeout_s=cfg.health_timeout_s), child)
+            health_timeout_s=cfg.health_timeout_s,
+            trusted_proxies=[cfg.subnet(a.site, kind="edge")]), child)  # the frontdoor's PROXY header
         self.register_outputs({"edge_network": self.edge_network.name, "gateway": self.gateway.container.name,
                                "municipalities": sorted(self.municipalities)})

@@ -69,7 +69,7 @@ def test_twin_postgres_container_can_be_entered_as_root(containers):
 
 
 @pytest.mark.parametrize("component,expected", [
-    ("postgres", {5432}), ("hub_postgres", {5432}), ("gateway", {8443}), ("frontdoor", {8443, 8404}),
+    ("postgres", {5432}), ("hub_postgres", {5432}), ("gateway", {8443, 8444}), ("frontdoor", {8443, 8404}),
     ("residents_registry", {8000}), ("tax", {8000}), ("nhi", {8000}), ("hub", {8000}),
 ])
 def test_only_expected_ports_listen(containers, component, expected):

@@ -75,7 +75,8 @@ def render(routes: list[dict], port: int, rate: int = TEST_RATE, burst: int = TE
     env.filters["comment"] = lambda text: "\n".join(f"# {line}" for line in str(text).splitlines())
     return env.from_string(TEMPLATE.read_text(encoding="utf-8")).render(
         ansible_managed="rendered by tests/security/gateway_target.py",
-        gateway_listen_port=f"127.0.0.1:{port}", gateway_server_name="gateway.municloud",
+        gateway_bind_address="127.0.0.1", gateway_listen_port=port, gateway_internal_port=0,
+        gateway_real_ip_from=[], gateway_server_name="gateway.municloud",
         gateway_tls_dir="/run/secrets/gateway-tls", gateway_rate_per_second=rate, gateway_burst=burst,
         gateway_routes=routes, gateway_hub={})
 

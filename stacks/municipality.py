@@ -14,7 +14,7 @@ import pulumi
 
 from stacks.config import SERVICES, MunicipalityConfig
 from stacks.naming import docker_name, labels, urn_name
-from stacks.platform_keys import key_id, registry_entry, registry_yaml
+from stacks.platform_keys import key_id, registry_entry, registry_yaml, trusted_entries
 from stacks.providers.container import Container
 from stacks.providers.network import Network
 from stacks.providers.pki import Certificate, CertificateAuthority
@@ -61,6 +61,10 @@ class MunicipalityArgs:
     """where services publish platform messages (via the gateway), if the hub exists"""
     hub_key_entry: pulumi.Output[dict] | None = None
     """the hub's entry of the platform key registry (its messages are verified by the services)"""
+    platform_keys: dict | None = None
+    """unit -> Ed25519KeyPair made by the Site before any municipality (platform_keys.member_keys); None: here"""
+    peer_entries: dict = field(default_factory=dict)
+    """unit -> other members' registry entries it trusts (platform_keys.peer_entries: residents_registry)"""
     wan_network: Network | None = None
     """WAN network for replication/backup; the PostgreSQL container joins it when given"""
     wan_subnet: str | None = None
@@ -118,12 +122,15 @@ class Municipality(pulumi.ComponentResource):
             tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
             files=pulumi.Output.all(*pg_files), health_timeout=a.health_timeout_s, opts=child)
 
-        # Platform message signing: one key per unit; the registry holds this tenant's units + the hub.
-        self.platform_keys = {svc: Ed25519KeyPair(urn_name(code, svc, "platform-key"),
+        # Platform message signing: one key per unit; each unit's registry holds this tenant's units, the
+        # hub and, for residents_registry, the other members' residents_registry (platform_keys.py).
+        self.platform_keys = a.platform_keys or {svc: Ed25519KeyPair(urn_name(code, svc, "platform-key"),
                                                   keepers={"stack": a.stack, "lgcode": code, "unit": svc}, opts=child)
                               for svc in SERVICES}
         self.registry_entries = [registry_entry(code, svc, k.public_key_b64) for svc, k in self.platform_keys.items()]
-        registry = registry_yaml(self.registry_entries + ([a.hub_key_entry] if a.hub_key_entry is not None else []))
+        hub = [a.hub_key_entry] if a.hub_key_entry is not None else []
+        self.registries = {svc: registry_yaml(trusted_entries(svc, self.registry_entries, hub, a.peer_entries))
+                           for svc in SERVICES}
         params_json = a.municipality.params.model_dump_json(indent=2)
         self.services: dict[str, Container] = {}
         for svc in SERVICES:
@@ -142,7 +149,7 @@ class Municipality(pulumi.ComponentResource):
             files = [secret_file("/run/secrets/db/password", self.passwords[svc].result, APP_UID),
                      plain_file("/run/secrets/tls/ca.crt", a.ca.cert_pem),
                      plain_file("/etc/municloud/params.json", params_json),
-                     plain_file("/etc/municloud/platform-keys.yaml", registry),
+                     plain_file("/etc/municloud/platform-keys.yaml", self.registries[svc]),
                      secret_file(f"/run/secrets/platform/{key_id(code, svc)}.key",
                                  self.platform_keys[svc].private_key_pem, APP_UID)]
             healthcheck = None

@@ -17,7 +17,7 @@ from stacks.municipality import SERVICE_PORT, Municipality, MunicipalityArgs, Se
 from stacks.naming import docker_name, labels, urn_name
 from stacks.platform_hub import PlatformHub, PlatformHubArgs
 from stacks.providers.network import Network
-from stacks.platform_keys import HUB_UNIT, registry_entry
+from stacks.platform_keys import HUB_UNIT, member_keys, peer_entries, registry_entry
 from stacks.providers.pki import CertificateAuthority
 from stacks.providers.secrets import Ed25519KeyPair
 
@@ -67,13 +67,16 @@ class Site(pulumi.ComponentResource):
                                      keepers={"stack": cfg.stack, "site": a.site, "unit": HUB_UNIT}, opts=child)
             hub_entry = registry_entry("*", HUB_UNIT, hub_key.public_key_b64)
             all_entries = [hub_entry]
+            # every member's platform keys first: each residents_registry trusts the others' (転出→転入)
+            keys = member_keys(cfg.stack, a.site, [m.lgcode for m in cfg.municipalities], self)
             for i, m in enumerate(cfg.municipalities):
                 mun = Municipality(urn_name(a.site, m.lgcode), MunicipalityArgs(
                     stack=cfg.stack, site=a.site, docker_host=site_cfg.docker_host, municipality=m,
                     subnet=cfg.subnet(a.site, i), ca=a.ca, postgres_image=a.images["postgres"],
                     service_images=a.service_images, hub_url=f"https://{gateway_name}:8443/hub",
                     wan_network=a.wan_network, wan_subnet=cfg.subnet(a.site, kind="wan"),
-                    hub_key_entry=hub_entry, health_timeout_s=cfg.health_timeout_s), child)
+                    hub_key_entry=hub_entry, platform_keys=keys[m.lgcode], peer_entries=peer_entries(keys, m.lgcode),
+                    health_timeout_s=cfg.health_timeout_s), child)
                 self.municipalities[m.lgcode] = mun
                 all_entries += mun.registry_entries
                 routes += [Route(m.lgcode, svc, mun.service_names[svc], SERVICE_PORT) for svc in SERVICES]

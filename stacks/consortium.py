@@ -1,7 +1,8 @@
 """Consortium (一部事務組合 / 協議会): the whole environment of one stack.
 
-Composes the CA, images, WAN network, both sites, the frontdoor, and engineer E's backup
-repository and DR standbys (stacks/backup_repository.py, stacks/dr_standby.py) when present.
+Composes the CA, images, WAN network, the backup repository at the DR site
+(stacks/backup_repository.py), both sites (the DR site standing by for every municipality of the
+primary: stacks/dr_standby.py, docs/dr.md) and the frontdoor.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from dataclasses import dataclass
 
 import pulumi
 
+from stacks.backup_repository import BackupRepository, BackupRepositoryArgs
 from stacks.config import SERVICES, StackConfig
+from stacks.dr_standby import postgres_name
 from stacks.frontdoor import Backend, Frontdoor, FrontdoorArgs
 from stacks.municipality import ServiceImage
 from stacks.naming import docker_name, labels, urn_name
@@ -62,12 +65,22 @@ class Consortium(pulumi.ComponentResource):
         self.wan = Network("wan", name=docker_name(cfg.stack, None, "wan"), docker_host=primary_host,
                            labels=labels(cfg.stack, primary, "wan"), internal=True,
                            subnet=cfg.subnet(primary, kind="wan"), opts=child)
+        site_images = {site: images_for(site) for site in (primary, dr)}
+        # Remote backup (遠隔バックアップ): one stanza per municipality, either site's database may hold it.
+        self.backup_repo = BackupRepository("backup-repo", BackupRepositoryArgs(
+            stack=cfg.stack, site=dr, docker_host=cfg.sites[dr].docker_host, image=site_images[dr][0]["postgres"],
+            ca=self.ca, wan_network=self.wan,
+            stanzas={m.lgcode: [postgres_name(cfg.stack, primary, m.lgcode), postgres_name(cfg.stack, dr, m.lgcode)]
+                     for m in cfg.municipalities},
+            retention_full=cfg.sla.backup_retention_full, retention_diff=cfg.sla.backup_retention_diff,
+            health_timeout_s=cfg.health_timeout_s), child)
         self.sites: dict[str, Site] = {}
         for site in (primary, dr):
-            refs, service_images = images_for(site)
+            refs, service_images = site_images[site]
             self.sites[site] = Site(urn_name(site), SiteArgs(
                 config=cfg, site=site, ca=self.ca, images=refs, service_images=service_images,
-                wan_network=self.wan), child)
+                wan_network=self.wan, standbys=True, backup_repo=self.backup_repo.container_name,
+                primary=self.sites.get(primary) if site == dr else None), child)
         self.frontdoor = Frontdoor("frontdoor", FrontdoorArgs(
             stack=cfg.stack, site=primary, docker_host=primary_host, image=image("haproxy", primary).ref, ca=self.ca,
             edge_networks=[self.sites[primary].edge_network, self.sites[dr].edge_network],

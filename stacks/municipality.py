@@ -4,6 +4,10 @@ Its own internal network (no route to other tenants, no egress), its own Postgre
 database and one login role per service, its own passwords and token-signing key, and the three
 business services. The only foreign member of its network is the site gateway ("the gateway
 link"), which reaches the services by their full container names.
+
+At the DR site (``standby_of`` set) the same slice stands by for the primary's: its PostgreSQL is
+a streaming standby (stacks/dr_standby.py) and its services share the primary's credentials and
+keys, created stopped (pilot light) or running against the standby (warm) per the SLA config.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass, field
 import pulumi
 
 from stacks.config import SERVICES, MunicipalityConfig
+from stacks.dr_standby import DrStandby, DrStandbyArgs
 from stacks.naming import docker_name, labels, urn_name
 from stacks.platform_keys import key_id, registry_entry, registry_yaml, trusted_entries
 from stacks.providers.container import Container
@@ -73,6 +78,18 @@ class MunicipalityArgs:
     """container health wait"""
     extra_service_env: dict[str, str] = field(default_factory=dict)
     """non-secret env added to every service (e.g. ENVIRONMENT)"""
+    extra_postgres_env: dict[str, str] = field(default_factory=dict)
+    """non-secret env merged into the PostgreSQL container (DR pairing: dr_standby.primary_postgres_env)"""
+    standby_of: "Municipality | None" = None
+    """DR site: the primary's slice; PostgreSQL becomes its streaming standby, credentials and keys are its"""
+    primary_site: str | None = None
+    """DR site: name of the primary site (the standby's peer)"""
+    synchronous: bool = False
+    """DR site: SLA replication_mode == synchronous"""
+    backup_repo: str | None = None
+    """DR site: backup repository container (WAL archiving after promotion)"""
+    start_services: bool = True
+    """False: services created but not started (DR pilot light)"""
 
 
 class Municipality(pulumi.ComponentResource):
@@ -93,6 +110,12 @@ class Municipality(pulumi.ComponentResource):
         self.network = Network(urn_name(a.site, code, "net"), name=docker_name(a.stack, a.site, "", code),
                                docker_host=a.docker_host, labels=lab("network"), internal=True,
                                subnet=a.subnet, opts=child)
+        src = a.standby_of
+        self.postgres_name = n("postgres")
+        if src is not None:
+            self._init_standby(a, src)
+            self._init_services(a)
+            return
         # Credentials: one per role, none shared with any other municipality (keepers make them distinct
         # even if two configs were identical).
         self.passwords = {role: RandomPassword(urn_name(code, role, "password"), length=32,
@@ -100,7 +123,6 @@ class Municipality(pulumi.ComponentResource):
                           for role in ("postgres", "replicator", *SERVICES)}
         self.token_key = Ed25519KeyPair(urn_name(code, "token-key"), keepers={"stack": a.stack, "lgcode": code},
                                         opts=child)
-        self.postgres_name = n("postgres")
         self.postgres_cert = Certificate(urn_name(a.site, code, "postgres-cert"), ca=a.ca, common_name=self.postgres_name,
                                          dns_names=[self.postgres_name], opts=child)
         self.pgdata = Volume(urn_name(a.site, code, "pgdata"), name=n("pgdata"), docker_host=a.docker_host,
@@ -111,7 +133,8 @@ class Municipality(pulumi.ComponentResource):
         pg_files += tls_files("/run/secrets/postgres-tls", a.ca, self.postgres_cert, POSTGRES_UID)
         pg_networks = [{"name": self.network.name, "aliases": []}]
         pg_env = {"MC_PG_MODE": "primary", "MC_PG_DATABASES": ",".join(SERVICES),
-                  "MC_PG_ALLOWED_NETWORKS": a.subnet, "MC_PG_APPLICATION_NAME": self.postgres_name}
+                  "MC_PG_ALLOWED_NETWORKS": a.subnet, "MC_PG_APPLICATION_NAME": self.postgres_name,
+                  **a.extra_postgres_env}
         if a.wan_network is not None:
             pg_networks.append({"name": a.wan_network.name, "aliases": []})
             pg_env["MC_PG_REPLICATION_NETWORKS"] = a.wan_subnet or ""
@@ -131,6 +154,30 @@ class Municipality(pulumi.ComponentResource):
         hub = [a.hub_key_entry] if a.hub_key_entry is not None else []
         self.registries = {svc: registry_yaml(trusted_entries(svc, self.registry_entries, hub, a.peer_entries))
                            for svc in SERVICES}
+        self._init_services(a)
+
+    def _init_standby(self, a: MunicipalityArgs, src: "Municipality") -> None:
+        """DR slice: a standby of ``src``'s PostgreSQL, services with ``src``'s credentials and keys."""
+        self.passwords, self.token_key = src.passwords, src.token_key
+        self.platform_keys, self.registry_entries = src.platform_keys, src.registry_entries
+        self.registries = src.registries
+        self.standby = DrStandby(urn_name(a.site, self.lgcode, "dr-standby"), DrStandbyArgs(
+            stack=a.stack, site=a.site, primary_site=a.primary_site or "primary", docker_host=a.docker_host,
+            lgcode=self.lgcode, databases=list(SERVICES), passwords=src.passwords, ca=a.ca, image=a.postgres_image,
+            network=self.network, subnet=a.subnet, wan_network=a.wan_network, wan_subnet=a.wan_subnet or "",
+            synchronous=a.synchronous, backup_repo=a.backup_repo, primary=src.postgres,
+            health_timeout_s=max(a.health_timeout_s, 300)), pulumi.ResourceOptions(parent=self))
+        self.postgres = self.standby.container
+
+    def _init_services(self, a: MunicipalityArgs) -> None:
+        code = self.lgcode
+
+        def n(component: str) -> str:
+            return docker_name(a.stack, a.site, component, code)
+
+        def lab(component: str) -> dict[str, str]:
+            return labels(a.stack, a.site, component, code)
+
         params_json = a.municipality.params.model_dump_json(indent=2)
         self.services: dict[str, Container] = {}
         for svc in SERVICES:
@@ -165,7 +212,8 @@ class Municipality(pulumi.ComponentResource):
                 labels=lab(svc), networks=[{"name": self.network.name, "aliases": []}], env=env_out,
                 user=str(APP_UID), read_only=True, tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
                 command=command, healthcheck=healthcheck, files=pulumi.Output.all(*files),
-                health_timeout=a.health_timeout_s, opts=pulumi.ResourceOptions(parent=self, depends_on=[self.postgres]))
+                health_timeout=a.health_timeout_s, start=a.start_services,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.postgres]))
 
         self.service_names = {svc: n(svc) for svc in SERVICES}
         self.register_outputs({

@@ -1,8 +1,8 @@
 """Site: one Docker engine of the consortium (primary or DR) and what runs there.
 
 Primary: the edge network, every municipality, the platform hub and the gateway linking them.
-DR: the edge network and a standby gateway; DR standbys and DR services are added by
-engineer E's DrStandby components (their routes are passed in as ``extra_routes``).
+DR: the edge network and a standby gateway; with ``primary`` given, per municipality a slice
+standing by for the primary's (streaming standby + DR services, routed by the DR gateway).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pulumi
 
 from stacks.config import SERVICES, StackConfig
+from stacks.dr_standby import primary_postgres_env
 from stacks.gateway import Gateway, GatewayArgs, Route
 from stacks.municipality import SERVICE_PORT, Municipality, MunicipalityArgs, ServiceImage
 from stacks.naming import docker_name, labels, urn_name
@@ -42,6 +43,12 @@ class SiteArgs:
     """additional tenant routes (DR services)"""
     extra_networks: list[Network] = field(default_factory=list)
     """additional tenant networks the gateway links to (DR)"""
+    standbys: bool = False
+    """pair each municipality's PostgreSQL with a streaming standby at the DR site (SLA replication_mode)"""
+    backup_repo: str | None = None
+    """backup repository container name: the databases archive WAL to it"""
+    primary: "Site | None" = None
+    """DR site: the primary Site whose municipalities it stands by for"""
 
 
 class Site(pulumi.ComponentResource):
@@ -70,15 +77,33 @@ class Site(pulumi.ComponentResource):
             # every member's platform keys first: each residents_registry trusts the others' (転出→転入)
             keys = member_keys(cfg.stack, a.site, [m.lgcode for m in cfg.municipalities], self)
             for i, m in enumerate(cfg.municipalities):
+                pairing = primary_postgres_env(cfg.stack, a.site, cfg.dr_site, m.lgcode,
+                                               synchronous=cfg.sla.replication_mode == "synchronous",
+                                               backup_repo=a.backup_repo) if a.standbys else {}
                 mun = Municipality(urn_name(a.site, m.lgcode), MunicipalityArgs(
                     stack=cfg.stack, site=a.site, docker_host=site_cfg.docker_host, municipality=m,
                     subnet=cfg.subnet(a.site, i), ca=a.ca, postgres_image=a.images["postgres"],
                     service_images=a.service_images, hub_url=f"https://{gateway_name}:8443/hub",
                     wan_network=a.wan_network, wan_subnet=cfg.subnet(a.site, kind="wan"),
                     hub_key_entry=hub_entry, platform_keys=keys[m.lgcode], peer_entries=peer_entries(keys, m.lgcode),
-                    health_timeout_s=cfg.health_timeout_s), child)
+                    health_timeout_s=cfg.health_timeout_s,
+                    extra_postgres_env=pairing), child)
                 self.municipalities[m.lgcode] = mun
                 all_entries += mun.registry_entries
+                routes += [Route(m.lgcode, svc, mun.service_names[svc], SERVICE_PORT) for svc in SERVICES]
+                upstreams += list(mun.services.values())
+        elif a.primary is not None and a.standbys:
+            # DR slices: same codes, the DR site's own /24s; services reach the standby, the gateway them.
+            for i, m in enumerate(cfg.municipalities):
+                mun = Municipality(urn_name(a.site, m.lgcode), MunicipalityArgs(
+                    stack=cfg.stack, site=a.site, docker_host=site_cfg.docker_host, municipality=m,
+                    subnet=cfg.subnet(a.site, i), ca=a.ca, postgres_image=a.images["postgres"],
+                    service_images=a.service_images, wan_network=a.wan_network,
+                    wan_subnet=cfg.subnet(cfg.primary_site, kind="wan"), health_timeout_s=cfg.health_timeout_s,
+                    standby_of=a.primary.municipalities[m.lgcode], primary_site=a.primary.name,
+                    synchronous=cfg.sla.replication_mode == "synchronous", backup_repo=a.backup_repo,
+                    start_services=cfg.sla.dr_services == "warm"), child)
+                self.municipalities[m.lgcode] = mun
                 routes += [Route(m.lgcode, svc, mun.service_names[svc], SERVICE_PORT) for svc in SERVICES]
                 upstreams += list(mun.services.values())
         if site_cfg.role == "primary":

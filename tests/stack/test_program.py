@@ -81,19 +81,23 @@ def test_each_municipality_joins_only_its_own_network(program):
     def check(_):
         containers = [i for k, _n, i in mocks.created if k == "Container"]
         codes = [m.lgcode for m in cfg.municipalities]
-        own_nets = {c: f"mc-dev-primary-{c}" for c in codes}
+        own_nets = {(s, c): f"mc-dev-{s}-{c}" for c in codes for s in ("primary", "dr")}
         tenant_containers = [c for c in containers if c["labels"]["municloud.lgcode"] in codes]
-        assert len(tenant_containers) == 3 * 4  # postgres + 3 services each
+        assert len(tenant_containers) == 2 * 3 * 4  # per site: postgres (DR: its standby) + 3 services each
         for c in tenant_containers:
-            code = c["labels"]["municloud.lgcode"]
+            code, site = c["labels"]["municloud.lgcode"], c["labels"]["municloud.site"]
             nets = {n["name"] for n in c["networks"]}
-            allowed = {own_nets[code]} | ({"mc-dev-wan"} if c["labels"]["municloud.component"] == "postgres" else set())
+            db = c["labels"]["municloud.component"] in ("postgres", "standby")
+            allowed = {own_nets[site, code]} | ({"mc-dev-wan"} if db else set())
             assert nets == allowed, (c["name"], nets)
-        gateway = next(c for c in containers if c["name"] == "mc-dev-primary-gateway")
-        assert {n["name"] for n in gateway["networks"]} == set(own_nets.values()) | {"mc-dev-primary-edge"}
+        gateways = {f"mc-dev-{s}-gateway": s for s in ("primary", "dr")}
+        for name, site in gateways.items():
+            gateway = next(c for c in containers if c["name"] == name)
+            assert {n["name"] for n in gateway["networks"]} == \
+                {n for (s, _c), n in own_nets.items() if s == site} | {f"mc-dev-{site}-edge"}
         # the shared containers join no tenant network besides the gateway link
         for c in containers:
-            if c["labels"]["municloud.lgcode"] == "shared" and c["name"] != "mc-dev-primary-gateway":
+            if c["labels"]["municloud.lgcode"] == "shared" and c["name"] not in gateways:
                 assert not {n["name"] for n in c["networks"]} & set(own_nets.values()), c["name"]
 
     return consortium.frontdoor.container.container_id.apply(check)
@@ -139,10 +143,10 @@ def test_secrets_reach_containers_only_as_files(program):
                     if f["content"] == value:
                         assert f["mode"] == 0o400, (name, f["path"])
                         holders.append(name)
-            expected = {f"mc-dev-primary-{code}-postgres"}
+            expected = {f"mc-dev-{site}-{code}-postgres" for site in ("primary", "dr")}
             if role in ("residents_registry", "tax", "nhi"):
-                expected.add(f"mc-dev-primary-{code}-{role.replace('_', '-')}")
-            # a password is in its own PostgreSQL and its own service, nowhere else
+                expected |= {f"mc-dev-{site}-{code}-{role.replace('_', '-')}" for site in ("primary", "dr")}
+            # a password is in its own PostgreSQL and its own service (and their DR copies), nowhere else
             assert set(holders) == expected, (code, role, holders)
 
     return pulumi.Output.all(consortium.frontdoor.container.container_id, *pairs).apply(lambda v: check(v[1:]))
@@ -169,10 +173,11 @@ def test_gateway_routes_each_path_to_its_own_municipality(program):
 
     def check(_):
         configs = {n: i for k, n, i in mocks.created if k == "RenderedConfig"}
-        routes = configs["primary-gateway-config"]["variables"]["gateway_routes"]
-        assert len(routes) == 9
-        for r in routes:
-            assert r["host"] == f"mc-dev-primary-{r['lgcode']}-{r['service'].replace('_', '-')}"
+        for site in ("primary", "dr"):
+            routes = configs[f"{site}-gateway-config"]["variables"]["gateway_routes"]
+            assert len(routes) == 9
+            for r in routes:
+                assert r["host"] == f"mc-dev-{site}-{r['lgcode']}-{r['service'].replace('_', '-')}"
         fd = configs["frontdoor-config"]["variables"]["frontdoor_backends"]
         assert [(b["host"], b["backup"]) for b in fd] == [("mc-dev-primary-gateway", False),
                                                           ("mc-dev-dr-gateway", True)]

@@ -72,12 +72,12 @@ def _collect_known_secrets(live: Live) -> None:
 def live(tmp_path_factory):
     import docker
 
-    from stacks.automation import STATE_DIR, ScratchStack, stack_config
+    from stacks.automation import STATE_DIR, ScratchStack, free_network_base, free_port, stack_config
 
     if shutil.which("pulumi") is None:  # plain pytest without env.sh: the pinned CLI lives here
         os.environ["PATH"] = f"{STATE_DIR / 'bin'}:{os.environ['PATH']}"
     name = f"sec{secrets.token_hex(2)}"
-    base = stack_config("dev", network_base="10.219.0.0/16", frontdoor_port=18643, health_timeout_s=150)
+    base = stack_config("dev", network_base=free_network_base(), frontdoor_port=free_port(), health_timeout_s=150)
     scratch = ScratchStack.create(name, base, backend_dir=tmp_path_factory.mktemp("pulumi-backend"))
     stack = scratch.stack()
     client = docker.from_env()

@@ -69,7 +69,9 @@ def parse_xml(
     if root.getroottree().docinfo.doctype:
         raise UnsafeMessageError("DTDs are not allowed")
     _check_depth(root, max_depth)
-    for node in root.iter():
+    # Processing instructions are refused anywhere in the document, the prolog and the epilogue
+    # included: they sit outside the signed envelope and would reach receivers unsigned.
+    for node in (*root.itersiblings(preceding=True), *root.iter(), *root.itersiblings()):
         if isinstance(node, (etree._Entity, etree._ProcessingInstruction)):
             raise UnsafeMessageError("entity references and processing instructions are not allowed")
     return root

@@ -160,11 +160,7 @@ HOSTILE = {  # case: (statuses, fault code)
 
 
 @pytest.mark.attack("hostile input")
-@pytest.mark.parametrize("case", [
-    pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=(
-        "VULN H-1 (owner B, /work/briefs/vulns.md): a processing instruction before the root "
-        "element is accepted, stored and forwarded"))) if case == "processing-instruction-prolog"
-    else case for case in HOSTILE])
+@pytest.mark.parametrize("case", list(HOSTILE))
 def test_hostile_xml_is_refused_and_nothing_stored(hub, case):
     statuses, code = HOSTILE[case]
     _refused(hub, _hostile(hub, case), statuses, code)

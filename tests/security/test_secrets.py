@@ -97,13 +97,8 @@ def image_refs(docker_client) -> dict[str, str]:
     return {name: ensure_image(name, docker_client) for name in IMAGES}
 
 
-VULN_H5 = pytest.mark.xfail(strict=True, reason=(
-    "VULN H-5 (owner E, /work/briefs/vulns.md): the postgres image carries the ssl-cert package's "
-    "snakeoil private key /etc/ssl/private/ssl-cert-snakeoil.key"))
-
-
 @pytest.mark.attack("secrets")
-@pytest.mark.parametrize("name", [pytest.param(n, marks=VULN_H5) if n == "postgres" else n for n in IMAGES])
+@pytest.mark.parametrize("name", IMAGES)
 def test_no_secret_in_image_filesystem(docker_client, image_refs, name):
     container = docker_client.containers.create(image_refs[name], entrypoint=["/bin/true"])
     try:

@@ -14,6 +14,7 @@ rebuilt and a changed one gets a new tag (which is what makes Pulumi replace its
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
@@ -115,8 +116,11 @@ def wheelhouse() -> Path:
     return target
 
 
+@functools.lru_cache(maxsize=1)
 def base_image() -> str:
-    """The debootstrap base image reference (built by images/base/build.sh when missing)."""
+    """The debootstrap base image reference (built by images/base/build.sh when missing).
+
+    Cached per process: the recipe does not change while a process runs."""
     if os.environ.get("MC_BASE_IMAGE"):
         return os.environ["MC_BASE_IMAGE"]
     proc = subprocess.run(

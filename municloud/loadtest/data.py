@@ -1,9 +1,10 @@
 """Test data for load runs: seed every service of every municipality and write the manifest the
 Locust users draw from.
 
-Seeding goes through the services' own bulk endpoint (POST /api/v1/admin/seed, which runs
-``municloud.seed.generate(lgcode, population, seed)`` inside the service) over the same base URL
-the load uses, with each municipality's own token; the manifest is built from the same
+Seeding runs ``municloud.seed.generate(lgcode, population, seed)`` inside each service: on a
+deployed stack through ``python -m services.<svc>.seed`` in its container (the frontdoor does not
+route the admin API), for services started here through their bulk endpoint
+(POST /api/v1/admin/seed) with each municipality's own token. The manifest is built from the same
 deterministic generator here, so every request the users make names a resident that exists.
 Then the state the clerks' work needs: tax assessments for the seed's fiscal year, and the NHI
 households' incomes (所得照会 answered by tax, stored at nhi) so premiums can be computed.
@@ -85,14 +86,38 @@ class _Tenant:
         return True
 
 
+def _seed_in_container(stack: str, lgcode: str, service: str, population: int) -> bool:
+    """Seed one service of a deployed stack from inside its container (the admin API is not
+    reachable through the frontdoor). True when seeded now, False when it already held data."""
+    import docker
+
+    labels = [f"municloud.stack={stack}", f"municloud.lgcode={lgcode}",
+              f"municloud.component={service}", "municloud.site=primary"]
+    found = docker.from_env().containers.list(filters={"label": labels})
+    if len(found) != 1:
+        raise DataLoadError(f"{lgcode}/{service}: expected one running container labelled for "
+                            f"stack {stack}, found {len(found)}")
+    rc, out = found[0].exec_run(["python", "-m", f"services.{service}.seed",
+                                 "--population", str(population), "--seed", str(SEED)])
+    text = out.decode(errors="replace").strip()
+    if rc == 0:
+        return True
+    if "already holds data" in text:
+        return False
+    raise DataLoadError(f"{lgcode}/{service}: seeding in {found[0].name} failed: {text[-300:]}")
+
+
 def _seed_services(tenant: _Tenant, muni: Municipality, population: int):
     from municloud.seed import generate
 
     seeded = {}
     for service in tenant.target.services:
-        resp = tenant.call("POST", service, "/admin/seed", "system_operation",
-                           {"population": population, "seed": SEED}, ok=(201, 409))
-        seeded[service] = resp.status_code == 201
+        if tenant.target.service_urls:  # services started here: their admin API is on loopback
+            resp = tenant.call("POST", service, "/admin/seed", "system_operation",
+                               {"population": population, "seed": SEED}, ok=(201, 409))
+            seeded[service] = resp.status_code == 201
+        else:
+            seeded[service] = _seed_in_container(tenant.target.stack, muni.lgcode, service, population)
     data = generate(muni.lgcode, population, SEED)
     if all(seeded.values()) or tenant.has_residents(data):
         return data, seeded

@@ -80,6 +80,7 @@ class Consortium(pulumi.ComponentResource):
             self.sites[site] = Site(urn_name(site), SiteArgs(
                 config=cfg, site=site, ca=self.ca, images=refs, service_images=service_images,
                 wan_network=self.wan, standbys=True, backup_repo=self.backup_repo.container_name,
+                dr_postgres_image=site_images[dr][0]["postgres"],
                 primary=self.sites.get(primary) if site == dr else None), child)
         self.frontdoor = Frontdoor("frontdoor", FrontdoorArgs(
             stack=cfg.stack, site=primary, docker_host=primary_host, image=image("haproxy", primary).ref, ca=self.ca,

@@ -43,6 +43,24 @@ class ServiceImage:
 
 
 @dataclass
+class DrPairing:
+    """Where the municipality's DR standby runs (災害対策サイト) and how it replicates."""
+
+    site: str
+    """the DR site"""
+    docker_host: str
+    """its Docker engine"""
+    subnet: str
+    """the municipality's /24 at the DR site"""
+    image: pulumi.Input[str]
+    """postgres image reference at the DR site"""
+    synchronous: bool
+    """SLA replication_mode == synchronous (then the services start only once the standby streams)"""
+    backup_repo: str | None
+    """backup repository container name"""
+
+
+@dataclass
 class MunicipalityArgs:
     """Inputs of one municipality at one site."""
 
@@ -80,14 +98,10 @@ class MunicipalityArgs:
     """non-secret env added to every service (e.g. ENVIRONMENT)"""
     extra_postgres_env: dict[str, str] = field(default_factory=dict)
     """non-secret env merged into the PostgreSQL container (DR pairing: dr_standby.primary_postgres_env)"""
+    dr: DrPairing | None = None
+    """primary site: also make the DR network and the streaming standby of this PostgreSQL there"""
     standby_of: "Municipality | None" = None
-    """DR site: the primary's slice; PostgreSQL becomes its streaming standby, credentials and keys are its"""
-    primary_site: str | None = None
-    """DR site: name of the primary site (the standby's peer)"""
-    synchronous: bool = False
-    """DR site: SLA replication_mode == synchronous"""
-    backup_repo: str | None = None
-    """DR site: backup repository container (WAL archiving after promotion)"""
+    """DR site: the primary's slice (made with ``dr``): its DR network and standby, credentials and keys"""
     start_services: bool = True
     """False: services created but not started (DR pilot light)"""
 
@@ -107,11 +121,16 @@ class Municipality(pulumi.ComponentResource):
         def lab(component: str) -> dict[str, str]:
             return labels(a.stack, a.site, component, code)
 
-        self.network = Network(urn_name(a.site, code, "net"), name=docker_name(a.stack, a.site, "", code),
-                               docker_host=a.docker_host, labels=lab("network"), internal=True,
-                               subnet=a.subnet, opts=child)
         src = a.standby_of
+        if src is not None and src.dr_network is not None:
+            self.network = src.dr_network
+        else:
+            self.network = Network(urn_name(a.site, code, "net"), name=docker_name(a.stack, a.site, "", code),
+                                   docker_host=a.docker_host, labels=lab("network"), internal=True,
+                                   subnet=a.subnet, opts=child)
         self.postgres_name = n("postgres")
+        self.dr_network: Network | None = None
+        self.standby: DrStandby | None = None
         if src is not None:
             self._init_standby(a, src)
             self._init_services(a)
@@ -144,6 +163,8 @@ class Municipality(pulumi.ComponentResource):
             mounts=[{"source": self.pgdata.name, "target": "/var/lib/postgresql/data"}],
             tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
             files=pulumi.Output.all(*pg_files), health_timeout=a.health_timeout_s, opts=child)
+        if a.dr is not None:
+            self._init_dr_standby(a, a.dr)
 
         # Platform message signing: one key per unit; each unit's registry holds this tenant's units, the
         # hub and, for residents_registry, the other members' residents_registry (platform_keys.py).
@@ -156,18 +177,29 @@ class Municipality(pulumi.ComponentResource):
                            for svc in SERVICES}
         self._init_services(a)
 
+    def _init_dr_standby(self, a: MunicipalityArgs, dr: DrPairing) -> None:
+        """The DR network and standby are made here, with the primary, so that in synchronous mode the
+        primary's services can wait for the standby (their first COMMIT needs it)."""
+        code = self.lgcode
+        self.dr_network = Network(urn_name(dr.site, code, "net"), name=docker_name(a.stack, dr.site, "", code),
+                                  docker_host=dr.docker_host, labels=labels(a.stack, dr.site, "network", code),
+                                  internal=True, subnet=dr.subnet, opts=pulumi.ResourceOptions(parent=self))
+        self.standby = DrStandby(urn_name(dr.site, code, "dr-standby"), DrStandbyArgs(
+            stack=a.stack, site=dr.site, primary_site=a.site, docker_host=dr.docker_host, lgcode=code,
+            databases=list(SERVICES), passwords=self.passwords, ca=a.ca, image=dr.image, network=self.dr_network,
+            subnet=dr.subnet, wan_network=a.wan_network, wan_subnet=a.wan_subnet or "", synchronous=dr.synchronous,
+            backup_repo=dr.backup_repo, primary=self.postgres, health_timeout_s=max(a.health_timeout_s, 300)),
+            pulumi.ResourceOptions(parent=self))
+
     def _init_standby(self, a: MunicipalityArgs, src: "Municipality") -> None:
-        """DR slice: a standby of ``src``'s PostgreSQL, services with ``src``'s credentials and keys."""
+        """DR slice: ``src``'s standby, services with ``src``'s credentials and keys."""
+        if src.standby is None:
+            raise ValueError(f"municipality {self.lgcode}: standby_of needs the primary made with 'dr'")
         self.passwords, self.token_key = src.passwords, src.token_key
         self.platform_keys, self.registry_entries = src.platform_keys, src.registry_entries
         self.registries = src.registries
-        self.standby = DrStandby(urn_name(a.site, self.lgcode, "dr-standby"), DrStandbyArgs(
-            stack=a.stack, site=a.site, primary_site=a.primary_site or "primary", docker_host=a.docker_host,
-            lgcode=self.lgcode, databases=list(SERVICES), passwords=src.passwords, ca=a.ca, image=a.postgres_image,
-            network=self.network, subnet=a.subnet, wan_network=a.wan_network, wan_subnet=a.wan_subnet or "",
-            synchronous=a.synchronous, backup_repo=a.backup_repo, primary=src.postgres,
-            health_timeout_s=max(a.health_timeout_s, 300)), pulumi.ResourceOptions(parent=self))
-        self.postgres = self.standby.container
+        self.standby = src.standby
+        self.postgres = src.standby.container
 
     def _init_services(self, a: MunicipalityArgs) -> None:
         code = self.lgcode
@@ -180,6 +212,8 @@ class Municipality(pulumi.ComponentResource):
 
         params_json = a.municipality.params.model_dump_json(indent=2)
         self.services: dict[str, Container] = {}
+        # synchronous pairing: a primary's COMMIT (the services' migrations at start) waits for the standby
+        waits_for = [self.standby.container] if a.dr is not None and a.dr.synchronous and self.standby else []
         for svc in SERVICES:
             image = a.service_images[svc]
             env = {"ENVIRONMENT": "production", "SERVICE_NAME": svc, "LGCODE": code,
@@ -213,7 +247,7 @@ class Municipality(pulumi.ComponentResource):
                 user=str(APP_UID), read_only=True, tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
                 command=command, healthcheck=healthcheck, files=pulumi.Output.all(*files),
                 health_timeout=a.health_timeout_s, start=a.start_services,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.postgres]))
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.postgres] + waits_for))
 
         self.service_names = {svc: n(svc) for svc in SERVICES}
         self.register_outputs({

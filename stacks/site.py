@@ -14,7 +14,7 @@ import pulumi
 from stacks.config import SERVICES, StackConfig
 from stacks.dr_standby import primary_postgres_env
 from stacks.gateway import Gateway, GatewayArgs, Route
-from stacks.municipality import SERVICE_PORT, Municipality, MunicipalityArgs, ServiceImage
+from stacks.municipality import SERVICE_PORT, DrPairing, Municipality, MunicipalityArgs, ServiceImage
 from stacks.naming import docker_name, labels, urn_name
 from stacks.platform_hub import PlatformHub, PlatformHubArgs
 from stacks.providers.network import Network
@@ -47,6 +47,8 @@ class SiteArgs:
     """pair each municipality's PostgreSQL with a streaming standby at the DR site (SLA replication_mode)"""
     backup_repo: str | None = None
     """backup repository container name: the databases archive WAL to it"""
+    dr_postgres_image: pulumi.Input[str] | None = None
+    """primary site with ``standbys``: the postgres image reference at the DR site"""
     primary: "Site | None" = None
     """DR site: the primary Site whose municipalities it stands by for"""
 
@@ -77,9 +79,12 @@ class Site(pulumi.ComponentResource):
             # every member's platform keys first: each residents_registry trusts the others' (転出→転入)
             keys = member_keys(cfg.stack, a.site, [m.lgcode for m in cfg.municipalities], self)
             for i, m in enumerate(cfg.municipalities):
-                pairing = primary_postgres_env(cfg.stack, a.site, cfg.dr_site, m.lgcode,
-                                               synchronous=cfg.sla.replication_mode == "synchronous",
+                sync = cfg.sla.replication_mode == "synchronous"
+                pairing = primary_postgres_env(cfg.stack, a.site, cfg.dr_site, m.lgcode, synchronous=sync,
                                                backup_repo=a.backup_repo) if a.standbys else {}
+                dr = DrPairing(site=cfg.dr_site, docker_host=cfg.sites[cfg.dr_site].docker_host,
+                               subnet=cfg.subnet(cfg.dr_site, i), image=a.dr_postgres_image or a.images["postgres"],
+                               synchronous=sync, backup_repo=a.backup_repo) if a.standbys else None
                 mun = Municipality(urn_name(a.site, m.lgcode), MunicipalityArgs(
                     stack=cfg.stack, site=a.site, docker_host=site_cfg.docker_host, municipality=m,
                     subnet=cfg.subnet(a.site, i), ca=a.ca, postgres_image=a.images["postgres"],
@@ -87,7 +92,7 @@ class Site(pulumi.ComponentResource):
                     wan_network=a.wan_network, wan_subnet=cfg.subnet(a.site, kind="wan"),
                     hub_key_entry=hub_entry, platform_keys=keys[m.lgcode], peer_entries=peer_entries(keys, m.lgcode),
                     health_timeout_s=cfg.health_timeout_s,
-                    extra_postgres_env=pairing), child)
+                    extra_postgres_env=pairing, dr=dr), child)
                 self.municipalities[m.lgcode] = mun
                 all_entries += mun.registry_entries
                 routes += [Route(m.lgcode, svc, mun.service_names[svc], SERVICE_PORT) for svc in SERVICES]
@@ -100,9 +105,8 @@ class Site(pulumi.ComponentResource):
                     subnet=cfg.subnet(a.site, i), ca=a.ca, postgres_image=a.images["postgres"],
                     service_images=a.service_images, wan_network=a.wan_network,
                     wan_subnet=cfg.subnet(cfg.primary_site, kind="wan"), health_timeout_s=cfg.health_timeout_s,
-                    standby_of=a.primary.municipalities[m.lgcode], primary_site=a.primary.name,
-                    synchronous=cfg.sla.replication_mode == "synchronous", backup_repo=a.backup_repo,
-                    start_services=cfg.sla.dr_services == "warm"), child)
+                    standby_of=a.primary.municipalities[m.lgcode], start_services=cfg.sla.dr_services == "warm"),
+                    child)
                 self.municipalities[m.lgcode] = mun
                 routes += [Route(m.lgcode, svc, mun.service_names[svc], SERVICE_PORT) for svc in SERVICES]
                 upstreams += list(mun.services.values())

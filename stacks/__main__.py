@@ -1,12 +1,15 @@
 """municloud Pulumi program: load and validate config, compose the consortium, export outputs."""
 
+import os
+
 import pulumi
 
-from stacks.config import SERVICES, ConfigError, built_services, from_pulumi
+from stacks.config import SERVICES, ConfigError, check_secrets_provider, built_services, from_pulumi
 from stacks.consortium import Consortium, ConsortiumArgs
 
 try:
     config = from_pulumi()
+    check_secrets_provider(config, os.environ)
 except ConfigError as exc:
     raise pulumi.RunError(f"invalid stack config: {exc}") from None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -22,6 +23,7 @@ SERVICES = ("residents_registry", "tax", "nhi")
 DEFAULTS: dict[str, Any] = {
     "sites": {"primary": {"docker_host": "unix:///var/run/docker.sock", "role": "primary"},
               "dr": {"docker_host": "unix:///var/run/docker.sock", "role": "dr"}},
+    "environment": "development",
     "network_base": "10.201.0.0/16",
     "frontdoor_port": 8443,
     "gateway_rate_per_second": 200,
@@ -89,6 +91,8 @@ class StackConfig(_Strict):
     stack: str = Field(description="stack name = consortium name")
     municipalities: tuple[MunicipalityConfig, ...] = Field(description="member municipalities")
     sites: dict[str, SiteConfig] = Field(description="sites by name")
+    environment: Literal["development", "production"] = Field(
+        description="production refuses the documented development state passphrase")
     network_base: str = Field(description="a /16 from which every project network gets a /24")
     frontdoor_port: int = Field(ge=1024, le=65535, description="frontdoor port on 127.0.0.1")
     gateway_rate_per_second: int = Field(gt=0, description="gateway requests/s per client address")
@@ -192,6 +196,19 @@ def load(stack: str, raw: dict[str, Any]) -> StackConfig:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
         raise ConfigError(f"{NAMESPACE}:{loc}", err["msg"]) from None
+
+
+#: The documented development passphrase (tools/bootstrap/env.sh, README "State and secrets").
+DEV_PASSPHRASE = "municloud-dev-only-passphrase"
+
+
+def check_secrets_provider(config: StackConfig, env: Mapping[str, str]) -> None:
+    """A production consortium's secrets must not be encrypted with the passphrase everyone can
+    read in this repository: refuse it (ConfigError naming the key) before any resource exists."""
+    if config.environment == "production" and env.get("PULUMI_CONFIG_PASSPHRASE") == DEV_PASSPHRASE:
+        raise ConfigError(f"{NAMESPACE}:environment",
+                          "production stacks refuse the documented development passphrase: set "
+                          "PULUMI_CONFIG_PASSPHRASE of your own, or use a KMS secrets provider")
 
 
 def from_pulumi() -> StackConfig:

@@ -49,14 +49,22 @@ def test_no_private_key_or_password_in_tracked_files():
 
 
 @pytest.mark.attack("secrets")
-@pytest.mark.xfail(strict=True, reason=(
-    "VULN H-6 (owner lead/D, /work/briefs/vulns.md): the Pulumi state passphrase defaults to a value "
-    "committed in the repository, for every stack"))
-def test_state_passphrase_is_not_committed():
-    """The passphrase encrypts every stack secret (database passwords, keys) in .state/pulumi-state."""
-    holders = [str(p.relative_to(REPO)) for p in _tracked_files()
-               if p.is_file() and DEV_PASSPHRASE in p.read_bytes()]
-    assert not holders, f"the state passphrase is in {holders}"
+def test_production_stack_refuses_the_committed_dev_passphrase():
+    """H-6: the documented development passphrase (in this repository by design, for dev and test
+    stacks) must never encrypt a production consortium's secrets: the program refuses it."""
+    import copy
+
+    import yaml
+
+    from stacks.config import ConfigError, check_secrets_provider, load
+
+    raw = {k.split(":", 1)[1]: v for k, v in
+           yaml.safe_load((REPO / "Pulumi.akita.yaml").read_text(encoding="utf-8"))["config"].items()}
+    akita = load("akita", copy.deepcopy(raw))
+    assert akita.environment == "production"
+    with pytest.raises(ConfigError, match="passphrase"):
+        check_secrets_provider(akita, {"PULUMI_CONFIG_PASSPHRASE": DEV_PASSPHRASE.decode()})
+    check_secrets_provider(akita, {"PULUMI_CONFIG_PASSPHRASE": "the-consortium-s-own"})  # allowed twin
 
 
 @pytest.mark.attack("secrets")

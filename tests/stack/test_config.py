@@ -126,3 +126,28 @@ def test_load_gate_targets_are_read_from_the_stack_config(dev_raw, akita_raw):
     dev_raw["sla"] = {"p95_ms": 80.5, "max_failure_ratio": 0, "min_rps": 0}
     sla = load("dev", dev_raw).sla
     assert (sla.p95_ms, sla.max_failure_ratio, sla.min_rps, sla.concurrent_users) == (80.5, 0, 0, 200)
+
+
+def test_production_stack_refuses_the_documented_dev_passphrase(akita_raw):
+    from stacks.config import DEV_PASSPHRASE, check_secrets_provider
+
+    akita = load("akita", akita_raw)
+    assert akita.environment == "production"
+    with pytest.raises(ConfigError) as exc:
+        check_secrets_provider(akita, {"PULUMI_CONFIG_PASSPHRASE": DEV_PASSPHRASE})
+    assert exc.value.key == "municloud:environment"
+    assert "passphrase" in exc.value.reason
+
+
+def test_twin_production_with_its_own_passphrase_and_dev_with_the_documented_one(dev_raw, akita_raw):
+    from stacks.config import DEV_PASSPHRASE, check_secrets_provider
+
+    check_secrets_provider(load("akita", akita_raw), {"PULUMI_CONFIG_PASSPHRASE": "consortium-own-secret"})
+    check_secrets_provider(load("dev", dev_raw), {"PULUMI_CONFIG_PASSPHRASE": DEV_PASSPHRASE})
+
+
+def test_environment_must_be_known(dev_raw):
+    dev_raw["environment"] = "staging"
+    with pytest.raises(ConfigError) as exc:
+        load("dev", dev_raw)
+    assert exc.value.key == "municloud:environment"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from pathlib import Path
@@ -10,6 +11,17 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _own_event_loop():
+    """Pulumi's mocks register resources on the current event loop; async tests of other tiers
+    (pytest-asyncio) leave the main thread with none set, so each stack test gets its own."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield loop
+    asyncio.set_event_loop(None)
+    loop.close()
 
 
 def raw_config(stack: str = "dev") -> dict:

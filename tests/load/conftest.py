@@ -1,6 +1,7 @@
-"""The system under load for tests/load: the session's live stack (the `live_stack` fixture: a
-throwaway copy of the dev consortium; load goes to its frontdoor on 127.0.0.1 with its own token
-keys from the stack outputs). MC_LOAD_LOCAL=1 instead starts PostgreSQL + one process per service
+"""The system under load for tests/load: a live stack of its own (a throwaway copy of the dev
+consortium, `citestload`; load goes to its frontdoor on 127.0.0.1 with its own token keys from the
+stack outputs). Not the session's shared `live_stack`: other suites leave residents there, and the
+load data must be the deterministic seed in empty tenants. MC_LOAD_LOCAL=1 instead starts PostgreSQL + one process per service
 and dev municipality here (municloud.loadtest.local), for quick runs without a stack.
 
 Parameters (environment): MC_LOAD_SECONDS (steady run length, default 60, read by the test),
@@ -23,11 +24,23 @@ os.environ.setdefault("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
 SEED_POPULATION = int(os.environ.get("MC_LOAD_SEED_POPULATION", "300"))
 
 
+@pytest.fixture(scope="module")
+def load_stack():
+    from municloud.testing.stack import open_stack
+
+    stack = open_stack(os.environ.get("MC_LOAD_STACK", "citestload"))
+    try:
+        stack.up()
+        yield stack
+    finally:
+        print("\n[municloud]", stack.close(destroy=not os.environ.get("MC_TEST_KEEP_STACK")))
+
+
 @pytest.fixture
 def load_target(request, tmp_path_factory):
     """Per test: a hung or overloaded system left by one run must not decide the next."""
     if not os.environ.get("MC_LOAD_LOCAL"):
-        live = request.getfixturevalue("live_stack")
+        live = request.getfixturevalue("load_stack")
         yield stack_target(live.name, tmp_path_factory.mktemp("keys"), outputs=live.outputs,
                            root=live.work_dir)
         return

@@ -198,13 +198,11 @@ def load(stack: str, raw: dict[str, Any]) -> StackConfig:
         raise ConfigError(f"{NAMESPACE}:{loc}", err["msg"]) from None
 
 
-#: The documented development passphrase (tools/bootstrap/env.sh, README "State and secrets").
-DEV_PASSPHRASE = "municloud-dev-only-passphrase"
-
-
 def check_secrets_provider(config: StackConfig, env: Mapping[str, str]) -> None:
     """A production consortium's secrets must not be encrypted with the passphrase everyone can
     read in this repository: refuse it (ConfigError naming the key) before any resource exists."""
+    from stacks.automation import DEV_PASSPHRASE  # the one literal (documented in README)
+
     if config.environment == "production" and env.get("PULUMI_CONFIG_PASSPHRASE") == DEV_PASSPHRASE:
         raise ConfigError(f"{NAMESPACE}:environment",
                           "production stacks refuse the documented development passphrase: set "

@@ -1,5 +1,7 @@
 """Config validation at the edge: each bad config is rejected naming the key; the good one passes."""
 
+import secrets
+
 import pytest
 
 from stacks.config import ConfigError, load
@@ -128,8 +130,13 @@ def test_load_gate_targets_are_read_from_the_stack_config(dev_raw, akita_raw):
     assert (sla.p95_ms, sla.max_failure_ratio, sla.min_rps, sla.concurrent_users) == (80.5, 0, 0, 200)
 
 
+# A consortium's own passphrase: generated, so no literal passphrase sits in the repository.
+OWN = secrets.token_hex(16)
+
+
 def test_production_stack_refuses_the_documented_dev_passphrase(akita_raw):
-    from stacks.config import DEV_PASSPHRASE, check_secrets_provider
+    from stacks.automation import DEV_PASSPHRASE
+    from stacks.config import check_secrets_provider
 
     akita = load("akita", akita_raw)
     assert akita.environment == "production"
@@ -140,9 +147,10 @@ def test_production_stack_refuses_the_documented_dev_passphrase(akita_raw):
 
 
 def test_twin_production_with_its_own_passphrase_and_dev_with_the_documented_one(dev_raw, akita_raw):
-    from stacks.config import DEV_PASSPHRASE, check_secrets_provider
+    from stacks.automation import DEV_PASSPHRASE
+    from stacks.config import check_secrets_provider
 
-    check_secrets_provider(load("akita", akita_raw), {"PULUMI_CONFIG_PASSPHRASE": "consortium-own-secret"})
+    check_secrets_provider(load("akita", akita_raw), {"PULUMI_CONFIG_PASSPHRASE": OWN})
     check_secrets_provider(load("dev", dev_raw), {"PULUMI_CONFIG_PASSPHRASE": DEV_PASSPHRASE})
 
 

@@ -120,9 +120,9 @@ def test_load_gate_targets_are_read_from_the_stack_config(dev_raw, akita_raw):
     """The allowed twin: dev and akita carry the three keys the load gate reads, with sane values."""
     from municloud.loadtest.targets import sla_from_config
 
-    for raw in (dev_raw, akita_raw):
+    for raw, expected in ((dev_raw, (100, 500, 0.01, 50)), (akita_raw, (200, 500, 0.01, 100))):
         sla = load("x", raw).sla
-        assert (sla.p95_ms, sla.max_failure_ratio, sla.min_rps) == (500, 0.01, 100)
+        assert (sla.concurrent_users, sla.p95_ms, sla.max_failure_ratio, sla.min_rps) == expected
         gate = sla_from_config(sla.concurrent_users, raw["sla"])
         assert gate.source == "stack config"
     dev_raw["sla"] = {"p95_ms": 80.5, "max_failure_ratio": 0, "min_rps": 0}

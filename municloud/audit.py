@@ -5,6 +5,10 @@ hash. One appender task per process batches the entries that arrive while the pr
 commits, so requests do not queue one by one on the head row lock: each request waits for the
 commit of the batch holding its entry (durable before the response is sent), and the lock is
 held once per batch, not once per read.
+
+The tables live in the schema ``audit`` owned by the NOLOGIN role ``<service>_audit``, created at
+cluster initialisation by the postgres image (images/postgres/audit_schema.sql, the one definition
+of their DDL): the service role may only INSERT rows and advance the head.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ import asyncpg
 
 log = logging.getLogger(__name__)
 
+SCHEMA = "audit"
+LOG_TABLE = f"{SCHEMA}.access_log"
+HEAD_TABLE = f"{SCHEMA}.access_log_head"
 GENESIS_HASH = bytes(32)
 GUARD_TRIGGERS = ("access_log_no_update", "access_log_no_truncate", "access_log_head_forward",
                   "access_log_head_no_delete")
@@ -58,7 +65,7 @@ def chain_hash(prev_hash: bytes, seq: int, at: datetime, entry: AccessEntry) -> 
 async def append_entries(conn: asyncpg.Connection, entries: list[AccessEntry]) -> int:
     """Append entries in one transaction, chained after the current head. Returns last seq."""
     async with conn.transaction():
-        head = await conn.fetchrow("SELECT seq, hash FROM access_log_head FOR UPDATE")
+        head = await conn.fetchrow(f"SELECT seq, hash FROM {HEAD_TABLE} FOR UPDATE")
         seq, prev = head["seq"], bytes(head["hash"])
         at = datetime.now(UTC)
         rows = []
@@ -72,11 +79,12 @@ async def append_entries(conn: asyncpg.Connection, entries: list[AccessEntry]) -
             prev = digest
         await conn.copy_records_to_table(
             "access_log",
+            schema_name=SCHEMA,
             records=rows,
             columns=["seq", "at", "staff_id", "lgcode", "purpose", "resident_id", "action",
                      "prev_hash", "hash"],
         )
-        await conn.execute("UPDATE access_log_head SET seq = $1, hash = $2", seq, prev)
+        await conn.execute(f"UPDATE {HEAD_TABLE} SET seq = $1, hash = $2", seq, prev)
     return seq
 
 
@@ -152,6 +160,28 @@ class AuditLog:
                     done.set_result(None)
 
 
+class AuditSchemaError(RuntimeError):
+    """The access log is missing, or its owner is the role the service connects as."""
+
+
+async def check_schema(conn: asyncpg.Connection) -> str:
+    """Refuse to run against an access log the service itself could rewrite; return a sentence."""
+    row = await conn.fetchrow(
+        "SELECT c.relowner::regrole::text AS owner, current_user::text AS me,"
+        " has_table_privilege(c.oid, 'INSERT') AS can_append"
+        " FROM pg_class c WHERE c.oid = to_regclass($1)", LOG_TABLE)
+    if row is None:
+        raise AuditSchemaError(
+            f"{LOG_TABLE} does not exist: the database was not initialised by the municloud postgres "
+            "image (its cluster initialisation creates the audit schema); rebuild the database")
+    if row["owner"] == row["me"]:
+        raise AuditSchemaError(f"{LOG_TABLE} is owned by {row['me']}, the role this service connects as: "
+                               "it could disable the append-only triggers; its owner must be a NOLOGIN role")
+    if not row["can_append"]:
+        raise AuditSchemaError(f"{row['me']} may not append to {LOG_TABLE} (INSERT not granted)")
+    return f"access log {LOG_TABLE} owned by {row['owner']}; {row['me']} may append only"
+
+
 @dataclass(frozen=True)
 class ChainVerification:
     ok: bool
@@ -173,14 +203,14 @@ async def verify_chain(conn: asyncpg.Connection) -> ChainVerification:
     guards = {r["tgname"]: r["tgenabled"] for r in await conn.fetch(
         "SELECT tgname::text AS tgname, tgenabled::text AS tgenabled FROM pg_trigger"
         " WHERE NOT tgisinternal"
-        " AND tgrelid IN ('access_log'::regclass, 'access_log_head'::regclass)")}
+        f" AND tgrelid IN ('{LOG_TABLE}'::regclass, '{HEAD_TABLE}'::regclass)")}
     missing = [name for name in GUARD_TRIGGERS if guards.get(name) not in ("O", "A")]
     if missing:
-        # Switched off (or dropped) by the table owner: the log may have been rewritten.
+        # Switched off or dropped (only a superuser can): the log may have been rewritten.
         return ChainVerification(False, 0, f"append-only trigger(s) disabled: {', '.join(missing)}")
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        head = await conn.fetchrow("SELECT seq, hash FROM access_log_head")
-        cursor = conn.cursor("SELECT * FROM access_log ORDER BY seq", prefetch=2000)
+        head = await conn.fetchrow(f"SELECT seq, hash FROM {HEAD_TABLE}")
+        cursor = conn.cursor(f"SELECT * FROM {LOG_TABLE} ORDER BY seq", prefetch=2000)
         async for row in cursor:
             expected_seq += 1
             rows += 1
@@ -191,7 +221,7 @@ async def verify_chain(conn: asyncpg.Connection) -> ChainVerification:
             entry = AccessEntry(row["staff_id"], row["lgcode"], row["purpose"],
                                 row["resident_id"], row["action"])
             digest = chain_hash(prev, row["seq"], row["at"], entry)
-            if digest != bytes(row["hash"]) :
+            if digest != bytes(row["hash"]):
                 return ChainVerification(False, rows, "row content does not match its hash", row["seq"])
             prev = digest
     if head is None:

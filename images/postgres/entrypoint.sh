@@ -17,6 +17,7 @@ PORT="${MC_PG_PORT:-5432}"
 PEER_PORT="${MC_PG_PEER_PORT:-5432}"
 APP_NAME="${MC_PG_APPLICATION_NAME:-$(hostname)}"
 BR_PORT="${MC_PGBACKREST_PORT:-8432}"
+AUDIT_SCHEMA=/usr/local/share/municloud/audit_schema.sql
 
 log() { printf '%s mc-postgres[%s]: %s\n' "$(date -u +%FT%TZ)" "$MODE" "$*" >&2; }
 die() { log "ERROR: $*"; exit 64; }
@@ -42,7 +43,7 @@ secret() {  # secret NAME -> path of a readable secret file, or die naming it
 validate_names() {
   local n
   for n in $(words "${MC_PG_DATABASES:-}"); do
-    [[ "$n" =~ ^[a-z][a-z0-9_]{0,62}$ ]] || die "MC_PG_DATABASES: invalid name '$n' (lower-case identifier)"
+    [[ "$n" =~ ^[a-z][a-z0-9_]{0,56}$ ]] || die "MC_PG_DATABASES: invalid name '$n' (lower-case identifier, at most 57 characters: <name>_audit is its audit role)"
     case "$n" in postgres|replicator|template0|template1) die "MC_PG_DATABASES: reserved name '$n'";; esac
   done
   for n in $(words "${MC_PG_ALLOWED_NETWORKS:-}") $(words "${MC_PG_REPLICATION_NETWORKS:-}"); do
@@ -208,9 +209,16 @@ init_primary() {
     for db in $(words "${MC_PG_DATABASES:-}"); do
       echo "\\set pw \`cat $(secret "$db")\`"
       echo "SELECT format('CREATE ROLE %I WITH LOGIN PASSWORD %L', '$db', :'pw') \\gexec"
+      echo "CREATE ROLE ${db}_audit NOLOGIN;"
       echo "CREATE DATABASE $db OWNER $db;"
       echo "REVOKE CONNECT, TEMPORARY ON DATABASE $db FROM PUBLIC;"
       echo "GRANT CONNECT ON DATABASE $db TO $db;"
+      # The access log belongs to <db>_audit: the service role can only append (security H-4).
+      echo "\\connect $db"
+      echo "\\set service $db"
+      echo "\\set owner ${db}_audit"
+      echo "\\i $AUDIT_SCHEMA"
+      echo "\\connect postgres"
     done
     echo "\\unset pw"
   } | psql -q -X -h /var/run/postgresql -U postgres -d postgres >/dev/null

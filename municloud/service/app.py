@@ -17,7 +17,7 @@ import asyncpg
 from fastapi import APIRouter, FastAPI
 
 from municloud import db
-from municloud.audit import AuditLog
+from municloud.audit import AuditLog, check_schema as check_audit_schema
 from municloud.auth import TokenCache, load_public_key
 from municloud.platform.consumer import ensure_inbox
 from municloud.service import audit_api, health
@@ -63,6 +63,7 @@ def create_service_app(
         async with app.state.pool.acquire() as conn:
             log.info(await db.apply_migrations(conn, KIT_MIGRATIONS, "kit"))
             log.info(await db.apply_migrations(conn, migrations_dir, settings.service_name))
+            log.info(await check_audit_schema(conn))
             await ensure_inbox(conn)
         app.state.params = load_params(settings)
         load_platform_keys(app)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from municloud.audit import verify_chain
+from municloud.audit import HEAD_TABLE, verify_chain
 from municloud.service.deps import PoolDep, PrincipalDep, require_purpose
 
 router = APIRouter(prefix="/access-log", tags=["access log"])
@@ -28,6 +28,6 @@ async def verify_access_log(pool: PoolDep, principal: PrincipalDep) -> ChainRepo
     require_purpose(principal, OPERATORS)
     async with pool.acquire() as conn:
         result = await verify_chain(conn)
-        head = await conn.fetchrow("SELECT seq, hash FROM access_log_head")
+        head = await conn.fetchrow(f"SELECT seq, hash FROM {HEAD_TABLE}")
     return ChainReport(ok=result.ok, rows=result.rows, head_seq=head["seq"],
                        head_hash=bytes(head["hash"]).hex(), message=result.sentence())

@@ -22,7 +22,7 @@ def _staff() -> str:
 
 def access_rows(stack, database: str, staff: str) -> list[dict]:
     return sql(stack, A, database,
-               "SELECT staff_id, lgcode, purpose, resident_id, action, at FROM access_log"
+               "SELECT staff_id, lgcode, purpose, resident_id, action, at FROM audit.access_log"
                f" WHERE staff_id = '{staff}' ORDER BY seq")
 
 

@@ -42,7 +42,7 @@ class Tenant:
     def counts(self) -> tuple[int, ...]:
         """Rows of every table a refused request must leave alone."""
         out = self.sql("SELECT (SELECT count(*) FROM residents) || ',' || (SELECT count(*) FROM households)"
-                       " || ',' || (SELECT count(*) FROM movements) || ',' || (SELECT count(*) FROM access_log)")
+                       " || ',' || (SELECT count(*) FROM movements) || ',' || (SELECT count(*) FROM audit.access_log)")
         return tuple(int(n) for n in out.split(","))
 
     @property

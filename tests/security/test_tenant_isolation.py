@@ -3,7 +3,7 @@ residents_registry, PostgreSQL container, Docker network, passwords and token ke
 A's staff token on every endpoint of B, A's database credentials at B's server and on other
 services' databases, A's container opening B's database over the network.
 
-Every refused request leaves B's tables (residents, households, movements, access_log)
+Every refused request leaves B's tables (residents, households, movements, audit.access_log)
 exactly as they were; every attack has its allowed twin at home."""
 
 from __future__ import annotations

@@ -34,9 +34,12 @@ def token_keys():
 
 @pytest.fixture
 def clean_db(pg):
-    """Every test starts from empty service databases (schema dropped by the superuser)."""
+    """Every test starts from empty service databases: schema dropped and the access log emptied
+    by the superuser (its append-only triggers off for this session only)."""
     for service in SERVICES:
-        pg.exec_sql(f"DROP SCHEMA public CASCADE; CREATE SCHEMA public AUTHORIZATION {service};",
+        pg.exec_sql(f"DROP SCHEMA public CASCADE; CREATE SCHEMA public AUTHORIZATION {service};"
+                    " SET session_replication_role = replica; TRUNCATE audit.access_log;"
+                    " UPDATE audit.access_log_head SET seq = 0, hash = decode(repeat('00', 32), 'hex');",
                     database=service)
     return pg
 

@@ -37,7 +37,7 @@ def logged(harness, move_in_body):
 
 def test_reads_are_logged_with_who_what_and_why(harness, logged):
     rows = harness.query(SERVICE, "SELECT staff_id, lgcode, purpose, resident_id, action"
-                                  " FROM access_log WHERE action = 'certificate'")
+                                  " FROM audit.access_log WHERE action = 'certificate'")
     assert len(rows) == 5
     assert {(r["staff_id"], r["lgcode"], r["purpose"], r["resident_id"]) for r in rows} == {
         ("clerk07", "053031", "certificate_issuance", logged)}
@@ -47,16 +47,16 @@ def test_reads_are_logged_with_who_what_and_why(harness, logged):
 
 def test_service_role_cannot_rewrite_the_log(harness, logged):
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
-        harness.query(SERVICE, "UPDATE access_log SET staff_id = 'nobody'")
+        harness.query(SERVICE, "UPDATE audit.access_log SET staff_id = 'nobody'")
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
-        harness.query(SERVICE, "DELETE FROM access_log")
+        harness.query(SERVICE, "DELETE FROM audit.access_log")
     assert verify(harness).ok
 
 
 @pytest.mark.parametrize("tamper,reason", [
-    ("UPDATE access_log SET staff_id = 'nobody' WHERE seq = 4", "row content does not match its hash"),
-    ("DELETE FROM access_log WHERE seq = 3", "row(s) missing before this one"),
-    ("DELETE FROM access_log WHERE seq = (SELECT max(seq) FROM access_log)", "head mismatch"),
+    ("UPDATE audit.access_log SET staff_id = 'nobody' WHERE seq = 4", "row content does not match its hash"),
+    ("DELETE FROM audit.access_log WHERE seq = 3", "row(s) missing before this one"),
+    ("DELETE FROM audit.access_log WHERE seq = (SELECT max(seq) FROM audit.access_log)", "head mismatch"),
 ])
 def test_superuser_tampering_is_detected(harness, logged, tamper, reason):
     assert verify(harness).ok  # twin: intact before
@@ -67,12 +67,13 @@ def test_superuser_tampering_is_detected(harness, logged, tamper, reason):
 
 
 def test_a_disabled_append_only_trigger_is_reported(harness, logged):
-    """The table owner can switch the trigger off (security note H-4); verification says so."""
-    harness.pg.exec_sql("ALTER TABLE access_log DISABLE TRIGGER access_log_no_update;",
+    """A superuser can still switch the trigger off (the service role cannot: tests/security);
+    verification says so."""
+    harness.pg.exec_sql("ALTER TABLE audit.access_log DISABLE TRIGGER access_log_no_update;",
                         database=SERVICE)
     result = verify(harness)
     assert not result.ok and "access_log_no_update" in result.reason
-    harness.pg.exec_sql("ALTER TABLE access_log ENABLE TRIGGER access_log_no_update;",
+    harness.pg.exec_sql("ALTER TABLE audit.access_log ENABLE TRIGGER access_log_no_update;",
                         database=SERVICE)
     assert verify(harness).ok  # twin: re-enabled, intact
 
@@ -85,6 +86,6 @@ def test_verify_endpoint_reports_chain_and_head(harness, logged):
         assert ok.status_code == 200 and ok.json()["ok"] is True
         assert ok.json()["head_seq"] == ok.json()["rows"] and len(ok.json()["head_hash"]) == 64
         harness.pg.exec_sql("SET session_replication_role = replica;"
-                            " UPDATE access_log SET action = 'x' WHERE seq = 2;", database=SERVICE)
+                            " UPDATE audit.access_log SET action = 'x' WHERE seq = 2;", database=SERVICE)
         broken = c.get("/api/v1/access-log/verify", headers=harness.token(SERVICE, "system_operation"))
         assert broken.json()["ok"] is False and "seq 2" in broken.json()["message"]

@@ -35,6 +35,9 @@ PURPOSES: dict[str, str] = {
 MY_NUMBER_PURPOSES: frozenset[str] = frozenset(
     {"resident_record", "tax_assessment", "nhi_administration", "disaster_response"}
 )
+# Purposes of the consortium's operators (not of municipal staff): the access-log check and the
+# DR probe. A staff token of any other purpose is refused there with 403.
+OPERATOR_PURPOSES: frozenset[str] = frozenset({"system_operation"})
 SERVICES: frozenset[str] = frozenset({"residents_registry", "tax", "nhi", "platform_hub"})
 
 

@@ -91,7 +91,7 @@ class Site(pulumi.ComponentResource):
                     service_images=a.service_images, hub_url=f"https://{gateway_name}:8443/hub",
                     wan_network=a.wan_network, wan_subnet=cfg.subnet(a.site, kind="wan"),
                     hub_key_entry=hub_entry, platform_keys=keys[m.lgcode], peer_entries=peer_entries(keys, m.lgcode),
-                    health_timeout_s=cfg.health_timeout_s,
+                    health_timeout_s=cfg.health_timeout_s, extra_service_env={"SITE": a.site},
                     extra_postgres_env=pairing, dr=dr), child)
                 self.municipalities[m.lgcode] = mun
                 all_entries += mun.registry_entries
@@ -105,7 +105,8 @@ class Site(pulumi.ComponentResource):
                     subnet=cfg.subnet(a.site, i), ca=a.ca, postgres_image=a.images["postgres"],
                     service_images=a.service_images, wan_network=a.wan_network,
                     wan_subnet=cfg.subnet(cfg.primary_site, kind="wan"), health_timeout_s=cfg.health_timeout_s,
-                    standby_of=a.primary.municipalities[m.lgcode], start_services=cfg.sla.dr_services == "warm"),
+                    standby_of=a.primary.municipalities[m.lgcode], start_services=cfg.sla.dr_services == "warm",
+                    extra_service_env={"SITE": a.site}),
                     child)
                 self.municipalities[m.lgcode] = mun
                 routes += [Route(m.lgcode, svc, mun.service_names[svc], SERVICE_PORT) for svc in SERVICES]

@@ -20,7 +20,7 @@ from municloud import db
 from municloud.audit import AuditLog, check_schema as check_audit_schema
 from municloud.auth import TokenCache, load_public_key
 from municloud.platform.consumer import ensure_inbox
-from municloud.service import audit_api, health
+from municloud.service import audit_api, dr_probe_api, health
 from municloud.service.errors import install_error_handlers
 from municloud.service.inbox import load_platform_keys
 from municloud.service.outbox import outbox_relay
@@ -94,6 +94,7 @@ def create_service_app(
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(audit_api.router, prefix="/api/v1")
+    app.include_router(dr_probe_api.router, prefix="/api/v1")
     for router in routers:
         app.include_router(router, prefix="/api/v1")
     return app

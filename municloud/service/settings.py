@@ -36,6 +36,7 @@ class ServiceSettings(BaseSettings):
     hub_url: str | None = None
     platform_signing_key_file: Path | None = None  # private Ed25519 key of this unit (secret)
     platform_keys_file: Path | None = None  # key registry YAML (public keys), for the inbox
+    site: Literal["primary", "dr"] | None = None  # SITE: the site this container runs at (DR probe)
     outbox_relay: bool = True  # OUTBOX_RELAY=false: this replica leaves the outbox to others
     log_level: str = "INFO"
 

@@ -31,7 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "health_timeout_s": 180,
     "placeholder_services": [],
     "sla": {"availability_percent": 99.5, "rto_seconds": 60, "rpo_seconds": 0,
-            "replication_mode": "synchronous", "dr_services": "pilot_light",
+            "replication_mode": "synchronous", "dr_services": "pilot_light", "max_lag_seconds": 5,
+            "local_recovery_seconds": 30,
             "backup_retention_full": 2, "backup_retention_diff": 6, "concurrent_users": 200,
             "p95_ms": 500, "max_failure_ratio": 0.01, "min_rps": 100},
 }
@@ -64,6 +65,10 @@ class SlaConfig(_Strict):
     rpo_seconds: int = Field(ge=0, description="recovery point objective (0 = no committed write lost)")
     replication_mode: Literal["synchronous", "asynchronous"] = Field(description="standby replication")
     dr_services: Literal["pilot_light", "warm"] = Field(description="DR service containers stopped or running")
+    max_lag_seconds: float = Field(gt=0, le=3600, description="asynchronous replication: bound on the "
+                                   "standby's lag = the writes (in seconds) a site failure may lose")
+    local_recovery_seconds: float = Field(gt=0, le=600, description="a crashed (kill -9) container is back "
+                                          "and healthy within this (restart policy)")
     backup_retention_full: int = Field(ge=1, description="full backups kept (generations)")
     backup_retention_diff: int = Field(ge=0, description="differential backups kept")
     concurrent_users: int = Field(gt=0, description="normal concurrent users of the consortium")

@@ -6,7 +6,6 @@ containers are missing. Runbook: docs/dr.md.
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -67,49 +66,39 @@ def failback(stack: str = StackOpt, lgcode: LgcodeOpt = None) -> None:
 @app.command("rehearse")
 def rehearse(
     stack: str = StackOpt,
-    lab: Annotated[bool, typer.Option("--lab", help="rehearse in a throwaway lab built from the postgres image "
-                                      "(same names and labels), removed afterwards")] = False,
-    mode: Annotated[Optional[str], typer.Option("--mode", help="lab only: synchronous or asynchronous "
-                                                "(default: the stack's SLA config)")] = None,
+    lgcode: Annotated[Optional[str], typer.Option("--lgcode", help="municipality the writes go to (default: the first)")] = None,
     failback_after: Annotated[bool, typer.Option("--failback/--no-failback")] = True,
     json_out: Annotated[Optional[Path], typer.Option("--json-out", help="result JSON (default .state/dr/<stack>/)")] = None,
     report: Annotated[Path, typer.Option("--report", help="SLA report to append to")] = Path("docs/sla-report.md"),
     max_seconds: Annotated[float, typer.Option("--max-seconds", min=10, max=900)] = 180.0,
 ) -> None:
-    """Write numbered transactions, kill the primary site, fail over, measure RTO / RPO /
-    availability, fail back; write the JSON result and append the SLA report."""
+    """Write numbered transactions through the frontdoor (DR probe), kill the primary site, fail
+    over, measure RTO / RPO / availability, fail back; write the JSON result and append the SLA
+    report. Reads the stack's outputs (frontdoor URL, CA, token keys) with `pulumi stack output`."""
     from municloud.dr.rehearsal import RehearsalPlan, rehearse as do_rehearse, write_json
     from municloud.dr.sla import append_report, render_report, sla_targets
     from municloud.dr.state import state_dir
+    from municloud.dr.writer import FrontdoorWriteTarget
+    from municloud.loadtest.targets import stack_outputs
 
     sla = sla_targets(stack)
-    if mode not in (None, "synchronous", "asynchronous"):
-        fail(2, f"--mode: must be synchronous or asynchronous (got {mode!r})")
     plan = RehearsalPlan(failback=failback_after, max_seconds=max_seconds, dr_services=sla.dr_services)
-    with operation(), _target(stack, lab, (mode or sla.replication_mode) == "synchronous") as inv:
-        result = do_rehearse(inv, plan, reporter=show)
+    with operation():
+        inv = _inventory(stack)
+        codes = inv.lgcodes()
+        if not codes:
+            raise LookupError(f"no municipality databases found in stack {stack}")
+    if lgcode is not None and lgcode not in codes:
+        fail(2, f"--lgcode: {lgcode} is not a municipality of stack {stack}")
+    with operation():
+        target = FrontdoorWriteTarget.from_outputs(stack_outputs(stack), lgcode or codes[0], state_dir(stack))
+        try:
+            result = do_rehearse(inv, target, plan, reporter=show)
+        finally:
+            target.close()
     path = write_json(result, json_out or state_dir(stack) / f"rehearsal-{result.run_id}.json")
     append_report(report, render_report(result, sla))
     typer.echo(f"result: {path}; SLA report: {report}")
-    target_rpo_ok = result.rpo_lost_writes == 0 if result.mode == "synchronous" else result.rpo_seconds <= sla.rpo_seconds
-    if result.rto_seconds is None or result.rto_seconds > sla.rto_seconds or not target_rpo_ok:
+    if not result.meets(sla):
         fail(EXIT_FAILED, f"SLA missed: RTO {result.rto_seconds} s (≤ {sla.rto_seconds}), "
                           f"RPO {result.rpo_lost_writes} writes / {result.rpo_seconds} s")
-
-
-@contextlib.contextmanager
-def _target(stack: str, lab: bool, synchronous: bool):
-    from municloud.dr.inventory import Inventory
-
-    if not lab:
-        yield Inventory(stack)
-        return
-    from municloud.dr.sla import load_stack_config
-    from municloud.testing.dr_lab import LabSpec, dr_lab
-
-    cfg = load_stack_config(stack)
-    lgcodes = (cfg.municipalities[0].lgcode,) if cfg else ("053031",)
-    spec = LabSpec(stack=f"{stack}lab", lgcodes=lgcodes, synchronous=synchronous)
-    typer.echo(f"building lab stack {spec.stack} ({'synchronous' if synchronous else 'asynchronous'}) ...", err=True)
-    with dr_lab(spec) as built:
-        yield Inventory(built.spec.stack)

@@ -69,10 +69,11 @@ def stop_services(inv: Inventory, site: str, lgcode: str) -> StepResult:
                       t.seconds, bool(running))
 
 
-def check_frontdoor(inv: Inventory, lgcodes: list[str], port: int = 8443, timeout: float = 60.0) -> StepResult:
+def check_frontdoor(inv: Inventory, lgcodes: list[str], port: int | None = None, timeout: float = 60.0) -> StepResult:
     """The frontdoor (HAProxy) sends traffic to the DR gateway by itself once the primary gateway
     fails its health check; this step waits until every municipality answers through it."""
     fd = inv.frontdoor()
+    port = port or inv.frontdoor_port()
     with Stopwatch() as t:
         if fd is None:
             return StepResult(f"no frontdoor in stack {inv.stack}: nothing to switch", 0.0, False)

@@ -9,7 +9,7 @@ from municloud.dr.steps import Reporter, StepResult, Stopwatch, report
 
 
 def failback(inv: Inventory, lgcodes: list[str] | None = None, reporter: Reporter | None = None,
-             dr_services: str = "pilot_light", frontdoor_port: int = 8443) -> list[StepResult]:
+             dr_services: str = "pilot_light", frontdoor_port: int | None = None) -> list[StepResult]:
     codes = lgcodes or inv.lgcodes()
     results: list[StepResult] = []
     with Stopwatch() as total:

@@ -9,7 +9,7 @@ from municloud.dr.steps import Reporter, StepResult, Stopwatch, report
 
 
 def failover(inv: Inventory, lgcodes: list[str] | None = None, reporter: Reporter | None = None,
-             frontdoor_port: int = 8443) -> list[StepResult]:
+             frontdoor_port: int | None = None) -> list[StepResult]:
     """Fail ``lgcodes`` (default: every municipality, and then the whole primary site is fenced)
     over to the DR site. Returns the steps' results, last one the total."""
     codes = lgcodes or inv.lgcodes()

@@ -67,6 +67,16 @@ class Inventory:
         found = self.find(component="frontdoor")
         return found[0] if found else None
 
+    def frontdoor_port(self, default: int = 8443) -> int:
+        """The frontdoor's published port on 127.0.0.1 (a test stack has its own free one)."""
+        fd = self.frontdoor()
+        bindings = fd.attrs["HostConfig"].get("PortBindings") or {} if fd is not None else {}
+        for published in bindings.values():
+            for b in published or []:
+                if b.get("HostPort"):
+                    return int(b["HostPort"])
+        return default
+
 
 def env_of(container) -> dict[str, str]:
     """The container's (non-secret) environment as a dict."""

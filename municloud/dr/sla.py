@@ -34,7 +34,7 @@ def sla_targets(stack: str):
 def report_rows(result, sla, backup: dict | None = None) -> list[tuple[str, str, str]]:
     """(item, promised, measured) rows; every measured figure comes from ``result``/``backup``."""
     rpo_promise = ("0 acknowledged writes lost (synchronous replication)" if result.mode == "synchronous"
-                   else f"≤ {sla.rpo_seconds} s of writes (asynchronous, configured bound)")
+                   else f"≤ {sla.max_lag_seconds} s of writes (asynchronous, configured lag bound)")
     rows = [
         ("availability", f"{sla.availability_percent} % (policy example 99–99.5 %)",
          f"{result.availability:.2%} of {result.writes_attempted} write probes succeeded during the "
@@ -68,8 +68,9 @@ def render_report(result, sla, backup: dict | None = None) -> str:
     lines = [f"## Rehearsal {result.started_at} — stack `{result.stack}`, municipality {result.lgcode}, "
              f"{result.mode}", "",
              f"Measured by `municloud dr rehearse` (run {result.run_id}): numbered writes every few tens "
-             f"of ms, SIGKILL of every primary-site container, automatic failover. Machine load average "
-             f"{result.host_load_average} at the failure (shared 2-core host; each write is a docker exec).", "",
+             f"of ms through the frontdoor (DR probe `POST /<lgcode>/residents_registry/api/v1/dr-probe`, "
+             f"acknowledged by HTTP 201 after COMMIT), SIGKILL of every primary-site container, automatic "
+             f"failover. Machine load average {result.host_load_average} at the failure (shared 2-core host).", "",
              "| SLA item | promised | measured |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in report_rows(result, sla, backup)]
     return "\n".join(lines) + "\n"

@@ -12,6 +12,7 @@ anything still labelled for it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import ssl
@@ -19,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import yaml
 
@@ -164,3 +165,15 @@ def open_stack(name: str = "citest", overrides: dict[str, Any] | None = None,
     config.update({**default_overrides(), **(overrides or {})})
     scratch = ScratchStack.create(name, config, backend_dir=STATE_DIR / "test-stacks" / name / "state")
     return LiveStack(name=name, work_dir=scratch.work_dir, stack=scratch.stack(), scratch=scratch)
+
+
+@contextlib.contextmanager
+def stack_up(name: str, **open_kwargs: Any) -> Iterator[LiveStack]:
+    """``with stack_up("citestdr") as live: ...``: open, `up`, and destroy at the end even on failure
+    (MC_TEST_KEEP_STACK=1 keeps it up for the next run)."""
+    stack = open_stack(name, **open_kwargs)
+    try:
+        stack.up()
+        yield stack
+    finally:
+        print("\n[municloud]", stack.close(destroy=not os.environ.get("MC_TEST_KEEP_STACK")))

@@ -159,3 +159,24 @@ def test_environment_must_be_known(dev_raw):
     with pytest.raises(ConfigError) as exc:
         load("dev", dev_raw)
     assert exc.value.key == "municloud:environment"
+
+
+@pytest.mark.parametrize("key, value, words", [
+    ("max_lag_seconds", 0, "greater than 0"),
+    ("max_lag_seconds", 7200, "less than or equal to 3600"),
+    ("local_recovery_seconds", -1, "greater than 0"),
+    ("local_recovery_seconds", "soon", "valid number"),
+])
+def test_bad_dr_bound_names_the_key(dev_raw, key, value, words):
+    dev_raw["sla"] = {**(dev_raw.get("sla") or {}), key: value}
+    with pytest.raises(ConfigError) as exc:
+        load("dev", dev_raw)
+    assert exc.value.key == f"municloud:sla.{key}"
+    assert words in exc.value.reason
+
+
+def test_dr_bounds_are_read_from_the_stack_config_with_defaults(dev_raw):
+    assert (load("dev", dev_raw).sla.max_lag_seconds, load("dev", dev_raw).sla.local_recovery_seconds) == (5, 30)
+    dev_raw["sla"] = {**(dev_raw.get("sla") or {}), "max_lag_seconds": 2.5, "local_recovery_seconds": 45}
+    sla = load("dev", dev_raw).sla
+    assert (sla.max_lag_seconds, sla.local_recovery_seconds) == (2.5, 45)

@@ -3,7 +3,8 @@ PostgreSQL streams to its DR standby in the configured mode, archives to the enc
 repository, and `municloud dr status` / `backup run` work on it.
 
 Read-only towards the stack's state: nothing here fails over, fences or stops a container (other
-modules use the same stack in the session); destructive rehearsals run on E's lab (tests/dr/municloud).
+modules use the same stack in the session); destructive rehearsals, outages and kill -9 run on a
+stack of their own (test_dr_rehearsal_stack.py, `citestdr`).
 """
 
 from __future__ import annotations

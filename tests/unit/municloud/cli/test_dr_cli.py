@@ -14,7 +14,7 @@ runner = CliRunner()
 @pytest.mark.parametrize("args, named", [
     (["backup", "run", "--type", "weekly"], "--type"),
     (["backup", "restore", "--lgcode", "053031", "--to", "yesterday"], "--to"),
-    (["dr", "rehearse", "--mode", "semi"], "--mode"),
+    (["dr", "rehearse", "--max-seconds", "5"], "--max-seconds"),
 ])
 def test_bad_option_exits_2_naming_it(args, named):
     result = runner.invoke(app, args)

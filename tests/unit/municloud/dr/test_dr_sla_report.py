@@ -27,10 +27,23 @@ def test_rows_state_promise_from_config_and_measured_figures():
 
 
 def test_asynchronous_promise_names_the_configured_bound_and_a_lost_write_shows():
-    sla = sla_targets("dev").model_copy(update={"rpo_seconds": 5})
+    sla = sla_targets("dev").model_copy(update={"max_lag_seconds": 4})
     rows = {i: (p, m) for i, p, m in report_rows(_result(mode="asynchronous", rpo_lost_writes=2, rpo_seconds=0.3), sla)}
-    assert rows["recovery point (RPO)"] == ("≤ 5 s of writes (asynchronous, configured bound)",
+    assert rows["recovery point (RPO)"] == ("≤ 4 s of writes (asynchronous, configured lag bound)",
                                            "2 of 90 acknowledged writes lost (0.3 s of writes)")
+
+
+@pytest.mark.parametrize("kw, met", [
+    ({}, True),
+    ({"rpo_lost_writes": 1, "rpo_seconds": 0.1}, False),  # synchronous: one lost write misses
+    ({"rto_seconds": 61.0}, False),
+    ({"rto_seconds": None}, False),
+    ({"mode": "asynchronous", "rpo_lost_writes": 3, "rpo_seconds": 4.0}, True),  # within the lag bound
+    ({"mode": "asynchronous", "rpo_lost_writes": 9, "rpo_seconds": 4.5}, False),
+])
+def test_result_meets_the_sla_by_mode(kw, met):
+    sla = sla_targets("dev").model_copy(update={"max_lag_seconds": 4})
+    assert _result(**kw).meets(sla) is met
 
 
 def test_failback_row_reports_missing_writes():

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from municloud.dr.writer import WriteLoop
+from municloud.dr.writer import FrontdoorWriteTarget, WriteLoop
 
 pytestmark = pytest.mark.unit
 
@@ -45,3 +45,19 @@ def test_first_success_after_an_outage_is_found_and_failures_are_recorded():
     assert failed and all(t0 + 0.1 <= a.started < t0 + 0.3 for a in failed)
     first = loop.first_success_after(t0 + 0.1)
     assert first is not None and first.site == "dr" and first.started >= t0 + 0.3
+
+
+@pytest.mark.parametrize("url, allowed", [("https://127.0.0.1:18443", True), ("https://10.0.0.8:8443", False),
+                                          ("https://example.org", False)])
+def test_frontdoor_target_only_talks_to_a_local_published_port(tmp_path, url, allowed):
+    from municloud.testing.tls import CertificateAuthority
+
+    ca = tmp_path / "ca.crt"  # a real CA file: the client loads it
+    ca.write_bytes(CertificateAuthority.create().cert_pem)
+    if allowed:
+        t = FrontdoorWriteTarget(url, "053031", "unused", ca)
+        assert t.url == f"{url}/053031/residents_registry/api/v1/dr-probe"
+        t.close()
+    else:
+        with pytest.raises(ValueError, match="127.0.0.1"):
+            FrontdoorWriteTarget(url, "053031", "unused", ca)

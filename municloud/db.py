@@ -102,6 +102,11 @@ async def _light_reset(conn: asyncpg.Connection) -> None:
         await conn.execute("ROLLBACK")
 
 
+async def in_recovery(conn: asyncpg.Connection) -> bool:
+    """True on a streaming standby (read-only until promoted)."""
+    return bool(await conn.fetchval("SELECT pg_is_in_recovery()"))
+
+
 def migration_files(directory: Path) -> list[Path]:
     files = sorted(p for p in directory.iterdir() if p.suffix == ".sql")
     for path in files:

@@ -2,7 +2,8 @@
 
 Primary: the edge network, every municipality, the platform hub and the gateway linking them.
 DR: the edge network and a standby gateway; with ``primary`` given, per municipality a slice
-standing by for the primary's (streaming standby + DR services, routed by the DR gateway).
+standing by for the primary's (streaming standby + DR services, routed by the DR gateway), and the
+hub's standby with a pilot-light hub the DR gateway routes ``/hub/`` to.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from stacks.dr_standby import primary_postgres_env
 from stacks.gateway import Gateway, GatewayArgs, Route
 from stacks.municipality import SERVICE_PORT, DrPairing, Municipality, MunicipalityArgs, ServiceImage
 from stacks.naming import docker_name, labels, urn_name
-from stacks.platform_hub import PlatformHub, PlatformHubArgs
+from stacks.platform_hub import HubDrPairing, PlatformHub, PlatformHubArgs
 from stacks.providers.network import Network
 from stacks.platform_keys import HUB_UNIT, member_keys, peer_entries, registry_entry
 from stacks.providers.pki import CertificateAuthority
@@ -106,17 +107,32 @@ class Site(pulumi.ComponentResource):
                     service_images=a.service_images, wan_network=a.wan_network,
                     wan_subnet=cfg.subnet(cfg.primary_site, kind="wan"), health_timeout_s=cfg.health_timeout_s,
                     standby_of=a.primary.municipalities[m.lgcode], start_services=cfg.sla.dr_services == "warm",
+                    hub_url=f"https://{gateway_name}:8443/hub" if a.primary.hub else None,
                     extra_service_env={"SITE": a.site}),
                     child)
                 self.municipalities[m.lgcode] = mun
                 routes += [Route(m.lgcode, svc, mun.service_names[svc], SERVICE_PORT) for svc in SERVICES]
                 upstreams += list(mun.services.values())
         if site_cfg.role == "primary":
+            hub_dr = HubDrPairing(site=cfg.dr_site, docker_host=cfg.sites[cfg.dr_site].docker_host,
+                                  subnet=cfg.subnet(cfg.dr_site, kind="hub"),
+                                  image=a.dr_postgres_image or a.images["postgres"],
+                                  synchronous=cfg.sla.replication_mode == "synchronous") if a.standbys else None
             self.hub = PlatformHub(urn_name(a.site, "hub"), PlatformHubArgs(
                 stack=cfg.stack, site=a.site, docker_host=site_cfg.docker_host, subnet=cfg.subnet(a.site, kind="hub"),
                 ca=a.ca, edge_network=self.edge_network, postgres_image=a.images["postgres"],
                 image=a.service_images["platform_hub"], key=hub_key, registry_entries=all_entries,
-                gateway_name=gateway_name, health_timeout_s=cfg.health_timeout_s), child)
+                gateway_name=gateway_name, health_timeout_s=cfg.health_timeout_s, wan_network=a.wan_network,
+                wan_subnet=cfg.subnet(a.site, kind="wan"), dr=hub_dr), child)
+            upstreams.append(self.hub.container)
+        elif a.primary is not None and a.standbys and a.primary.hub is not None:
+            # the hub's DR twin: pilot light on the hub standby, same key and registry as the primary's
+            src = a.primary.hub
+            self.hub = PlatformHub(urn_name(a.site, "hub"), PlatformHubArgs(
+                stack=cfg.stack, site=a.site, docker_host=site_cfg.docker_host, subnet=cfg.subnet(a.site, kind="hub"),
+                ca=a.ca, edge_network=self.edge_network, postgres_image=a.images["postgres"],
+                image=a.service_images["platform_hub"], key=src.key, registry_entries=src.registry_entries,
+                gateway_name=gateway_name, health_timeout_s=cfg.health_timeout_s, standby_of=src), child)
             upstreams.append(self.hub.container)
         tenant_networks = [m.network for m in self.municipalities.values()] + list(a.extra_networks)
         self.gateway = Gateway(urn_name(a.site, "gateway"), GatewayArgs(

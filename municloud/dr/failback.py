@@ -1,28 +1,35 @@
 """Failback (切戻し): rebuild the old primary as a standby of the DR site, then a planned
-switchover back with no lost write, then the DR side returns to its configured role."""
+switchover back with no lost write, then the DR side returns to its configured role.
+
+A whole-site failback (no ``lgcodes``) brings the platform hub back the same way after the
+municipalities; the DR hub returns to pilot light (stopped) whatever ``dr_services`` says.
+The DR services return to the mode they were deployed in (their ``MC_DR_SERVICES`` env, set by
+stacks/municipality.py); ``dr_services`` only applies to containers without it (a lab)."""
 
 from __future__ import annotations
 
 from municloud.dr import actions
-from municloud.dr.inventory import DR, PRIMARY, Inventory, is_running
+from municloud.dr.inventory import DR, HUB, PRIMARY, Inventory, env_of, is_running
 from municloud.dr.steps import Reporter, StepResult, Stopwatch, report
 
 
 def failback(inv: Inventory, lgcodes: list[str] | None = None, reporter: Reporter | None = None,
              dr_services: str = "pilot_light", frontdoor_port: int | None = None) -> list[StepResult]:
     codes = lgcodes or inv.lgcodes()
+    clusters = codes + ([HUB] if lgcodes is None and inv.database(DR, HUB) is not None else [])
     results: list[StepResult] = []
     with Stopwatch() as total:
-        for lg in codes:
+        for lg in clusters:
             results.append(report(actions.rebuild_as_standby(inv, PRIMARY, lg, DR), reporter))
             results.append(report(actions.stop_services(inv, DR, lg), reporter))
             results.append(report(actions.switchover(inv, lg, PRIMARY), reporter))
             results.append(report(actions.start_services(inv, PRIMARY, lg), reporter))
-            if dr_services == "warm":
+            if lg != HUB and deployed_dr_services(inv, lg, dr_services) == "warm":
                 results.append(report(actions.start_services(inv, DR, lg), reporter))
         results.append(report(_start_shared(inv), reporter))
         results.append(report(actions.check_frontdoor(inv, codes, frontdoor_port), reporter))
-    results.append(report(StepResult(f"failback of {len(codes)} municipalities to {PRIMARY} done in "
+    hub = " and the hub" if HUB in clusters else ""
+    results.append(report(StepResult(f"failback of {len(codes)} municipalities{hub} to {PRIMARY} done in "
                                      f"{total.seconds:.1f} s", total.seconds), reporter))
     return results
 
@@ -35,3 +42,12 @@ def _start_shared(inv: Inventory) -> StepResult:
             c.start()
     return StepResult(f"started {len(stopped)} shared {PRIMARY}-site containers in {t.seconds:.1f} s",
                       t.seconds, bool(stopped))
+
+
+def deployed_dr_services(inv: Inventory, lgcode: str, fallback: str) -> str:
+    """``warm`` or ``pilot_light`` as the stack deployed the DR services of ``lgcode``, else ``fallback``."""
+    for c in inv.services(DR, lgcode):
+        mode = env_of(c).get("MC_DR_SERVICES")
+        if mode:
+            return mode
+    return fallback

@@ -1,10 +1,14 @@
 """Failover (切替): fence the primary site, promote the DR standbys, start the DR services
-read-write, let the frontdoor switch. Safe to re-run after a partial failure."""
+read-write, let the frontdoor switch. Safe to re-run after a partial failure.
+
+A whole-site failover (no ``lgcodes``) also promotes the platform hub's standby and starts the
+DR hub (pilot light), after the municipalities: their services queue platform messages in their
+outboxes meanwhile."""
 
 from __future__ import annotations
 
 from municloud.dr import actions
-from municloud.dr.inventory import DR, PRIMARY, Inventory
+from municloud.dr.inventory import DR, HUB, PRIMARY, Inventory
 from municloud.dr.steps import Reporter, StepResult, Stopwatch, report
 
 
@@ -21,6 +25,9 @@ def failover(inv: Inventory, lgcodes: list[str] | None = None, reporter: Reporte
         for lg in codes:
             results.append(report(actions.promote(inv, DR, lg), reporter))
             results.append(report(actions.start_services(inv, DR, lg), reporter))
+        if lgcodes is None and inv.database(DR, HUB) is not None:
+            results.append(report(actions.promote(inv, DR, HUB), reporter))
+            results.append(report(actions.start_services(inv, DR, HUB), reporter))
         results.append(report(actions.check_frontdoor(inv, codes, frontdoor_port), reporter))
     changed = any(r.changed for r in results)
     results.append(report(StepResult(

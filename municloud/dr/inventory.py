@@ -1,4 +1,8 @@
-"""Find a stack's containers by their labels (municloud.stack/site/lgcode/component)."""
+"""Find a stack's containers by their labels (municloud.stack/site/lgcode/component).
+
+A *cluster* is one PostgreSQL pair and the services on it: a municipality (its lgcode) or the
+platform hub (``HUB``: component hub_postgres at the primary site, a standby with lgcode "shared"
+at the DR site, services = the hub container)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ DATABASE_COMPONENTS = ("postgres", "standby")
 SERVICE_COMPONENTS = ("residents_registry", "tax", "nhi")
 PRIMARY, DR = "primary", "dr"
 SITE_INDEPENDENT = ("frontdoor",)
+HUB = "hub"  # the platform hub's cluster key (not an lgcode: lgcodes are 6 digits)
+SHARED = "shared"
 
 
 def docker_client(docker_host: str | None = None):
@@ -34,8 +40,15 @@ class Inventory:
                  for c in self.find(component=comp)}
         return sorted(c for c in codes if c and c != "shared")
 
+    def clusters(self) -> list[str]:
+        """Every municipality's lgcode, then ``HUB`` when the hub has a standby at the DR site."""
+        return self.lgcodes() + ([HUB] if self.database(DR, HUB) is not None else [])
+
     def database(self, site: str, lgcode: str):
-        """The PostgreSQL container of ``lgcode`` at ``site``, or None."""
+        """The PostgreSQL container of ``lgcode`` (or of the hub, ``HUB``) at ``site``, or None."""
+        if lgcode == HUB:
+            found = [c for comp in ("hub_postgres", "standby") for c in self.find(site=site, lgcode=SHARED, component=comp)]
+            return found[0] if found else None
         for comp in DATABASE_COMPONENTS:
             found = self.find(site=site, lgcode=lgcode, component=comp)
             if found:
@@ -50,6 +63,8 @@ class Inventory:
         return c
 
     def services(self, site: str, lgcode: str) -> list:
+        if lgcode == HUB:
+            return self.find(site=site, lgcode=SHARED, component="hub")
         return [c for comp in SERVICE_COMPONENTS for c in self.find(site=site, lgcode=lgcode, component=comp)]
 
     def site_containers(self, site: str) -> list:

@@ -1,5 +1,5 @@
-"""`dr status`: per municipality, the active site, replication mode and lag, last backup and its
-age, and the last verify result."""
+"""`dr status`: per municipality (and one row "hub" for the platform hub's cluster), the active
+site, replication mode and lag, last backup and its age, and the last verify result."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def stack_status(inv: Inventory) -> list[ClusterStatus]:
         backups = latest_backups(inv)
     except (LookupError, RuntimeError):
         backups = {}
-    return [cluster_status(inv, lg, backups) for lg in inv.lgcodes()]
+    return [cluster_status(inv, lg, backups) for lg in inv.clusters()]
 
 
 def to_json(statuses: list[ClusterStatus]) -> str:

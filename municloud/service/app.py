@@ -24,6 +24,7 @@ from municloud.service import audit_api, dr_probe_api, health
 from municloud.service.errors import install_error_handlers
 from municloud.service.inbox import load_platform_keys
 from municloud.service.outbox import outbox_relay
+from municloud.service.read_only import ReadOnlyGuard, standby_lifespan
 from municloud.service.logging import configure_logging
 from municloud.service.settings import ServiceSettings
 
@@ -61,6 +62,12 @@ def create_service_app(
         log.info(await db.wait_for_database(target))
         app.state.pool = await db.create_pool(target, settings.db_pool_min, settings.db_pool_max)
         async with app.state.pool.acquire() as conn:
+            app.state.read_only = await db.in_recovery(conn)
+        if app.state.read_only:  # warm DR service on a standby: municloud/service/read_only.py
+            async with standby_lifespan(app, settings, load_params, load_platform_keys):
+                yield
+            return
+        async with app.state.pool.acquire() as conn:
             log.info(await db.apply_migrations(conn, KIT_MIGRATIONS, "kit"))
             log.info(await db.apply_migrations(conn, migrations_dir, settings.service_name))
             log.info(await check_audit_schema(conn))
@@ -91,7 +98,9 @@ def create_service_app(
     app.state.token_key = load_public_key(settings.token_public_key)
     app.state.token_cache = TokenCache()
     app.state.params = None
+    app.state.read_only = False
     install_error_handlers(app)
+    app.add_middleware(ReadOnlyGuard)
     app.include_router(health.router)
     app.include_router(audit_api.router, prefix="/api/v1")
     app.include_router(dr_probe_api.router, prefix="/api/v1")

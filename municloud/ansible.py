@@ -1,8 +1,10 @@
 """The one place that talks to ansible-runner.
 
 ``AnsibleRunner.apply_role`` runs one role from ``roles/`` against one host and returns
-``RoleRun(status, rc, stats, changed)``: status and rc from the runner's artifacts, per-host
-stats from its ``playbook_on_stats`` event; stdout is never parsed. The runner gets a
+``RoleRun(status, rc, stats, changed, failures)``: status and rc from the runner's artifacts, per-host
+stats from its ``playbook_on_stats`` event, the failed tasks' messages from its
+``runner_on_failed`` / ``runner_item_on_failed`` events (argument_specs and assert messages name the bad variable); stdout is
+never parsed. The runner gets a
 whitelisted environment (nothing of the caller's secrets or Pulumi variables leaks into tasks),
 its own private_data_dir under the state dir, and a timeout.
 """
@@ -41,6 +43,8 @@ class RoleRun:
     stats: dict[str, dict[str, int]] = field(default_factory=dict)
     """per host: ok, changed, failures, dark (unreachable), skipped"""
     seconds: float = 0.0
+    failures: tuple[str, ...] = ()
+    """messages of the failed tasks (task name: message)"""
 
     @property
     def changed(self) -> int:
@@ -97,7 +101,7 @@ class AnsibleRunner:
         artifacts = pdd / "artifacts" / ident
         status = (artifacts / "status").read_text().strip() if (artifacts / "status").exists() else "failed"
         rc = int((artifacts / "rc").read_text().strip()) if (artifacts / "rc").exists() else 255
-        return RoleRun(role, status, rc, _stats(artifacts), time.monotonic() - t0)
+        return RoleRun(role, status, rc, _stats(artifacts), time.monotonic() - t0, _failures(artifacts))
 
 
 def _stats(artifacts: Path) -> dict[str, dict[str, int]]:
@@ -111,3 +115,16 @@ def _stats(artifacts: Path) -> dict[str, dict[str, int]]:
             for host, count in (data.get(key) or {}).items():
                 stats.setdefault(host, {k: 0 for k in ("ok", "changed", "failures", "dark", "skipped")})[key] = count
     return stats
+
+
+def _failures(artifacts: Path) -> tuple[str, ...]:
+    found = []
+    for path in sorted((artifacts / "job_events").glob("*.json")):
+        event = json.loads(path.read_text())
+        # a looped task reports each failed item, then a summary ("One or more items failed")
+        if event.get("event") not in ("runner_on_failed", "runner_item_on_failed") or \
+                (event.get("event_data") or {}).get("ignore_errors"):
+            continue
+        data = event["event_data"]
+        found.append(f"{data.get('task', '?')}: {(data.get('res') or {}).get('msg', '')}".strip())
+    return tuple(found)

@@ -4,8 +4,11 @@ Its own container (postgres image, ``MC_PG_MODE=repo``) and volume on the WAN ne
 reached over pgBackRest's TLS server mode (port 8432, client certificates whose CN is the
 database container's name). One stanza per municipality cluster (+ the hub); the repository is
 encrypted (aes-256-cbc) with a generated passphrase that exists only as a Pulumi secret and a
-0400 file in the container (pgBackRest include file), never as env. Retention by generations and
-the full/differential schedule come from the stack's SLA config. Contract: docs/postgres-image.md.
+0400 file in the container (pgBackRest include file), never as env or in a rendered file.
+pgbackrest.conf (stanzas, retention by generations, TLS authorisation) and the full/differential
+schedule are rendered by roles/pgbackrest from the stack's SLA config. A changed configuration (a
+municipality joining or leaving) restarts the container in place: pgBackRest's TLS server reads
+its configuration when it starts. Contract: docs/postgres-image.md.
 """
 
 from __future__ import annotations
@@ -18,12 +21,16 @@ from stacks.naming import docker_name, labels, urn_name
 from stacks.providers.container import Container
 from stacks.providers.network import Network
 from stacks.providers.pki import Certificate, CertificateAuthority
+from stacks.providers.rendered import RenderedConfig
 from stacks.providers.secrets import RandomPassword
 from stacks.providers.volume import Volume
-from stacks.tls import secret_file, tls_files
+from stacks.tls import plain_file, secret_file, tls_files
 
 POSTGRES_UID = 999  # docs/postgres-image.md
 PGBACKREST_PORT = 8432
+CONFIG_DIR = "/etc/municloud/pgbackrest"
+#: pgBackRest's server reads its configuration at start: a changed one restarts the container in place
+RELOAD_BY_RESTART = ["/bin/sh", "-c", "exit 75"]
 
 
 @dataclass
@@ -48,17 +55,17 @@ class BackupRepositoryArgs:
     """full backups kept (generations), SLA backup_retention_full"""
     retention_diff: int = 6
     """differential backups kept, SLA backup_retention_diff"""
-    full_every_min: int = 7 * 24 * 60
-    """a full backup when the last one is older than this (0 = no schedule)"""
-    diff_every_min: int = 24 * 60
-    """a differential backup when the last backup is older than this"""
+    full_every_hours: int = 7 * 24
+    """a full backup when the last full is older than this (0 = no schedule), SLA backup_full_every_hours"""
+    diff_every_hours: int = 24
+    """a differential backup when the last backup is older than this, SLA backup_diff_every_hours"""
     health_timeout_s: int = 180
     """container health wait"""
 
 
-def stanza_spec(stanzas: dict[str, list[str]], port: int = 5432) -> str:
-    """``MC_PGBACKREST_STANZAS``: ``stanza=host:port+host:port,...`` (sorted, so stable)."""
-    return ",".join(f"{s}=" + "+".join(f"{h}:{port}" for h in hosts) for s, hosts in sorted(stanzas.items()))
+def stanza_list(stanzas: dict[str, list[str]], port: int = 5432) -> list[dict]:
+    """roles/pgbackrest ``pgbackrest_stanzas``: name, hosts (primary first), port; sorted, so stable."""
+    return [{"name": s, "hosts": list(hosts), "port": port} for s, hosts in sorted(stanzas.items())]
 
 
 class BackupRepository(pulumi.ComponentResource):
@@ -79,16 +86,22 @@ class BackupRepository(pulumi.ComponentResource):
         cipher_conf = self.passphrase.result.apply(lambda p: f"[global]\nrepo1-cipher-pass={p}\n")
         files = [secret_file("/run/secrets/pgbackrest/cipher.conf", cipher_conf, POSTGRES_UID)]
         files += tls_files("/run/secrets/postgres-tls", a.ca, cert, POSTGRES_UID)
-        env = {"MC_PG_MODE": "repo", "MC_PGBACKREST_STANZAS": stanza_spec(a.stanzas),
-               "MC_PGBACKREST_RETENTION_FULL": str(a.retention_full),
-               "MC_PGBACKREST_RETENTION_DIFF": str(a.retention_diff),
-               "MC_PGBACKREST_FULL_EVERY_MIN": str(a.full_every_min),
-               "MC_PGBACKREST_DIFF_EVERY_MIN": str(a.diff_every_min)}
+        self.config = RenderedConfig(
+            urn_name(a.site, "backup-repo-config"), role="pgbackrest", instance=f"{a.stack}-{a.site}-backup-repo",
+            output_var="pgbackrest_output_dir",
+            variables={"pgbackrest_stanzas": stanza_list(a.stanzas), "pgbackrest_retention_full": a.retention_full,
+                       "pgbackrest_retention_diff": a.retention_diff,
+                       "pgbackrest_full_every_hours": a.full_every_hours,
+                       "pgbackrest_diff_every_hours": a.diff_every_hours}, opts=child)
+        files += [plain_file(f"{CONFIG_DIR}/{n}", self.config.files.apply(lambda f, n=n: f[n]), POSTGRES_UID)
+                  for n in ("pgbackrest.conf", "schedule.conf")]
+        env = {"MC_PG_MODE": "repo"}
         self.container = Container(
             urn_name(a.site, "backup-repo"), name=self.container_name, docker_host=a.docker_host, image=a.image,
             labels=lab, networks=[{"name": a.wan_network.name, "aliases": []}], env=env,
             mounts=[{"source": self.volume.name, "target": "/var/lib/pgbackrest"}],
             tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
-            files=pulumi.Output.all(*files), health_timeout=a.health_timeout_s, opts=child)
+            files=pulumi.Output.all(*files), health_timeout=a.health_timeout_s, reload=RELOAD_BY_RESTART,
+            opts=child)
         self.register_outputs({"container": self.container.name, "volume": self.volume.name,
                                "stanzas": sorted(a.stanzas)})

@@ -33,7 +33,8 @@ DEFAULTS: dict[str, Any] = {
     "sla": {"availability_percent": 99.5, "rto_seconds": 60, "rpo_seconds": 0,
             "replication_mode": "synchronous", "dr_services": "pilot_light", "max_lag_seconds": 5,
             "local_recovery_seconds": 30,
-            "backup_retention_full": 2, "backup_retention_diff": 6, "concurrent_users": 200,
+            "backup_retention_full": 2, "backup_retention_diff": 6, "backup_full_every_hours": 168,
+            "backup_diff_every_hours": 24, "concurrent_users": 200,
             "p95_ms": 500, "max_failure_ratio": 0.01, "min_rps": 100},
 }
 
@@ -60,6 +61,13 @@ class SiteConfig(_Strict):
 class SlaConfig(_Strict):
     """SLA targets the consortium promises (policy Guideline 6)."""
 
+    @model_validator(mode="after")
+    def _backup_schedule(self) -> "SlaConfig":
+        if self.backup_full_every_hours and self.backup_diff_every_hours >= self.backup_full_every_hours:
+            raise ValueError("sla.backup_diff_every_hours must be below sla.backup_full_every_hours "
+                             f"({self.backup_diff_every_hours} >= {self.backup_full_every_hours})")
+        return self
+
     availability_percent: float = Field(ge=90, le=100, description="promised availability")
     rto_seconds: int = Field(gt=0, description="recovery time objective")
     rpo_seconds: int = Field(ge=0, description="recovery point objective (0 = no committed write lost)")
@@ -71,6 +79,10 @@ class SlaConfig(_Strict):
                                           "and healthy within this (restart policy)")
     backup_retention_full: int = Field(ge=1, description="full backups kept (generations)")
     backup_retention_diff: int = Field(ge=0, description="differential backups kept")
+    backup_full_every_hours: int = Field(ge=0, le=24 * 366, description="a full backup when the last full is "
+                                         "older than this (hours); 0 = no schedule (operators run backups)")
+    backup_diff_every_hours: int = Field(ge=0, le=24 * 366, description="a differential backup when the last "
+                                         "backup is older than this (hours); 0 = fulls only")
     concurrent_users: int = Field(gt=0, description="normal concurrent users of the consortium")
     p95_ms: float = Field(gt=0, description="load gate: 95th percentile response time limit (ms)")
     max_failure_ratio: float = Field(ge=0, lt=1, description="load gate: failed / all requests limit (0.01 = 1 %)")

@@ -73,6 +73,7 @@ class Consortium(pulumi.ComponentResource):
             stanzas={m.lgcode: [postgres_name(cfg.stack, primary, m.lgcode), postgres_name(cfg.stack, dr, m.lgcode)]
                      for m in cfg.municipalities},
             retention_full=cfg.sla.backup_retention_full, retention_diff=cfg.sla.backup_retention_diff,
+            full_every_hours=cfg.sla.backup_full_every_hours, diff_every_hours=cfg.sla.backup_diff_every_hours,
             health_timeout_s=cfg.health_timeout_s), child)
         self.sites: dict[str, Site] = {}
         for site in (primary, dr):

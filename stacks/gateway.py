@@ -22,6 +22,8 @@ from stacks.providers.rendered import RenderedConfig
 from stacks.tls import plain_file, tls_files
 
 WWW_DATA_UID = 33
+#: a changed configuration (routes, a municipality joining or leaving) is tested, then reloaded
+RELOAD = ["/bin/sh", "-c", "nginx -q -t -c /etc/municloud/nginx.conf && nginx -c /etc/municloud/nginx.conf -s reload"]
 GATEWAY_PORT = 8443  # internal listener: hub and services on the site's Docker networks
 GATEWAY_PUBLIC_PORT = 8444  # public listener: the frontdoor's backend, PROXY protocol
 SERVER_NAME = "gateway.municloud"
@@ -104,7 +106,7 @@ class Gateway(pulumi.ComponentResource):
             urn_name(a.site, "gateway"), name=self.container_name, docker_host=a.docker_host, image=a.image,
             labels=labels(a.stack, a.site, "gateway"), networks=networks, user=str(WWW_DATA_UID),
             read_only=True, tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"}, files=pulumi.Output.all(*files),
-            health_timeout=a.health_timeout_s,
+            health_timeout=a.health_timeout_s, reload=RELOAD,
             opts=pulumi.ResourceOptions(parent=self, depends_on=a.depends_on))
         self.register_outputs({"container": self.container.name, "routes": len(a.routes)})
 

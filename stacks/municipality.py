@@ -20,6 +20,8 @@ from stacks.config import SERVICES, MunicipalityConfig
 from stacks.dr_standby import DrStandby, DrStandbyArgs
 from stacks.naming import docker_name, labels, urn_name
 from stacks.platform_keys import key_id, registry_entry, registry_yaml, trusted_entries
+from stacks.postgres_config import RELOAD as POSTGRES_RELOAD
+from stacks.postgres_config import memory_budget_mb, postgres_config
 from stacks.providers.container import Container
 from stacks.providers.network import Network
 from stacks.providers.pki import Certificate, CertificateAuthority
@@ -150,6 +152,13 @@ class Municipality(pulumi.ComponentResource):
         pg_files = [secret_file(f"/run/secrets/postgres/{role}.password", pw.result, POSTGRES_UID)
                     for role, pw in self.passwords.items()]
         pg_files += tls_files("/run/secrets/postgres-tls", a.ca, self.postgres_cert, POSTGRES_UID)
+        # tuning and pg_hba.conf from roles/postgres, reloaded in place when they change
+        self.postgres_config, conf_files = postgres_config(
+            urn_name(a.site, code, "postgres-config"), instance=f"{a.stack}-{a.site}-{code}-postgres",
+            databases=list(SERVICES), allowed_networks=[a.subnet],
+            replication_networks=[a.wan_subnet] if a.wan_network is not None and a.wan_subnet else [],
+            memory_mb=memory_budget_mb(a.municipality.population), opts=child)
+        pg_files += conf_files
         pg_networks = [{"name": self.network.name, "aliases": []}]
         pg_env = {"MC_PG_MODE": "primary", "MC_PG_DATABASES": ",".join(SERVICES),
                   "MC_PG_ALLOWED_NETWORKS": a.subnet, "MC_PG_APPLICATION_NAME": self.postgres_name,
@@ -162,7 +171,8 @@ class Municipality(pulumi.ComponentResource):
             image=a.postgres_image, labels=lab("postgres"), networks=pg_networks, env=pg_env,
             mounts=[{"source": self.pgdata.name, "target": "/var/lib/postgresql/data"}],
             tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
-            files=pulumi.Output.all(*pg_files), health_timeout=a.health_timeout_s, opts=child)
+            files=pulumi.Output.all(*pg_files), health_timeout=a.health_timeout_s, reload=POSTGRES_RELOAD,
+            opts=child)
         if a.dr is not None:
             self._init_dr_standby(a, a.dr)
 

@@ -4,8 +4,11 @@
 #   MC_PG_MODE=standby  empty data dir -> base backup from MC_PG_PEER_HOST, then streaming
 #   MC_PG_MODE=repo     pgBackRest repository: `pgbackrest server` (TLS) in the foreground
 #   MC_PG_MODE=rebuild  one-off (failback): wipe the data dir, base backup from the peer, exit
-# Configuration derived from env (listen, TLS, pg_hba, replication, archiving) is rewritten on
-# every start, so a changed container definition takes effect on restart.
+# Configuration derived from env (listen, TLS, replication, archiving) is rewritten on every
+# start, so a changed container definition takes effect on restart. Tuning and pg_hba.conf come
+# from roles/postgres, copied to $ROLE_CONF_DIR (included last, hba_file points there: a reload
+# applies a change); the backup repository's pgbackrest.conf and schedule from roles/pgbackrest in
+# $ROLE_BR_DIR. Without those files (tests, labs) the env-derived fallback below is used.
 set -euo pipefail
 
 MODE="${MC_PG_MODE:-primary}"
@@ -17,6 +20,8 @@ PORT="${MC_PG_PORT:-5432}"
 PEER_PORT="${MC_PG_PEER_PORT:-5432}"
 APP_NAME="${MC_PG_APPLICATION_NAME:-$(hostname)}"
 BR_PORT="${MC_PGBACKREST_PORT:-8432}"
+ROLE_CONF_DIR=/etc/municloud/postgres
+ROLE_BR_DIR=/etc/municloud/pgbackrest
 AUDIT_SCHEMA=/usr/local/share/municloud/audit_schema.sql
 
 log() { printf '%s mc-postgres[%s]: %s\n' "$(date -u +%FT%TZ)" "$MODE" "$*" >&2; }
@@ -59,6 +64,10 @@ write_pgpass() {  # replication password for pg_basebackup / streaming, never on
 
 write_hba() {
   local db net
+  if [ -r "$ROLE_CONF_DIR/pg_hba.conf" ]; then  # roles/postgres: hba_file points at it (write_conf)
+    log "client authentication from $ROLE_CONF_DIR/pg_hba.conf (roles/postgres)"
+    return 0
+  fi
   {
     echo "# Written by mc-postgres-entrypoint on every start; edit the container env instead."
     echo "local   all          postgres                 peer"
@@ -106,6 +115,9 @@ write_conf() {
     else
       echo "archive_mode = off"
     fi
+    if [ -r "$ROLE_CONF_DIR/pg_hba.conf" ]; then echo "hba_file = '$ROLE_CONF_DIR/pg_hba.conf'"; fi
+    # last, so that the role's tuning wins; read again on reload
+    if [ -r "$ROLE_CONF_DIR/postgresql.conf" ]; then echo "include_if_exists = '$ROLE_CONF_DIR/postgresql.conf'"; fi
   } > "$PGDATA/municloud.conf"
 }
 
@@ -147,6 +159,11 @@ write_pgbackrest_repo_conf() {
   local entry stanza host i
   ls "${PGBACKREST_CONFIG_INCLUDE_PATH}"/*.conf >/dev/null 2>&1 \
     || die "no cipher config in $PGBACKREST_CONFIG_INCLUDE_PATH (mount cipher.conf with repo1-cipher-pass)"
+  if [ -r "$ROLE_BR_DIR/pgbackrest.conf" ]; then  # roles/pgbackrest; a link, so `docker exec pgbackrest` reads it too
+    ln -sfn "$ROLE_BR_DIR/pgbackrest.conf" /etc/pgbackrest/pgbackrest.conf
+    log "repository configuration from $ROLE_BR_DIR/pgbackrest.conf (roles/pgbackrest)"
+    return 0
+  fi
   {
     echo "# Written by mc-postgres-entrypoint (repo mode)."
     echo "[global]"
@@ -240,7 +257,9 @@ init_standby() {
   log "base backup done; starting as a streaming standby"
 }
 
-repo_stanzas() { local e; for e in $(words "${MC_PGBACKREST_STANZAS:-}"); do echo "${e%%=*}"; done; }
+repo_stanzas() {  # the stanza sections of the repository's configuration
+  sed -n 's/^\[\([a-z0-9_-]*\)\]$/\1/p' /etc/pgbackrest/pgbackrest.conf | grep -vx global || true
+}
 
 # Stanzas are created once their database hosts answer (they may start after the repository).
 create_stanzas() {
@@ -261,6 +280,11 @@ create_stanzas() {
 # `municloud backup run`).
 schedule_backups() {
   local full="${MC_PGBACKREST_FULL_EVERY_MIN:-0}" diff="${MC_PGBACKREST_DIFF_EVERY_MIN:-0}" stanza mark type
+  if [ -r "$ROLE_BR_DIR/schedule.conf" ]; then  # roles/pgbackrest, from the SLA config
+    full="$(sed -n 's/^full_every_min=\([0-9]*\)$/\1/p' "$ROLE_BR_DIR/schedule.conf")"
+    diff="$(sed -n 's/^diff_every_min=\([0-9]*\)$/\1/p' "$ROLE_BR_DIR/schedule.conf")"
+    [ -n "$full" ] && [ -n "$diff" ] || die "$ROLE_BR_DIR/schedule.conf: needs full_every_min= and diff_every_min="
+  fi
   [ "$full" -gt 0 ] || return 0
   log "backup schedule: full every $full min, differential every $diff min"
   while sleep 60; do
@@ -281,7 +305,7 @@ schedule_backups() {
 run_repo() {
   install_tls
   write_pgbackrest_repo_conf
-  log "pgBackRest repository server on port $BR_PORT, stanzas: $(words "${MC_PGBACKREST_STANZAS:-}")"
+  log "pgBackRest repository server on port $BR_PORT, stanzas: $(repo_stanzas | tr '\n' ' ')"
   [ "${MC_PGBACKREST_CREATE_STANZAS:-1}" = 1 ] && create_stanzas &
   schedule_backups &
   exec pgbackrest server

@@ -5,6 +5,16 @@ mode 0400 files owned by the service user, never env or labels), start it and wa
 image's healthcheck reports healthy. Anything about what runs (image, command, env, files,
 mounts, networks, ports, capabilities) replaces it; the restart policy updates in place.
 
+Two changes are applied in place instead, like an Ansible handler: with a ``reload`` command
+given, changed contents of the same set of files are copied in and the command runs in the
+container (``nginx -s reload``, ``pg_ctl reload``; exit status 75 asks for a restart, e.g. a
+PostgreSQL setting that needs one); and networks joined or left beside the first one are
+connected or disconnected on the running container.
+
+While the engine still reports a new container "starting", the wait runs the image's own
+healthcheck command itself every second, so a service with a 10 s healthcheck interval is not
+waited on for a whole interval after it is ready (Docker's status catches up at its next check).
+
 Files are copied into labelled anonymous volumes, one per distinct parent directory of the
 files (``/run/secrets``, ``/etc/municloud``...), because ``docker cp`` refuses a read-only root
 filesystem but writes into volumes; those directories must be empty in the image.
@@ -20,7 +30,7 @@ import time
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CheckFailure, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from ._base import ValidatingProvider, check_labels, docker_client, is_unknown
 
@@ -38,10 +48,21 @@ class ContainerProvider(ValidatingProvider):
     REQUIRED = {"name": str, "docker_host": str, "image": str, "labels": dict, "networks": list}
     OPTIONAL = {"env": dict, "command": list, "user": str, "mounts": list, "tmpfs": dict, "ports": list,
                 "restart_policy": str, "cap_add": list, "read_only": bool, "files": list,
-                "health_timeout": int, "start": bool, "healthcheck": dict}
+                "health_timeout": int, "start": bool, "healthcheck": dict, "reload": list}
     REPLACE_ON = ("name", "docker_host", "image", "labels", "networks", "env", "command", "user", "mounts",
                   "tmpfs", "ports", "cap_add", "read_only", "files", "start", "healthcheck")
     OUTPUTS = ("container_id",)
+    #: exit status of a ``reload`` command asking for a restart instead (EX_TEMPFAIL)
+    RESTART_EXIT_CODE = 75
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        base = super().diff(id_, olds, news)
+        if not base.replaces:
+            return base
+        in_place = {k for k in ("files", "networks") if k in base.replaces and _in_place(k, olds, news)}
+        replaces = [k for k in base.replaces if k not in in_place]
+        return DiffResult(changes=True, replaces=replaces, stables=base.stables,
+                          delete_before_replace=bool(replaces))
 
     def validate(self, news: dict[str, Any]) -> list[CheckFailure]:
         failures = check_labels(news)
@@ -139,10 +160,39 @@ class ContainerProvider(ValidatingProvider):
         old.remove(force=True, v=True)
 
     # -- update / read / delete -----------------------------------------------------------------
-    def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         client = docker_client(news)
-        client.api.update_container(id_, restart_policy={"Name": news.get("restart_policy") or "unless-stopped"})
+        api = client.api
+        api.update_container(id_, restart_policy={"Name": news.get("restart_policy") or "unless-stopped"})
+        if olds.get("networks") != news.get("networks"):
+            old = {n["name"] for n in olds.get("networks") or []}
+            new = {n["name"] for n in news["networks"]}
+            for net in news["networks"][1:]:
+                if net["name"] not in old:
+                    api.connect_container_to_network(id_, net["name"], aliases=net.get("aliases") or None)
+            for name in sorted(old - new):
+                api.disconnect_container_from_network(id_, name)
+        if olds.get("files") != news.get("files"):
+            old_files = {f["path"]: f for f in olds.get("files") or []}
+            changed = {posixpath.dirname(f["path"]) for f in news["files"] if old_files.get(f["path"]) != f}
+            for d in sorted(changed):
+                api.put_archive(id_, d, _tar([f for f in news["files"] if posixpath.dirname(f["path"]) == d]))
+            if api.inspect_container(id_)["State"].get("Running"):
+                self._reload(client, id_, news)
         return UpdateResult({**news, "container_id": id_})
+
+    def _reload(self, client, id_: str, props: dict[str, Any]) -> None:
+        """Run the reload command; exit 75 = restart wanted (then wait until healthy again)."""
+        api = client.api
+        exec_id = api.exec_create(id_, props["reload"], user=props.get("user") or "")["Id"]
+        output = api.exec_start(exec_id).decode(errors="replace").strip()
+        code = api.exec_inspect(exec_id)["ExitCode"]
+        if code == self.RESTART_EXIT_CODE:
+            api.restart(id_, timeout=30)
+            _wait_healthy(client, id_, props["name"], props.get("health_timeout") or 120)
+        elif code != 0:
+            raise ContainerStartError(f"container {props['name']}: reload {props['reload']} failed "
+                                      f"(exit {code}): {output[-2000:]}")
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         import docker.errors
@@ -168,6 +218,20 @@ class ContainerProvider(ValidatingProvider):
         except docker.errors.APIError:
             pass
         c.remove(force=True, v=True)
+
+
+def _in_place(key: str, olds: dict[str, Any], news: dict[str, Any]) -> bool:
+    """Whether a change of ``files`` or ``networks`` can be applied to the running container."""
+    new = news.get(key)
+    if is_unknown(new) or not isinstance(new, list) or not new:
+        return False
+    old = olds.get(key) or []
+    if key == "networks":  # the first network is the container's network mode; aliases are set on connect
+        before = {n["name"]: n for n in old}
+        return bool(old) and old[0] == new[0] and all(before.get(n["name"], n) == n for n in new)
+    reload = news.get("reload")
+    return (bool(reload) and not is_unknown(reload) and reload == olds.get("reload")
+            and sorted(f["path"] for f in old) == sorted(f["path"] for f in new))
 
 
 def _known_list(value: Any) -> list:
@@ -205,6 +269,7 @@ def _tar(files: list[dict[str, Any]]) -> bytes:
 
 def _wait_healthy(client, cid: str, name: str, timeout_s: int) -> None:
     deadline = time.monotonic() + timeout_s
+    next_probe = time.monotonic() + 1.0
     state: dict[str, Any] = {}
     info: dict[str, Any] = {}
     while time.monotonic() < deadline:
@@ -216,6 +281,10 @@ def _wait_healthy(client, cid: str, name: str, timeout_s: int) -> None:
             break
         if health == "healthy" or (health is None and state.get("Running")):
             return
+        if health == "starting" and time.monotonic() >= next_probe:
+            if _probe(client, cid, info):
+                return
+            next_probe = time.monotonic() + 1.0
         time.sleep(0.5)
     logs = client.api.logs(cid, tail=_LOG_TAIL).decode(errors="replace").rstrip()
     status = state.get("Status"), (state.get("Health") or {}).get("Status"), state.get("ExitCode")
@@ -225,6 +294,22 @@ def _wait_healthy(client, cid: str, name: str, timeout_s: int) -> None:
     raise ContainerStartError(
         f"container {name} {why} "
         f"(status={status[0]}, health={status[1]}, exit={status[2]}); last log lines:\n{logs}")
+
+
+def _probe(client, cid: str, info: dict[str, Any]) -> bool:
+    """Run the container's own healthcheck command once; True when it exits 0."""
+    import docker.errors
+
+    test = (info.get("Config", {}).get("Healthcheck") or {}).get("Test") or []
+    if not test or test[0] not in ("CMD", "CMD-SHELL"):
+        return False
+    cmd = test[1:] if test[0] == "CMD" else ["/bin/sh", "-c", test[1]]
+    try:
+        exec_id = client.api.exec_create(cid, cmd, user=info["Config"].get("User") or "")["Id"]
+        client.api.exec_start(exec_id)
+        return client.api.exec_inspect(exec_id)["ExitCode"] == 0
+    except docker.errors.APIError:
+        return False  # e.g. the container restarted between inspect and exec
 
 
 class Container(Resource, module="municloud", name="Container"):
@@ -240,13 +325,15 @@ class Container(Resource, module="municloud", name="Container"):
                  restart_policy: str = "unless-stopped", cap_add: list | None = None,
                  read_only: bool = False, files: pulumi.Input[list] | None = None,
                  health_timeout: int = 120, start: bool = True, healthcheck: dict | None = None,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 reload: list | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
         props = {"name": name, "docker_host": docker_host, "image": image, "labels": labels,
                  "networks": networks, "env": env or {}, "command": command or [], "user": user or "",
                  "mounts": mounts or [], "tmpfs": tmpfs or {}, "ports": ports or [],
                  "restart_policy": restart_policy, "cap_add": cap_add or [], "read_only": read_only,
                  "files": files if files is not None else [], "health_timeout": health_timeout,
                  "start": start, "healthcheck": healthcheck or {}, "container_id": None}
+        if reload:  # only when given, so the state of containers without one is unchanged
+            props["reload"] = reload
         if files is not None:
             props["files"] = pulumi.Output.secret(files)
         super().__init__(ContainerProvider(), resource_name, props, opts)

@@ -37,7 +37,8 @@ def _render(props: dict[str, Any]) -> dict[str, Any]:
     run = runner.apply_role(props["role"], {**props["variables"], props["output_var"]: str(out_dir)})
     if run.status != "successful":
         raise AnsibleRunError(f"role {props['role']} for {props['instance']}: {run.status} (rc={run.rc}), "
-                              f"stats={run.stats}; see {STATE_DIR}/ansible/")
+                              f"stats={run.stats}; {'; '.join(run.failures) or 'no failed task reported'}; "
+                              f"see {STATE_DIR}/ansible/")
     files = {p.relative_to(out_dir).as_posix(): p.read_text() for p in sorted(Path(out_dir).rglob("*")) if p.is_file()}
     return {**props, "files": files, "role_digest": role_digest(props["role"]), "run": run.sentence()}
 

@@ -33,9 +33,10 @@ def test_postgres_settings(containers):
         assert _psql(name, "show ssl") == "on", name
         assert _psql(name, "show password_encryption") == "scram-sha-256", name
         assert _psql(name, "show data_checksums") == "on", name
-        rules = _psql(name, "select type || ' ' || array_to_string(database, ',') from pg_hba_file_rules")
-        for rule in rules.splitlines():
-            assert rule.startswith(("hostssl", "local")), (name, rule)
+        rules = _psql(name, "select type || ' ' || array_to_string(database, ',') || ' ' || auth_method "
+                            "from pg_hba_file_rules")
+        for rule in rules.splitlines():  # TCP only over TLS; a plain "host" line may only reject
+            assert rule.startswith(("hostssl", "local")) or rule.endswith(" reject"), (name, rule)
 
 
 def test_each_service_role_reaches_only_its_own_database(containers, lgcodes):

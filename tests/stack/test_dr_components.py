@@ -47,10 +47,13 @@ def test_repository_has_its_names_env_and_passphrase_only_as_a_file(built):
         assert c["labels"] == {"municloud.stack": "dev", "municloud.site": "dr", "municloud.lgcode": "shared",
                                "municloud.component": "backup_repo"}
         assert [n["name"] for n in c["networks"]] == ["mc-dev-wan"]
-        assert c["env"]["MC_PG_MODE"] == "repo"
-        assert c["env"]["MC_PGBACKREST_STANZAS"] == \
-            "053031=mc-dev-primary-053031-postgres:5432+mc-dev-dr-053031-postgres:5432"
-        assert c["env"]["MC_PGBACKREST_RETENTION_FULL"] == "3"
+        assert c["env"] == {"MC_PG_MODE": "repo"}  # stanzas, retention, schedule: roles/pgbackrest
+        cfg = next(i for k, _n, i in mocks.created if k == "RenderedConfig" and i["role"] == "pgbackrest")
+        assert cfg["variables"]["pgbackrest_stanzas"] == [
+            {"name": "053031", "hosts": ["mc-dev-primary-053031-postgres", "mc-dev-dr-053031-postgres"], "port": 5432}]
+        assert cfg["variables"]["pgbackrest_retention_full"] == 3
+        assert {f["path"] for f in c["files"]} >= {"/etc/municloud/pgbackrest/pgbackrest.conf",
+                                                    "/etc/municloud/pgbackrest/schedule.conf"}
         cipher = next(f for f in c["files"] if f["path"] == "/run/secrets/pgbackrest/cipher.conf")
         passphrase = cipher["content"].split("repo1-cipher-pass=")[1].strip()
         assert len(passphrase) == 64 and (cipher["mode"], cipher["uid"]) == (0o400, 999)

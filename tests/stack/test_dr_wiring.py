@@ -35,9 +35,12 @@ def test_dev_pairs_every_primary_with_a_synchronous_standby_and_the_repository(d
     def check(_):
         c = _containers(mocks)
         repo = c["mc-dev-dr-backup-repo"]
-        assert repo["env"]["MC_PGBACKREST_STANZAS"] == ",".join(
-            f"{lg}=mc-dev-primary-{lg}-postgres:5432+mc-dev-dr-{lg}-postgres:5432" for lg in CODES)
-        assert (repo["env"]["MC_PGBACKREST_RETENTION_FULL"], repo["env"]["MC_PGBACKREST_RETENTION_DIFF"]) == ("2", "6")
+        repo_cfg = next(i["variables"] for k, _n, i in mocks.created
+                        if k == "RenderedConfig" and i["role"] == "pgbackrest")
+        assert [(st["name"], st["hosts"]) for st in repo_cfg["pgbackrest_stanzas"]
+                if st["name"] in CODES] == [(lg, [f"mc-dev-primary-{lg}-postgres", f"mc-dev-dr-{lg}-postgres"])
+                                            for lg in CODES]
+        assert (repo_cfg["pgbackrest_retention_full"], repo_cfg["pgbackrest_retention_diff"]) == (2, 6)
         for lg in CODES:
             primary, standby = c[f"mc-dev-primary-{lg}-postgres"], c[f"mc-dev-dr-{lg}-postgres"]
             assert primary["env"]["MC_PG_MODE"] == "primary" and standby["env"]["MC_PG_MODE"] == "standby"

@@ -34,6 +34,10 @@ def _unwrap(value):
     return value
 
 
+#: files the roles render (roles/gateway, frontdoor, postgres, pgbackrest)
+_RENDERED = ("nginx.conf", "haproxy.cfg", "postgresql.conf", "pg_hba.conf", "pgbackrest.conf", "schedule.conf")
+
+
 class Mocks(pulumi.runtime.Mocks):
     def __init__(self) -> None:
         self.created: list[tuple[str, str, dict]] = []
@@ -48,7 +52,7 @@ class Mocks(pulumi.runtime.Mocks):
         if kind == "Image":
             return f"img-{args.name}", {**inputs, "ref": f"municloud/{inputs['image']}:mock"}
         if kind == "RenderedConfig":  # the role itself is tested in tests/stack/test_roles.py
-            return f"cfg-{args.name}", {**inputs, "files": {"nginx.conf": "# mock", "haproxy.cfg": "# mock"}}
+            return f"cfg-{args.name}", {**inputs, "files": {n: f"# mock {n}" for n in _RENDERED}}
         return f"{args.name}-id", inputs
 
     def call(self, args: pulumi.runtime.MockCallArgs):

@@ -1,0 +1,98 @@
+"""The PostgreSQL and repository configuration of the dev program under mocks: every primary
+cluster renders roles/postgres with its own networks and a memory budget from its population,
+gets the files and the reload command; the repository renders roles/pgbackrest with the SLA's
+retention and schedule (new keys, validated), and the passphrase is never a role input."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+
+from stacks.config import ConfigError, load
+from stacks.consortium import Consortium, ConsortiumArgs
+from stacks.postgres_config import CONFIG_DIR, RELOAD, memory_budget_mb
+from test_program import Mocks  # same directory (pytest rootdir-relative import)
+
+pytestmark = pytest.mark.unit
+
+
+def _compose(raw):
+    mocks = Mocks()
+    pulumi.runtime.set_mocks(mocks, project="municloud", stack="dev", preview=False)
+    consortium = Consortium("consortium", ConsortiumArgs(config=load("dev", raw), built_services=frozenset()))
+    return mocks, consortium
+
+
+def _rendered(mocks, role: str) -> dict[str, dict]:
+    return {i["instance"]: i["variables"] for k, _n, i in mocks.created if k == "RenderedConfig" and i["role"] == role}
+
+
+@pulumi.runtime.test
+def test_each_primary_cluster_renders_its_own_configuration_and_reloads_it(dev_raw):
+    mocks, consortium = _compose(dev_raw)
+    cfg = load("dev", dev_raw)
+
+    def check(_):
+        rendered = _rendered(mocks, "postgres")
+        containers = {i["name"]: i for k, _n, i in mocks.created if k == "Container"}
+        for i, m in enumerate(cfg.municipalities):
+            v = rendered[f"dev-primary-{m.lgcode}-postgres"]
+            assert v["postgres_databases"] == ["residents_registry", "tax", "nhi"]
+            assert v["postgres_allowed_networks"] == [cfg.subnet("primary", i)]
+            assert v["postgres_replication_networks"] == [cfg.subnet("primary", kind="wan")]
+            assert v["postgres_memory_mb"] == memory_budget_mb(m.population)
+            pg = containers[f"mc-dev-primary-{m.lgcode}-postgres"]
+            paths = {f["path"]: f for f in pg["files"]}
+            assert paths[f"{CONFIG_DIR}/pg_hba.conf"]["content"] == "# mock pg_hba.conf"
+            assert paths[f"{CONFIG_DIR}/postgresql.conf"]["mode"] == 0o444
+            assert pg["reload"] == RELOAD
+        # no two clusters share an allowed network
+        nets = [v["postgres_allowed_networks"][0] for v in rendered.values()]
+        assert len(set(nets)) == len(nets) == len(cfg.municipalities)
+
+    return consortium.frontdoor.container.container_id.apply(check)
+
+
+def test_memory_budget_grows_with_population_and_is_capped():
+    assert memory_budget_mb(2500) == 306 and memory_budget_mb(18818) == 632
+    assert memory_budget_mb(10_000_000) == 2048
+
+
+@pulumi.runtime.test
+def test_repository_schedule_and_retention_come_from_the_sla_config(dev_raw):
+    dev_raw["sla"] = {**(dev_raw.get("sla") or {}), "backup_full_every_hours": 48, "backup_diff_every_hours": 6,
+                      "backup_retention_full": 4}
+    mocks, consortium = _compose(dev_raw)
+
+    def check(_):
+        v = _rendered(mocks, "pgbackrest")["dev-dr-backup-repo"]
+        assert (v["pgbackrest_full_every_hours"], v["pgbackrest_diff_every_hours"]) == (48, 6)
+        assert (v["pgbackrest_retention_full"], v["pgbackrest_retention_diff"]) == (4, 6)
+        assert not any("cipher" in k or "pass" in k for k in v)
+        repo = next(i for k, _n, i in mocks.created if k == "Container" and i["name"] == "mc-dev-dr-backup-repo")
+        assert repo["reload"] and "MC_PGBACKREST_FULL_EVERY_MIN" not in repo["env"]
+
+    return consortium.frontdoor.container.container_id.apply(check)
+
+
+def test_schedule_defaults_are_weekly_full_daily_differential(dev_raw):
+    sla = load("dev", dev_raw).sla
+    assert (sla.backup_full_every_hours, sla.backup_diff_every_hours) == (168, 24)
+
+
+@pytest.mark.parametrize("sla,message", [
+    ({"backup_full_every_hours": 24, "backup_diff_every_hours": 24}, "backup_diff_every_hours must be below"),
+    ({"backup_full_every_hours": -1}, "greater than or equal to 0"),
+    ({"backup_diff_every_hours": "daily"}, "valid integer"),
+])
+def test_bad_schedule_is_refused_naming_the_key(dev_raw, sla, message):
+    dev_raw["sla"] = {**(dev_raw.get("sla") or {}), **sla}
+    with pytest.raises(ConfigError) as err:
+        load("dev", dev_raw)
+    assert err.value.key.startswith("municloud:sla") and message in str(err.value)
+    assert any(k in str(err.value) for k in sla)
+
+
+def test_twin_no_schedule_is_accepted(dev_raw):
+    dev_raw["sla"] = {**(dev_raw.get("sla") or {}), "backup_full_every_hours": 0, "backup_diff_every_hours": 0}
+    assert load("dev", dev_raw).sla.backup_full_every_hours == 0

@@ -198,9 +198,11 @@ def switchover(inv: Inventory, lgcode: str, to_site: str, timeout: float = 120.0
         pg.scalar(new, f"SELECT pg_promote(true, {int(timeout)})")
         old.start()
         pg.wait_accepting(old, timeout)
+        pg.reset_synchronous_standby_names(old)
         wait_streaming(new, old_name, timeout)
+        # back to the configured mode from the server's own configuration (not pinned by ALTER SYSTEM)
         wanted = configured_sync_names(new)
-        pg.set_synchronous_standby_names(new, wanted)
+        pg.reset_synchronous_standby_names(new)
         if wanted:
             wait_streaming(new, old_name, timeout, sync=True)
     mode = "synchronous" if wanted else "asynchronous"

@@ -54,6 +54,14 @@ def set_synchronous_standby_names(container, names: str) -> None:
     psql(container, "SELECT pg_reload_conf()")
 
 
+def reset_synchronous_standby_names(container) -> None:
+    """ALTER SYSTEM RESET + reload: the server's own configuration (the container's
+    MC_PG_SYNCHRONOUS_STANDBY_NAMES, i.e. the stack config) applies again. A value left by
+    ALTER SYSTEM would outlive a later change of the stack's replication mode."""
+    psql(container, "ALTER SYSTEM RESET synchronous_standby_names")
+    psql(container, "SELECT pg_reload_conf()")
+
+
 @dataclass(frozen=True)
 class ReplicationRow:
     """One connected standby as seen from the primary (pg_stat_replication)."""

@@ -29,6 +29,10 @@ TARGETS = {"dev from empty": 120, "no-op up": 20, "+1 municipality": 20, "akita 
 MARK_BEGIN, MARK_END = "<!-- deploy-benchmark:begin -->", "<!-- deploy-benchmark:end -->"
 
 
+#: 1-minute load average at the end of each step (the machine is shared: a figure without it misleads)
+LOADS: dict[str, float] = {}
+
+
 def _timed(label: str, fn) -> float:
     print(f"[deploy] {label} ...", file=sys.stderr, flush=True)
     t0 = time.monotonic()
@@ -36,7 +40,8 @@ def _timed(label: str, fn) -> float:
     took = time.monotonic() - t0
     if getattr(getattr(result, "summary", None), "result", "succeeded") != "succeeded":
         raise RuntimeError(f"{label}: {result.summary.result}")
-    print(f"[deploy] {label}: {took:.1f} s", file=sys.stderr, flush=True)
+    LOADS[label] = os.getloadavg()[0]
+    print(f"[deploy] {label}: {took:.1f} s (load average {LOADS[label]:.1f})", file=sys.stderr, flush=True)
     return took
 
 
@@ -83,11 +88,12 @@ def run(skip_akita: bool) -> dict[str, float]:
 
 def write_report(figures: dict[str, float]) -> Path:
     path = REPO_ROOT / "docs" / "benchmarks.md"
-    rows = "\n".join(f"| {k} | {v:.1f} s | {TARGETS[k]} s | {'met' if v <= TARGETS[k] else 'MISSED'} |"
-                     for k, v in figures.items())
+    rows = "\n".join(f"| {k} | {v:.1f} s | {TARGETS[k]} s | {'met' if v <= TARGETS[k] else 'MISSED'} | "
+                     f"{LOADS.get(k, float('nan')):.1f} |" for k, v in figures.items())
     section = (f"{MARK_BEGIN}\n## Deploy (`benchmarks/deploy.py`)\n\nMeasured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC "
                f"on this machine ({os.cpu_count()} cores), wall time of `pulumi up` through the Automation API, "
-               f"images already built, local file backend.\n\n| step | measured | target | |\n|---|---|---|---|\n"
+               f"images already built, local file backend; load average = the machine's 1-minute load when the step "
+               f"ended.\n\n| step | measured | target | | load average |\n|---|---|---|---|---|\n"
                f"{rows}\n{MARK_END}\n")
     text = path.read_text() if path.exists() else "# Benchmarks\n"
     if MARK_BEGIN in text:

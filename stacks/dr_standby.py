@@ -93,7 +93,8 @@ class DrStandby(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.container_name = postgres_name(a.stack, a.site, a.lgcode)
         primary_name = postgres_name(a.stack, a.primary_site, a.lgcode)
-        lab = labels(a.stack, a.site, "standby", a.lgcode)
+        # the hub's standby keeps the hub's component (its own ports and checks), at the DR site
+        lab = labels(a.stack, a.site, "standby" if a.lgcode else "hub_postgres", a.lgcode)
         tag = a.lgcode or "hub"
         cert = Certificate(urn_name(a.site, tag, "standby-cert"), ca=a.ca, common_name=self.container_name,
                            dns_names=[self.container_name], opts=child)

@@ -1,8 +1,8 @@
 """Find a stack's containers by their labels (municloud.stack/site/lgcode/component).
 
 A *cluster* is one PostgreSQL pair and the services on it: a municipality (its lgcode) or the
-platform hub (``HUB``: component hub_postgres at the primary site, a standby with lgcode "shared"
-at the DR site, services = the hub container)."""
+platform hub (``HUB``: component hub_postgres, lgcode "shared", at either site; services = the hub
+container)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ class Inventory:
     def database(self, site: str, lgcode: str):
         """The PostgreSQL container of ``lgcode`` (or of the hub, ``HUB``) at ``site``, or None."""
         if lgcode == HUB:
-            found = [c for comp in ("hub_postgres", "standby") for c in self.find(site=site, lgcode=SHARED, component=comp)]
+            found = self.find(site=site, lgcode=SHARED, component="hub_postgres")
             return found[0] if found else None
         for comp in DATABASE_COMPONENTS:
             found = self.find(site=site, lgcode=lgcode, component=comp)

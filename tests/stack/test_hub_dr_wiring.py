@@ -27,7 +27,7 @@ def test_hub_postgres_pairs_with_a_dr_standby_and_a_pilot_light_hub(dev_raw):
         assert primary["env"]["MC_PG_SYNCHRONOUS_STANDBY_NAMES"] == '"mc-dev-dr-hub-postgres"'
         assert {n["name"] for n in primary["networks"]} == {"mc-dev-primary-hub-net", "mc-dev-wan"}
         assert standby["labels"] == {"municloud.stack": "dev", "municloud.site": "dr", "municloud.lgcode": "shared",
-                                     "municloud.component": "standby"}
+                                     "municloud.component": "hub_postgres"}
         assert (standby["env"]["MC_PG_MODE"], standby["env"]["MC_PG_DATABASES"]) == ("standby", "platform_hub")
         assert standby["env"]["MC_PG_PEER_HOST"] == "mc-dev-primary-hub-postgres"
         assert standby["env"]["MC_PG_REPLICATION_NETWORKS"] == primary["env"]["MC_PG_REPLICATION_NETWORKS"]

@@ -22,8 +22,11 @@ from stacks.automation import ScratchStack, free_network_base, free_port, stack_
 pytestmark = pytest.mark.stack
 
 FOURTH = "053481"  # 三種町
-SHARED_TOUCHED = {"primary-gateway-config", "primary-gateway", "primary-hub",
-                  "dr-gateway-config", "dr-gateway", "dr-backup-repo"}
+# the DR hub holds the same key registry as the primary hub (pilot light, stopped)
+SHARED_TOUCHED = {"primary-gateway-config", "primary-gateway", "primary-hub", "dr-hub",
+                  "dr-gateway-config", "dr-gateway", "dr-backup-repo-config", "dr-backup-repo"}
+# ... of which these take the change in place (reload / restart), never by replacement
+IN_PLACE = {"primary-gateway", "dr-gateway", "dr-backup-repo"}
 # every member's residents_registry trusts the other members' residents_registry keys (F-5): its
 # key registry file changes when a member joins or leaves, so its container is replaced
 PEERS_TOUCHED = {f"{site}-{code}-residents-registry" for site in ("primary", "dr")
@@ -170,6 +173,8 @@ def test_lifecycle(live):
     # the gateways gain a route and a network link; the hub's key registry gains the new units' keys;
     # the backup repository gains a stanza; the members' residents_registry trust the new one's key
     assert touched <= SHARED_TOUCHED | PEERS_TOUCHED, touched
+    assert IN_PLACE <= ops.get("update", set()), ops.get("update")
+    assert not IN_PLACE & (ops.get("replace", set()) | ops.get("create-replacement", set())), ops
     assert client.containers.get(f"mc-{name}-primary-{FOURTH}-tax").status == "running"
 
     # -1: only those deleted

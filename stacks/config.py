@@ -144,6 +144,16 @@ class StackConfig(_Strict):
     def dr_site(self) -> str:
         return next(n for n, s in self.sites.items() if s.role == "dr")
 
+    def edge_dynamic_range(self, site: str) -> str:
+        """The lower half of a site's edge /24: where Docker assigns addresses on the edge network."""
+        edge = ipaddress.ip_network(self.subnet(site, kind="edge"))
+        return str(next(edge.subnets(prefixlen_diff=1)))
+
+    def frontdoor_address(self, site: str) -> str:
+        """The frontdoor's fixed address on a site's edge network (outside the dynamic range): the one
+        address whose PROXY protocol header the site's gateway believes."""
+        return str(ipaddress.ip_network(self.subnet(site, kind="edge")).network_address + 250)
+
     def subnet(self, site: str, index: int | None = None, kind: str = "municipality") -> str:
         """The /24 of a project network: municipality i at the primary site = .i, at DR = .100+i."""
         base = ipaddress.ip_network(self.network_base)

@@ -70,8 +70,9 @@ class Consortium(pulumi.ComponentResource):
         self.backup_repo = BackupRepository("backup-repo", BackupRepositoryArgs(
             stack=cfg.stack, site=dr, docker_host=cfg.sites[dr].docker_host, image=site_images[dr][0]["postgres"],
             ca=self.ca, wan_network=self.wan,
-            stanzas={m.lgcode: [postgres_name(cfg.stack, primary, m.lgcode), postgres_name(cfg.stack, dr, m.lgcode)]
-                     for m in cfg.municipalities},
+            stanzas={**{m.lgcode: [postgres_name(cfg.stack, primary, m.lgcode), postgres_name(cfg.stack, dr, m.lgcode)]
+                        for m in cfg.municipalities},
+                     "hub": [postgres_name(cfg.stack, primary, None), postgres_name(cfg.stack, dr, None)]},
             retention_full=cfg.sla.backup_retention_full, retention_diff=cfg.sla.backup_retention_diff,
             full_every_hours=cfg.sla.backup_full_every_hours, diff_every_hours=cfg.sla.backup_diff_every_hours,
             health_timeout_s=cfg.health_timeout_s), child)
@@ -85,7 +86,7 @@ class Consortium(pulumi.ComponentResource):
                 primary=self.sites.get(primary) if site == dr else None), child)
         self.frontdoor = Frontdoor("frontdoor", FrontdoorArgs(
             stack=cfg.stack, site=primary, docker_host=primary_host, image=image("haproxy", primary).ref, ca=self.ca,
-            edge_networks=[self.sites[primary].edge_network, self.sites[dr].edge_network],
+            edge_networks=[(self.sites[s].edge_network, cfg.frontdoor_address(s)) for s in (primary, dr)],
             backends=[Backend(primary, self.sites[primary].gateway.container_name, backup=False),
                       Backend(dr, self.sites[dr].gateway.container_name, backup=True)],
             host_port=cfg.frontdoor_port,

@@ -48,8 +48,8 @@ class FrontdoorArgs:
     """haproxy image reference"""
     ca: CertificateAuthority
     """consortium CA (verifies gateway certificates in health checks)"""
-    edge_networks: list[Network]
-    """edge networks of every site"""
+    edge_networks: list[tuple[Network, str]]
+    """edge network of every site, with the frontdoor's fixed address on it"""
     backends: list[Backend]
     """gateways, primary first"""
     host_port: int
@@ -85,7 +85,8 @@ class Frontdoor(pulumi.ComponentResource):
         self.container = Container(
             urn_name("frontdoor"), name=self.container_name, docker_host=a.docker_host, image=a.image,
             labels=labels(a.stack, a.site, "frontdoor"),
-            networks=[{"name": n.name, "aliases": []} for n in [self.publish_network, *a.edge_networks]],
+            networks=[{"name": self.publish_network.name, "aliases": []}]
+            + [{"name": n.name, "aliases": [], "ipv4_address": address} for n, address in a.edge_networks],
             ports=[{"container_port": HAPROXY_PORT, "host_port": a.host_port}], read_only=True,
             tmpfs={"/tmp": "rw,noexec,nosuid,size=16m"}, files=pulumi.Output.all(*files),
             health_timeout=a.health_timeout_s, opts=pulumi.ResourceOptions(parent=self, depends_on=a.depends_on))

@@ -66,7 +66,8 @@ class Site(pulumi.ComponentResource):
         self.docker_host = site_cfg.docker_host
         self.edge_network = Network(urn_name(a.site, "edge"), name=docker_name(cfg.stack, a.site, "edge"),
                                     docker_host=site_cfg.docker_host, labels=labels(cfg.stack, a.site, "edge"),
-                                    internal=True, subnet=cfg.subnet(a.site, kind="edge"), opts=child)
+                                    internal=True, subnet=cfg.subnet(a.site, kind="edge"),
+                                    ip_range=cfg.edge_dynamic_range(a.site), opts=child)
         self.municipalities: dict[str, Municipality] = {}
         self.hub: PlatformHub | None = None
         routes = list(a.extra_routes)
@@ -117,7 +118,8 @@ class Site(pulumi.ComponentResource):
             hub_dr = HubDrPairing(site=cfg.dr_site, docker_host=cfg.sites[cfg.dr_site].docker_host,
                                   subnet=cfg.subnet(cfg.dr_site, kind="hub"),
                                   image=a.dr_postgres_image or a.images["postgres"],
-                                  synchronous=cfg.sla.replication_mode == "synchronous") if a.standbys else None
+                                  synchronous=cfg.sla.replication_mode == "synchronous",
+                                  backup_repo=a.backup_repo) if a.standbys else None
             self.hub = PlatformHub(urn_name(a.site, "hub"), PlatformHubArgs(
                 stack=cfg.stack, site=a.site, docker_host=site_cfg.docker_host, subnet=cfg.subnet(a.site, kind="hub"),
                 ca=a.ca, edge_network=self.edge_network, postgres_image=a.images["postgres"],
@@ -141,6 +143,8 @@ class Site(pulumi.ComponentResource):
             hub={"host": self.hub.container_name, "port": SERVICE_PORT} if self.hub else None,
             rate_per_second=cfg.gateway_rate_per_second, burst=cfg.gateway_burst, depends_on=upstreams,
             health_timeout_s=cfg.health_timeout_s,
-            trusted_proxies=[cfg.subnet(a.site, kind="edge")]), child)  # the frontdoor's PROXY header
+            # The frontdoor's PROXY header only: another container on the edge network (the hub)
+            # cannot claim a client address of its choice (rate limits and logs key on it).
+            trusted_proxies=[f"{cfg.frontdoor_address(a.site)}/32"]), child)
         self.register_outputs({"edge_network": self.edge_network.name, "gateway": self.gateway.container.name,
                                "municipalities": sorted(self.municipalities)})

@@ -1,8 +1,8 @@
 """Docker container as a dynamic resource.
 
-Create = create the container on its networks (with aliases), copy its files in (secrets as
-mode 0400 files owned by the service user, never env or labels), start it and wait until the
-image's healthcheck reports healthy. Anything about what runs (image, command, env, files,
+Create = create the container on its networks (with aliases, optionally a fixed ``ipv4_address``),
+copy its files in (secrets as mode 0400 files owned by the service user, never env or labels),
+start it and wait until the image's healthcheck reports healthy. Anything about what runs (image, command, env, files,
 mounts, networks, ports, capabilities) replaces it; the restart policy updates in place.
 
 Two changes are applied in place instead, like an Ansible handler: with a ``reload`` command
@@ -21,6 +21,8 @@ filesystem but writes into volumes; those directories must be empty in the image
 """
 
 from __future__ import annotations
+
+import ipaddress
 
 import io
 import posixpath
@@ -77,6 +79,13 @@ class ContainerProvider(ValidatingProvider):
             for n in _known_list(nets):
                 if not isinstance(n, dict) or "name" not in n:
                     failures.append(CheckFailure("networks", f"container {news['name']}: each network needs 'name'"))
+                elif n.get("ipv4_address") and not is_unknown(n["ipv4_address"]):
+                    try:
+                        ipaddress.IPv4Address(n["ipv4_address"])
+                    except ValueError:
+                        failures.append(CheckFailure("networks", f"container {news['name']}: network {n['name']}: "
+                                                                 f"'ipv4_address' is not an IPv4 address: "
+                                                                 f"{n['ipv4_address']!r}"))
         for f in _known_list(news.get("files")):
             if is_unknown(f):
                 continue
@@ -121,7 +130,8 @@ class ContainerProvider(ValidatingProvider):
         )
         first = props["networks"][0]
         networking = api.create_networking_config(
-            {first["name"]: api.create_endpoint_config(aliases=first.get("aliases") or None)})
+            {first["name"]: api.create_endpoint_config(aliases=first.get("aliases") or None,
+                                                       ipv4_address=first.get("ipv4_address") or None)})
         created = api.create_container(
             props["image"], name=name, command=props.get("command") or None, user=props.get("user") or None,
             environment=props.get("env") or {}, labels=props["labels"], host_config=host_config,
@@ -131,7 +141,8 @@ class ContainerProvider(ValidatingProvider):
         cid = created["Id"]
         try:
             for net in props["networks"][1:]:
-                api.connect_container_to_network(cid, net["name"], aliases=net.get("aliases") or None)
+                api.connect_container_to_network(cid, net["name"], aliases=net.get("aliases") or None,
+                                                 ipv4_address=net.get("ipv4_address") or None)
             for d in _file_dirs(props):
                 # into the volume at d: allowed even when the root filesystem is read-only
                 api.put_archive(cid, d, _tar([f for f in props["files"] if posixpath.dirname(f["path"]) == d]))
@@ -169,7 +180,8 @@ class ContainerProvider(ValidatingProvider):
             new = {n["name"] for n in news["networks"]}
             for net in news["networks"][1:]:
                 if net["name"] not in old:
-                    api.connect_container_to_network(id_, net["name"], aliases=net.get("aliases") or None)
+                    api.connect_container_to_network(id_, net["name"], aliases=net.get("aliases") or None,
+                                                     ipv4_address=net.get("ipv4_address") or None)
             for name in sorted(old - new):
                 api.disconnect_container_from_network(id_, name)
         if olds.get("files") != news.get("files"):

@@ -14,8 +14,8 @@ from ._base import ValidatingProvider, check_labels, docker_client, is_unknown
 class NetworkProvider(ValidatingProvider):
     KIND = "network"
     REQUIRED = {"name": str, "docker_host": str, "labels": dict}
-    OPTIONAL = {"internal": bool, "subnet": str}
-    REPLACE_ON = ("name", "docker_host", "labels", "internal", "subnet")
+    OPTIONAL = {"internal": bool, "subnet": str, "ip_range": str}
+    REPLACE_ON = ("name", "docker_host", "labels", "internal", "subnet", "ip_range")
 
     def validate(self, news):
         failures = check_labels(news)
@@ -25,6 +25,16 @@ class NetworkProvider(ValidatingProvider):
                 ipaddress.ip_network(subnet)
             except ValueError:
                 failures.append(CheckFailure("subnet", f"network {news['name']}: 'subnet' is not a CIDR: {subnet!r}"))
+        ip_range = news.get("ip_range")
+        if ip_range and not is_unknown(ip_range):
+            try:
+                inside = subnet and not is_unknown(subnet) and ipaddress.ip_network(ip_range).subnet_of(
+                    ipaddress.ip_network(subnet))
+            except (ValueError, TypeError):
+                inside = False
+            if not inside:
+                failures.append(CheckFailure("ip_range", f"network {news['name']}: 'ip_range' {ip_range!r} must be "
+                                                         f"a CIDR inside 'subnet'"))
         return failures
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -42,7 +52,8 @@ class NetworkProvider(ValidatingProvider):
         if props.get("subnet"):
             from docker.types import IPAMConfig, IPAMPool
 
-            ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=props["subnet"])])
+            # ip_range: where Docker picks addresses; the rest of the subnet is for fixed addresses.
+            ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=props["subnet"], iprange=props.get("ip_range"))])
         net = client.networks.create(props["name"], driver="bridge", internal=bool(props.get("internal")),
                                      labels=props["labels"], check_duplicate=True, ipam=ipam)
         return CreateResult(net.id, dict(props))
@@ -70,13 +81,15 @@ class NetworkProvider(ValidatingProvider):
 
 
 class Network(Resource, module="municloud", name="Network"):
-    """A Docker network; ``internal`` networks have no route out of the engine."""
+    """A Docker network; ``internal`` networks have no route out of the engine. With ``ip_range``
+    Docker assigns addresses only inside it, leaving the rest of ``subnet`` for fixed addresses."""
 
     name: pulumi.Output[str]
 
     def __init__(self, resource_name: str, *, name: pulumi.Input[str], docker_host: pulumi.Input[str],
-                 labels: pulumi.Input[dict], internal: bool = True, subnet: str = "",
+                 labels: pulumi.Input[dict], internal: bool = True, subnet: str = "", ip_range: str = "",
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(NetworkProvider(), resource_name,
-                         {"name": name, "docker_host": docker_host, "labels": labels, "internal": internal,
-                          "subnet": subnet}, opts)
+        props = {"name": name, "docker_host": docker_host, "labels": labels, "internal": internal, "subnet": subnet}
+        if ip_range:  # only when given: networks created without one keep their state unchanged
+            props["ip_range"] = ip_range
+        super().__init__(NetworkProvider(), resource_name, props, opts)

@@ -72,7 +72,7 @@ def test_twin_postgres_container_can_be_entered_as_root(containers):
 @pytest.mark.parametrize("component,expected", [
     # 8432: the pgBackRest TLS server the DR site's repository talks to (archiving, backups)
     ("postgres", {5432, 8432}), ("standby", {5432, 8432}), ("backup_repo", {8432}),
-    ("hub_postgres", {5432}), ("gateway", {8443, 8444}), ("frontdoor", {8443, 8404}),
+    ("hub_postgres", {5432, 8432}), ("gateway", {8443, 8444}), ("frontdoor", {8443, 8404}),
     ("residents_registry", {8000}), ("tax", {8000}), ("nhi", {8000}), ("hub", {8000}),
 ])
 def test_only_expected_ports_listen(containers, component, expected):

@@ -26,6 +26,14 @@ def test_hub_postgres_pairs_with_a_dr_standby_and_a_pilot_light_hub(dev_raw):
         assert primary["env"]["MC_PG_PEER_HOST"] == "mc-dev-dr-hub-postgres"
         assert primary["env"]["MC_PG_SYNCHRONOUS_STANDBY_NAMES"] == '"mc-dev-dr-hub-postgres"'
         assert {n["name"] for n in primary["networks"]} == {"mc-dev-primary-hub-net", "mc-dev-wan"}
+        # WAL archiving to the repository's "hub" stanza, from whichever side is primary
+        for side in (primary, standby):
+            assert (side["env"]["MC_PGBACKREST_STANZA"], side["env"]["MC_PGBACKREST_REPO_HOST"]) == \
+                ("hub", "mc-dev-dr-backup-repo")
+        repo_cfg = next(i["variables"] for k, _n, i in mocks.created
+                        if k == "RenderedConfig" and i["role"] == "pgbackrest")
+        assert [st["hosts"] for st in repo_cfg["pgbackrest_stanzas"] if st["name"] == "hub"] == \
+            [["mc-dev-primary-hub-postgres", "mc-dev-dr-hub-postgres"]]
         assert standby["labels"] == {"municloud.stack": "dev", "municloud.site": "dr", "municloud.lgcode": "shared",
                                      "municloud.component": "hub_postgres"}
         assert (standby["env"]["MC_PG_MODE"], standby["env"]["MC_PG_DATABASES"]) == ("standby", "platform_hub")

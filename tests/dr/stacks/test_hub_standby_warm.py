@@ -116,6 +116,11 @@ def test_hub_postgres_streams_to_its_dr_standby(warm_stack, inv):
     assert pg.in_recovery(standby) and not pg.in_recovery(primary)  # the twin tells them apart
     assert set(standby.attrs["NetworkSettings"]["Networks"]) == {f"mc-{STACK}-dr-hub-net", f"mc-{STACK}-wan"}
     assert inv.database(DR, HUB).name == standby.name and inv.database(PRIMARY, HUB).name == primary.name
+    # the hub archives WAL to its own stanza of the backup repository (the twin: an unknown stanza fails)
+    repo = inv.backup_repo()
+    rc, out = repo.exec_run(["pgbackrest", "--stanza=hub", "check"], user="postgres")
+    assert rc == 0, out.decode(errors="replace")[-800:]
+    assert repo.exec_run(["pgbackrest", "--stanza=nohub", "check"], user="postgres")[0] != 0
     # the DR hub: created, stopped (pilot light), on the hub standby, beside the DR gateway
     dr_hub = warm_stack.container("hub", site=DR)
     dr_hub.reload()

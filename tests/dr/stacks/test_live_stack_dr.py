@@ -77,7 +77,7 @@ def test_pgbackrest_check_of_an_unknown_stanza_fails(inv):
 def test_repository_is_encrypted(inv):
     repo = host(inv.backup_repo().name)
     info = json.loads(repo.check_output("pgbackrest --output=json info"))
-    assert {s["name"]: s["cipher"] for s in info} == {lg: "aes-256-cbc" for lg in DEV_LGCODES}
+    assert {s["name"]: s["cipher"] for s in info} == {lg: "aes-256-cbc" for lg in (*DEV_LGCODES, "hub")}
     content = repo.file(f"/var/lib/pgbackrest/backup/{DEV_LGCODES[0]}/backup.info").content
     assert content[:8] == b"Salted__"  # OpenSSL ciphertext, not pgBackRest's INI text
     assert b"[backrest]" not in content and b"[db]" not in content

@@ -89,17 +89,23 @@ class FrontdoorWriteTarget:
 
     def present(self, run_id: str, site: str) -> set[int]:
         """The numbers stored for ``run_id``, read through the frontdoor; ``site`` must be the one serving."""
-        deadline = time.monotonic() + 30
-        while True:
-            r = self._http.get(f"{self.url}/{run_id}", headers=self._headers())
-            if r.status_code == 200:
-                body = r.json()
-                if body.get("site") != site:
-                    raise StepFailed(f"frontdoor serves {self.lgcode} from site {body.get('site')}, not {site}")
-                return set(body["numbers"])
-            if time.monotonic() > deadline:
-                raise StepFailed(f"reading DR probe run {run_id} of {self.lgcode} failed: HTTP {r.status_code}")
+        import httpx
+
+        deadline, problem = time.monotonic() + 60, ""
+        while time.monotonic() < deadline:  # a service just (re)started may answer slowly at first
+            try:
+                r = self._http.get(f"{self.url}/{run_id}", headers=self._headers(), timeout=10.0)
+            except httpx.HTTPError as exc:
+                problem = type(exc).__name__
+            else:
+                if r.status_code == 200:
+                    body = r.json()
+                    if body.get("site") != site:
+                        raise StepFailed(f"frontdoor serves {self.lgcode} from site {body.get('site')}, not {site}")
+                    return set(body["numbers"])
+                problem = f"HTTP {r.status_code}"
             time.sleep(0.5)
+        raise StepFailed(f"reading DR probe run {run_id} of {self.lgcode} through the frontdoor failed: {problem}")
 
     def close(self) -> None:
         self._http.close()

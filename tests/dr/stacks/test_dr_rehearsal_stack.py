@@ -209,7 +209,7 @@ def test_switch_to_asynchronous_updates_only_the_database_containers(dr_stack):
     changed = {name for name in before if after.get(name, (None,))[0] != before[name][0]}
     print(f"switch to asynchronous: {len(changed)} containers changed: {sorted(changed)}")
     assert changed, "the primaries' synchronous_standby_names must change"
-    assert {before[name][1] for name in changed} <= {"postgres", "standby"}
+    assert {before[name][1] for name in changed} <= {"postgres", "hub_postgres", "standby"}
     inv = Inventory(dr_stack.name)
     for lg in inv.lgcodes():
         assert pg.scalar(inv.require_database(PRIMARY, lg), "SHOW synchronous_standby_names") == ""

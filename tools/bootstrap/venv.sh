@@ -12,6 +12,11 @@ want=$(sha256sum "$MC_ROOT/pyproject.toml" | cut -c1-16)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$MC_ROOT/.venv/bin/municloud" ]; then
   mc_step_done "up to date ($MC_ROOT/.venv)"; exit 0
 fi
+# A venv whose creation was interrupted (no pip in it) is made again, not reused.
+if [ -x "$MC_ROOT/.venv/bin/python" ] && ! "$MC_ROOT/.venv/bin/python" -m pip --version >/dev/null 2>&1; then
+  printf "[municloud] %s: %s\n" "$MC_STEP_NAME" "the venv in $MC_ROOT/.venv has no pip (interrupted creation?): making it again" >&2
+  rm -rf "$MC_ROOT/.venv"
+fi
 [ -x "$MC_ROOT/.venv/bin/python" ] || "$PY" -m venv "$MC_ROOT/.venv"
 "$MC_ROOT/.venv/bin/python" -m pip install --quiet --upgrade pip >"$MC_STATE/logs/pip.log" 2>&1 || true
 "$MC_ROOT/.venv/bin/python" -m pip install --quiet -e "$MC_ROOT[ops]" >>"$MC_STATE/logs/pip.log" 2>&1 \

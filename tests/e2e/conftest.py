@@ -24,18 +24,14 @@ def e2e_stack(request):
     if not name:
         yield request.getfixturevalue("live_stack")
         return
-    from municloud.testing.stack import open_stack
+    from municloud.testing.stack import stack_up
 
-    stack = open_stack(name, overrides={
+    with stack_up(name, overrides={
         "municloud:frontdoor_port": int(os.environ.get("MC_E2E_FRONTDOOR_PORT", "18453")),
         "municloud:network_base": os.environ.get("MC_E2E_NETWORK_BASE", "10.213.0.0/16"),
         **json.loads(os.environ.get("MC_E2E_CONFIG", "{}")),
-    })
-    try:
-        stack.up()
+    }) as stack:
         yield stack
-    finally:
-        print("\n[municloud]", stack.close(destroy=not os.environ.get("MC_TEST_KEEP_STACK")))
 
 
 @pytest.fixture(scope="session")

@@ -26,14 +26,10 @@ SEED_POPULATION = int(os.environ.get("MC_LOAD_SEED_POPULATION", "300"))
 
 @pytest.fixture(scope="module")
 def load_stack():
-    from municloud.testing.stack import open_stack
+    from municloud.testing.stack import stack_up
 
-    stack = open_stack(os.environ.get("MC_LOAD_STACK", "citestload"))
-    try:
-        stack.up()
+    with stack_up(os.environ.get("MC_LOAD_STACK", "citestload")) as stack:
         yield stack
-    finally:
-        print("\n[municloud]", stack.close(destroy=not os.environ.get("MC_TEST_KEEP_STACK")))
 
 
 @pytest.fixture

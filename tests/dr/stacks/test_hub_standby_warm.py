@@ -28,18 +28,14 @@ GATEWAY_PUBLIC_PORT = 8444  # stacks/gateway.py: the staff listener (PROXY proto
 
 @pytest.fixture(scope="module")
 def warm_stack():
-    from municloud.testing.stack import open_stack
+    from municloud.testing.stack import stack_up
     from stacks.automation import stack_config
 
     dev = stack_config("dev")
     one = dev["municloud:municipalities"][:1]
     sla = {**(dev.get("municloud:sla") or {}), "dr_services": "warm"}
-    stack = open_stack(STACK, overrides={"municloud:municipalities": one, "municloud:sla": sla})
-    try:
-        stack.up()
+    with stack_up(STACK, overrides={"municloud:municipalities": one, "municloud:sla": sla}) as stack:
         yield stack
-    finally:
-        print("\n[municloud]", stack.close(destroy=not os.environ.get("MC_TEST_KEEP_STACK")))
 
 
 @pytest.fixture(scope="module")

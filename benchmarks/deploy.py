@@ -5,8 +5,10 @@ network ranges and frontdoor ports, so a running `dev` stack is not touched):
   1. up from empty (dev), 2. no-op up, 3. +1 municipality, 4. up from empty (akita),
 and writes the figures to docs/benchmarks.md (section "Deploy"). Images are built beforehand
 (image builds are the bootstrap's cost, not the deploy's). Each stack is destroyed at the end.
+``--profile`` prints every resource step of each up (start offset, duration, operation) from the
+engine's events, slowest first, to see where the time goes.
 
-    .venv/bin/python benchmarks/deploy.py [--skip-akita]
+    .venv/bin/python benchmarks/deploy.py [--skip-akita] [--profile]
 """
 
 from __future__ import annotations
@@ -33,11 +35,42 @@ MARK_BEGIN, MARK_END = "<!-- deploy-benchmark:begin -->", "<!-- deploy-benchmark
 LOADS: dict[str, float] = {}
 
 
+class StepProfile:
+    """Per-resource wall time of one up, from the engine's events (pre-event to outputs event)."""
+
+    def __init__(self) -> None:
+        self.t0 = time.monotonic()
+        self.started: dict[str, tuple[float, str]] = {}
+        self.steps: list[tuple[float, float, str, str]] = []  # (offset, seconds, op, name)
+
+    def on_event(self, event) -> None:
+        now = time.monotonic()
+        if event.resource_pre_event is not None:
+            meta = event.resource_pre_event.metadata
+            self.started[meta.urn] = (now, meta.op.value)
+        elif event.res_outputs_event is not None:
+            meta = event.res_outputs_event.metadata
+            begun, op = self.started.pop(meta.urn, (now, meta.op.value))
+            if op != "same":
+                self.steps.append((begun - self.t0, now - begun, op, meta.urn.rsplit("::", 1)[-1]))
+
+    def report(self, label: str, most: int = 25) -> str:
+        rows = sorted(self.steps, key=lambda s: -s[1])[:most]
+        return "\n".join([f"[profile] {label}: slowest resource steps (start offset, duration)"] +
+                          [f"[profile]   {o:6.1f} s +{d:6.1f} s  {op:18} {name}" for o, d, op, name in rows])
+
+
+PROFILE = False
+
+
 def _timed(label: str, fn) -> float:
     print(f"[deploy] {label} ...", file=sys.stderr, flush=True)
+    profile = StepProfile()
     t0 = time.monotonic()
-    result = fn()
+    result = fn(profile.on_event) if PROFILE else fn(None)
     took = time.monotonic() - t0
+    if PROFILE:
+        print(profile.report(label), file=sys.stderr, flush=True)
     if getattr(getattr(result, "summary", None), "result", "succeeded") != "succeeded":
         raise RuntimeError(f"{label}: {result.summary.result}")
     LOADS[label] = os.getloadavg()[0]
@@ -58,13 +91,13 @@ def run(skip_akita: bool) -> dict[str, float]:
         dev = ScratchStack.create(f"bd{secrets.token_hex(2)}", base, backend_dir=backend)
         stack = dev.stack()
         try:
-            figures["dev from empty"] = _timed("dev from empty", lambda: stack.up(**quiet))
-            figures["no-op up"] = _timed("no-op up", lambda: stack.up(**quiet))
+            figures["dev from empty"] = _timed("dev from empty", lambda ev: stack.up(**quiet, on_event=ev))
+            figures["no-op up"] = _timed("no-op up", lambda ev: stack.up(**quiet, on_event=ev))
             grown = json.loads(json.dumps(base))
             extra = dict(grown["municloud:municipalities"][0], lgcode="053481", name="三種町", population=18818)
             grown["municloud:municipalities"].append(extra)
             dev.write_config(grown)
-            figures["+1 municipality"] = _timed("+1 municipality", lambda: stack.up(**quiet))
+            figures["+1 municipality"] = _timed("+1 municipality", lambda ev: stack.up(**quiet, on_event=ev))
         finally:
             stack.destroy(**quiet)
             stack.workspace.remove_stack(dev.name)
@@ -78,7 +111,7 @@ def run(skip_akita: bool) -> dict[str, float]:
             akita.env["PULUMI_CONFIG_PASSPHRASE"] = secrets.token_urlsafe(32)
             astack = akita.stack()
             try:
-                figures["akita from empty"] = _timed("akita from empty", lambda: astack.up(**quiet))
+                figures["akita from empty"] = _timed("akita from empty", lambda ev: astack.up(**quiet, on_event=ev))
             finally:
                 astack.destroy(**quiet)
                 astack.workspace.remove_stack(akita.name)
@@ -109,7 +142,10 @@ def write_report(figures: dict[str, float]) -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-akita", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="print the slowest resource steps of each up")
     args = parser.parse_args()
+    global PROFILE
+    PROFILE = args.profile
     figures = run(args.skip_akita)
     print(f"wrote {write_report(figures)}")
     return 0

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pulumi
 
 from stacks.naming import docker_name, labels, urn_name
+from stacks.postgres_config import RELOAD, postgres_config
 from stacks.providers.container import Container
 from stacks.providers.network import Network
 from stacks.providers.pki import Certificate, CertificateAuthority
@@ -81,6 +82,9 @@ class DrStandbyArgs:
     primary: pulumi.Resource | None = None
     """the primary's container (the base backup needs it up)"""
     health_timeout_s: int = 300
+    memory_mb: int | None = None
+    """memory budget of the primary's roles/postgres configuration, which the standby mirrors (its
+    max_connections must not be below the primary's); None = the image's env-derived configuration"""
     """container health wait (covers the base backup)"""
 
 
@@ -104,6 +108,12 @@ class DrStandby(pulumi.ComponentResource):
         files = [secret_file(f"/run/secrets/postgres/{role}.password", pw.result, POSTGRES_UID)
                  for role, pw in a.passwords.items()]
         files += tls_files("/run/secrets/postgres-tls", a.ca, cert, POSTGRES_UID)
+        if a.memory_mb is not None:  # same tuning and pg_hba.conf as its primary, for its own networks
+            self.config, conf_files = postgres_config(
+                urn_name(a.site, tag, "standby-config"), instance=f"{a.stack}-{a.site}-{tag}-standby",
+                databases=list(a.databases), allowed_networks=[a.subnet], replication_networks=[a.wan_subnet],
+                memory_mb=a.memory_mb, opts=child)
+            files += conf_files
         env = {"MC_PG_MODE": "standby", "MC_PG_DATABASES": ",".join(a.databases),
                "MC_PG_ALLOWED_NETWORKS": a.subnet, "MC_PG_REPLICATION_NETWORKS": a.wan_subnet,
                "MC_PG_APPLICATION_NAME": self.container_name, "MC_PG_PEER_HOST": primary_name,
@@ -115,7 +125,7 @@ class DrStandby(pulumi.ComponentResource):
             labels=lab, networks=[{"name": a.network.name, "aliases": []}, {"name": a.wan_network.name, "aliases": []}],
             env=env, mounts=[{"source": self.volume.name, "target": "/var/lib/postgresql/data"}],
             tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"}, files=pulumi.Output.all(*files),
-            health_timeout=a.health_timeout_s,
+            health_timeout=a.health_timeout_s, reload=RELOAD if a.memory_mb is not None else None,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[a.primary] if a.primary else None))
         self.register_outputs({"container": self.container.name, "volume": self.volume.name,
                                "peer": primary_name, "synchronous": a.synchronous})

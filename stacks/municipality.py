@@ -198,7 +198,8 @@ class Municipality(pulumi.ComponentResource):
             stack=a.stack, site=dr.site, primary_site=a.site, docker_host=dr.docker_host, lgcode=code,
             databases=list(SERVICES), passwords=self.passwords, ca=a.ca, image=dr.image, network=self.dr_network,
             subnet=dr.subnet, wan_network=a.wan_network, wan_subnet=a.wan_subnet or "", synchronous=dr.synchronous,
-            backup_repo=dr.backup_repo, primary=self.postgres, health_timeout_s=max(a.health_timeout_s, 300)),
+            backup_repo=dr.backup_repo, primary=self.postgres, health_timeout_s=max(a.health_timeout_s, 300),
+            memory_mb=memory_budget_mb(a.municipality.population)),
             pulumi.ResourceOptions(parent=self))
 
     def _init_standby(self, a: MunicipalityArgs, src: "Municipality") -> None:

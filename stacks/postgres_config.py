@@ -18,7 +18,8 @@ CONFIG_DIR = "/etc/municloud/postgres"
 POSTGRES_UID = 999  # docs/postgres-image.md
 
 _CHECK = ("SELECT (SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL)"
-          " + (SELECT count(*) FROM pg_file_settings WHERE error IS NOT NULL),"
+          " + (SELECT count(*) FROM pg_file_settings WHERE error IS NOT NULL"
+          " AND error <> 'setting could not be applied'),"  # that one means: needs a restart
           " (SELECT count(*) FROM pg_settings WHERE pending_restart)")
 #: reload; exit 1 naming the problem if PostgreSQL rejected a file, 75 if a restart is needed
 RELOAD = ["/bin/bash", "-c",

@@ -1,5 +1,5 @@
 """PostgreSQL and pgBackRest configuration from roles/postgres and roles/pgbackrest, live: the
-running servers show the rendered tuning, log no parameter values, and pg_hba.conf rejects a
+running servers (primaries and DR standbys) show the rendered tuning, log no parameter values, and pg_hba.conf rejects a
 service role on another service's database (its own database is the twin); the repository runs
 on the rendered pgbackrest.conf and the SLA schedule."""
 
@@ -30,8 +30,10 @@ def _rendered(name: str) -> dict[str, str]:
 
 
 def test_running_servers_show_the_rendered_tuning(containers, lgcodes):
-    for code in lgcodes:
-        (pg,) = by_component(containers, "postgres", code)
+    clusters = [pg for code in lgcodes for pg in by_component(containers, "postgres", code)
+                + by_component(containers, "standby", code)]  # each DR standby mirrors its primary
+    assert len(clusters) == 2 * len(lgcodes)
+    for pg in clusters:
         want = _rendered(pg)
         for key in SIZES:
             same = _psql(pg, f"select pg_size_bytes(current_setting('{key}')) = pg_size_bytes('{want[key]}')")

@@ -27,14 +27,20 @@ def _rendered(mocks, role: str) -> dict[str, dict]:
     return {i["instance"]: i["variables"] for k, _n, i in mocks.created if k == "RenderedConfig" and i["role"] == role}
 
 
-@pulumi.runtime.test
-def test_each_primary_cluster_renders_its_own_configuration_and_reloads_it(dev_raw):
+def _check_dev_program(dev_raw, check):
+    """Compose the dev program; once it has resolved, ``check(cfg, rendered postgres configs, containers)``."""
     mocks, consortium = _compose(dev_raw)
     cfg = load("dev", dev_raw)
 
-    def check(_):
-        rendered = _rendered(mocks, "postgres")
-        containers = {i["name"]: i for k, _n, i in mocks.created if k == "Container"}
+    def run(_):
+        check(cfg, _rendered(mocks, "postgres"), {i["name"]: i for k, _n, i in mocks.created if k == "Container"})
+
+    return consortium.frontdoor.container.container_id.apply(run)
+
+
+@pulumi.runtime.test
+def test_each_primary_cluster_renders_its_own_configuration_and_reloads_it(dev_raw):
+    def check(cfg, rendered, containers):
         for i, m in enumerate(cfg.municipalities):
             v = rendered[f"dev-primary-{m.lgcode}-postgres"]
             assert v["postgres_databases"] == ["residents_registry", "tax", "nhi"]
@@ -46,11 +52,28 @@ def test_each_primary_cluster_renders_its_own_configuration_and_reloads_it(dev_r
             assert paths[f"{CONFIG_DIR}/pg_hba.conf"]["content"] == "# mock pg_hba.conf"
             assert paths[f"{CONFIG_DIR}/postgresql.conf"]["mode"] == 0o444
             assert pg["reload"] == RELOAD
-        # no two clusters share an allowed network
+        # no two clusters (primaries and DR standbys) share an allowed network
         nets = [v["postgres_allowed_networks"][0] for v in rendered.values()]
-        assert len(set(nets)) == len(nets) == len(cfg.municipalities)
+        assert len(set(nets)) == len(nets) == 2 * len(cfg.municipalities)
 
-    return consortium.frontdoor.container.container_id.apply(check)
+    return _check_dev_program(dev_raw, check)
+
+
+@pulumi.runtime.test
+def test_each_dr_standby_mirrors_its_primary_configuration_for_its_own_networks(dev_raw):
+    def check(cfg, rendered, containers):
+        for i, m in enumerate(cfg.municipalities):
+            primary, standby = rendered[f"dev-primary-{m.lgcode}-postgres"], rendered[f"dev-dr-{m.lgcode}-standby"]
+            assert standby["postgres_memory_mb"] == primary["postgres_memory_mb"]  # max_connections alike
+            assert standby["postgres_allowed_networks"] == [cfg.subnet("dr", i)] != primary["postgres_allowed_networks"]
+            assert standby["postgres_replication_networks"] == primary["postgres_replication_networks"]
+            pg = containers[f"mc-dev-dr-{m.lgcode}-postgres"]
+            assert f"{CONFIG_DIR}/pg_hba.conf" in {f["path"] for f in pg["files"]} and pg["reload"] == RELOAD
+        # the twin: the hub's standby keeps the env-derived configuration, like the hub's primary
+        assert "dev-dr-hub-standby" not in rendered
+        assert "reload" not in containers["mc-dev-dr-hub-postgres"]
+
+    return _check_dev_program(dev_raw, check)
 
 
 def test_memory_budget_grows_with_population_and_is_capped():

@@ -43,7 +43,8 @@ def promote(inv: Inventory, site: str, lgcode: str, timeout: float = 60.0) -> St
 
 
 def start_services(inv: Inventory, site: str, lgcode: str) -> StepResult:
-    """Start (pilot light) or restart (warm, read-only until now) the services of ``lgcode``."""
+    """Start (pilot light) or restart (warm) the services of ``lgcode``; they come up read-write on a
+    primary database and read-only on a standby (the sentence says which)."""
     with Stopwatch() as t:
         services = inv.services(site, lgcode)
         started, restarted = [], []
@@ -56,8 +57,10 @@ def start_services(inv: Inventory, site: str, lgcode: str) -> StepResult:
                 started.append(c)
     if not services:
         return StepResult(f"no service containers for {lgcode} at {site}", t.seconds, False)
+    db = inv.database(site, lgcode)
+    mode = "read-only (their database is a standby)" if db is not None and pg.in_recovery(db) else "read-write"
     return StepResult(f"started {len(started)} and restarted {len(restarted)} services of {lgcode} at "
-                      f"{site} read-write in {t.seconds:.1f} s", t.seconds)
+                      f"{site} {mode} in {t.seconds:.1f} s", t.seconds)
 
 
 def stop_services(inv: Inventory, site: str, lgcode: str) -> StepResult:

@@ -9,10 +9,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from municloud.audit import HEAD_TABLE, verify_chain
+from municloud.auth import OPERATOR_PURPOSES
 from municloud.service.deps import PoolDep, PrincipalDep, require_purpose
 
 router = APIRouter(prefix="/access-log", tags=["access log"])
-OPERATORS = frozenset({"system_operation"})
 
 
 class ChainReport(BaseModel):
@@ -25,7 +25,7 @@ class ChainReport(BaseModel):
 
 @router.get("/verify", response_model=ChainReport)
 async def verify_access_log(pool: PoolDep, principal: PrincipalDep) -> ChainReport:
-    require_purpose(principal, OPERATORS)
+    require_purpose(principal, OPERATOR_PURPOSES)
     async with pool.acquire() as conn:
         result = await verify_chain(conn)
         head = await conn.fetchrow(f"SELECT seq, hash FROM {HEAD_TABLE}")

@@ -51,7 +51,9 @@ class StepProfile:
         elif event.res_outputs_event is not None:
             meta = event.res_outputs_event.metadata
             begun, op = self.started.pop(meta.urn, (now, meta.op.value))
-            if op != "same":
+            # components (municloud:stack:*, the Stack) last as long as their children: not a step
+            kind = meta.urn.split("::")[2].rsplit("$", 1)[-1]  # the last of the parent-qualified type
+            if op != "same" and not kind.startswith("municloud:stack:") and kind != "pulumi:pulumi:Stack":
                 self.steps.append((begun - self.t0, now - begun, op, meta.urn.rsplit("::", 1)[-1]))
 
     def report(self, label: str, most: int = 25) -> str:

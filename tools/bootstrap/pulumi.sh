@@ -3,7 +3,8 @@
 #  - an official CLI of the pinned version already on PATH (with its language host) is used as is;
 #  - otherwise the CLI is built from the Go module proxy (tools/pulumi/go.mod), once;
 #  - the language host is tools/pulumi/language_host.py (why: docs/decisions.md), installed with
-#    the SDK's own helper scripts copied from the Go module cache.
+#    the SDK's own helper script copied from the Go module cache, and the dynamic-provider plugin
+#    is tools/pulumi/dynamic_provider.py (the SDK's module with a wider worker pool).
 # A second run takes seconds.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -39,7 +40,6 @@ if [ -z "$sdk_dir" ] || [ ! -d "$sdk_dir/python" ]; then
   sdk_dir="$(cd "$MC_ROOT/tools/pulumi" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)"
 fi
 install -m 0755 "$sdk_dir/python/cmd/pulumi-language-python-exec" "$BIN/pulumi-language-python-exec"
-install -m 0755 "$sdk_dir/python/dist/pulumi-resource-pulumi-python" "$BIN/pulumi-resource-pulumi-python"
 install -m 0644 "$MC_ROOT/tools/pulumi/language_host.py" "$BIN/language_host.py"
 cat >"$BIN/pulumi-language-python" <<SH
 #!/bin/sh
@@ -47,4 +47,11 @@ cat >"$BIN/pulumi-language-python" <<SH
 exec "$MC_ROOT/.venv/bin/python" "$BIN/language_host.py" "\$@"
 SH
 chmod 0755 "$BIN/pulumi-language-python"
+cat >"$BIN/pulumi-resource-pulumi-python" <<SH
+#!/bin/sh
+# Installed by tools/bootstrap/pulumi.sh: the SDK's dynamic-provider plugin with a wider worker
+# pool (tools/pulumi/dynamic_provider.py).
+exec "$MC_ROOT/.venv/bin/python" -u "$MC_ROOT/tools/pulumi/dynamic_provider.py" "\$@"
+SH
+chmod 0755 "$BIN/pulumi-resource-pulumi-python"
 mc_step_done "installed language host + SDK helper scripts in $BIN"

@@ -50,6 +50,18 @@ def tiny_project(tmp_path):
 
             def __init__(self, name, value, opts=None):
                 super().__init__(_Echo(), name, {"value": value}, opts)
+
+        import threading
+        GATE = threading.Barrier(6, timeout=20)  # one per provider process
+
+        class _Gate(ResourceProvider):
+            def create(self, props):  # returns only when 6 creates are in flight at once
+                GATE.wait()
+                return CreateResult(id_=props["n"], outs=props)
+
+        class Gate(Resource):
+            def __init__(self, name, n, opts=None):
+                super().__init__(_Gate(), name, {"n": n}, opts)
     '''))
     (tmp_path / "prog/__main__.py").write_text(textwrap.dedent('''
         import pulumi
@@ -57,6 +69,9 @@ def tiny_project(tmp_path):
         cfg = pulumi.Config()
         if cfg.get_bool("fail"):
             raise ValueError("tiny program refuses: fail=true")
+        for i in range(cfg.get_int("gates") or 0):
+            from tinyprov import Gate
+            Gate(f"g{i}", str(i))
         e = Echo("e", cfg.require("word"))
         pulumi.export("shout", e.value)
         pulumi.export("secret_len", pulumi.Output.secret(cfg.require_secret("pw")).apply(len))
@@ -71,8 +86,8 @@ def tiny_project(tmp_path):
     )
     (tmp_path / "state").mkdir()
 
-    def run(*args, check=True):
-        return subprocess.run(["pulumi", *args, "--non-interactive"], cwd=tmp_path, env=env,
+    def run(*args, check=True, **extra_env):
+        return subprocess.run(["pulumi", *args, "--non-interactive"], cwd=tmp_path, env={**env, **extra_env},
                               capture_output=True, text=True, check=check, timeout=300)
 
     run("stack", "init", "t")
@@ -90,6 +105,21 @@ def test_language_host_runs_a_program_with_a_dynamic_provider(tiny_project):
     assert "s3cret-value" not in state
     preview = tiny_project("preview", "--diff")
     assert "2 unchanged" in preview.stdout, preview.stdout
+
+
+def test_dynamic_provider_serves_more_than_four_calls_at_once(tiny_project):
+    """Six creates that each wait for the other five: the SDK's plugin (4 workers) cannot finish
+    them; ours (tools/pulumi/dynamic_provider.py, 16) does."""
+    tiny_project("config", "set", "gates", "6")
+    up = tiny_project("up", "--yes", "--parallel", "8")
+    assert "+ 8 created" in up.stdout, up.stdout
+
+
+def test_twin_with_four_workers_the_six_creates_cannot_meet(tiny_project):
+    tiny_project("config", "set", "gates", "6")
+    up = tiny_project("up", "--yes", "--parallel", "8", check=False, MC_PULUMI_PROVIDER_THREADS="4")
+    assert up.returncode != 0
+    assert "BrokenBarrierError" in up.stdout + up.stderr
 
 
 def test_language_host_reports_a_failing_program(tiny_project):

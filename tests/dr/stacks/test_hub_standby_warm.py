@@ -66,7 +66,10 @@ def dr_gateway_call(stack, method: str, path: str, token: str | None = None, bod
         return 0, None
     assert rc == 0, text
     payload, _, status = text.rpartition("\n")
-    return int(status), (json.loads(payload) if payload.strip() else None)
+    try:
+        return int(status), (json.loads(payload) if payload.strip() else None)
+    except ValueError:  # the gateway's own HTML page (502 while the upstream restarts)
+        return int(status), None
 
 
 def frontdoor(stack):

@@ -32,6 +32,9 @@ from stacks.tls import plain_file, secret_file, tls_files
 POSTGRES_UID = 999  # docs/postgres-image.md
 APP_UID = 10001  # the python image's `app` user
 SERVICE_PORT = 8000
+#: a service container's files changed by a deploy: re-read in place when only the key registry
+#: changed (a member joined or left), restart in place otherwise (municloud/service/hot_files.py)
+SERVICE_RELOAD = ["python", "-m", "municloud.service.hot_files"]
 
 
 @dataclass
@@ -259,7 +262,7 @@ class Municipality(pulumi.ComponentResource):
                 labels=lab(svc), networks=[{"name": self.network.name, "aliases": []}], env=env_out,
                 user=str(APP_UID), read_only=True, tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
                 command=command, healthcheck=healthcheck, files=pulumi.Output.all(*files),
-                health_timeout=a.health_timeout_s, start=a.start_services,
+                health_timeout=a.health_timeout_s, start=a.start_services, reload=SERVICE_RELOAD,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.postgres] + waits_for))
 
         self.service_names = {svc: n(svc) for svc in SERVICES}

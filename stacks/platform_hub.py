@@ -17,7 +17,7 @@ import pulumi
 
 from stacks.dr_standby import DrStandby, DrStandbyArgs, primary_postgres_env
 from stacks.gateway import internal_url
-from stacks.municipality import APP_UID, POSTGRES_UID, SERVICE_PORT, ServiceImage
+from stacks.municipality import APP_UID, POSTGRES_UID, SERVICE_PORT, SERVICE_RELOAD, ServiceImage
 from stacks.naming import docker_name, labels, urn_name
 from stacks.providers.container import Container
 from stacks.providers.network import Network
@@ -130,6 +130,7 @@ class PlatformHub(pulumi.ComponentResource):
             env=env, user=str(APP_UID), read_only=True, tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
             command=command, healthcheck=healthcheck, files=pulumi.Output.all(*files),
             health_timeout=a.health_timeout_s, start=a.standby_of is None,  # DR: pilot light
+            reload=SERVICE_RELOAD,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.postgres] + waits_for))
         self.register_outputs({"container": self.container.name, "postgres": self.postgres.name,
                                "standby": self.standby.container.name if self.standby else None})

@@ -41,12 +41,12 @@ from municloud.platform.models import (
     Sex,
 )
 from municloud.platform.replies import make_ack, make_fault
-from municloud.platform.signing import KeyRegistry, SigningKey
+from municloud.platform.signing import KeyRegistry, SigningKey, WatchedKeyRegistry
 
 __all__ = [
     "INBOX_DDL", "Ack", "AckStatus", "AddressError", "BusinessUnit", "Fault", "FaultError", "Header",
     "IncomeInquiry", "IncomeInquiryResponse", "IncomeInquirySubject", "IncomeRecord",
-    "InvalidMessageError", "KeyRegistry", "MalformedMessageError", "Message", "MoveKind",
+    "InvalidMessageError", "KeyRegistry", "WatchedKeyRegistry", "MalformedMessageError", "Message", "MoveKind",
     "MoveOutCertificate", "Person", "PlatformClient", "PlatformError", "ResidentMove",
     "ResidentMoveNotice", "Sex", "SignatureError", "SigningKey", "UnsafeMessageError",
     "build_message", "consume_once", "encode_message", "ensure_inbox", "make_ack", "make_fault",

@@ -9,6 +9,7 @@ verifies only if the key's owner is the header's sender.
 from __future__ import annotations
 
 import base64
+import logging
 import dataclasses
 import os
 from pathlib import Path
@@ -24,6 +25,7 @@ from municloud.platform.errors import SignatureError
 
 ALGORITHM = "Ed25519"
 ANY_LGCODE = "*"  # only for the shared hub
+_log = logging.getLogger(__name__)
 
 
 def canonical_bytes(envelope: etree._Element) -> bytes:
@@ -133,3 +135,38 @@ class KeyRegistry:
         except InvalidSignature:
             raise SignatureError("signature does not match the message", path="/Envelope/Signature") from None
         return key
+
+
+class WatchedKeyRegistry(KeyRegistry):
+    """The key registry of a running service: its file, read again when it changes.
+
+    A municipality joining or leaving the consortium changes the registry file of the other
+    members' services and of the hub; the deploy copies the new file into the running containers
+    (municloud.service.hot_files checks it), and the next verification here picks it up: no
+    restart, no dropped connection. A file that does not parse is refused loudly at start; later,
+    the previous keys stay in force and the error is logged."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self._stamp: tuple[int, int, int] | None = None
+        self.refresh()  # at start a bad file is an error
+
+    def refresh(self) -> bool:
+        """Re-read the file if it changed; True when it did."""
+        st = self.path.stat()
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        if stamp == self._stamp:
+            return False
+        fresh = KeyRegistry.load(self.path)
+        self._keys, self._stamp = fresh._keys, stamp
+        return True
+
+    def verify(self, key_id: str, signature: bytes, data: bytes, *, lgcode: str, unit: str) -> RegisteredKey:
+        try:
+            if self.refresh():
+                _log.info("key registry %s re-read: %d keys", self.path, len(self._keys))
+        except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError) as exc:
+            _log.error("key registry %s not re-read (%s): the previous keys stay in force",
+                       self.path, type(exc).__name__)
+        return super().verify(key_id, signature, data, lgcode=lgcode, unit=unit)

@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request, Response
 
+from municloud.service import hot_files
+
 log = logging.getLogger(__name__)
 
 InboxHandler = Callable[[object, object, object], Awaitable[None]]  # (app, conn, message)
@@ -68,6 +70,7 @@ def load_platform_keys(app) -> None:
 
         app.state.platform_key = SigningKey.load(settings.platform_signing_key_file)
     if settings.platform_keys_file is not None:
-        from municloud.platform import KeyRegistry
+        from municloud.platform import WatchedKeyRegistry
 
-        app.state.platform_registry = KeyRegistry.load(settings.platform_keys_file)
+        app.state.platform_registry = WatchedKeyRegistry(settings.platform_keys_file)
+    hot_files.record_start()

@@ -22,6 +22,7 @@ from municloud.platform.errors import (
 )
 from municloud.platform.models import AckStatus, Message
 from municloud.platform.replies import make_ack, make_fault
+from municloud.service import hot_files
 from services.platform_hub import message_log
 from services.platform_hub.delivery import DeliveryWorker
 from services.platform_hub.routing import RouteRefusal
@@ -169,6 +170,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.signing_key = settings.signing_key()
     app.state.registry = settings.key_registry()
+    hot_files.record_start()
     app.state.routes = settings.routing_table()
     app.include_router(router)
     return app

@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from municloud.db import DatabaseTarget
-from municloud.platform.signing import KeyRegistry, SigningKey
+from municloud.platform.signing import KeyRegistry, SigningKey, WatchedKeyRegistry
 from services.platform_hub.routing import DEFAULT_ROUTES_FILE, RoutingTable
 
 DEFAULT_SECRETS = frozenset({"", "changethis", "changeme", "password", "postgres", "secret"})
@@ -76,7 +76,8 @@ class HubSettings(BaseSettings):
         return SigningKey.load(self.platform_signing_key_file)
 
     def key_registry(self) -> KeyRegistry:
-        return KeyRegistry.load(self.platform_keys_file)
+        """Re-read when the file changes (a member joining or leaving): municloud.service.hot_files."""
+        return WatchedKeyRegistry(self.platform_keys_file)
 
     def routing_table(self) -> RoutingTable:
         return RoutingTable.load(self.routes_file)

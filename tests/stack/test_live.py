@@ -25,12 +25,13 @@ FOURTH = "053481"  # 三種町
 # the DR hub holds the same key registry as the primary hub (pilot light, stopped)
 SHARED_TOUCHED = {"primary-gateway-config", "primary-gateway", "primary-hub", "dr-hub",
                   "dr-gateway-config", "dr-gateway", "dr-backup-repo-config", "dr-backup-repo"}
-# ... of which these take the change in place (reload / restart), never by replacement
-IN_PLACE = {"primary-gateway", "dr-gateway", "dr-backup-repo"}
 # every member's residents_registry trusts the other members' residents_registry keys (F-5): its
-# key registry file changes when a member joins or leaves, so its container is replaced
+# key registry file changes when a member joins or leaves
 PEERS_TOUCHED = {f"{site}-{code}-residents-registry" for site in ("primary", "dr")
                  for code in ("053031", "053279", "053465")}
+# ... all of which take the change in place (reload / restart / a re-read key registry), never by
+# replacement: the other members' services keep running
+IN_PLACE = {"primary-gateway", "dr-gateway", "dr-backup-repo", "primary-hub", "dr-hub"} | PEERS_TOUCHED
 
 
 def _labelled(client, stack: str) -> dict[str, list[str]]:
@@ -109,12 +110,14 @@ def test_lifecycle(live):
     up = stack.up(on_output=lambda _l: None)
     assert up.summary.result == "succeeded"
     containers = client.containers.list(all=True, filters={"label": f"municloud.stack={name}"})
-    # tenants at both sites (DR: standby + services), hub + hub db, two gateways, frontdoor, backup repo
-    assert len(containers) == 2 * 3 * 4 + 2 + 2 + 1 + 1
-    # DR services in pilot light (SLA dr_services, Pulumi.yaml default) are created, not started
+    # tenants at both sites (DR: standby + services), hub + hub db at both sites (DR: pilot-light hub
+    # + hub standby), two gateways, frontdoor, backup repo
+    assert len(containers) == 2 * 3 * 4 + 2 * 2 + 2 + 1 + 1
+    # DR services and the DR hub in pilot light (SLA dr_services, Pulumi.yaml default) are created,
+    # not started
     pilot = {c.name for c in containers if c.labels["municloud.site"] == "dr"
-             and c.labels["municloud.component"] in ("residents_registry", "tax", "nhi")}
-    assert len(pilot) == 3 * 3
+             and c.labels["municloud.component"] in ("residents_registry", "tax", "nhi", "hub")}
+    assert len(pilot) == 3 * 3 + 1
     # every container was healthy when created; on a loaded 2-core machine a 3 s healthcheck can
     # miss a beat, so "all healthy" is awaited (bounded) rather than sampled once
     deadline = time.monotonic() + 90
@@ -163,6 +166,8 @@ def test_lifecycle(live):
     extra.update({"lgcode": FOURTH, "name": "三種町", "population": 18818})
     grown["municloud:municipalities"].append(extra)
     scratch.write_config(grown)
+    peer = client.containers.get(f"mc-{name}-primary-053031-residents-registry")
+    peer_started = peer.attrs["State"]["StartedAt"]
     events: list = []
     up4 = stack.up(on_output=lambda _l: None, on_event=events.append)
     ops = _ops(events)
@@ -175,6 +180,11 @@ def test_lifecycle(live):
     assert touched <= SHARED_TOUCHED | PEERS_TOUCHED, touched
     assert IN_PLACE <= ops.get("update", set()), ops.get("update")
     assert not IN_PLACE & (ops.get("replace", set()) | ops.get("create-replacement", set())), ops
+    # the member kept running (not even restarted) and trusts the new member's key already
+    peer.reload()
+    assert peer.attrs["State"]["StartedAt"] == peer_started
+    assert f"{FOURTH}-residents_registry" in peer.exec_run(
+        ["cat", "/etc/municloud/platform-keys.yaml"], user="app").output.decode()
     assert client.containers.get(f"mc-{name}-primary-{FOURTH}-tax").status == "running"
 
     # -1: only those deleted
@@ -186,6 +196,7 @@ def test_lifecycle(live):
     assert not ops.get("create"), ops
     touched = ops.get("update", set()) | ops.get("replace", set()) | ops.get("create-replacement", set())
     assert touched <= SHARED_TOUCHED | PEERS_TOUCHED, touched
+    assert not IN_PLACE & (ops.get("replace", set()) | ops.get("create-replacement", set())), ops
     assert not [c for c in _labelled(client, name)["containers"] if FOURTH in c]
 
     stack.destroy(on_output=lambda _l: None)

@@ -25,8 +25,11 @@ lock-path=/tmp/pgbackrest
 pg1-path=$PGDATA
 CONF
 pgbackrest --stanza="$STANZA" "$@" restore
+# The restored configuration may point at files of the source container (roles/postgres puts
+# pg_hba.conf in /etc/municloud/postgres): the scratch server gets its own, socket-only one.
+printf 'local all postgres peer\n' > /tmp/pg_hba.conf
 exec postgres -D "$PGDATA" -c ssl=off -c listen_addresses='' -c archive_mode=off \
-  -c synchronous_standby_names='' -c hot_standby=on
+  -c synchronous_standby_names='' -c hot_standby=on -c hba_file=/tmp/pg_hba.conf
 """
 
 

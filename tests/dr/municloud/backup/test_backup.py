@@ -1,5 +1,7 @@
-"""Backups: retention by generation, verify by restore-and-compare, corruption detected,
-point-in-time recovery restores exactly the rows committed before the target."""
+"""Backups on the live dev stack (the session's `live_stack`, built by `pulumi up` from
+Pulumi.dev.yaml): run, verify by restore-and-compare, corruption detected, point-in-time recovery
+restores exactly the rows committed before the target, retention by generation from the SLA
+config. Every change to the stack is undone or confined to tables of this module."""
 
 import datetime as dt
 import re
@@ -8,9 +10,11 @@ import time
 import pytest
 
 from municloud.backup import pgbackrest as br
+from municloud.backup.pgbackrest import BackupError
 from municloud.backup.restore import pitr
 from municloud.backup.verify import verify
 from municloud.dr import postgres as pg
+from municloud.dr.inventory import Inventory
 from municloud.dr.state import last_verify
 from municloud.dr.steps import StepFailed
 
@@ -19,23 +23,38 @@ pytestmark = pytest.mark.dr
 LG = "053031"
 
 
+def backup(inv: Inventory, backup_type: str = "full"):
+    """run_backup, waiting out the repository's own schedule holding the stanza's lock."""
+    for attempt in range(12):
+        try:
+            return br.run_backup(inv, LG, backup_type)
+        except (BackupError, StepFailed) as e:
+            if "lock" not in str(e).lower() or attempt == 11:
+                raise
+            time.sleep(5)
+
+
 @pytest.fixture(scope="module")
-def backed_up(shared_lab):
-    lab, inv = shared_lab
+def inv(live_stack) -> Inventory:
+    return Inventory(live_stack.name)
+
+
+@pytest.fixture(scope="module")
+def backed_up(inv):
     pg.psql(inv.database("primary", LG), "CREATE TABLE IF NOT EXISTS resident_sample (n int PRIMARY KEY, v text); "
             "INSERT INTO resident_sample SELECT g, md5(g::text) FROM generate_series(1, 500) g "
             "ON CONFLICT DO NOTHING", "residents_registry")
-    result = br.run_backup(inv, LG, "full")
-    return lab, inv, result
+    result = backup(inv, "full")
+    return inv, result
 
 
 def test_backup_run_returns_its_sentence(backed_up):
-    _, _, result = backed_up
+    _, result = backed_up
     assert re.fullmatch(r"full backup \d{8}-\d{6}F of 053031 in \d+\.\d s", result.sentence)
 
 
 def test_verify_restores_and_matches_the_source(backed_up):
-    lab, inv, _ = backed_up
+    inv, _ = backed_up
     result = verify(inv, LG)
     assert re.fullmatch(r"verified backup of 053031: \d+ tables, \d+ rows identical to the source in \d+\.\d s",
                         result.sentence)
@@ -44,9 +63,10 @@ def test_verify_restores_and_matches_the_source(backed_up):
 
 
 def test_pitr_restores_exactly_the_rows_committed_before_the_target(backed_up):
-    lab, inv, _ = backed_up
+    inv, _ = backed_up
     primary = inv.database("primary", LG)
-    pg.psql(primary, "CREATE TABLE pitr_probe (n int PRIMARY KEY)", "residents_registry")
+    pg.psql(primary, "DROP TABLE IF EXISTS pitr_probe; CREATE TABLE pitr_probe (n int PRIMARY KEY)",
+            "residents_registry")
     pg.psql(primary, "INSERT INTO pitr_probe SELECT generate_series(1, 20)", "residents_registry")
     time.sleep(1.0)
     target = dt.datetime.now(dt.timezone.utc)
@@ -55,37 +75,53 @@ def test_pitr_restores_exactly_the_rows_committed_before_the_target(backed_up):
     br.check(inv, LG)  # archive the WAL that holds both batches
     name, seconds = pitr(inv, LG, target)
     restored = inv.client.containers.get(name)
-    assert pg.psql(restored, "SELECT count(*), min(n), max(n) FROM pitr_probe", "residents_registry") == [["20", "1", "20"]]
-    assert pg.scalar(primary, "SELECT count(*) FROM pitr_probe", "residents_registry") == "30"  # source untouched
+    try:
+        assert pg.psql(restored, "SELECT count(*), min(n), max(n) FROM pitr_probe",
+                       "residents_registry") == [["20", "1", "20"]]
+        assert pg.scalar(primary, "SELECT count(*) FROM pitr_probe", "residents_registry") == "30"  # source untouched
+    finally:
+        restored.remove(force=True, v=True)
 
 
 def test_pitr_refuses_a_naive_or_future_target(backed_up):
-    lab, inv, _ = backed_up
+    inv, _ = backed_up
     with pytest.raises(ValueError, match="^to: the target time needs a time zone"):
         pitr(inv, LG, dt.datetime(2026, 1, 1))
     with pytest.raises(ValueError, match="^to: the target time is in the future"):
         pitr(inv, LG, dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1))
 
 
-def test_retention_keeps_the_configured_number_of_full_generations(make_lab):
-    with make_lab(retention_full=1) as (lab, inv):
-        labels = [br.run_backup(inv, LG, "full").sentence.split()[2] for _ in range(2)]
-        kept = [b["label"] for b in br.info(inv, LG)[0]["backup"]]
-    assert len(set(labels)) == 2 and kept == labels[1:]  # the older generation expired
+def test_retention_keeps_the_configured_number_of_full_generations(live_stack, inv):
+    from stacks.config import DEFAULTS
+
+    keep = (live_stack.config("municloud:sla") or {}).get("backup_retention_full",
+                                                         DEFAULTS["sla"]["backup_retention_full"])
+    labels = [backup(inv, "full").sentence.split()[2] for _ in range(keep + 1)]
+    kept = [b["label"] for b in br.info(inv, LG)[0]["backup"] if b["type"] == "full"]
+    assert len(set(labels)) == keep + 1
+    assert len(kept) == keep and kept[-1] == labels[-1]  # the newest generations, ours last
+    assert labels[0] not in kept  # the oldest of ours expired
 
 
-def test_verify_detects_a_corrupted_backup_file_and_reports_it(make_lab):
-    with make_lab() as (lab, inv):
-        label = br.run_backup(inv, LG, "full").sentence.split()[2]
-        repo = inv.backup_repo()
-        rc, out = repo.exec_run(["bash", "-c", f"ls -S /var/lib/pgbackrest/backup/{LG}/{label}/pg_data/base/*/* | head -1"],
-                                user="postgres")
-        victim = out.decode().strip()
-        assert rc == 0 and victim
-        rc, _ = repo.exec_run(["bash", "-c", f"printf 'XXXXXXXX' | dd of={victim} bs=1 seek=64 conv=notrunc"],
-                              user="postgres")
-        assert rc == 0
+def test_verify_detects_a_corrupted_backup_file_and_reports_it(inv):
+    label = backup(inv, "full").sentence.split()[2]
+    repo = inv.backup_repo()
+    rc, out = repo.exec_run(["bash", "-c", f"ls -S /var/lib/pgbackrest/backup/{LG}/{label}/pg_data/base/*/* | head -1"],
+                            user="postgres")
+    victim = out.decode().strip()
+    assert rc == 0 and victim
+    saved = f"/tmp/mc-corruption-test-{label}"
+    rc, _ = repo.exec_run(["bash", "-c", f"dd if={victim} of={saved} bs=1 skip=64 count=8 status=none && "
+                                         f"printf 'XXXXXXXX' | dd of={victim} bs=1 seek=64 conv=notrunc status=none"],
+                          user="postgres")
+    assert rc == 0
+    try:
         with pytest.raises(StepFailed, match="verify of 053031 FAILED"):
             verify(inv, LG)
         assert last_verify(inv.stack, LG)["result"] == "FAILED"
         assert not inv.find(component="verify")  # nothing restored silently
+    finally:  # put the original bytes back: the stack's newest backup is whole again
+        rc, _ = repo.exec_run(["bash", "-c", f"dd if={saved} of={victim} bs=1 seek=64 conv=notrunc status=none "
+                                             f"&& rm -f {saved}"], user="postgres")
+        assert rc == 0
+    assert verify(inv, LG).sentence.startswith("verified backup of 053031")  # the twin: whole again

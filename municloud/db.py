@@ -21,6 +21,12 @@ import asyncpg
 
 log = logging.getLogger(__name__)
 
+#: how long the migrations at start may wait for one statement. Their first COMMIT also waits for a
+#: synchronous DR standby, which a deploy builds beside the services (base backup, then streaming):
+#: under load that takes longer than the pool's 30 s command timeout, and the service must wait for
+#: it rather than exit and be restarted (the deploy's health wait bounds the whole start anyway).
+MIGRATION_STATEMENT_TIMEOUT_S = 600.0
+
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
@@ -122,20 +128,22 @@ def _lock_key(namespace: str) -> int:
     return int.from_bytes(hashlib.sha256(namespace.encode()).digest()[:8], "big", signed=True)
 
 
-async def apply_migrations(conn: asyncpg.Connection, directory: Path, namespace: str) -> str:
+async def apply_migrations(conn: asyncpg.Connection, directory: Path, namespace: str, *,
+                           timeout: float = MIGRATION_STATEMENT_TIMEOUT_S) -> str:
     """Apply pending migrations from `directory`; return a sentence saying what was done."""
     files = migration_files(directory)
     started = time.monotonic()
     key = _lock_key(f"migrations:{namespace}")
-    await conn.execute("SELECT pg_advisory_lock($1)", key)
+    await conn.execute("SELECT pg_advisory_lock($1)", key, timeout=timeout)
     try:
         await conn.execute(
             """CREATE TABLE IF NOT EXISTS schema_migrations (
                    version text PRIMARY KEY,
                    checksum text NOT NULL,
-                   applied_at timestamptz NOT NULL DEFAULT now())"""
+                   applied_at timestamptz NOT NULL DEFAULT now())""",
+            timeout=timeout,
         )
-        done = {r["version"]: r["checksum"] for r in await conn.fetch("SELECT * FROM schema_migrations")}
+        done = {r["version"]: r["checksum"] for r in await conn.fetch("SELECT * FROM schema_migrations", timeout=timeout)}
         applied: list[str] = []
         for path in files:
             sql = path.read_text(encoding="utf-8")
@@ -146,15 +154,16 @@ async def apply_migrations(conn: asyncpg.Connection, directory: Path, namespace:
                     raise RuntimeError(f"migration {path.name} changed after it was applied")
                 continue
             async with conn.transaction():
-                await conn.execute(sql)
+                await conn.execute(sql, timeout=timeout)
                 await conn.execute(
                     "INSERT INTO schema_migrations (version, checksum) VALUES ($1, $2)",
                     version,
                     checksum,
+                    timeout=timeout,
                 )
             applied.append(path.name)
     finally:
-        await conn.execute("SELECT pg_advisory_unlock($1)", key)
+        await conn.execute("SELECT pg_advisory_unlock($1)", key, timeout=timeout)
     elapsed = time.monotonic() - started
     if not applied:
         return f"schema {namespace} up to date ({len(files)} migrations) in {elapsed:.2f} s"

@@ -60,7 +60,7 @@ class DrPairing:
     image: pulumi.Input[str]
     """postgres image reference at the DR site"""
     synchronous: bool
-    """SLA replication_mode == synchronous (then the services start only once the standby streams)"""
+    """SLA replication_mode == synchronous (the primary's COMMITs wait for the standby)"""
     backup_repo: str | None
     """backup repository container name"""
 
@@ -140,6 +140,14 @@ class Municipality(pulumi.ComponentResource):
             self._init_standby(a, src)
             self._init_services(a)
             return
+        # The rendered PostgreSQL configuration (tuning and pg_hba.conf from roles/postgres, reloaded in
+        # place when it changes) is registered first: it depends on config only, and a new member's
+        # database - the head of its deploy's longest chain - waits for it.
+        self.postgres_config, conf_files = postgres_config(
+            urn_name(a.site, code, "postgres-config"), instance=f"{a.stack}-{a.site}-{code}-postgres",
+            databases=list(SERVICES), allowed_networks=[a.subnet],
+            replication_networks=[a.wan_subnet] if a.wan_network is not None and a.wan_subnet else [],
+            memory_mb=memory_budget_mb(a.municipality.population), opts=child)
         # Credentials: one per role, none shared with any other municipality (keepers make them distinct
         # even if two configs were identical).
         self.passwords = {role: RandomPassword(urn_name(code, role, "password"), length=32,
@@ -155,12 +163,6 @@ class Municipality(pulumi.ComponentResource):
         pg_files = [secret_file(f"/run/secrets/postgres/{role}.password", pw.result, POSTGRES_UID)
                     for role, pw in self.passwords.items()]
         pg_files += tls_files("/run/secrets/postgres-tls", a.ca, self.postgres_cert, POSTGRES_UID)
-        # tuning and pg_hba.conf from roles/postgres, reloaded in place when they change
-        self.postgres_config, conf_files = postgres_config(
-            urn_name(a.site, code, "postgres-config"), instance=f"{a.stack}-{a.site}-{code}-postgres",
-            databases=list(SERVICES), allowed_networks=[a.subnet],
-            replication_networks=[a.wan_subnet] if a.wan_network is not None and a.wan_subnet else [],
-            memory_mb=memory_budget_mb(a.municipality.population), opts=child)
         pg_files += conf_files
         pg_networks = [{"name": self.network.name, "aliases": []}]
         pg_env = {"MC_PG_MODE": "primary", "MC_PG_DATABASES": ",".join(SERVICES),
@@ -191,8 +193,9 @@ class Municipality(pulumi.ComponentResource):
         self._init_services(a)
 
     def _init_dr_standby(self, a: MunicipalityArgs, dr: DrPairing) -> None:
-        """The DR network and standby are made here, with the primary, so that in synchronous mode the
-        primary's services can wait for the standby (their first COMMIT needs it)."""
+        """The DR network and standby are made here, with the primary. The services do not wait for the
+        standby: they start beside its base backup, and in synchronous mode their first COMMIT (the
+        migrations at start, municloud.db.MIGRATION_STATEMENT_TIMEOUT_S) waits until it streams."""
         code = self.lgcode
         self.dr_network = Network(urn_name(dr.site, code, "net"), name=docker_name(a.stack, dr.site, "", code),
                                   docker_host=dr.docker_host, labels=labels(a.stack, dr.site, "network", code),
@@ -226,8 +229,6 @@ class Municipality(pulumi.ComponentResource):
 
         params_json = a.municipality.params.model_dump_json(indent=2)
         self.services: dict[str, Container] = {}
-        # synchronous pairing: a primary's COMMIT (the services' migrations at start) waits for the standby
-        waits_for = [self.standby.container] if a.dr is not None and a.dr.synchronous and self.standby else []
         for svc in SERVICES:
             image = a.service_images[svc]
             env = {"ENVIRONMENT": "production", "SERVICE_NAME": svc, "LGCODE": code,
@@ -263,7 +264,7 @@ class Municipality(pulumi.ComponentResource):
                 user=str(APP_UID), read_only=True, tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
                 command=command, healthcheck=healthcheck, files=pulumi.Output.all(*files),
                 health_timeout=a.health_timeout_s, start=a.start_services, reload=SERVICE_RELOAD,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.postgres] + waits_for))
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.postgres]))
 
         self.service_names = {svc: n(svc) for svc in SERVICES}
         self.register_outputs({

@@ -96,13 +96,12 @@ class PlatformHub(pulumi.ComponentResource):
         pg_name = docker_name(a.stack, a.site, "hub-postgres")
         self.dr_network: Network | None = None
         self.standby: DrStandby | None = None
-        waits_for: list[pulumi.Resource] = []
         if a.standby_of is not None:
             self._init_dr_copy(a.standby_of)
         else:
+            # the hub does not wait for its standby: in synchronous mode its first COMMIT does
+            # (municloud.db.MIGRATION_STATEMENT_TIMEOUT_S), as for a municipality's services
             self._init_primary(a, pg_name)
-            if self.standby is not None and a.dr is not None and a.dr.synchronous:
-                waits_for = [self.standby.container]  # the hub's first COMMIT needs the standby
         self.container_name = docker_name(a.stack, a.site, "hub")
         hub_key_file = f"/run/secrets/platform/{key_id('*', HUB_UNIT)}.key"
         env = {"ENVIRONMENT": "production", "STACK": a.stack, "SITE": a.site, "DATABASE_HOST": pg_name,
@@ -131,7 +130,7 @@ class PlatformHub(pulumi.ComponentResource):
             command=command, healthcheck=healthcheck, files=pulumi.Output.all(*files),
             health_timeout=a.health_timeout_s, start=a.standby_of is None,  # DR: pilot light
             reload=SERVICE_RELOAD,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.postgres] + waits_for))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.postgres]))
         self.register_outputs({"container": self.container.name, "postgres": self.postgres.name,
                                "standby": self.standby.container.name if self.standby else None})
 
@@ -172,8 +171,7 @@ class PlatformHub(pulumi.ComponentResource):
             self._init_dr_standby(a, a.dr)
 
     def _init_dr_standby(self, a: PlatformHubArgs, dr: HubDrPairing) -> None:
-        """The DR hub network and the standby, made with the primary (as for a municipality), so that in
-        synchronous mode the hub can wait for the standby."""
+        """The DR hub network and the standby, made with the primary (as for a municipality)."""
         self.dr_network = Network(urn_name(dr.site, "hub-net"), name=docker_name(a.stack, dr.site, "hub-net"),
                                   docker_host=dr.docker_host, labels=labels(a.stack, dr.site, "hub"), internal=True,
                                   subnet=dr.subnet, opts=pulumi.ResourceOptions(parent=self))

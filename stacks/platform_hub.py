@@ -19,6 +19,8 @@ from stacks.dr_standby import DrStandby, DrStandbyArgs, primary_postgres_env
 from stacks.gateway import internal_url
 from stacks.municipality import APP_UID, POSTGRES_UID, SERVICE_PORT, SERVICE_RELOAD, ServiceImage
 from stacks.naming import docker_name, labels, urn_name
+from stacks.postgres_config import RELOAD as POSTGRES_RELOAD
+from stacks.postgres_config import postgres_config
 from stacks.providers.container import Container
 from stacks.providers.network import Network
 from stacks.providers.pki import Certificate, CertificateAuthority
@@ -28,6 +30,9 @@ from stacks.providers.volume import Volume
 from stacks.tls import plain_file, secret_file, tls_files
 
 HUB_DB = "platform_hub"
+#: memory budget of the hub's PostgreSQL (roles/postgres sizes it like a member's cluster): the hub
+#: keeps messages in flight and their log, not residents; a town of ~13,000 gets the same budget
+HUB_MEMORY_MB = 512
 
 
 @dataclass
@@ -148,9 +153,16 @@ class PlatformHub(pulumi.ComponentResource):
                            opts=child)
         volume = Volume(urn_name(a.site, "hub-pgdata"), name=docker_name(a.stack, a.site, "hub-pgdata"),
                         docker_host=a.docker_host, labels=labels(a.stack, a.site, "hub_postgres"), opts=child)
+        # tuning and pg_hba.conf from roles/postgres, as for a member's cluster
+        self.postgres_config, conf_files = postgres_config(
+            urn_name(a.site, "hub-postgres-config"), instance=f"{a.stack}-{a.site}-hub-postgres",
+            databases=[HUB_DB], allowed_networks=[a.subnet],
+            replication_networks=[a.wan_subnet] if a.dr is not None and a.wan_subnet else [],
+            memory_mb=HUB_MEMORY_MB, opts=child)
         pg_files = [secret_file(f"/run/secrets/postgres/{r}.password", p.result, POSTGRES_UID)
                     for r, p in self.passwords.items()]
         pg_files += tls_files("/run/secrets/postgres-tls", a.ca, cert, POSTGRES_UID)
+        pg_files += conf_files
         networks = [{"name": self.network.name, "aliases": []}]
         env = {"MC_PG_MODE": "primary", "MC_PG_DATABASES": HUB_DB, "MC_PG_ALLOWED_NETWORKS": a.subnet,
                "MC_PG_APPLICATION_NAME": pg_name}
@@ -166,7 +178,8 @@ class PlatformHub(pulumi.ComponentResource):
             labels=labels(a.stack, a.site, "hub_postgres"), networks=networks, env=env,
             mounts=[{"source": volume.name, "target": "/var/lib/postgresql/data"}],
             tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
-            files=pulumi.Output.all(*pg_files), health_timeout=a.health_timeout_s, opts=child)
+            files=pulumi.Output.all(*pg_files), health_timeout=a.health_timeout_s, reload=POSTGRES_RELOAD,
+            opts=child)
         if a.dr is not None:
             self._init_dr_standby(a, a.dr)
 
@@ -179,8 +192,8 @@ class PlatformHub(pulumi.ComponentResource):
             stack=a.stack, site=dr.site, primary_site=a.site, docker_host=dr.docker_host, lgcode=None,
             databases=[HUB_DB], passwords=self.passwords, ca=a.ca, image=dr.image, network=self.dr_network,
             subnet=dr.subnet, wan_network=a.wan_network, wan_subnet=a.wan_subnet, synchronous=dr.synchronous,
-            backup_repo=dr.backup_repo, primary=self.postgres, health_timeout_s=max(a.health_timeout_s, 300)),
-            pulumi.ResourceOptions(parent=self))
+            backup_repo=dr.backup_repo, primary=self.postgres, health_timeout_s=max(a.health_timeout_s, 300),
+            memory_mb=HUB_MEMORY_MB), pulumi.ResourceOptions(parent=self))
 
     def _init_dr_copy(self, src: "PlatformHub") -> None:
         """DR site: ``src``'s standby and passwords; the hub container beside it stays stopped."""

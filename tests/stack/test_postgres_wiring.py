@@ -1,5 +1,5 @@
 """The PostgreSQL and repository configuration of the dev program under mocks: every primary
-cluster renders roles/postgres with its own networks and a memory budget from its population,
+cluster (the hub's too) renders roles/postgres with its own networks and a memory budget from its population,
 gets the files and the reload command; the repository renders roles/pgbackrest with the SLA's
 retention and schedule (new keys, validated), and the passphrase is never a role input."""
 
@@ -10,6 +10,7 @@ import pytest
 
 from stacks.config import ConfigError, load
 from stacks.consortium import Consortium, ConsortiumArgs
+from stacks.platform_hub import HUB_DB, HUB_MEMORY_MB
 from stacks.postgres_config import CONFIG_DIR, RELOAD, memory_budget_mb
 from test_program import Mocks  # same directory (pytest rootdir-relative import)
 
@@ -52,9 +53,9 @@ def test_each_primary_cluster_renders_its_own_configuration_and_reloads_it(dev_r
             assert paths[f"{CONFIG_DIR}/pg_hba.conf"]["content"] == "# mock pg_hba.conf"
             assert paths[f"{CONFIG_DIR}/postgresql.conf"]["mode"] == 0o444
             assert pg["reload"] == RELOAD
-        # no two clusters (primaries and DR standbys) share an allowed network
+        # no two clusters (primaries and DR standbys, the hub's two included) share an allowed network
         nets = [v["postgres_allowed_networks"][0] for v in rendered.values()]
-        assert len(set(nets)) == len(nets) == 2 * len(cfg.municipalities)
+        assert len(set(nets)) == len(nets) == 2 * len(cfg.municipalities) + 2
 
     return _check_dev_program(dev_raw, check)
 
@@ -69,9 +70,26 @@ def test_each_dr_standby_mirrors_its_primary_configuration_for_its_own_networks(
             assert standby["postgres_replication_networks"] == primary["postgres_replication_networks"]
             pg = containers[f"mc-dev-dr-{m.lgcode}-postgres"]
             assert f"{CONFIG_DIR}/pg_hba.conf" in {f["path"] for f in pg["files"]} and pg["reload"] == RELOAD
-        # the twin: the hub's standby keeps the env-derived configuration, like the hub's primary
-        assert "dev-dr-hub-standby" not in rendered
-        assert "reload" not in containers["mc-dev-dr-hub-postgres"]
+        # the hub's standby likewise mirrors the hub's primary
+        hub, hub_standby = rendered["dev-primary-hub-postgres"], rendered["dev-dr-hub-standby"]
+        assert hub_standby["postgres_memory_mb"] == hub["postgres_memory_mb"] == HUB_MEMORY_MB
+        assert hub_standby["postgres_allowed_networks"] == [cfg.subnet("dr", kind="hub")]
+        assert hub_standby["postgres_replication_networks"] == hub["postgres_replication_networks"]
+        assert containers["mc-dev-dr-hub-postgres"]["reload"] == RELOAD
+
+    return _check_dev_program(dev_raw, check)
+
+
+@pulumi.runtime.test
+def test_the_hub_cluster_is_configured_by_the_same_role_for_its_one_database(dev_raw):
+    def check(cfg, rendered, containers):
+        v = rendered["dev-primary-hub-postgres"]
+        assert v["postgres_databases"] == [HUB_DB]
+        assert v["postgres_allowed_networks"] == [cfg.subnet("primary", kind="hub")]
+        assert v["postgres_replication_networks"] == [cfg.subnet("primary", kind="wan")]
+        pg = containers["mc-dev-primary-hub-postgres"]
+        paths = {f["path"] for f in pg["files"]}
+        assert {f"{CONFIG_DIR}/pg_hba.conf", f"{CONFIG_DIR}/postgresql.conf"} <= paths and pg["reload"] == RELOAD
 
     return _check_dev_program(dev_raw, check)
 

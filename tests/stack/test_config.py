@@ -101,6 +101,15 @@ def test_pulumi_yaml_describes_every_key_with_the_defaults_table():
         assert declared[f"municloud:{key}"]["default"] == value, key
 
 
+def _assert_sla_value_refused(raw, key, value, words):
+    """``sla.<key> = value`` stops the config with a message naming the key and saying ``words``."""
+    raw["sla"] = {**(raw.get("sla") or {}), key: value}
+    with pytest.raises(ConfigError) as exc:
+        load("dev", raw)
+    assert exc.value.key == f"municloud:sla.{key}"
+    assert words in exc.value.reason
+
+
 @pytest.mark.parametrize("key, value, words", [
     ("p95_ms", 0, "greater than 0"),
     ("p95_ms", "fast", "valid number"),
@@ -109,11 +118,7 @@ def test_pulumi_yaml_describes_every_key_with_the_defaults_table():
     ("min_rps", -5, "greater than or equal to 0"),
 ])
 def test_bad_load_gate_target_names_the_key(dev_raw, key, value, words):
-    dev_raw["sla"] = {**(dev_raw.get("sla") or {}), key: value}
-    with pytest.raises(ConfigError) as exc:
-        load("dev", dev_raw)
-    assert exc.value.key == f"municloud:sla.{key}"
-    assert words in exc.value.reason
+    _assert_sla_value_refused(dev_raw, key, value, words)
 
 
 def test_load_gate_targets_are_read_from_the_stack_config(dev_raw, akita_raw):
@@ -168,11 +173,7 @@ def test_environment_must_be_known(dev_raw):
     ("local_recovery_seconds", "soon", "valid number"),
 ])
 def test_bad_dr_bound_names_the_key(dev_raw, key, value, words):
-    dev_raw["sla"] = {**(dev_raw.get("sla") or {}), key: value}
-    with pytest.raises(ConfigError) as exc:
-        load("dev", dev_raw)
-    assert exc.value.key == f"municloud:sla.{key}"
-    assert words in exc.value.reason
+    _assert_sla_value_refused(dev_raw, key, value, words)
 
 
 def test_dr_bounds_are_read_from_the_stack_config_with_defaults(dev_raw):

@@ -69,5 +69,9 @@ def test_asynchronous_warm_config_gives_async_pairing_and_running_dr_services(de
             assert c[f"mc-dev-primary-{lg}-postgres"]["env"]["MC_PG_SYNCHRONOUS_STANDBY_NAMES"] == ""
             assert c[f"mc-dev-dr-{lg}-postgres"]["env"]["MC_PG_SYNCHRONOUS_STANDBY_NAMES"] == ""
             assert c[f"mc-dev-dr-{lg}-tax"]["start"] is True
+        # the hub's pairing follows the same mode; warm applies to the municipalities' services only
+        assert c["mc-dev-primary-hub-postgres"]["env"]["MC_PG_SYNCHRONOUS_STANDBY_NAMES"] == ""
+        assert c["mc-dev-dr-hub-postgres"]["env"]["MC_PG_SYNCHRONOUS_STANDBY_NAMES"] == ""
+        assert c["mc-dev-dr-hub"]["start"] is False
 
     return consortium.frontdoor.container.container_id.apply(check)

@@ -65,20 +65,6 @@ def test_hub_postgres_pairs_with_a_dr_standby_and_a_pilot_light_hub(dev_raw):
     return consortium.frontdoor.container.container_id.apply(check)
 
 
-@pulumi.runtime.test
-def test_asynchronous_config_gives_an_asynchronous_hub_standby(dev_raw):
-    mocks, consortium = _compose(dev_raw, replication_mode="asynchronous", dr_services="warm")
-
-    def check(_):
-        c = _containers(mocks)
-        assert c["mc-dev-primary-hub-postgres"]["env"]["MC_PG_SYNCHRONOUS_STANDBY_NAMES"] == ""
-        assert c["mc-dev-dr-hub-postgres"]["env"]["MC_PG_SYNCHRONOUS_STANDBY_NAMES"] == ""
-        assert c["mc-dev-dr-hub"]["start"] is False  # warm applies to the municipalities' services only
-        assert c["mc-dev-dr-053031-tax"]["start"] is True
-
-    return consortium.frontdoor.container.container_id.apply(check)
-
-
 def test_dr_hub_without_a_paired_primary_is_refused():
     from stacks.platform_hub import PlatformHub
 

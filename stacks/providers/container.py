@@ -43,7 +43,7 @@ _LOG_TAIL = 30
 #: answers the names on them at once, but forwards any other name (a peer whose container is gone,
 #: e.g. a killed primary during failover) to upstream servers it cannot reach, and glibc's default
 #: (5 s x 2 attempts, A and AAAA) then blocks the caller for 20 s. A standby's WAL receiver stuck
-#: in that lookup held promotion for ~11 s in half of the failover lanes (docs/dr.md). With these
+#: in that lookup held promotion for ~11 s in 2 to 4 of a rehearsal's 4 failover lanes (docs/dr.md). With these
 #: options a missing name fails in about 2 s; names that exist are answered locally, well within 1 s.
 DNS_OPTIONS = ("timeout:1", "attempts:2")
 

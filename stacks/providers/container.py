@@ -214,15 +214,21 @@ class ContainerProvider(ValidatingProvider):
                                       f"(exit {code}): {output[-2000:]}")
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """What the program manages, as the engine has it now (``pulumi refresh``).
+
+        Only what the program set is compared: its labels and env (the image's own labels and env,
+        which Docker merges into every container, are not the program's and are left out unless a
+        hand edit changed them), the image reference, the restart policy, the networks it joined.
+        A container removed by hand reads as gone, so the next ``up`` creates it again.
+        """
         import docker.errors
 
+        client = docker_client(props)
         try:
-            c = docker_client(props).containers.get(id_)
+            c = client.containers.get(id_)
         except docker.errors.NotFound:
             return ReadResult("", {})
-        live = {**props, "name": c.name, "labels": c.labels,
-                "restart_policy": c.attrs["HostConfig"]["RestartPolicy"]["Name"] or "no"}
-        return ReadResult(id_, live)
+        return ReadResult(id_, live_view(props, c.attrs, _image_config(client, c.attrs.get("Image"))))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         import docker.errors
@@ -237,6 +243,57 @@ class ContainerProvider(ValidatingProvider):
         except docker.errors.APIError:
             pass
         c.remove(force=True, v=True)
+
+
+def live_view(props: dict[str, Any], attrs: dict[str, Any], image_config: dict[str, Any] | None) -> dict[str, Any]:
+    """The container's managed properties from ``docker inspect`` data (``attrs``).
+
+    ``image_config`` is the image's ``Config`` (None when the image is gone): what the container
+    inherits from it is not drift. Without it only the keys the program set can be compared.
+    """
+    config = attrs.get("Config") or {}
+    host = attrs.get("HostConfig") or {}
+    inherited = image_config or {}
+    live = dict(props)
+    live["name"] = attrs.get("Name", "").lstrip("/") or props.get("name")
+    live["image"] = config.get("Image") or props.get("image")
+    live["labels"] = _managed(props.get("labels") or {}, config.get("Labels") or {},
+                              inherited.get("Labels") or {}, image_config is not None)
+    if "env" in props:
+        live["env"] = _managed(props.get("env") or {}, _env_dict(config.get("Env")),
+                               _env_dict(inherited.get("Env")), image_config is not None)
+    live["restart_policy"] = (host.get("RestartPolicy") or {}).get("Name") or "no"
+    attached = (attrs.get("NetworkSettings") or {}).get("Networks") or {}
+    declared = [n for n in props.get("networks") or [] if isinstance(n, dict)]
+    kept = [n for n in declared if n.get("name") in attached]
+    extra = [{"name": name} for name in sorted(attached) if name not in {n.get("name") for n in declared}]
+    live["networks"] = kept + extra
+    return live
+
+
+def _managed(declared: dict[str, Any], live: dict[str, Any], inherited: dict[str, Any],
+             know_inherited: bool) -> dict[str, Any]:
+    """``live`` as the program sees it: every declared key (if still present), plus any other key
+    that neither the program nor the image set (a hand edit), when the image's keys are known."""
+    view = {k: live[k] for k in declared if k in live}
+    if know_inherited:
+        view.update({k: v for k, v in live.items() if k not in declared and inherited.get(k) != v})
+    return view
+
+
+def _env_dict(env: list[str] | None) -> dict[str, str]:
+    return dict(item.split("=", 1) if "=" in item else (item, "") for item in env or [])
+
+
+def _image_config(client, image_id: str | None) -> dict[str, Any] | None:
+    import docker.errors
+
+    if not image_id:
+        return None
+    try:
+        return client.api.inspect_image(image_id).get("Config") or {}
+    except docker.errors.NotFound:
+        return None
 
 
 def _in_place(key: str, olds: dict[str, Any], news: dict[str, Any]) -> bool:

@@ -77,6 +77,53 @@ def _ops(events: list) -> dict[str, set[str]]:
     return ops
 
 
+def _databases(client, name: str) -> dict[str, tuple[str, str]]:
+    """Every PostgreSQL container of the stack (primaries, standbys, the hub's): id and start time."""
+    return {c.name: (c.id, c.attrs["State"]["StartedAt"]) for c in client.containers.list(
+        all=True, filters={"label": f"municloud.stack={name}"})
+        if c.labels.get("municloud.component") in ("postgres", "standby", "hub_postgres")}
+
+
+def _refresh_shows_nothing_then_repairs_hand_drift(stack, client, name: str) -> None:
+    """`pulumi refresh` on a fresh stack changes nothing; hand drift (a service container removed,
+    one renamed, one's restart policy edited) is shown by refresh and repaired by `up`, touching
+    only those three containers: no database, standby or other container is replaced or restarted."""
+    events: list = []
+    preview = stack.preview_refresh(on_output=lambda _l: None, on_event=events.append)
+    assert set(preview.change_summary) <= {"same"}, (preview.change_summary, _ops(events))
+
+    databases = _databases(client, name)
+    # 3 primaries, 3 DR standbys, the hub's primary and standby: without them the check below is vacuous
+    assert len(databases) == 3 + 3 + 2, databases
+    removed, renamed, edited = (f"mc-{name}-primary-053279-tax", f"mc-{name}-primary-053465-nhi",
+                                f"mc-{name}-primary-053031-residents-registry")
+    client.containers.get(removed).remove(force=True, v=True)
+    client.containers.get(renamed).rename(f"{renamed}-by-hand")
+    client.containers.get(edited).update(restart_policy={"Name": "no"})
+
+    events = []
+    drift = stack.preview_refresh(on_output=lambda _l: None, on_event=events.append)
+    assert set(drift.change_summary) - {"same"}, "refresh did not see the hand drift"
+    stack.refresh(on_output=lambda _l: None)
+    events = []
+    repaired = stack.up(on_output=lambda _l: None, on_event=events.append)
+    assert repaired.summary.result == "succeeded"
+    ops = _ops(events)
+    assert ops.get("create") == {"primary-053279-tax"}, ops
+    assert ops.get("replace", set()) | ops.get("create-replacement", set()) <= {"primary-053465-nhi"}, ops
+    assert "primary-053465-nhi" in ops.get("replace", set()) | ops.get("create-replacement", set()), ops
+    assert ops.get("update") == {"primary-053031-residents-registry"}, ops
+    assert not ops.get("delete"), ops
+    for cname in (removed, renamed, edited):
+        assert client.containers.get(cname).status == "running", cname
+    assert client.containers.get(edited).attrs["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
+    assert not client.containers.list(all=True, filters={"name": f"{renamed}-by-hand"})
+    assert _databases(client, name) == databases  # not replaced, not even restarted
+    events = []
+    again = stack.preview_refresh(on_output=lambda _l: None, on_event=events.append)
+    assert set(again.change_summary) <= {"same"}, (again.change_summary, _ops(events))
+
+
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     name = f"t{secrets.token_hex(3)}"
@@ -145,6 +192,8 @@ def test_lifecycle(live):
         # only changes allowed are new image tags and the containers replaced for them
         # every change is an image update or a container replaced for its image
         assert not _ops(events), _ops(events)
+
+    _refresh_shows_nothing_then_repairs_hand_drift(stack, client, name)
 
     # `pulumi stack export` holds no secret in plain text (the Automation API's export_stack adds
     # --show-secrets, so the CLI is run as an operator would)

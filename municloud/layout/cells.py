@@ -31,7 +31,7 @@ class CellError(ValueError):
 
 
 def _check_identifier(kind: str, value: str) -> None:
-    # Identifier rules live once, in municloud.ids (engineer A); only the reason is kept.
+    # Identifier rules live once, in municloud.ids; only the reason is kept.
     validator = getattr(ids, f"validate_{kind}", None)
     if validator is None:
         return

@@ -90,7 +90,7 @@ IDENTIFIER_CASES = {
 
 
 @pytest.mark.attack("hostile input")
-@pytest.mark.parametrize("case", list(IDENTIFIER_CASES))  # other-tenant prefix: H-3, fixed by C
+@pytest.mark.parametrize("case", list(IDENTIFIER_CASES))  # other-tenant prefix: security finding H-3
 def test_bad_identifier_is_refused_naming_the_field(tenants, case):
     over = IDENTIFIER_CASES[case]
     serial = SERIAL + 10 + list(IDENTIFIER_CASES).index(case)
@@ -120,7 +120,7 @@ CONTROL_TEXT = {
 
 
 @pytest.mark.attack("hostile input")
-@pytest.mark.parametrize("case", list(CONTROL_TEXT))  # H-2, fixed by C
+@pytest.mark.parametrize("case", list(CONTROL_TEXT))  # security finding H-2
 def test_control_characters_in_free_text_are_refused(tenants, case):
     serial = SERIAL + 30 + list(CONTROL_TEXT).index(case)
     response = _post(tenants, json.dumps(_body(serial, family_name=CONTROL_TEXT[case])).encode())

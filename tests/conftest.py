@@ -27,3 +27,31 @@ def live_stack():
 
     with stack_up(os.environ.get("MC_TEST_STACK", "citest")) as stack:
         yield stack
+
+
+#: the tiers: every test has exactly one (pyproject.toml describes them)
+TIERS = ("unit", "integration", "live")
+#: fixtures that bring a Pulumi stack up: only tests of the live tier may use them
+LIVE_FIXTURES = frozenset({"live_stack", "load_stack", "dr_stack"})
+
+
+def pytest_collection_modifyitems(config, items):
+    """Refuse a run in which a test has no tier or two, or uses a stack without being `live`."""
+    wrong = []
+    for item in items:
+        tiers = sorted({m.name for m in item.iter_markers() if m.name in TIERS})
+        if len(tiers) != 1:
+            wrong.append(f"{item.nodeid}: tiers {tiers or 'none'} (exactly one of {', '.join(TIERS)})")
+        elif tiers != ["live"] and LIVE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            wrong.append(f"{item.nodeid}: uses a live stack but is marked {tiers[0]}")
+    if wrong:
+        raise pytest.UsageError("test tiers:\n  " + "\n  ".join(wrong))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_fixture_setup(fixturedef, request):
+    """A stack fixture requested at run time (getfixturevalue) by a test that is not `live`."""
+    item = getattr(request, "_pyfuncitem", None)
+    if fixturedef.argname in LIVE_FIXTURES and item is not None and item.get_closest_marker("live") is None:
+        raise pytest.UsageError(f"{item.nodeid} brings up a stack ({fixturedef.argname}) but is not "
+                                f"marked live")

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from e2e_support import A, fresh_household, move_in, report, sql, wait_propagated
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.live, pytest.mark.e2e]
 
 CLOCK_SLACK = timedelta(seconds=5)  # host clock vs the PostgreSQL container's clock
 

@@ -8,7 +8,7 @@ import json
 import pytest
 from e2e_support import A
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.live, pytest.mark.e2e]
 
 MACHINE_PATHS = [("GET", "/hub/api/v1/log/verify"), ("POST", f"/{A}/tax/api/v1/platform/inbox"),
                  ("POST", f"/{A}/residents_registry/api/v1/admin/seed")]

@@ -21,7 +21,7 @@ import httpx
 import pytest
 from e2e_support import A, fresh_household, move_in, report
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.live, pytest.mark.e2e]
 
 AREA = "住民基本台帳"
 SERVICE_UID = 10001  # user `app` of the python image

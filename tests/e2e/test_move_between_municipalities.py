@@ -8,7 +8,7 @@ import time
 import pytest
 from e2e_support import A, B, C, fresh_household, move_in, poll, report, sql
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.live, pytest.mark.e2e]
 
 NEW_ADDRESS = "秋田県北秋田郡上小阿仁村小沢田字向川原118番地"
 

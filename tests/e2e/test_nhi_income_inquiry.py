@@ -14,7 +14,7 @@ from e2e_support import A, fresh_household, move_in, poll, report, sql, wait_pro
 
 from municloud.calc import nhi_premium, resident_tax
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.live, pytest.mark.e2e]
 
 FISCAL_YEAR = 2025
 INCOME_YEAR_END = date(FISCAL_YEAR - 1, 12, 31)

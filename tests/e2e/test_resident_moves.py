@@ -19,7 +19,7 @@ from e2e_support import (
     wait_propagated,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.live, pytest.mark.e2e]
 
 
 def test_move_in_reaches_tax_and_nhi_of_the_same_municipality_only(frontdoor, e2e_stack):

@@ -8,7 +8,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from infra_helpers import SERVICES, by_component, host
 
-pytestmark = pytest.mark.infra
+pytestmark = [pytest.mark.live, pytest.mark.infra]
 
 
 def _listening_ports(h) -> set[int]:

@@ -8,7 +8,7 @@ import pytest
 
 from infra_helpers import SERVICES, by_component, host
 
-pytestmark = [pytest.mark.infra, pytest.mark.security]
+pytestmark = [pytest.mark.live, pytest.mark.infra, pytest.mark.security]
 
 PROBE = ("python -c \"import socket,sys; s=socket.socket(); s.settimeout(2); "
          "sys.exit(0 if s.connect_ex(('{host}', {port})) == 0 else 1)\"")

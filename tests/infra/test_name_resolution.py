@@ -11,7 +11,7 @@ import pytest
 
 from stacks.providers.container import DNS_OPTIONS
 
-pytestmark = pytest.mark.infra
+pytestmark = [pytest.mark.live, pytest.mark.infra]
 
 MISSING = "mc-missing-peer-postgres"  # what a stopped primary's name looks like to its standby
 

@@ -11,7 +11,7 @@ import pytest
 
 from infra_helpers import by_component, host
 
-pytestmark = pytest.mark.infra
+pytestmark = [pytest.mark.live, pytest.mark.infra]
 
 ROLE_DIR = "/etc/municloud/postgres"
 SIZES = ("shared_buffers", "effective_cache_size", "work_mem", "maintenance_work_mem", "wal_buffers",

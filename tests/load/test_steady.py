@@ -13,7 +13,7 @@ from municloud.loadtest.sla import EXIT_SLA_BREACH
 
 LOAD_SECONDS = float(os.environ.get("MC_LOAD_SECONDS", "60"))
 
-pytestmark = pytest.mark.load
+pytestmark = [pytest.mark.live, pytest.mark.load]
 
 
 def test_steady_run_passes_the_sla_gate(load_target, load_data, tmp_path):

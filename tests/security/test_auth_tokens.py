@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from municloud.auth import TokenError, generate_key_pair, issue_token, verify_token
 from security_support import ORDERED_PAIRS, SERVICES, TENANTS, bounded
 
-pytestmark = pytest.mark.security
+pytestmark = [pytest.mark.unit, pytest.mark.security]
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from municloud.cli.main import app as cli
 from municloud.platform import KeyRegistry, SigningKey, sign_message
 from security_support import bounded, hostile_xml_cases, move_notice
 
-pytestmark = pytest.mark.security
+pytestmark = [pytest.mark.unit, pytest.mark.security]
 
 KEY = SigningKey.generate("053031-residents_registry-1")
 VALID = sign_message(move_notice("053031"), KEY)

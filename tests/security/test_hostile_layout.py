@@ -16,7 +16,7 @@ from municloud.cli.main import app as cli
 from municloud.layout import LayoutError, decode, encode, load_layout
 from security_support import bounded
 
-pytestmark = pytest.mark.security
+pytestmark = [pytest.mark.unit, pytest.mark.security]
 
 RESIDENTS = load_layout("住民基本台帳")
 LGCODE = "053031"

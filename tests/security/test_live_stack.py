@@ -23,7 +23,7 @@ import pytest
 from secret_scan import find_secrets
 from security_support import ORDERED_PAIRS, TENANTS
 
-pytestmark = [pytest.mark.security, pytest.mark.stack]
+pytestmark = [pytest.mark.live, pytest.mark.security, pytest.mark.stack]
 
 SERVICES_DASHED = ("residents-registry", "tax", "nhi")
 PER_TENANT = ("postgres", *SERVICES_DASHED)

@@ -15,7 +15,7 @@ import pytest
 
 from security_support import TENANTS
 
-pytestmark = [pytest.mark.security, pytest.mark.stack]
+pytestmark = [pytest.mark.live, pytest.mark.security, pytest.mark.stack]
 
 GATEWAY_PUBLIC_PORT = 8444  # stacks/gateway.py
 SPOOFED = "192.0.2.77"  # TEST-NET-1: only ever written into a header, never sent traffic

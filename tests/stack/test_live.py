@@ -19,7 +19,7 @@ import pytest
 
 from stacks.automation import ScratchStack, free_network_base, free_port, stack_config
 
-pytestmark = pytest.mark.stack
+pytestmark = [pytest.mark.live, pytest.mark.stack]
 
 FOURTH = "053481"  # 三種町
 # the DR hub holds the same key registry as the primary hub (pilot light, stopped)

@@ -4,7 +4,7 @@ import pytest
 
 from municloud.ansible import AnsibleRunner
 
-pytestmark = pytest.mark.stack
+pytestmark = [pytest.mark.integration, pytest.mark.stack]
 
 
 @pytest.mark.parametrize("role,variables,output", [

@@ -18,7 +18,7 @@ from municloud.dr.rehearsal import RehearsalPlan, rehearse, write_json
 from municloud.dr.sla import sla_targets
 from municloud.dr.writer import FrontdoorWriteTarget
 
-pytestmark = pytest.mark.dr
+pytestmark = [pytest.mark.live, pytest.mark.dr]
 
 LG = "053031"
 SLA = sla_targets("dev")

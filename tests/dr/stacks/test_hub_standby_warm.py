@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from municloud.dr import postgres as pg
 from municloud.dr.inventory import DR, HUB, PRIMARY, Inventory
 
-pytestmark = pytest.mark.dr
+pytestmark = [pytest.mark.live, pytest.mark.dr]
 
 STACK = os.environ.get("MC_TEST_DRHUB_STACK", "drhub1")
 GATEWAY_PUBLIC_PORT = 8444  # stacks/gateway.py: the staff listener (PROXY protocol from the frontdoor)

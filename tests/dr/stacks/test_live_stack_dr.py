@@ -19,7 +19,7 @@ import testinfra
 from municloud.dr import postgres as pg
 from municloud.dr.inventory import Inventory
 
-pytestmark = pytest.mark.dr
+pytestmark = [pytest.mark.live, pytest.mark.dr]
 
 DEV_LGCODES = ("053031", "053279", "053465")  # Pulumi.dev.yaml
 

@@ -6,7 +6,7 @@ import pytest
 
 from role_helpers import assert_refused, render, render_twice  # same directory
 
-pytestmark = pytest.mark.stack  # each case is an ansible-runner run (~3 s)
+pytestmark = [pytest.mark.integration, pytest.mark.stack]
 
 STANZAS = [{"name": "053279", "hosts": ["mc-a-primary-053279-postgres", "mc-a-dr-053279-postgres"], "port": 5432},
            {"name": "053031", "hosts": ["mc-a-primary-053031-postgres", "mc-a-dr-053031-postgres"], "port": 5432}]

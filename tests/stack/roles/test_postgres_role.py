@@ -8,7 +8,7 @@ import pytest
 
 from role_helpers import assert_refused, render, render_twice  # same directory
 
-pytestmark = pytest.mark.stack  # each case is an ansible-runner run (~3 s)
+pytestmark = [pytest.mark.integration, pytest.mark.stack]
 
 VARIABLES = {"postgres_databases": ["residents_registry", "tax", "nhi"],
              "postgres_allowed_networks": ["10.201.1.0/24"],

@@ -10,7 +10,7 @@ import pytest
 
 from municloud.ansible import AnsibleRunError, AnsibleRunner, GroupCommit, RoleRequest
 
-pytestmark = pytest.mark.stack
+pytestmark = [pytest.mark.integration, pytest.mark.stack]
 
 BASE = {"postgres_databases": ["residents_registry", "tax", "nhi"], "postgres_allowed_networks": ["10.201.1.0/24"],
         "postgres_replication_networks": ["10.201.254.0/24"], "postgres_max_connections": 100}

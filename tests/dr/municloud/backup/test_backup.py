@@ -18,7 +18,7 @@ from municloud.dr.inventory import Inventory
 from municloud.dr.state import last_verify
 from municloud.dr.steps import StepFailed
 
-pytestmark = pytest.mark.dr
+pytestmark = [pytest.mark.live, pytest.mark.dr]
 
 LG = "053031"
 

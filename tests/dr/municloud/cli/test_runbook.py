@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from municloud.cli.main import app
 
-pytestmark = pytest.mark.dr
+pytestmark = [pytest.mark.integration, pytest.mark.dr]
 
 runner = CliRunner()
 

@@ -65,7 +65,7 @@ def _free_port() -> int:
 def nginx_static(host_network: bool):
     """nginx in the project's image. ``host_network``: listening on the host's 127.0.0.1 itself
     (the ceiling); else on a published 127.0.0.1 port (the NAT path a frontdoor port takes)."""
-    from municloud.images import ensure_image
+    from municloud_ops.images import ensure_image
 
     client = _docker()
     image = ensure_image("nginx", client)
@@ -130,7 +130,7 @@ def locust_single(url: str, seconds: int, users: int = 50) -> dict:
             time.sleep(1)
             with contextlib.suppress(psutil.Error):
                 samples.append(ps.cpu_percent(None))
-        from municloud.loadtest.history import read_totals
+        from municloud_ops.loadtest.history import read_totals
 
         total = read_totals(prefix)["Aggregated"]
     steady = samples[3:] or samples
@@ -141,7 +141,7 @@ def locust_single(url: str, seconds: int, users: int = 50) -> dict:
 
 
 def pgbench_select_only(seconds: int, clients: int = 16) -> dict:
-    from municloud.testing.postgres import postgres_container
+    from municloud_ops.scratch.postgres import postgres_container
 
     with postgres_container(("bench",)) as pg, tempfile.TemporaryDirectory() as tmp:
         passfile = Path(tmp) / "pgpass"

@@ -81,7 +81,7 @@ def _timed(label: str, fn) -> float:
 
 
 def run(skip_akita: bool) -> dict[str, float]:
-    from municloud.images import ensure_image
+    from municloud_ops.images import ensure_image
 
     for name in ("postgres", "nginx", "haproxy", "python", "residents_registry", "tax", "nhi", "platform_hub"):
         ensure_image(name)

@@ -26,9 +26,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from municloud.loadtest import data, runner  # noqa: E402
-from municloud.loadtest.sla import SlaTargets  # noqa: E402
-from municloud.loadtest.targets import municipalities_and_sla, stack_target  # noqa: E402
+from municloud_ops.loadtest import data, runner  # noqa: E402
+from municloud_ops.loadtest.sla import SlaTargets  # noqa: E402
+from municloud_ops.loadtest.targets import municipalities_and_sla, stack_target  # noqa: E402
 
 TARGET = SlaTargets(concurrent_users=200, p95_ms=100, max_failure_ratio=0.0, min_rps=1500,
                     source="issue 4 read-path target")
@@ -44,7 +44,7 @@ def target_for(stack: str, force_local: bool):
         with tempfile.TemporaryDirectory() as keys:
             yield dataclasses.replace(stack_target(stack, Path(keys)), sla=TARGET), "gateway"
             return
-    from municloud.loadtest.local import local_target
+    from municloud_ops.loadtest.local import local_target
 
     with local_target(municipalities, TARGET) as target:
         yield target, "direct to residents_registry (no gateway: dev stack not up)"

@@ -1,7 +1,7 @@
 """What every locustfile of loadtests/ shares: the run plan (``--mc-plan``), per-municipality
 tokens, the population split of users and the test data of the seeded residents.
 
-The plan is a JSON file written by ``municloud loadtest`` (municloud/loadtest/runner.py) or a
+The plan is a JSON file written by ``municloud loadtest`` (municloud_ops/loadtest/runner.py) or a
 test: the target (base URL on 127.0.0.1, municipalities, SLA, key files), the data manifest
 path, the shape and its parameters, think time and where to write the gate summary.
 """
@@ -19,8 +19,8 @@ from pathlib import Path
 from locust import events
 
 from municloud.auth import issue_token
-from municloud.loadtest.split import PopulationSplit
-from municloud.loadtest.targets import LoadTarget
+from municloud_ops.loadtest.split import PopulationSplit
+from municloud_ops.loadtest.targets import LoadTarget
 
 JST = timezone(timedelta(hours=9))
 TOKEN_TTL_S = 900

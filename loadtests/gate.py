@@ -1,6 +1,6 @@
 """SLA gate: when Locust quits, judge the run against the stack's SLA and set the exit code.
 
-The arithmetic is municloud.loadtest.sla (unit-tested); this hook only reads Locust's totals,
+The arithmetic is municloud_ops.loadtest.sla (unit-tested); this hook only reads Locust's totals,
 prints the verdict (which target was missed and by how much) and writes it to the plan's
 summary file for the report. Exit code 0 when the SLA holds, sla.EXIT_SLA_BREACH otherwise —
 failures within the SLA's ratio do not fail the run — and 1 when the scenario code itself
@@ -17,9 +17,9 @@ from locust import events
 from locust.runners import WorkerRunner
 
 from common import plan_of
-from municloud.loadtest import sla
+from municloud_ops.loadtest import sla
 
-log = logging.getLogger("municloud.loadtest.gate")
+log = logging.getLogger("municloud_ops.loadtest.gate")
 
 
 def observed_of(stats) -> sla.Observed:

@@ -1,7 +1,7 @@
 """Soak: the SLA's users for a long, bounded time (leaks, pool exhaustion, log growth)."""
 
 from shapes import PlannedShape
-from municloud.loadtest import stages
+from municloud_ops.loadtest import stages
 
 
 class SoakShape(PlannedShape):

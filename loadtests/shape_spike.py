@@ -1,7 +1,7 @@
 """Spike: the counters open (窓口開庁) and the morning queue arrives within seconds."""
 
 from shapes import PlannedShape
-from municloud.loadtest import stages
+from municloud_ops.loadtest import stages
 
 
 class SpikeShape(PlannedShape):

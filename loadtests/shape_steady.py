@@ -1,7 +1,7 @@
 """Steady: the SLA's concurrent users (同時接続利用者数), held for the run."""
 
 from shapes import PlannedShape
-from municloud.loadtest import stages
+from municloud_ops.loadtest import stages
 
 
 class SteadyShape(PlannedShape):

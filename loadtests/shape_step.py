@@ -4,7 +4,7 @@ past the limit."""
 
 from shapes import PlannedShape
 from common import plan_of
-from municloud.loadtest import stages
+from municloud_ops.loadtest import stages
 
 
 class StepShape(PlannedShape):

@@ -1,5 +1,5 @@
 """The base of the load shapes: a `LoadTestShape` that follows a stage plan from
-municloud.loadtest.stages, built from the run plan's shape parameters.
+municloud_ops.loadtest.stages, built from the run plan's shape parameters.
 
 Each concrete shape lives in its own file (shape_steady.py, shape_step.py, shape_spike.py,
 shape_soak.py) because Locust takes the first shape class it finds; ``municloud loadtest run
@@ -11,7 +11,7 @@ from __future__ import annotations
 from locust import LoadTestShape
 
 from common import plan_of
-from municloud.loadtest import stages
+from municloud_ops.loadtest import stages
 
 
 class PlannedShape(LoadTestShape):

@@ -259,6 +259,6 @@ def built_services() -> frozenset[str]:
     The one file-system look-up of the program, done at the edge with the config: until a
     service's Dockerfile lands, its containers run a health-checked placeholder.
     """
-    from municloud.images import REPO_ROOT
+    from municloud_ops.images import REPO_ROOT
 
     return frozenset(n for n in (*SERVICES, "platform_hub") if (REPO_ROOT / "services" / n / "Dockerfile").is_file())

@@ -3,7 +3,7 @@
 It takes a base backup of the primary over the WAN network (TLS, ``replicator`` role) and then
 streams; synchronous or asynchronous per the SLA config (``replication_mode``). The primary's
 side of the pairing is env on the primary's PostgreSQL container: ``primary_postgres_env`` gives
-it (merge it into the primary's env). Promotion, failback and rehearsal: municloud.dr, docs/dr.md.
+it (merge it into the primary's env). Promotion, failback and rehearsal: municloud_ops.dr, docs/dr.md.
 """
 
 from __future__ import annotations

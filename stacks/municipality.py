@@ -242,7 +242,7 @@ class Municipality(pulumi.ComponentResource):
                    "SSL_CERT_FILE": "/run/secrets/tls/ca.crt", **a.extra_service_env}
             if a.hub_url:
                 env["HUB_URL"] = a.hub_url
-            if a.standby_of is not None:  # how failback leaves them (municloud.dr.failback): not a secret
+            if a.standby_of is not None:  # how failback leaves them (municloud_ops.dr.failback): not a secret
                 env["MC_DR_SERVICES"] = "warm" if a.start_services else "pilot_light"
             files = [secret_file("/run/secrets/db/password", self.passwords[svc].result, APP_UID),
                      plain_file("/run/secrets/tls/ca.crt", a.ca.cert_pem),

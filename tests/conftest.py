@@ -23,7 +23,7 @@ def live_stack():
 
     MC_TEST_KEEP_STACK=1 keeps it up for the next run (which then is a fast no-op `up`).
     """
-    from municloud.testing.stack import stack_up
+    from support.stack import stack_up
 
     with stack_up(os.environ.get("MC_TEST_STACK", "citest")) as stack:
         yield stack

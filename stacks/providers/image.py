@@ -1,6 +1,6 @@
 """Locally built image as a dynamic resource.
 
-Builds through ``municloud.images`` (the one image builder of the project): tags carry a content
+Builds through ``municloud_ops.images`` (the one image builder of the project): tags carry a content
 hash, so ``diff`` can tell whether the build context changed by computing the tag it would get,
 and a changed tag replaces the containers that use the image.
 """
@@ -16,7 +16,7 @@ from ._base import ValidatingProvider, docker_client, is_unknown
 
 
 def _planned_ref(props: dict[str, Any]) -> str:
-    from municloud import images
+    from municloud_ops import images
 
     ctx = images.build_context(props["image"], docker_client(props))
     return f"{images.IMAGE_PREFIX}/{props['image']}:{ctx.digest()}"
@@ -29,7 +29,7 @@ class ImageProvider(ValidatingProvider):
     OUTPUTS = ("ref",)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        from municloud.images import ensure_image
+        from municloud_ops.images import ensure_image
 
         ref = ensure_image(props["image"], docker_client(props))
         return CreateResult(ref, {**props, "ref": ref})
@@ -44,7 +44,7 @@ class ImageProvider(ValidatingProvider):
         return DiffResult(changes=False)
 
     def update(self, _id, _olds, news) -> UpdateResult:
-        from municloud.images import ensure_image
+        from municloud_ops.images import ensure_image
 
         return UpdateResult({**news, "ref": ensure_image(news["image"], docker_client(news))})
 

@@ -6,7 +6,7 @@ only when its variables or the role's own files change (``diff``), and a rerun o
 role reports changed=0. Pulumi creates these resources side by side; their renders share
 ansible-runner runs (``GroupCommit``: one run for every render that arrives while the others
 run), so a consortium's dozens of clusters cost a few interpreter starts, not one each. Creates
-and updates render in separate lanes (``municloud.ansible.LANES``): a new container's configuration
+and updates render in separate lanes (``municloud_ops.ansible.LANES``): a new container's configuration
 does not wait behind re-renders of running ones.
 """
 
@@ -24,7 +24,7 @@ from ._base import ValidatingProvider, is_unknown
 
 def role_digest(role: str) -> str:
     """Hash of the role's files and of the controller-side actions roles use."""
-    from municloud.ansible import ACTION_PLUGINS_PATH, ROLES_PATH
+    from municloud_ops.ansible import ACTION_PLUGINS_PATH, ROLES_PATH
 
     h = hashlib.sha256()
     for base, root in ((ROLES_PATH, ROLES_PATH / role), (ACTION_PLUGINS_PATH.parent, ACTION_PLUGINS_PATH)):
@@ -35,12 +35,12 @@ def role_digest(role: str) -> str:
 
 
 def _render(props: dict[str, Any], lane: str) -> dict[str, Any]:
-    from municloud.ansible import AnsibleRunError, shared_group_commit
-    from municloud.images import STATE_DIR
+    from municloud_ops.ansible import AnsibleRunError, shared_group_commit
+    from municloud_ops.images import STATE_DIR
 
     out_dir = STATE_DIR / "rendered" / props["instance"]
     # the provider process's one GroupCommit (this module may arrive pickled by value: the state
-    # lives in municloud.ansible, which is imported for real)
+    # lives in municloud_ops.ansible, which is imported for real)
     run = shared_group_commit(STATE_DIR, lane).apply(props["role"], props["instance"],
                                 {**props["variables"], props["output_var"]: str(out_dir)})
     if run.status != "successful":
@@ -77,7 +77,7 @@ class RenderedConfigProvider(ValidatingProvider):
     def delete(self, _id, props) -> None:
         import shutil
 
-        from municloud.images import STATE_DIR
+        from municloud_ops.images import STATE_DIR
 
         shutil.rmtree(STATE_DIR / "rendered" / props["instance"], ignore_errors=True)
 

@@ -19,7 +19,7 @@ import yaml
 from fastapi import FastAPI
 from vendor_app import MISTAKES, make_vendor_app, sample_rows
 
-from municloud.conformance import CHECKS, KitOptions, run_suite
+from municloud_ops.conformance import CHECKS, KitOptions, run_suite
 from municloud.platform import KeyRegistry, SigningKey
 
 pytestmark = pytest.mark.unit
@@ -72,7 +72,7 @@ def vendor_url(keys: dict) -> Iterator[str]:
 
 
 def run_kit(keys: dict, base_url: str, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "municloud.cli.main", "conformance", "run",
+    command = [sys.executable, "-m", "municloud_ops.cli.main", "conformance", "run",
                "--unit", "residents_registry", "--base-url", base_url, "--token", TOKEN,
                "--lgcode", LGCODE, "--peer-lgcode", PEER,
                "--signing-key", str(keys["kit_key_file"]),

@@ -15,8 +15,8 @@ import pytest
 from service_harness import Keys, make_keys, running_service
 from typer.testing import CliRunner
 
-from municloud.cli.main import app as cli
-from municloud.conformance import CHECKS
+from municloud_ops.cli.main import app as cli
+from municloud_ops.conformance import CHECKS
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +27,7 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    from municloud.testing.postgres import postgres_container
+    from municloud_ops.scratch.postgres import postgres_container
 
     folder = tmp_path_factory.mktemp("rr")
     keys = make_keys(folder, UNIT, LGCODE, PEER, UNIT)
@@ -115,7 +115,7 @@ def test_layout_needs_the_data_migration_purpose(world: dict) -> None:
 def test_sample_service_passes_the_conformance_kit(world: dict, tmp_path: Path) -> None:
     keys: Keys = world["keys"]
     empty_token = world["token"]
-    command = [sys.executable, "-m", "municloud.cli.main", "conformance", "run",
+    command = [sys.executable, "-m", "municloud_ops.cli.main", "conformance", "run",
                "--unit", UNIT, "--base-url", world["source"], "--token", world["token"],
                "--peer-lgcode", PEER, "--signing-key", str(keys.kit_key_file),
                "--unit-keys", str(keys.unit_keys_file), "--out", str(tmp_path)]
@@ -168,7 +168,7 @@ def _prepare_nhi(url: str, keys: Keys) -> None:
 @pytest.fixture(scope="module", params=["tax", "nhi"])
 def unit_world(request: pytest.FixtureRequest,
                tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    from municloud.testing.postgres import postgres_container
+    from municloud_ops.scratch.postgres import postgres_container
 
     unit = request.param
     folder = tmp_path_factory.mktemp(unit)
@@ -224,7 +224,7 @@ def test_unit_layout_round_trip_is_byte_identical(unit_world: dict, tmp_path: Pa
 def test_unit_passes_the_conformance_kit(unit_world: dict, tmp_path: Path) -> None:
     w = unit_world
     keys: Keys = w["keys"]
-    command = [sys.executable, "-m", "municloud.cli.main", "conformance", "run",
+    command = [sys.executable, "-m", "municloud_ops.cli.main", "conformance", "run",
                "--unit", w["unit"], "--base-url", w["source"], "--token", w["token"],
                "--signing-key", str(keys.kit_key_file), "--unit-keys", str(keys.unit_keys_file),
                "--out", str(tmp_path)]

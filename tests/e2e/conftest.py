@@ -24,7 +24,7 @@ def e2e_stack(request):
     if not name:
         yield request.getfixturevalue("live_stack")
         return
-    from municloud.testing.stack import stack_up
+    from support.stack import stack_up
 
     with stack_up(name, overrides={
         "municloud:frontdoor_port": int(os.environ.get("MC_E2E_FRONTDOOR_PORT", "18453")),

@@ -4,7 +4,7 @@ into an empty tenant, export again: byte-identical files, in UTF-8 and in cp932.
 
 The empty tenant is the new vendor's system for the same municipality: the very image the stack
 runs for 053031's residents_registry, started by this test as a container beside a fresh
-PostgreSQL container (municloud.testing.postgres, the project's own image), trusting 053031's
+PostgreSQL container (municloud_ops.scratch.postgres, the project's own image), trusting 053031's
 token key. The dev stack has no empty tenant of 053031 to spare, and importing 053031's
 residents into another member's live tenant would mix two municipalities' registers."""
 
@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.live, pytest.mark.e2e]
 
 AREA = "住民基本台帳"
 SERVICE_UID = 10001  # user `app` of the python image
-CLI = [sys.executable, "-m", "municloud.cli.main"]
+CLI = [sys.executable, "-m", "municloud_ops.cli.main"]
 
 
 def layout_cli(*args: str) -> subprocess.CompletedProcess:
@@ -47,7 +47,7 @@ def _secret(folder: Path, name: str, content: str) -> Path:
 @contextlib.contextmanager
 def empty_tenant(stack, tmp_path: Path):
     """An empty residents_registry of 053031 on 127.0.0.1 (service container + PostgreSQL)."""
-    from municloud.testing.postgres import postgres_container
+    from municloud_ops.scratch.postgres import postgres_container
 
     image = stack.container("residents_registry", A).image
     secrets = tmp_path / "tenant-secrets"

@@ -2,7 +2,7 @@
 consortium, `citestload`; load goes to its frontdoor on 127.0.0.1 with its own token keys from the
 stack outputs). Not the session's shared `live_stack`: other suites leave residents there, and the
 load data must be the deterministic seed in empty tenants. MC_LOAD_LOCAL=1 instead starts PostgreSQL + one process per service
-and dev municipality here (municloud.loadtest.local), for quick runs without a stack.
+and dev municipality here (municloud_ops.loadtest.local), for quick runs without a stack.
 
 Parameters (environment): MC_LOAD_SECONDS (steady run length, default 60, read by the test),
 MC_LOAD_SEED_POPULATION (residents seeded per municipality, default 300).
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from municloud.loadtest.targets import (municipalities_and_sla, municipality_params,
+from municloud_ops.loadtest.targets import (municipalities_and_sla, municipality_params,
                                         running_services, stack_target)
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
@@ -26,7 +26,7 @@ SEED_POPULATION = int(os.environ.get("MC_LOAD_SEED_POPULATION", "300"))
 
 @pytest.fixture(scope="module")
 def load_stack():
-    from municloud.testing.stack import stack_up
+    from support.stack import stack_up
 
     with stack_up(os.environ.get("MC_LOAD_STACK", "citestload")) as stack:
         yield stack
@@ -40,7 +40,7 @@ def load_target(request, tmp_path_factory):
         yield stack_target(live.name, tmp_path_factory.mktemp("keys"), outputs=live.outputs,
                            root=live.work_dir)
         return
-    from municloud.loadtest.local import local_target
+    from municloud_ops.loadtest.local import local_target
 
     municipalities, sla, _ = municipalities_and_sla("dev")
     with local_target(municipalities, sla, services=running_services("dev"),
@@ -50,7 +50,7 @@ def load_target(request, tmp_path_factory):
 
 @pytest.fixture
 def load_data(load_target, tmp_path_factory) -> Path:
-    from municloud.loadtest.data import seed_target
+    from municloud_ops.loadtest.data import seed_target
 
     loaded = seed_target(load_target, tmp_path_factory.mktemp("data") / "data.json",
                          population_cap=SEED_POPULATION)

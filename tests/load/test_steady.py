@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from municloud.loadtest import runner
-from municloud.loadtest.sla import EXIT_SLA_BREACH
+from municloud_ops.loadtest import runner
+from municloud_ops.loadtest.sla import EXIT_SLA_BREACH
 
 LOAD_SECONDS = float(os.environ.get("MC_LOAD_SECONDS", "60"))
 

@@ -85,8 +85,8 @@ def render(routes: list[dict], port: int, rate: int = TEST_RATE, burst: int = TE
 def gateway(routes: list[dict]) -> Iterator[Gateway]:
     import docker
 
-    from municloud.images import ensure_image
-    from municloud.testing.tls import CertificateAuthority
+    from municloud_ops.images import ensure_image
+    from municloud_ops.scratch.tls import CertificateAuthority
 
     client = docker.from_env(timeout=120)
     image = ensure_image("nginx", client)

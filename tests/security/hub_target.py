@@ -1,14 +1,11 @@
 """The platform hub as an attack target: the real app (services.platform_hub.app) served by
-uvicorn on 127.0.0.1 against a throwaway PostgreSQL container (municloud.testing.postgres),
+uvicorn on 127.0.0.1 against a throwaway PostgreSQL container (municloud_ops.scratch.postgres),
 with one signing key per (municipality, unit) in its key registry, as deployed."""
 
 from __future__ import annotations
 
 import contextlib
-import socket
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +14,7 @@ import httpx
 
 from municloud.platform import KeyRegistry, SigningKey
 from security_support import SERVICES, TENANTS
+from support.asgi import serve
 
 UNITS = (*SERVICES,)
 
@@ -44,17 +42,9 @@ class HubTarget:
         return tuple(int(n) for n in out.split(","))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def hub_target() -> Iterator[HubTarget]:
-    import uvicorn
-
-    from municloud.testing.postgres import postgres_container
+    from municloud_ops.scratch.postgres import postgres_container
     from services.platform_hub.app import create_app
     from services.platform_hub.settings import HubSettings
 
@@ -81,19 +71,6 @@ def hub_target() -> Iterator[HubTarget]:
             inbox_url_template="http://127.0.0.1:9/{lgcode}/{unit}", delivery_poll_s=30.0,
             delivery_timeout_s=0.2,
         )
-        port = _free_port()
-        server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                               log_level="warning", lifespan="on"))
-        thread = threading.Thread(target=server.run, name="hub-under-attack", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 60
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("platform hub did not start")
-            time.sleep(0.1)
-        try:
-            with httpx.Client(timeout=10.0) as client:
-                yield HubTarget(f"http://127.0.0.1:{port}", client, keys, pg)
-        finally:
-            server.should_exit = True
-            thread.join(timeout=15)
+        with serve(create_app(settings), name="hub-under-attack", startup_timeout_s=60) as url, \
+                httpx.Client(timeout=10.0) as client:
+            yield HubTarget(url, client, keys, pg)

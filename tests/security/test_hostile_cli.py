@@ -9,7 +9,7 @@ import yaml
 from typer.testing import CliRunner
 
 from municloud import ids
-from municloud.cli.main import app as cli
+from municloud_ops.cli.main import app as cli
 from municloud.platform import KeyRegistry, SigningKey, sign_message
 from security_support import bounded, hostile_xml_cases, move_notice
 

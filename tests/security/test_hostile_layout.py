@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from municloud import ids
-from municloud.cli.main import app as cli
+from municloud_ops.cli.main import app as cli
 from municloud.layout import LayoutError, decode, encode, load_layout
 from security_support import bounded
 

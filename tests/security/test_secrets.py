@@ -106,7 +106,7 @@ def docker_client():
 
 @pytest.fixture(scope="module")
 def image_refs(docker_client) -> dict[str, str]:
-    from municloud.images import ensure_image
+    from municloud_ops.images import ensure_image
 
     return {name: ensure_image(name, docker_client) for name in IMAGES}
 

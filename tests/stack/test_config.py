@@ -123,7 +123,7 @@ def test_bad_load_gate_target_names_the_key(dev_raw, key, value, words):
 
 def test_load_gate_targets_are_read_from_the_stack_config(dev_raw, akita_raw):
     """The allowed twin: dev and akita carry the three keys the load gate reads, with sane values."""
-    from municloud.loadtest.targets import sla_from_config
+    from municloud_ops.loadtest.targets import sla_from_config
 
     for raw, expected in ((dev_raw, (80, 500, 0.01, 50)), (akita_raw, (200, 500, 0.01, 100))):
         sla = load("x", raw).sla

@@ -43,7 +43,7 @@ def _labelled(client, stack: str) -> dict[str, list[str]]:
 
 def _images_current(stack) -> bool:
     """True when every Image resource's tag is the one its build context gives right now."""
-    from municloud import images
+    from municloud_ops import images
 
     for res in stack.export_stack().deployment["resources"]:
         if res["type"].endswith("municloud:Image"):

@@ -1,8 +1,8 @@
-"""Roles through municloud.ansible: a rerun with unchanged inputs reports changed=0."""
+"""Roles through municloud_ops.ansible: a rerun with unchanged inputs reports changed=0."""
 
 import pytest
 
-from municloud.ansible import AnsibleRunner
+from municloud_ops.ansible import AnsibleRunner
 
 pytestmark = [pytest.mark.integration, pytest.mark.stack]
 
@@ -41,7 +41,7 @@ def test_hardening_audit_fails_an_unhardened_container_and_passes_a_hardened_one
 
     import docker
 
-    from municloud.images import ensure_image
+    from municloud_ops.images import ensure_image
 
     client = docker.from_env()
     stack = f"harden{secrets.token_hex(3)}"

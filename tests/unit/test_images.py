@@ -2,7 +2,7 @@
 
 import pytest
 
-from municloud.images import BuildContext, ImageBuildError, build_context
+from municloud_ops.images import BuildContext, ImageBuildError, build_context
 
 pytestmark = pytest.mark.unit
 

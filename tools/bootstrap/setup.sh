@@ -12,6 +12,6 @@ bash "$here/docker-engine.sh"
 bash "$here/pulumi.sh"
 source "$here/env.sh"
 mc_step_start "images"
-refs=$("$MC_ROOT/.venv/bin/python" -m municloud.images ${MC_IMAGES:-base python}) || mc_die "image build failed"
+refs=$("$MC_ROOT/.venv/bin/python" -m municloud_ops.images ${MC_IMAGES:-base python}) || mc_die "image build failed"
 mc_step_done "$(echo $refs)"
 echo "[municloud] set-up complete in $(( $(date +%s) - t0 )) s" >&2

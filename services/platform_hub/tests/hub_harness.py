@@ -251,7 +251,7 @@ def write_private(path: Path, data: bytes) -> Path:
 @contextlib.contextmanager
 def hub_world(*, receivers_in_process: bool = False, **hub_env: str) -> Iterator[HubWorld]:
     """PostgreSQL container + receivers + hub process (started), all removed on exit."""
-    from municloud.testing.postgres import postgres_container
+    from municloud_ops.scratch.postgres import postgres_container
 
     with postgres_container(("platform_hub", *UNITS)) as pg, \
             tempfile.TemporaryDirectory(prefix="mc-hub-it-") as tmp:

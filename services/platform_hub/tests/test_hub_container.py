@@ -39,8 +39,8 @@ def _wait_ready(url: str, timeout: float = 60) -> None:
 def test_hub_container_survives_docker_kill():
     import docker
 
-    from municloud.images import ensure_image
-    from municloud.testing.postgres import postgres_container
+    from municloud_ops.images import ensure_image
+    from municloud_ops.scratch.postgres import postgres_container
 
     client = docker.from_env()
     image = ensure_image("platform_hub", client)

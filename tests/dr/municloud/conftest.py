@@ -1,10 +1,10 @@
-"""DR tests run on self-contained labs (municloud.testing.dr_lab): the stack's names and labels,
+"""DR tests run on self-contained labs (support.dr_lab): the stack's names and labels,
 built from the postgres image, removed after each test (or module, for read-only checks)."""
 
 import pytest
 
-from municloud.dr.inventory import Inventory
-from municloud.testing.dr_lab import LabSpec, dr_lab
+from municloud_ops.dr.inventory import Inventory
+from support.dr_lab import LabSpec, dr_lab
 
 
 @pytest.fixture

@@ -12,11 +12,11 @@ import time
 
 import pytest
 
-from municloud.dr import postgres as pg
-from municloud.dr.inventory import DR, PRIMARY, Inventory, is_running
-from municloud.dr.rehearsal import RehearsalPlan, rehearse, write_json
-from municloud.dr.sla import sla_targets
-from municloud.dr.writer import FrontdoorWriteTarget
+from municloud_ops.dr import postgres as pg
+from municloud_ops.dr.inventory import DR, PRIMARY, Inventory, is_running
+from municloud_ops.dr.rehearsal import RehearsalPlan, rehearse, write_json
+from municloud_ops.dr.sla import sla_targets
+from municloud_ops.dr.writer import FrontdoorWriteTarget
 
 pytestmark = [pytest.mark.live, pytest.mark.dr]
 
@@ -26,7 +26,7 @@ SLA = sla_targets("dev")
 
 @pytest.fixture(scope="module")
 def dr_stack():
-    from municloud.testing.stack import stack_up
+    from support.stack import stack_up
 
     with stack_up(os.environ.get("MC_DR_STACK", "citestdr")) as stack:
         yield stack
@@ -73,7 +73,7 @@ def _operator_write(target, run_id, n):
 
 
 def _wait_streaming(inv, sync: bool, timeout: float = 90.0) -> None:
-    from municloud.dr.actions import application_name, wait_streaming
+    from municloud_ops.dr.actions import application_name, wait_streaming
 
     wait_streaming(inv.require_database(PRIMARY, LG), application_name(inv.require_database(DR, LG)),
                    timeout, sync=sync)
@@ -179,7 +179,7 @@ def test_dr_outage_in_synchronous_mode_blocks_writes_until_the_standby_returns(d
 # --- rehearsals through the frontdoor ---------------------------------------------------------------------
 
 def _rehearse(dr_stack, inv, target):
-    from municloud.dr.state import state_dir
+    from municloud_ops.dr.state import state_dir
 
     plan = RehearsalPlan(warmup_writes=20, after_writes=10, max_seconds=150, dr_services=SLA.dr_services)
     result = rehearse(inv, target, plan, reporter=lambda r: print(f"[{r.seconds:6.1f}s] {r.sentence}"))

@@ -17,8 +17,8 @@ import uuid
 import pytest
 from typer.testing import CliRunner
 
-from municloud.dr import postgres as pg
-from municloud.dr.inventory import DR, HUB, PRIMARY, Inventory
+from municloud_ops.dr import postgres as pg
+from municloud_ops.dr.inventory import DR, HUB, PRIMARY, Inventory
 
 pytestmark = [pytest.mark.live, pytest.mark.dr]
 
@@ -28,7 +28,7 @@ GATEWAY_PUBLIC_PORT = 8444  # stacks/gateway.py: the staff listener (PROXY proto
 
 @pytest.fixture(scope="module")
 def warm_stack():
-    from municloud.testing.stack import stack_up
+    from support.stack import stack_up
     from stacks.automation import stack_config
 
     dev = stack_config("dev")
@@ -233,6 +233,6 @@ def test_failover_moves_the_municipality_and_the_hub_then_failback_returns_both(
 
 
 def _cli():
-    from municloud.cli.main import app
+    from municloud_ops.cli.main import app
 
     return app

@@ -16,8 +16,8 @@ import uuid
 import pytest
 import testinfra
 
-from municloud.dr import postgres as pg
-from municloud.dr.inventory import Inventory
+from municloud_ops.dr import postgres as pg
+from municloud_ops.dr.inventory import Inventory
 
 pytestmark = [pytest.mark.live, pytest.mark.dr]
 
@@ -124,7 +124,7 @@ def test_a_write_on_the_primary_is_visible_on_the_standby(live_stack):
 def test_backup_run_then_dr_status_shows_streaming_and_the_backup(live_stack, synchronous):
     from typer.testing import CliRunner
 
-    from municloud.cli.main import app
+    from municloud_ops.cli.main import app
 
     runner = CliRunner()
     lgcode = DEV_LGCODES[0]

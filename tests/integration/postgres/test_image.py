@@ -4,7 +4,7 @@ and scram only, listed networks only, clear refusal of bad configuration."""
 import psycopg
 import pytest
 
-from municloud.testing.postgres import ContainerStartError, postgres_container
+from municloud_ops.scratch.postgres import ContainerStartError, postgres_container
 
 pytestmark = pytest.mark.integration
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from municloud.ansible import AnsibleRunner
+from municloud_ops.ansible import AnsibleRunner
 
 pytestmark = pytest.mark.integration
 
@@ -112,8 +112,8 @@ def _wait(edge: Edge, port: int, containers: list) -> None:
 def edge(tmp_path_factory):
     import docker
 
-    from municloud.images import ensure_image
-    from municloud.testing.tls import CertificateAuthority
+    from municloud_ops.images import ensure_image
+    from municloud_ops.scratch.tls import CertificateAuthority
 
     echo = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
     threading.Thread(target=echo.serve_forever, daemon=True).start()

@@ -20,7 +20,7 @@ A, B = "053031", "053279"
 
 @pytest.fixture(scope="session")
 def pg():
-    from municloud.testing.postgres import postgres_container
+    from municloud_ops.scratch.postgres import postgres_container
 
     with postgres_container(SERVICES) as handle:
         yield handle

@@ -26,8 +26,8 @@ def _secret(directory, name: str, content: str):
 def test_service_container_becomes_healthy_and_serves(harness, tmp_path, service):
     import docker
 
-    from municloud.images import ensure_image
-    from municloud.testing.postgres import published_port, wait_healthy
+    from municloud_ops.images import ensure_image
+    from municloud_ops.scratch.postgres import published_port, wait_healthy
 
     client = docker.from_env(timeout=120)
     image = ensure_image(service, client)

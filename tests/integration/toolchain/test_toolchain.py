@@ -9,7 +9,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from municloud.images import REPO_ROOT, ensure_image
+from municloud_ops.images import REPO_ROOT, ensure_image
 
 pytestmark = pytest.mark.integration
 

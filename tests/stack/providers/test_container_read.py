@@ -83,7 +83,7 @@ def test_read_of_a_real_container_shows_no_drift_then_a_hand_made_twin_does():
     program's labels reads back as no change, and one made with an extra label reads as drift."""
     import docker
 
-    from municloud import images
+    from municloud_ops import images
 
     client = docker.from_env()
     ref = images.ensure_image("python", client)  # built by the set-up; labelled by the build

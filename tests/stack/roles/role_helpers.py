@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from municloud.ansible import AnsibleRunner, RoleRun
+from municloud_ops.ansible import AnsibleRunner, RoleRun
 
 
 def render(tmp_path: Path, role: str, variables: dict) -> tuple[RoleRun, Path]:

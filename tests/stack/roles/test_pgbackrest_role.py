@@ -1,4 +1,4 @@
-"""roles/pgbackrest rendered through municloud.ansible (ansible-runner, connection local)."""
+"""roles/pgbackrest rendered through municloud_ops.ansible (ansible-runner, connection local)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from municloud.ansible import AnsibleRunError, AnsibleRunner, GroupCommit, RoleRequest
+from municloud_ops.ansible import AnsibleRunError, AnsibleRunner, GroupCommit, RoleRequest
 
 pytestmark = [pytest.mark.integration, pytest.mark.stack]
 
@@ -168,7 +168,7 @@ def test_the_controller_template_puts_back_a_changed_file_and_its_mode(tmp_path)
 
 
 def test_renders_for_new_containers_and_re_renders_have_separate_lanes(tmp_path):
-    from municloud.ansible import LANES, shared_group_commit
+    from municloud_ops.ansible import LANES, shared_group_commit
 
     create, update = shared_group_commit(tmp_path, "create"), shared_group_commit(tmp_path, "update")
     assert create is not update and create is shared_group_commit(tmp_path / ".", "create")

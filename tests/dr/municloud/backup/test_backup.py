@@ -9,14 +9,14 @@ import time
 
 import pytest
 
-from municloud.backup import pgbackrest as br
-from municloud.backup.pgbackrest import BackupError
-from municloud.backup.restore import pitr
-from municloud.backup.verify import verify
-from municloud.dr import postgres as pg
-from municloud.dr.inventory import Inventory
-from municloud.dr.state import last_verify
-from municloud.dr.steps import StepFailed
+from municloud_ops.backup import pgbackrest as br
+from municloud_ops.backup.pgbackrest import BackupError
+from municloud_ops.backup.restore import pitr
+from municloud_ops.backup.verify import verify
+from municloud_ops.dr import postgres as pg
+from municloud_ops.dr.inventory import Inventory
+from municloud_ops.dr.state import last_verify
+from municloud_ops.dr.steps import StepFailed
 
 pytestmark = [pytest.mark.live, pytest.mark.dr]
 

@@ -6,7 +6,7 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from municloud.cli.main import app
+from municloud_ops.cli.main import app
 
 pytestmark = [pytest.mark.integration, pytest.mark.dr]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from municloud.cli.main import app
+from municloud_ops.cli.main import app
 from municloud.params import default_municipality_params
 
 pytestmark = pytest.mark.unit

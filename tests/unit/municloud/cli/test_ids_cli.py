@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from municloud.cli.main import app
+from municloud_ops.cli.main import app
 
 pytestmark = pytest.mark.unit
 

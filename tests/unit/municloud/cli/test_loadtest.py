@@ -3,7 +3,7 @@
 import pytest
 from typer.testing import CliRunner
 
-from municloud.cli.main import app
+from municloud_ops.cli.main import app
 
 pytestmark = pytest.mark.unit
 

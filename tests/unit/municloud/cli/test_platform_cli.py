@@ -3,7 +3,7 @@
 import pytest
 from typer.testing import CliRunner
 
-from municloud.cli.main import app
+from municloud_ops.cli.main import app
 from municloud.platform import build_message, encode_message
 from municloud.platform.samples import sample_move_notice
 

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from municloud.auth import verify_token
-from municloud.cli.main import app
+from municloud_ops.cli.main import app
 
 pytestmark = pytest.mark.unit
 runner = CliRunner()

@@ -2,8 +2,8 @@
 
 import pytest
 
-from municloud.dr.rehearsal import RehearsalResult
-from municloud.dr.sla import append_report, render_report, report_rows, sla_targets
+from municloud_ops.dr.rehearsal import RehearsalResult
+from municloud_ops.dr.sla import append_report, render_report, report_rows, sla_targets
 
 pytestmark = pytest.mark.unit
 

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from municloud.dr.steps import StepFailed, StepResult, run_lanes
+from municloud_ops.dr.steps import StepFailed, StepResult, run_lanes
 
 pytestmark = pytest.mark.unit
 

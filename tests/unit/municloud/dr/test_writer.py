@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from municloud.dr.writer import FrontdoorWriteTarget, WriteLoop
+from municloud_ops.dr.writer import FrontdoorWriteTarget, WriteLoop
 
 pytestmark = pytest.mark.unit
 
@@ -50,7 +50,7 @@ def test_first_success_after_an_outage_is_found_and_failures_are_recorded():
 @pytest.mark.parametrize("url, allowed", [("https://127.0.0.1:18443", True), ("https://10.0.0.8:8443", False),
                                           ("https://example.org", False)])
 def test_frontdoor_target_only_talks_to_a_local_published_port(tmp_path, url, allowed):
-    from municloud.testing.tls import CertificateAuthority
+    from municloud_ops.scratch.tls import CertificateAuthority
 
     ca = tmp_path / "ca.crt"  # a real CA file: the client loads it
     ca.write_bytes(CertificateAuthority.create().cert_pem)

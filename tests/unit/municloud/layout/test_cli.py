@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from municloud.cli.main import app
+from municloud_ops.cli.main import app
 from municloud.layout import encode, load_layout
 from layout_samples import ROWS, set_cell
 

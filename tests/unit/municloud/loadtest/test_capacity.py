@@ -2,9 +2,9 @@
 
 import pytest
 
-from municloud.loadtest.capacity import find_capacity
-from municloud.loadtest.history import Sample, StepResult, read_history, steps
-from municloud.loadtest.sla import SlaTargets
+from municloud_ops.loadtest.capacity import find_capacity
+from municloud_ops.loadtest.history import Sample, StepResult, read_history, steps
+from municloud_ops.loadtest.sla import SlaTargets
 
 pytestmark = pytest.mark.unit
 

@@ -3,10 +3,10 @@ and the generator-honesty verdict."""
 
 import pytest
 
-from municloud.loadtest import runner, stages
-from municloud.loadtest.runner import CpuUsage
-from municloud.loadtest.sla import SlaTargets
-from municloud.loadtest.targets import LoadTarget, Municipality
+from municloud_ops.loadtest import runner, stages
+from municloud_ops.loadtest.runner import CpuUsage
+from municloud_ops.loadtest.sla import SlaTargets
+from municloud_ops.loadtest.targets import LoadTarget, Municipality
 
 pytestmark = pytest.mark.unit
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from municloud.loadtest.sla import EXIT_SLA_BREACH, Observed, SlaTargets, evaluate
+from municloud_ops.loadtest.sla import EXIT_SLA_BREACH, Observed, SlaTargets, evaluate
 
 pytestmark = pytest.mark.unit
 

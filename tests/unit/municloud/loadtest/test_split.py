@@ -2,7 +2,7 @@
 
 import pytest
 
-from municloud.loadtest.split import PopulationSplit, apportion, shares
+from municloud_ops.loadtest.split import PopulationSplit, apportion, shares
 
 pytestmark = pytest.mark.unit
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from municloud.loadtest import stages
+from municloud_ops.loadtest import stages
 
 pytestmark = pytest.mark.unit
 

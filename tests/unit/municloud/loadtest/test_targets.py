@@ -3,8 +3,8 @@ the source), loopback only, a key for every municipality."""
 
 import pytest
 
-from municloud.loadtest.sla import SlaTargets
-from municloud.loadtest.targets import (LOAD_SLA_DEFAULTS, LoadTarget, Municipality, TargetError,
+from municloud_ops.loadtest.sla import SlaTargets
+from municloud_ops.loadtest.targets import (LOAD_SLA_DEFAULTS, LoadTarget, Municipality, TargetError,
                                         municipalities_and_sla, sla_from_config)
 
 pytestmark = pytest.mark.unit

@@ -1,1 +1,0 @@
-"""Helpers for tests that need real containers (throwaway, labelled, context-managed)."""

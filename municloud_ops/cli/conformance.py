@@ -1,0 +1,79 @@
+"""`municloud conformance run`: check a vendor's unit endpoint against the platform format,
+the intermediate standard layout and its OpenAPI contract (適合性検査).
+
+Exit codes: 0 every required check passed; 2 usage error (bad option, unreadable key);
+3 not conforming (at least one check failed); 4 endpoint unreachable (no check ran).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from municloud_ops.conformance import (
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    KitOptions,
+    Unreachable,
+    run_suite,
+)
+from municloud_ops.cli.layout import resolve_token
+from municloud_ops.conformance.profiles import PROFILES
+
+app = typer.Typer(help="Vendor conformance kit (適合性検査).", no_args_is_help=True)
+
+
+@app.command("run")
+def run_cmd(
+    unit: Annotated[str, typer.Option("--unit", help=f"One of {', '.join(PROFILES)}")],
+    base_url: Annotated[str, typer.Option("--base-url", help="The unit's base URL")],
+    signing_key: Annotated[Path, typer.Option(
+        "--signing-key", help="Kit sender key (PKCS#8 PEM) registered at the endpoint")],
+    token: Annotated[str | None, typer.Option(
+        "--token", help="Bearer token for the unit; prefer --token-file")] = None,
+    token_file: Annotated[Path | None, typer.Option(
+        "--token-file", help="File holding the bearer token")] = None,
+    key_id: Annotated[str | None, typer.Option("--key-id", help="Default: key file name")] = None,
+    lgcode: Annotated[str | None, typer.Option(
+        "--lgcode", help="Endpoint municipality; default: the token's lgcode claim")] = None,
+    peer_lgcode: Annotated[str | None, typer.Option(
+        "--peer-lgcode", help="Sender municipality of cross-municipality messages")] = None,
+    unit_keys: Annotated[Path | None, typer.Option(
+        "--unit-keys", help="Key registry with the endpoint's public key (verifies replies)")
+    ] = None,
+    import_base_url: Annotated[str | None, typer.Option(
+        "--import-base-url", help="Base URL of an EMPTY municipality (layout round trip)")
+    ] = None,
+    import_token: Annotated[str | None, typer.Option("--import-token")] = None,
+    ca_file: Annotated[Path | None, typer.Option("--ca-file", help="CA bundle for TLS")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Report directory")] = Path(
+        "conformance-report"),
+    timeout: Annotated[float, typer.Option("--timeout", help="Per request, seconds")] = 30.0,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run every check for one unit; reports in --out (junit.xml, report.json, report.html)."""
+    if unit not in PROFILES:
+        typer.echo(f"error: --unit must be one of {', '.join(PROFILES)}", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    token = resolve_token(token, token_file)
+    options = KitOptions(unit=unit, base_url=base_url, token=token, signing_key=signing_key,
+                         key_id=key_id, lgcode=lgcode, peer_lgcode=peer_lgcode,
+                         unit_keys=unit_keys, import_base_url=import_base_url,
+                         import_token=import_token, verify=str(ca_file) if ca_file else True,
+                         timeout=timeout, out_dir=out)
+    try:
+        code, report = run_suite(options, quiet=not verbose)
+    except Unreachable as exc:
+        typer.echo(f"error: {exc}; no check was run", err=True)
+        raise typer.Exit(EXIT_UNREACHABLE) from None
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    for check in report.checks:
+        line = f"{check.id:12} {check.outcome:8} {check.title}"
+        typer.echo(line + (f"\n{'':22}{check.detail}" if check.detail else ""))
+    typer.echo(f"{report.verdict} in {report.duration_s:.1f} s; reports in {out}/ "
+               f"(junit.xml, report.json, report.html)")
+    raise typer.Exit(code)

@@ -1,0 +1,135 @@
+"""Run options and the per-run context the checks use (HTTP client, keys, message builders)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from lxml import etree
+
+from municloud_ops.conformance.profiles import PROFILES, UnitProfile
+from municloud.layout import LayoutDef, load_layout
+from municloud.platform import (
+    KeyRegistry,
+    Message,
+    SigningKey,
+    build_message,
+    parse_message,
+    sign_message,
+)
+from municloud.platform.envelope import to_element
+from municloud.platform.signing import ALGORITHM, canonical_bytes
+from municloud.platform.codec import NS
+
+
+@dataclass(frozen=True)
+class KitOptions:
+    """Everything a run needs; the CLI builds it from its options."""
+
+    unit: str
+    base_url: str
+    token: str
+    signing_key: Path  # the kit's sender key (PKCS#8 PEM) the endpoint trusts
+    lgcode: str | None = None  # endpoint municipality; default: the token's lgcode claim
+    peer_lgcode: str | None = None  # sender municipality for cross-municipality messages
+    key_id: str | None = None
+    unit_keys: Path | None = None  # registry with the endpoint's public key (verifies replies)
+    import_base_url: str | None = None  # an EMPTY municipality for the layout round trip
+    import_token: str | None = None
+    verify: bool | str = True
+    timeout: float = 30.0
+    out_dir: Path = Path("conformance-report")
+    seed: int | None = None
+
+    @property
+    def profile(self) -> UnitProfile:
+        return PROFILES[self.unit]
+
+
+def token_lgcode(token: str) -> str | None:
+    """The lgcode claim of a JWT, read without verifying (only to default --lgcode)."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return str(claims["lgcode"])
+    except (IndexError, KeyError, ValueError):
+        return None
+
+
+@dataclass
+class KitContext:
+    """Shared by all checks of one run."""
+
+    options: KitOptions
+    client: httpx.Client
+    key: SigningKey
+    lgcode: str
+    peer_lgcode: str
+    unit_keys: KeyRegistry | None
+    rng: random.Random = field(default_factory=random.Random)
+
+    @property
+    def profile(self) -> UnitProfile:
+        return self.options.profile
+
+    @property
+    def layout(self) -> LayoutDef:
+        return load_layout(self.profile.area)
+
+    @property
+    def sender_lgcode(self) -> str:
+        return self.peer_lgcode if self.profile.cross_municipality else self.lgcode
+
+    def inbound_message(self, *, receiver_lgcode: str | None = None) -> Message:
+        body = self.profile.sample_body(self.sender_lgcode, self.rng)
+        return build_message(body, sender_unit=self.profile.sender_unit,
+                             sender_lgcode=self.sender_lgcode,
+                             receiver_unit=self.profile.receiver_unit,
+                             receiver_lgcode=receiver_lgcode or self.lgcode)
+
+    def sign(self, message: Message, key: SigningKey | None = None) -> bytes:
+        return sign_message(message, key or self.key)
+
+    def sign_element(self, root: etree._Element) -> bytes:
+        """Sign an envelope element as is (used to sign deliberately schema-invalid content)."""
+        element = etree.SubElement(root, NS + "Signature", keyId=self.key.key_id,
+                                   algorithm=ALGORITHM)
+        element.text = base64.b64encode(self.key.sign(canonical_bytes(root))).decode("ascii")
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+    def envelope(self, message: Message) -> etree._Element:
+        return to_element(message)
+
+    def post_inbox(self, data: bytes) -> httpx.Response:
+        return self.client.post("/api/v1/platform/inbox", content=data,
+                                headers={"Content-Type": "application/xml"})
+
+    def parse_reply(self, response: httpx.Response) -> Message:
+        """Parse a reply as an untrusted message: safe parse, XSD, signature present (and
+        verified when the endpoint's public key was given)."""
+        return parse_message(response.content, registry=self.unit_keys, require_signature=True)
+
+    def import_client(self) -> httpx.Client | None:
+        opts = self.options
+        if not opts.import_base_url:
+            return None
+        return httpx.Client(base_url=opts.import_base_url.rstrip("/"), verify=opts.verify,
+                            timeout=opts.timeout,
+                            headers={"Authorization": f"Bearer {opts.import_token or opts.token}"})
+
+
+def open_context(options: KitOptions) -> KitContext:
+    lgcode = options.lgcode or token_lgcode(options.token)
+    if not lgcode:
+        raise ValueError("--lgcode is needed: the token carries no lgcode claim")
+    peer = options.peer_lgcode or ("053279" if lgcode != "053279" else "053031")
+    client = httpx.Client(base_url=options.base_url.rstrip("/"), verify=options.verify,
+                          timeout=options.timeout,
+                          headers={"Authorization": f"Bearer {options.token}"})
+    registry = KeyRegistry.load(options.unit_keys) if options.unit_keys else None
+    return KitContext(options, client, SigningKey.load(options.signing_key, options.key_id),
+                      lgcode, peer, registry, random.Random(options.seed))

@@ -1,0 +1,213 @@
+"""The operational steps of failover and failback. Each returns a StepResult sentence and is safe
+to re-run: it first checks whether its goal is already reached."""
+
+from __future__ import annotations
+
+import ssl
+import time
+
+from municloud_ops.dr import postgres as pg
+from municloud_ops.dr.inventory import DR, PRIMARY, Inventory, env_of, is_running
+from municloud_ops.dr.steps import StepFailed, StepResult, Stopwatch
+
+
+def fence_site(inv: Inventory, site: str, lgcodes: list[str] | None = None) -> StepResult:
+    """Stop every running container of ``site`` (only those of ``lgcodes`` if given) so the fenced
+    side cannot accept a write. Stop, not remove: its volumes stay for the failback."""
+    with Stopwatch() as t:
+        targets = [c for c in inv.site_containers(site)
+                   if lgcodes is None or c.labels.get("municloud.lgcode") in lgcodes]
+        running = [c for c in targets if is_running(c)]
+        for c in running:
+            c.stop(timeout=20)
+    scope = "site " + site if lgcodes is None else f"{site} of {', '.join(lgcodes)}"
+    if not running:
+        return StepResult(f"{scope} already fenced ({len(targets)} containers, none running)", t.seconds, False)
+    return StepResult(f"fenced {scope}: stopped {len(running)} containers in {t.seconds:.1f} s", t.seconds)
+
+
+def promote(inv: Inventory, site: str, lgcode: str, timeout: float = 60.0) -> StepResult:
+    """Promote the standby of ``lgcode`` at ``site``. It then runs without a synchronous standby
+    (its peer is fenced): writes are accepted at once; failback re-establishes synchronous mode."""
+    db = inv.require_database(site, lgcode)
+    with Stopwatch() as t:
+        if not is_running(db):
+            db.start()
+        pg.wait_accepting(db, timeout)
+        if not pg.in_recovery(db):
+            return StepResult(f"{site} {lgcode} already primary", t.elapsed, False)
+        pg.set_synchronous_standby_names(db, "")
+        if pg.scalar(db, f"SELECT pg_promote(true, {int(timeout)})") != "t":
+            raise StepFailed(f"promotion of {site} {lgcode} did not finish within {timeout:.0f} s")
+    return StepResult(f"promoted standby {lgcode} at {site} in {t.seconds:.1f} s", t.seconds)
+
+
+def start_services(inv: Inventory, site: str, lgcode: str) -> StepResult:
+    """Start (pilot light) or restart (warm) the services of ``lgcode``; they come up read-write on a
+    primary database and read-only on a standby (the sentence says which)."""
+    with Stopwatch() as t:
+        services = inv.services(site, lgcode)
+        started, restarted = [], []
+        for c in services:
+            if is_running(c):
+                c.restart(timeout=10)
+                restarted.append(c)
+            else:
+                c.start()
+                started.append(c)
+    if not services:
+        return StepResult(f"no service containers for {lgcode} at {site}", t.seconds, False)
+    db = inv.database(site, lgcode)
+    mode = "read-only (their database is a standby)" if db is not None and pg.in_recovery(db) else "read-write"
+    return StepResult(f"started {len(started)} and restarted {len(restarted)} services of {lgcode} at "
+                      f"{site} {mode} in {t.seconds:.1f} s", t.seconds)
+
+
+def stop_services(inv: Inventory, site: str, lgcode: str) -> StepResult:
+    with Stopwatch() as t:
+        running = [c for c in inv.services(site, lgcode) if is_running(c)]
+        for c in running:
+            c.stop(timeout=10)
+    return StepResult(f"stopped {len(running)} services of {lgcode} at {site} in {t.seconds:.1f} s",
+                      t.seconds, bool(running))
+
+
+def check_frontdoor(inv: Inventory, lgcodes: list[str], port: int | None = None, timeout: float = 60.0) -> StepResult:
+    """The frontdoor (HAProxy) sends traffic to the DR gateway by itself once the primary gateway
+    fails its health check; this step waits until every municipality answers through it."""
+    fd = inv.frontdoor()
+    port = port or inv.frontdoor_port()
+    with Stopwatch() as t:
+        if fd is None:
+            return StepResult(f"no frontdoor in stack {inv.stack}: nothing to switch", 0.0, False)
+        if not is_running(fd):
+            fd.start()
+        import httpx
+
+        ctx = ssl.create_default_context()
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE  # reachability probe on 127.0.0.1 only
+        pending = set(lgcodes)
+        with httpx.Client(verify=ctx, timeout=3.0) as http:
+            while pending and t.elapsed < timeout:
+                for lg in sorted(pending):
+                    try:
+                        if http.get(f"https://127.0.0.1:{port}/{lg}/residents_registry/readyz").status_code == 200:
+                            pending.discard(lg)
+                    except httpx.HTTPError:
+                        pass
+                if pending:
+                    time.sleep(0.5)
+    if pending:
+        raise StepFailed(f"frontdoor still not serving {', '.join(sorted(pending))} after {t.seconds:.0f} s")
+    return StepResult(f"frontdoor serves {len(lgcodes)} municipalities from the active site after "
+                      f"{t.seconds:.1f} s", t.seconds)
+
+
+def application_name(container) -> str:
+    return env_of(container).get("MC_PG_APPLICATION_NAME") or container.attrs["Config"]["Hostname"]
+
+
+def configured_sync_names(container) -> str:
+    """The synchronous_standby_names the stack config gives this server (its container env)."""
+    return env_of(container).get("MC_PG_SYNCHRONOUS_STANDBY_NAMES", "")
+
+
+def rebuild_as_standby(inv: Inventory, site: str, lgcode: str, source_site: str, timeout: float = 300.0) -> StepResult:
+    """Make the database of ``lgcode`` at ``site`` a streaming standby of the one at ``source_site``
+    by a fresh base backup into its own volume (a one-off container with the same mounts, env and
+    networks, MC_PG_MODE=rebuild), then start it. Skipped when it already streams from the source."""
+    db, source = inv.require_database(site, lgcode), inv.require_database(source_site, lgcode)
+    me = application_name(db)
+    with Stopwatch() as t:
+        if is_running(db) and _streaming(source, me) and pg.in_recovery(db):
+            return StepResult(f"{site} {lgcode} already streams from {source_site}", t.elapsed, False)
+        if pg.in_recovery(source):
+            raise StepFailed(f"{source_site} {lgcode} is not primary; cannot rebuild {site} from it")
+        if is_running(db):
+            db.stop(timeout=30)
+        _run_rebuild(inv, db, timeout)
+        db.start()
+        pg.wait_accepting(db, timeout)
+        wait_streaming(source, me, timeout)
+    return StepResult(f"rebuilt {site} {lgcode} as standby of {source_site} by base backup in "
+                      f"{t.seconds:.1f} s", t.seconds)
+
+
+def _streaming(primary, app_name: str) -> bool:
+    return any(r.application_name == app_name and r.state == "streaming" for r in pg.replication(primary))
+
+
+def wait_streaming(primary, app_name: str, timeout: float, sync: bool = False) -> float:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        rows = [r for r in pg.replication(primary) if r.application_name == app_name and r.state == "streaming"]
+        if rows and (not sync or rows[0].sync_state == "sync"):
+            return time.monotonic() - t0
+        time.sleep(0.3)
+    raise StepFailed(f"{app_name} not {'synchronous' if sync else 'streaming'} from {primary.name} "
+                     f"after {timeout:.0f} s")
+
+
+def _run_rebuild(inv: Inventory, db, timeout: float) -> None:
+    attrs = db.attrs
+    env = [e for e in attrs["Config"]["Env"] if not e.startswith("MC_PG_MODE=")] + ["MC_PG_MODE=rebuild"]
+    mounts = [f"{m['Name'] if m['Type'] == 'volume' else m['Source']}:{m['Destination']}:{'rw' if m['RW'] else 'ro'}"
+              for m in attrs["Mounts"]]
+    networks = list(attrs["NetworkSettings"]["Networks"])
+    labels = {**attrs["Config"]["Labels"], "municloud.component": "rebuild"}
+    name = f"{db.name}-rebuild"
+    api = inv.client.api
+    for stale in inv.client.containers.list(all=True, filters={"name": f"^{name}$"}):
+        stale.remove(force=True)
+    created = api.create_container(
+        attrs["Config"]["Image"], name=name, hostname=attrs["Config"]["Hostname"], environment=env, labels=labels,
+        host_config=api.create_host_config(binds=mounts),
+        networking_config=api.create_networking_config({networks[0]: api.create_endpoint_config()}),
+    )
+    one_off = inv.client.containers.get(created["Id"])
+    try:
+        for net in networks[1:]:
+            inv.client.networks.get(net).connect(one_off)
+        one_off.start()
+        rc = one_off.wait(timeout=timeout)["StatusCode"]
+        if rc != 0:
+            raise StepFailed(f"base backup for {db.name} failed (exit {rc}): "
+                             f"{one_off.logs(tail=10).decode(errors='replace').strip()}")
+    finally:
+        one_off.remove(force=True)
+
+
+def switchover(inv: Inventory, lgcode: str, to_site: str, timeout: float = 120.0) -> StepResult:
+    """Planned switchover of ``lgcode`` to ``to_site`` (its standby, streaming) with no lost write:
+    the old primary waits for the standby synchronously, shuts down cleanly (all WAL sent), the
+    standby is promoted, and the old primary restarts as its standby."""
+    from_site = DR if to_site == PRIMARY else PRIMARY
+    old, new = inv.require_database(from_site, lgcode), inv.require_database(to_site, lgcode)
+    with Stopwatch() as t:
+        if is_running(new) and not pg.in_recovery(new):
+            return StepResult(f"{to_site} {lgcode} already primary", t.elapsed, False)
+        new_name, old_name = application_name(new), application_name(old)
+        pg.set_synchronous_standby_names(old, f'"{new_name}"')
+        wait_streaming(old, new_name, timeout, sync=True)
+        old.exec_run(["touch", "/var/lib/postgresql/data/standby.signal"], user="postgres")
+        final_lsn = pg.current_lsn(old)
+        old.stop(timeout=60)
+        deadline = time.monotonic() + timeout
+        while not pg.lsn_at_least(new, pg.replay_lsn(new), final_lsn):
+            if time.monotonic() > deadline:
+                raise StepFailed(f"{to_site} {lgcode} did not replay up to {final_lsn}")
+            time.sleep(0.2)
+        pg.set_synchronous_standby_names(new, "")
+        pg.scalar(new, f"SELECT pg_promote(true, {int(timeout)})")
+        old.start()
+        pg.wait_accepting(old, timeout)
+        pg.reset_synchronous_standby_names(old)
+        wait_streaming(new, old_name, timeout)
+        # back to the configured mode from the server's own configuration (not pinned by ALTER SYSTEM)
+        wanted = configured_sync_names(new)
+        pg.reset_synchronous_standby_names(new)
+        if wanted:
+            wait_streaming(new, old_name, timeout, sync=True)
+    mode = "synchronous" if wanted else "asynchronous"
+    return StepResult(f"switched {lgcode} over to {to_site} in {t.seconds:.1f} s "
+                      f"({from_site} now {mode} standby, final LSN {final_lsn} replayed)", t.seconds)

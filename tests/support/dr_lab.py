@@ -1,0 +1,211 @@
+"""A self-contained DR lab: the primary and DR sites of a small stack, built from the postgres image.
+
+Same names and labels as the real stack (``mc-<stack>-<site>-<lgcode>-postgres``, the WAN network,
+``mc-<stack>-dr-backup-repo``), so the DR and backup operations (``municloud_ops.dr``,
+``municloud_ops.backup``) run unchanged against it. Used by tests/dr while the full stack is not up,
+and cleaned up completely on exit (containers, volumes, networks, host files).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from municloud_ops.scratch.postgres import (
+    HostFiles, PostgresHandle, _docker, cleanup_files, network_subnet, prepare_files, published_port,
+    wait_healthy, write_secret,
+)
+from municloud_ops.scratch.tls import CertificateAuthority
+
+
+@dataclass(frozen=True)
+class LabSpec:
+    """What to build. ``synchronous``: the primary waits for its DR standby on commit."""
+
+    stack: str = field(default_factory=lambda: f"drlab{uuid.uuid4().hex[:6]}")
+    lgcodes: tuple[str, ...] = ("053031",)
+    synchronous: bool = True
+    backup: bool = True
+    services: tuple[str, ...] = ("residents_registry",)
+    retention_full: int = 2
+
+
+@dataclass
+class Lab:
+    """Handles to what the lab started (host-side access for tests)."""
+
+    spec: LabSpec
+    ca: CertificateAuthority
+    ca_file: Path
+    passwords: dict[str, dict[str, str]] = field(default_factory=dict)
+    containers: list = field(default_factory=list)
+    networks: list = field(default_factory=list)
+    volumes: list = field(default_factory=list)
+    files: list[HostFiles] = field(default_factory=list)
+    cipher_file: Path | None = None
+    """host path of the repository's cipher include file (tests look for leaks of its passphrase)"""
+
+    def container(self, name: str):
+        return _docker().containers.get(name)
+
+    def db_name(self, site: str, lgcode: str) -> str:
+        return f"mc-{self.spec.stack}-{site}-{lgcode}-postgres"
+
+    def handle(self, site: str, lgcode: str) -> PostgresHandle:
+        c = self.container(self.db_name(site, lgcode))
+        return PostgresHandle(c, "127.0.0.1", published_port(c), self.passwords[lgcode], self.ca_file, None)
+
+
+def labels(stack: str, site: str, lgcode: str, component: str) -> dict[str, str]:
+    return {"municloud.stack": stack, "municloud.site": site, "municloud.lgcode": lgcode,
+            "municloud.component": component}
+
+
+@contextlib.contextmanager
+def dr_lab(spec: LabSpec | None = None, timeout: float = 120.0) -> Iterator[Lab]:
+    """Build the lab; yield it; remove everything it created (even after a failed start)."""
+    from municloud_ops.images import ensure_image
+
+    spec = spec or LabSpec()
+    client = _docker()
+    image = ensure_image("postgres", client)
+    ca = CertificateAuthority.create(f"{spec.stack} CA")
+    ca_dir = prepare_ca_dir(ca)
+    lab = Lab(spec, ca, ca_dir / "ca.crt")
+    s = spec.stack
+    try:
+        wan = _network(client, lab, f"mc-{s}-wan", labels(s, "shared", "shared", "wan"))
+        wan_subnet = network_subnet(wan)
+        repo_name = f"mc-{s}-dr-backup-repo"
+        stanzas = []
+        for lg in spec.lgcodes:
+            lab.passwords[lg] = {r: secrets.token_urlsafe(24) for r in ("postgres", "replicator", *spec.services)}
+            stanzas.append(f"{lg}={lab.db_name('primary', lg)}:5432+{lab.db_name('dr', lg)}:5432")
+        if spec.backup:
+            _start_repo(client, lab, image, repo_name, wan, ",".join(stanzas))
+        for lg in spec.lgcodes:
+            _start_pair(client, lab, image, lg, wan, wan_subnet, repo_name if spec.backup else None)
+        for c in lab.containers:
+            wait_healthy(c, timeout)
+        if spec.backup:
+            for lg in spec.lgcodes:
+                _wait_stanza(client.containers.get(repo_name), lg, timeout)
+        yield lab
+    finally:
+        for c in reversed(lab.containers):
+            with contextlib.suppress(Exception):
+                client.containers.get(c.id).remove(force=True, v=True)
+        for c in client.containers.list(all=True, filters={"label": f"municloud.stack={s}"}):
+            c.remove(force=True, v=True)  # scratch containers created by operations under test
+        for v in lab.volumes + client.volumes.list(filters={"label": f"municloud.stack={s}"}):
+            with contextlib.suppress(Exception):
+                v.remove(force=True)
+        for n in lab.networks:
+            with contextlib.suppress(Exception):
+                n.remove()
+        for f in lab.files:
+            cleanup_files(f)
+        shutil.rmtree(ca_dir, ignore_errors=True)
+        from municloud_ops.images import STATE_DIR
+
+        shutil.rmtree(STATE_DIR / "dr" / s, ignore_errors=True)
+
+
+def prepare_ca_dir(ca: CertificateAuthority) -> Path:
+    import tempfile
+
+    d = Path(tempfile.mkdtemp(prefix="mc-lab-ca-"))
+    (d / "ca.crt").write_bytes(ca.cert_pem)
+    return d
+
+
+def _network(client, lab: Lab, name: str, lbls: dict[str, str]):
+    n = client.networks.create(name, driver="bridge", labels=lbls)
+    lab.networks.append(n)
+    return n
+
+
+def _volume(client, lab: Lab, name: str, lbls: dict[str, str]):
+    v = client.volumes.create(name, labels=lbls)
+    lab.volumes.append(v)
+    return v
+
+
+def _repo_exec(container, cmd: list[str]) -> str:
+    rc, out = container.exec_run(cmd, user="postgres")
+    if rc != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed in {container.name}: {out.decode(errors='replace')}")
+    return out.decode()
+
+
+def _wait_stanza(repo, stanza: str, timeout: float) -> None:
+    """The repository's entrypoint creates each stanza once its database answers; wait for it."""
+    import json
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        rc, out = repo.exec_run(["pgbackrest", f"--stanza={stanza}", "--output=json", "info"], user="postgres")
+        if rc == 0 and json.loads(out.decode())[0]["status"]["code"] in (0, 2):  # ok / no backup yet
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"stanza {stanza} not created in {repo.name} after {timeout:.0f} s: "
+                               f"{repo.logs(tail=10).decode(errors='replace')}")
+        time.sleep(1.0)
+
+
+def _start_repo(client, lab: Lab, image: str, name: str, wan, stanzas: str) -> None:
+    s = lab.spec.stack
+    lbl = labels(s, "dr", "shared", "backup_repo")
+    files = prepare_files(lab.ca, name, ())
+    lab.files.append(files)
+    lab.cipher_file = write_secret(files.root / "pgbackrest", "cipher.conf",
+                 f"[global]\nrepo1-cipher-pass={secrets.token_urlsafe(48)}\n")
+    vol = _volume(client, lab, f"{name}-data", lbl)
+    lab.containers.append(client.containers.run(
+        image, name=name, hostname=name, detach=True, labels=lbl, network=wan.name,
+        restart_policy={"Name": "unless-stopped"},
+        volumes={**files.volumes(), str(files.root / "pgbackrest"): {"bind": "/run/secrets/pgbackrest", "mode": "ro"},
+                 vol.name: {"bind": "/var/lib/pgbackrest", "mode": "rw"}},
+        environment={"MC_PG_MODE": "repo", "MC_PGBACKREST_STANZAS": stanzas,
+                     "MC_PGBACKREST_RETENTION_FULL": str(lab.spec.retention_full)},
+    ))
+
+
+def _start_pair(client, lab: Lab, image: str, lg: str, wan, wan_subnet: str, repo: str | None) -> None:
+    """Primary at site primary and its streaming standby at site dr, for municipality ``lg``."""
+    s = lab.spec.stack
+    names = {site: lab.db_name(site, lg) for site in ("primary", "dr")}
+    for site, component, peer in (("primary", "postgres", "dr"), ("dr", "standby", "primary")):
+        lbl = labels(s, site, lg, component)
+        site_net = _network(client, lab, f"mc-{s}-{site}-{lg}", lbl)
+        files = prepare_files(lab.ca, names[site], lab.spec.services, lab.passwords[lg])
+        lab.files.append(files)
+        vol = _volume(client, lab, f"{names[site]}-data", lbl)
+        env = {
+            "MC_PG_MODE": "primary" if site == "primary" else "standby",
+            "MC_PG_DATABASES": ",".join(lab.spec.services),
+            "MC_PG_ALLOWED_NETWORKS": network_subnet(site_net),
+            "MC_PG_REPLICATION_NETWORKS": wan_subnet,
+            "MC_PG_PEER_HOST": names[peer],
+            "MC_PG_APPLICATION_NAME": names[site],
+            "MC_PG_SYNCHRONOUS_STANDBY_NAMES": f'"{names[peer]}"' if lab.spec.synchronous else "",
+        }
+        if repo:
+            env |= {"MC_PGBACKREST_STANZA": lg, "MC_PGBACKREST_REPO_HOST": repo}
+        c = client.containers.create(
+            image, name=names[site], hostname=names[site], labels=lbl, network=site_net.name,
+            restart_policy={"Name": "unless-stopped"}, ports={"5432/tcp": ("127.0.0.1", None)},
+            volumes={**files.volumes(), vol.name: {"bind": "/var/lib/postgresql/data", "mode": "rw"}},
+            environment=env,
+        )
+        wan.connect(c)
+        c.start()
+        lab.containers.append(c)
+        if site == "primary":
+            wait_healthy(c)

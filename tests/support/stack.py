@@ -1,0 +1,179 @@
+"""A live consortium stack for tests: `pulumi up` of the real program through the Automation API.
+
+One throwaway stack (default name ``citest``) built from ``Pulumi.dev.yaml`` with its own
+frontdoor port and network range (free ones), so it never collides with a developer's ``make up``
+stack on the same engine. Its scratch project comes from ``stacks.automation.ScratchStack`` and its
+file backend lives in ``.state/test-stacks/<name>/`` (ignored), so ``git status`` stays clean.
+
+Used by the session fixture ``live_stack`` (tests/conftest.py): infra, security, load,
+conformance and DR tests share one stack per test session; ``close()`` destroys it and removes
+anything still labelled for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import ssl
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+from municloud_ops.images import STATE_DIR
+
+log = logging.getLogger("support.stack")
+
+def default_overrides() -> dict[str, Any]:
+    """A test stack's own frontdoor port and address range: free ones on this engine, unless
+    pinned with MC_TEST_FRONTDOOR_PORT / MC_TEST_NETWORK_BASE (two runs can share one engine)."""
+    from stacks.automation import free_network_base, free_port
+
+    return {
+        "municloud:frontdoor_port": int(os.environ.get("MC_TEST_FRONTDOOR_PORT") or free_port()),
+        "municloud:network_base": os.environ.get("MC_TEST_NETWORK_BASE") or free_network_base(),
+    }
+
+
+def _progress(prefix: str):
+    t0 = time.monotonic()
+    logfile = STATE_DIR / "logs" / f"{prefix}.log"
+    logfile.parent.mkdir(parents=True, exist_ok=True)
+    fh = logfile.open("a", encoding="utf-8")
+
+    def on_output(line: str) -> None:
+        fh.write(line + "\n")
+        fh.flush()
+        stripped = line.strip()
+        if stripped.startswith(("+ ", "- ", "~ ", "error", "Resources:", "Duration:")) or "created (" in stripped:
+            print(f"[municloud] {prefix} {time.monotonic() - t0:6.1f}s {stripped}", flush=True)
+
+    return on_output
+
+
+@dataclass
+class LiveStack:
+    """A stack that is up; accessors for what tests need (URLs, CA, tokens, containers)."""
+
+    name: str
+    work_dir: Path
+    stack: Any  # pulumi.automation.Stack
+    scratch: Any = None  # stacks.automation.ScratchStack
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def frontdoor_url(self) -> str:
+        return self.outputs["frontdoor_url"]
+
+    @property
+    def municipalities(self) -> dict[str, dict]:
+        return self.outputs["municipalities"]
+
+    @cached_property
+    def ca_file(self) -> Path:
+        path = self.work_dir / "ca.crt"
+        path.write_text(self.outputs["ca_cert_pem"])
+        return path
+
+    def ssl_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.ca_file))
+
+    def token(self, lgcode: str, audience: str, *, staff_id: str = "test-staff",
+              purpose: str | None = None, ttl_s: int = 300) -> str:
+        """A bearer token signed with ``lgcode``'s own key (from the stack's secret outputs)."""
+        from municloud import auth
+
+        key = self.outputs["token_private_keys"][lgcode]
+        return auth.issue_token(key, lgcode, staff_id, purpose or sorted(auth.PURPOSES)[0], audience, ttl_s)
+
+    def container(self, component: str, lgcode: str = "shared", site: str = "primary"):
+        """The one container labelled for this stack with that component / municipality / site."""
+        import docker
+
+        filters = {"label": [f"municloud.stack={self.name}", f"municloud.component={component}",
+                             f"municloud.lgcode={lgcode}", f"municloud.site={site}"]}
+        found = docker.from_env().containers.list(all=True, filters=filters)
+        if len(found) != 1:
+            raise LookupError(f"expected one {component} container for {lgcode}@{site} in stack "
+                              f"{self.name}, found {len(found)}")
+        return found[0]
+
+    def refresh_outputs(self) -> None:
+        self.outputs = {k: v.value for k, v in self.stack.outputs().items()}
+
+    def up(self) -> Any:
+        result = self.stack.up(on_output=_progress(f"stack-{self.name}-up"), color="never",
+                               suppress_progress=True)
+        self.refresh_outputs()
+        return result
+
+    def update_config(self, changes: dict[str, Any]) -> None:
+        """Change config keys (structured values keep their YAML types) in the stack's settings file."""
+        config = yaml.safe_load((self.work_dir / f"Pulumi.{self.name}.yaml").read_text(encoding="utf-8"))["config"]
+        config.update(changes)
+        self.scratch.write_config(config)
+
+    def config(self, key: str) -> Any:
+        path = self.work_dir / f"Pulumi.{self.name}.yaml"
+        return yaml.safe_load(path.read_text(encoding="utf-8")).get("config", {}).get(key)
+
+    def close(self, destroy: bool = True) -> str:
+        """Destroy the stack and remove anything still labelled for it; returns a sentence."""
+        t0 = time.monotonic()
+        if destroy:
+            try:
+                self.stack.destroy(on_output=_progress(f"stack-{self.name}-destroy"), color="never",
+                                   suppress_progress=True)
+            finally:
+                leftovers = remove_labelled(self.name)
+            return (f"destroyed stack {self.name} in {time.monotonic() - t0:.1f} s "
+                    f"({leftovers} labelled objects left behind by destroy removed)")
+        return f"kept stack {self.name} up (MC_TEST_KEEP_STACK set)"
+
+
+def remove_labelled(stack_name: str) -> int:
+    """Remove every container, network and volume labelled municloud.stack=<stack_name>."""
+    import docker
+
+    client = docker.from_env()
+    flt = {"label": f"municloud.stack={stack_name}"}
+    removed = 0
+    for c in client.containers.list(all=True, filters=flt):
+        c.remove(force=True, v=True)
+        removed += 1
+    for n in client.networks.list(filters=flt):
+        n.remove()
+        removed += 1
+    for v in client.volumes.list(filters=flt):
+        v.remove(force=True)
+        removed += 1
+    return removed
+
+
+def open_stack(name: str = "citest", overrides: dict[str, Any] | None = None,
+               base_config: str = "Pulumi.dev.yaml") -> LiveStack:
+    """Create or select the throwaway stack ``name`` (not yet up), in a scratch project directory
+    (stacks.automation.ScratchStack) with its file backend in .state/test-stacks/<name>."""
+    from stacks.automation import ScratchStack, stack_config
+
+    base = base_config.removeprefix("Pulumi.").removesuffix(".yaml")
+    config = stack_config(base)
+    config.update({**default_overrides(), **(overrides or {})})
+    scratch = ScratchStack.create(name, config, backend_dir=STATE_DIR / "test-stacks" / name / "state")
+    return LiveStack(name=name, work_dir=scratch.work_dir, stack=scratch.stack(), scratch=scratch)
+
+
+@contextlib.contextmanager
+def stack_up(name: str, **open_kwargs: Any) -> Iterator[LiveStack]:
+    """``with stack_up("citestdr") as live: ...``: open, `up`, and destroy at the end even on failure
+    (MC_TEST_KEEP_STACK=1 keeps it up for the next run)."""
+    stack = open_stack(name, **open_kwargs)
+    try:
+        stack.up()
+        yield stack
+    finally:
+        print("\n[municloud]", stack.close(destroy=not os.environ.get("MC_TEST_KEEP_STACK")))

@@ -1,5 +1,5 @@
 """The person items shared by the tax and nhi layouts: both services keep their own copy of the
-resident (taxpayers / persons tables with the same columns), kept from 住民異動通知."""
+resident (municloud/service/person_replica.py), kept from 住民異動通知."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from collections.abc import Mapping
 
 from municloud.layout.codec import LayoutIssue
 from municloud.layout.definition import LayoutDef
+from municloud.service.person_replica import STATUSES
 
 Row = dict[str, object]
-STATUS = {"active": "1", "moved_out": "2", "deceased": "3"}
+#: person status -> its layout code (the statuses are municloud.service.person_replica's)
+STATUS = dict(zip(STATUSES, ("1", "2", "3")))
 STATUS_OF_CODE = {code: status for status, code in STATUS.items()}
 # layout item key -> column of taxpayers / persons
 COLUMNS = {

@@ -12,29 +12,13 @@ from datetime import date, timedelta
 import asyncpg
 
 from municloud.calc.nhi_premium import age_on
+from municloud.service.person_replica import PersonReplica
 
 LATE_ELDERLY_AGE = 75
 
 
-async def upsert_person(conn: asyncpg.Connection, p, status: str, status_date: date | None,
-                        message_id) -> None:
-    await conn.execute(
-        """INSERT INTO persons (atena_number, household_number, individual_number, family_name,
-               given_name, family_name_kana, given_name_kana, birth_date, sex,
-               relationship_to_head, address, status, status_date, last_message_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-           ON CONFLICT (atena_number) DO UPDATE SET
-               household_number = EXCLUDED.household_number,
-               individual_number = coalesce(EXCLUDED.individual_number, persons.individual_number),
-               family_name = EXCLUDED.family_name, given_name = EXCLUDED.given_name,
-               family_name_kana = EXCLUDED.family_name_kana,
-               given_name_kana = EXCLUDED.given_name_kana,
-               relationship_to_head = EXCLUDED.relationship_to_head, address = EXCLUDED.address,
-               status = EXCLUDED.status, status_date = EXCLUDED.status_date,
-               last_message_id = EXCLUDED.last_message_id, updated_at = now()""",
-        p.atena_number, p.household_number, p.individual_number, p.family_name, p.given_name,
-        p.family_name_kana, p.given_name_kana, p.birth_date, p.sex.value, p.relationship_to_head,
-        p.address, status, status_date, message_id)
+#: this service's copy of the residents (municloud/service/person_replica.py)
+PERSONS = PersonReplica("persons")
 
 
 async def acquire(conn: asyncpg.Connection, atena_number: str, on: date, reason: str,
@@ -70,14 +54,9 @@ async def lose(conn: asyncpg.Connection, atena_number: str, on: date, reason: st
     return True
 
 
-STATUS = {"move_out": "moved_out", "death": "deceased"}
-
-
 async def apply_move(conn: asyncpg.Connection, move, message_id) -> None:
     kind = move.kind.value
-    status = STATUS.get(kind, "active")
-    await upsert_person(conn, move.person, status,
-                        move.event_date if status != "active" else None, message_id)
+    await PERSONS.apply_move(conn, move, message_id)
     atena = move.person.atena_number
     if kind in ("move_in", "birth"):
         if age_on(move.person.birth_date, move.event_date) < LATE_ELDERLY_AGE:  # 後期高齢者 from the 75th birthday

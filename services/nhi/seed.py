@@ -6,18 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-SEX = {"male": "1", "female": "2"}
+from services.nhi.enrolment import PERSONS
 
 
 async def load(conn, data) -> tuple[int, int]:
-    await conn.copy_records_to_table(
-        "persons",
-        columns=["atena_number", "household_number", "individual_number", "family_name",
-                 "given_name", "family_name_kana", "given_name_kana", "birth_date", "sex",
-                 "relationship_to_head", "address"],
-        records=[(r.atena_number, r.household_number, r.my_number, r.family_name, r.given_name,
-                  r.family_name_kana, r.given_name_kana, r.birth_date, SEX[r.sex],
-                  r.relationship, r.address) for r in data.residents])
+    await PERSONS.seed(conn, data.residents)
     insured = [r for r in data.residents if r.insurance == "nhi"]
     await conn.copy_records_to_table(
         "enrolments", columns=["atena_number", "insured", "acquired_on", "reason"],

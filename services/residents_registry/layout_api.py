@@ -13,6 +13,7 @@ import json
 import asyncpg
 
 from municloud.layout import load_layout
+from municloud.layout.person_copy import STATUS, STATUS_OF_CODE
 from municloud.layout.router import ImportContext, LayoutStore, Row, make_layout_router
 
 LAYOUT = load_layout("住民基本台帳")
@@ -20,8 +21,6 @@ HEAD = "世帯主"
 MOVE_REASON = {"move_in": "01", "move_within": "02", "move_out": "03", "birth": "04",
                "death": "05", "household_change": "06"}
 KIND_OF_REASON = {code: kind for kind, code in MOVE_REASON.items()}
-STATUS = {"active": "1", "moved_out": "2", "deceased": "3"}
-STATUS_OF_CODE = {code: status for status, code in STATUS.items()}
 
 _EXPORT = """
 SELECT r.*, m.kind, m.event_date

@@ -65,8 +65,11 @@ def test_nhi_defaults_per_fiscal_year() -> None:
     assert (fy25.medical.cap, fy25.support.cap, fy25.care.cap) == (660_000, 260_000, 170_000)
     assert fy24.reduction.five_tenths_per_insured == 295_000
     assert fy25.reduction.two_tenths_per_insured == 560_000
-    with pytest.raises(ValueError, match="2026"):
-        default_nhi_params(2026)
+    fy26 = default_nhi_params(2026)
+    assert fy26.child_support is not None and fy26.child_support.cap == 30_000
+    for unsupported in (2023, 2027):
+        with pytest.raises(ValueError, match=r"supported: \[2024, 2025, 2026\]"):
+            default_nhi_params(unsupported)
 
 
 @pytest.mark.parametrize(("patch", "field"), [

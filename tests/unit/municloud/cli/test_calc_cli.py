@@ -52,9 +52,8 @@ def test_stdin_and_params_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("command", "payload", "field"), [
     ("resident-tax", {"age": 40, "salary_income": -1}, "salary_income"),
-    ("resident-tax", {"age": 40, "dividend_income": 5}, "dividend_income"),
-    ("resident-tax", {"age": 40, "spouse": {"age": 40, "total_income": 600_000}},
-     "spouse.total_income"),   # FY2026 配偶者特別控除: unsupported
+    ("resident-tax", {"age": 40, "capital_gains_income": 5}, "capital_gains_income"),
+    ("resident-tax", {"age": 40, "widow": True, "single_parent": "mother"}, "widow"),
     ("nhi-premium", {"members": [{"birth_date": "1990-01-01"}]}, "members"),
     ("nhi-premium", {"members": [{"birth_date": "1990-02-30", "is_head": True}]},
      "members.0.birth_date"),
@@ -74,9 +73,16 @@ def test_invalid_json_and_missing_file(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "cannot read" in result.stderr
 
 
-def test_unsupported_fiscal_years_exit_2() -> None:
-    result = run("nhi-premium", str(EXAMPLES / "nhi_household_reduced.json"),
-                 "--fiscal-year", "2026")
-    assert result.exit_code == 2 and "field fiscal_year" in result.stderr
-    result = run("resident-tax", "-", "--fiscal-year", "2023", stdin='{"age": 40}')
-    assert result.exit_code == 2 and "field fiscal_year" in result.stderr
+@pytest.mark.parametrize("command", ["resident-tax", "nhi-premium"])
+@pytest.mark.parametrize(("fiscal_year", "refused"), [
+    ("2023", True), ("2024", False), ("2026", False), ("2027", True)])
+def test_unsupported_fiscal_years_exit_2(command: str, fiscal_year: str, refused: bool) -> None:
+    source = ("resident_tax_salary_family.json" if command == "resident-tax"
+              else "nhi_household_reduced.json")
+    result = run(command, str(EXAMPLES / source), "--fiscal-year", fiscal_year)
+    if refused:
+        assert result.exit_code == 2, result.output
+        assert "field fiscal_year" in result.stderr
+        assert "supported: [2024, 2025, 2026]" in result.stderr
+    else:
+        assert result.exit_code == 0, result.output

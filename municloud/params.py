@@ -51,7 +51,7 @@ __all__ = [
     "ChildSupportPartParams",
     "check_fiscal_year",
     "default_municipality_params",
-    "merge_nhi_overrides",
+    "apply_overrides",
     "params_json_schema",
     "default_nhi_params",
     "non_taxable_limits_for_grade",
@@ -325,9 +325,9 @@ class ServiceWindow(_Model):
 class MunicipalityParams(_Model):
     """Everything that differs between municipalities, validated once at the edge.
 
-    `nhi` entries may be partial: whatever a year's entry leaves out (a part, or a field of a
-    part) is taken from `default_nhi_params(year)`; the merged result is what is stored and
-    echoed back (`model_dump`)."""
+    Complete: a stack's municipality names its own NHI rates for every year it levies (there
+    is no default for a municipality's ordinance). Partial files (試算 with other rates) are
+    merged over complete parameters by `apply_overrides`."""
 
     schema_version: Literal["2026.1"] = PARAMS_SCHEMA_VERSION
     """Version of this file format (PARAMS_SCHEMA_VERSION)."""
@@ -336,7 +336,7 @@ class MunicipalityParams(_Model):
     population: int = Field(gt=0, le=50_000_000)
     resident_tax: ResidentTaxParams = ResidentTaxParams()
     nhi: dict[FiscalYearKey, NhiParams] = Field(default_factory=dict)
-    """NhiParams per fiscal year (partial entries are merged over the defaults)."""
+    """NhiParams per fiscal year."""
     service_hours: dict[str, ServiceWindow] = Field(default_factory=dict)
     """e.g. residents (コンビニ交付 06:30-23:00), staff (08:30-17:15)."""
 
@@ -347,19 +347,6 @@ class MunicipalityParams(_Model):
             return validate_lgcode(value)
         except IdentifierError as exc:
             raise ValueError(exc.reason) from None
-
-    @field_validator("nhi", mode="before")
-    @classmethod
-    def _merge_nhi(cls, value: object) -> object:
-        if not isinstance(value, dict):
-            return value
-        merged = {}
-        for fy, entry in value.items():
-            try:
-                merged[fy] = merge_nhi_overrides(fy, entry) if isinstance(entry, dict) else entry
-            except ValueError as exc:
-                raise ValueError(f"nhi[{fy}]: {exc}") from None
-        return merged
 
     @field_validator("nhi")
     @classmethod
@@ -415,25 +402,41 @@ def default_nhi_params(fiscal_year: int, **rates: tuple[int, int, int]) -> NhiPa
                                                       two_tenths_per_insured=two))
 
 
-def merge_nhi_overrides(fiscal_year: object, overrides: dict[str, Any]) -> dict[str, Any]:
-    """A partial NHI entry (e.g. only 医療分 rates) merged over `default_nhi_params(year)`:
-    mappings are merged key by key, anything else replaces the default. An unsupported year
-    is refused here (with the supported years), user parameters and built-in alike."""
-    year = _fiscal_year_key(fiscal_year)
-    try:
-        check_fiscal_year(year, "nhi")
-    except UnsupportedInput as exc:
-        raise ValueError(exc.reason) from None
-    base = default_nhi_params(year).model_dump()  # type: ignore[arg-type]
-    if base.get("child_support") is None:
-        base.pop("child_support", None)
+def _deep_merge(default: Any, given: Any) -> Any:
+    # mappings merge key by key; anything else given replaces the default
+    if isinstance(default, dict) and isinstance(given, dict):
+        return {**default, **{k: _deep_merge(default.get(k), v) for k, v in given.items()}}
+    return given
 
-    def merge(default: Any, given: Any) -> Any:
-        if isinstance(default, dict) and isinstance(given, dict):
-            return {**default, **{k: merge(default.get(k), v) for k, v in given.items()}}
-        return given
 
-    return merge(base, overrides)
+def apply_overrides(base: MunicipalityParams | None, overrides: object) -> dict[str, Any]:
+    """A partial parameter document merged over `base` (a municipality's complete parameters,
+    or without one the standard resident-tax rates and no NHI year), returned as a JSON-shaped
+    document for the caller to validate and echo.
+
+    An NHI year the base does not have starts from `default_nhi_params(year)`, so "only 医療分
+    rates for FY2026" is a valid override. Unsupported years and unknown top-level fields are
+    refused (UnsupportedInput naming the field), whether the base is built in or the user's.
+    """
+    if not isinstance(overrides, dict):
+        raise UnsupportedInput("(root)", "parameters must be a JSON object")
+    for key in overrides:
+        if key not in MunicipalityParams.model_fields:
+            raise UnsupportedInput(key, "unknown field (see docs/calc-params.schema.json)")
+    doc: dict[str, Any] = (base.model_dump(mode="json") if base is not None else
+                           {"resident_tax": ResidentTaxParams.standard().model_dump(mode="json"),
+                            "nhi": {}})
+    nhi_overrides = overrides.get("nhi", {})
+    if not isinstance(nhi_overrides, dict):
+        raise UnsupportedInput("nhi", "must be an object keyed by fiscal year")
+    nhi = dict(doc.get("nhi", {}))
+    for key, entry in nhi_overrides.items():
+        year = check_fiscal_year(_fiscal_year_key(key), "nhi", field=f"nhi.{key}").fiscal_year
+        start = nhi.get(str(year)) or default_nhi_params(year).model_dump(mode="json",
+                                                                           exclude_none=True)
+        nhi[str(year)] = _deep_merge(start, entry)
+    rest = {k: v for k, v in overrides.items() if k != "nhi"}
+    return _deep_merge({k: v for k, v in doc.items() if k != "nhi"}, rest) | {"nhi": nhi}
 
 
 def params_json_schema() -> dict[str, Any]:

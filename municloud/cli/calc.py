@@ -21,6 +21,7 @@ from municloud.calc import nhi_premium, resident_tax
 from municloud.calc.errors import UnsupportedInput
 from municloud.params import (
     MunicipalityParams,
+    apply_overrides,
     NhiParams,
     ResidentTaxParams,
     check_fiscal_year,
@@ -36,10 +37,11 @@ M = TypeVar("M", bound=BaseModel)
 
 FileArg = Annotated[str, typer.Argument(help="JSON input file, or - for stdin")]
 ParamsOpt = Annotated[Path | None, typer.Option(
-    "--params", help="MunicipalityParams JSON (defaults: standard rates, illustrative NHI)")]
+    "--params", help="MunicipalityParams JSON, complete or partial (merged over --lgcode's "
+                     "parameters or the defaults: standard rates, illustrative NHI)")]
 LgcodeOpt = Annotated[str | None, typer.Option(
-    "--lgcode", help="use this municipality's parameters from the stack config "
-                     "(Pulumi.<stack>.yaml); exclusive with --params")]
+    "--lgcode", help="start from this municipality's parameters in the stack config "
+                     "(Pulumi.<stack>.yaml); --params is merged over them")]
 StackOpt = Annotated[str, typer.Option("--stack", help="stack whose config --lgcode reads")]
 FiscalYearOpt = Annotated[int, typer.Option("--fiscal-year", help="Fiscal year (年度)")]
 
@@ -114,12 +116,9 @@ def load_model(model: type[M], source: str, what: str) -> M:
         fail(f"{what} is invalid: {problems(exc)}")
 
 
-def _municipality(params: Path | None, lgcode: str | None, stack: str
-                  ) -> MunicipalityParams | None:
-    if params is not None and lgcode is not None:
-        fail("give --params or --lgcode, not both")
-    if params is not None:
-        return load_model(MunicipalityParams, str(params), "params")
+def _stack_municipality(lgcode: str | None, stack: str) -> MunicipalityParams | None:
+    """The municipality's parameters from Pulumi.<stack>.yaml (read and validated by
+    stacks.config, no engine)."""
     if lgcode is None:
         return None
     from municloud.dr.sla import load_stack_config
@@ -136,6 +135,33 @@ def _municipality(params: Path | None, lgcode: str | None, stack: str
             return m.params
     fail(f"field --lgcode: {lgcode} is not a municipality of stack {stack}; have "
          f"{[m.lgcode for m in config.municipalities]}")
+
+
+def _validate(model: type[M], document: Any, prefix: str) -> M:
+    try:
+        return model.model_validate_json(json.dumps(document, ensure_ascii=False))
+    except ValidationError as exc:
+        fail("params are invalid: " + "; ".join(
+            f"field {'.'.join([prefix, *map(str, err['loc'])]).strip('.')}: {err['msg']}"
+            for err in exc.errors(include_url=False, include_input=False)))
+
+
+def resolved_params(params: Path | None, lgcode: str | None, stack: str
+                    ) -> dict[str, Any] | None:
+    """The parameter document in force: the stack municipality's (--lgcode) or the defaults,
+    with the --params file merged over it (partial files allowed); None = built-in defaults."""
+    base = _stack_municipality(lgcode, stack)
+    if params is None:
+        return None if base is None else base.model_dump(mode="json")
+    text = _read(str(params), "params")
+    check_json(text, "params")
+    try:
+        document = apply_overrides(base, json.loads(text))
+    except UnsupportedInput as exc:
+        fail(f"params are invalid: field {exc.field}: {exc.reason}")
+    if all(key in document for key in ("lgcode", "name", "population")):
+        _validate(MunicipalityParams, document, "")
+    return document
 
 
 def _emit(breakdown: BaseModel, parameters: BaseModel) -> None:
@@ -156,23 +182,27 @@ def resident_tax_cmd(file: FileArg, params: ParamsOpt = None, lgcode: LgcodeOpt 
     except UnsupportedInput as exc:
         _unsupported(exc)
     declaration = load_model(resident_tax.ResidentTaxDeclaration, file, "declaration")
-    municipality = _municipality(params, lgcode, stack)
-    tax_params = municipality.resident_tax if municipality else ResidentTaxParams.standard()
+    document = resolved_params(params, lgcode, stack)
+    tax_params = (ResidentTaxParams.standard() if document is None
+                  else _validate(ResidentTaxParams, document["resident_tax"], "resident_tax"))
     try:
         _emit(resident_tax.compute(declaration, tax_params, fiscal_year), tax_params)
     except UnsupportedInput as exc:
         _unsupported(exc)
 
 
-def _nhi_params(municipality: MunicipalityParams | None, fiscal_year: int) -> NhiParams:
+def _nhi_params(document: dict[str, Any] | None, fiscal_year: int) -> NhiParams:
     try:
         check_fiscal_year(fiscal_year, "nhi")
-        return (municipality.nhi_for(fiscal_year) if municipality
-                else default_nhi_params(fiscal_year))
     except UnsupportedInput as exc:
         _unsupported(exc)
-    except KeyError as exc:
-        fail(f"field fiscal_year: {exc.args[0]}")
+    entry = None if document is None else document["nhi"].get(str(fiscal_year))
+    if entry is None:
+        if document is not None and "lgcode" in document:
+            fail(f"field fiscal_year: no NHI parameters for fiscal year {fiscal_year} in "
+                 f"{document['lgcode']}; have {sorted(document['nhi'])} (give them with --params)")
+        return default_nhi_params(fiscal_year)
+    return _validate(NhiParams, entry, f"nhi.{fiscal_year}")
 
 
 @app.command("nhi-premium")
@@ -180,7 +210,7 @@ def nhi_premium_cmd(file: FileArg, params: ParamsOpt = None, lgcode: LgcodeOpt =
                     stack: StackOpt = "dev", fiscal_year: FiscalYearOpt = 2025) -> None:
     """国民健康保険税 breakdown of one household (NhiHousehold JSON)."""
     household = load_model(nhi_premium.NhiHousehold, file, "household")
-    nhi_params = _nhi_params(_municipality(params, lgcode, stack), fiscal_year)
+    nhi_params = _nhi_params(resolved_params(params, lgcode, stack), fiscal_year)
     try:
         _emit(nhi_premium.compute(household, nhi_params, fiscal_year), nhi_params)
     except UnsupportedInput as exc:
@@ -197,7 +227,11 @@ def params_cmd(params: ParamsOpt = None, lgcode: LgcodeOpt = None, stack: StackO
     if schema:
         typer.echo(json.dumps(params_json_schema(), ensure_ascii=False, indent=2))
         return
-    municipality = _municipality(params, lgcode, stack)
-    if municipality is None:
-        fail("give --params FILE or --lgcode CODE (or --schema)")
-    typer.echo(json.dumps(municipality.model_dump(mode="json"), ensure_ascii=False, indent=2))
+    document = resolved_params(params, lgcode, stack)
+    if document is None:
+        fail("give --params FILE and/or --lgcode CODE (or --schema)")
+    resident = _validate(ResidentTaxParams, document["resident_tax"], "resident_tax")
+    nhi = {year: _validate(NhiParams, entry, f"nhi.{year}").model_dump(mode="json")
+           for year, entry in document["nhi"].items()}
+    echoed = document | {"resident_tax": resident.model_dump(mode="json"), "nhi": nhi}
+    typer.echo(json.dumps(echoed, ensure_ascii=False, indent=2))

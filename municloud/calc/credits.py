@@ -68,12 +68,13 @@ def housing_loan_credit(unabsorbed: int, taxable_income: int, specified_acquisit
     """住宅借入金等特別税額控除 (地方税法附則 §45 municipal, §5の4の2 prefectural): the income-tax
     住宅ローン控除 that income tax could not absorb, at most 5 % of 課税総所得金額等 and 97,500
     (特定取得 / 特別特定取得 occupied 2014-2021: 7 % and 136,500); municipal 3/5, prefectural 2/5
-    (政令指定都市 4/5, 1/5)."""
+    (政令指定都市 4/5, 1/5). 5 % of 課税総所得金額等 is rounded down to the yen."""
     rate, ceiling = (7, 136_500) if specified_acquisition else (5, 97_500)
     credit = min(unabsorbed, taxable_income * rate // 100, ceiling)
-    municipal_fifths = 4 if designated_city else 3
-    return PartSplit(ceil_div(credit * municipal_fifths, 5),
-                     ceil_div(credit * (5 - municipal_fifths), 5))
+    # Our design: the municipal share is rounded up and the prefectural part is the rest, so the
+    # two parts add up to the statutory credit (rounding both up could exceed 97,500).
+    municipal = ceil_div(credit * (4 if designated_city else 3), 5)
+    return PartSplit(municipal, credit - municipal)
 
 
 # --- 寄附金税額控除 (ふるさと納税) ---------------------------------------------------------------

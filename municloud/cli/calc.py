@@ -28,6 +28,7 @@ from municloud.params import (
     default_nhi_params,
     params_json_schema,
 )
+from municloud.strictjson import json_problem
 
 app = typer.Typer(help="Compute 個人住民税 / 国民健康保険税 breakdowns (試算) from JSON input.",
                   no_args_is_help=True)
@@ -64,41 +65,16 @@ def _read(source: str, what: str) -> str:
              "accepted)")
 
 
-class _Pairs(list):
-    """A JSON object as its key/value pairs, so duplicate keys can be found and named."""
-
-
-def _reject_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
-def _check_keys(value: Any, path: str) -> None:
-    if isinstance(value, _Pairs):
-        seen: set[str] = set()
-        for key, item in value:
-            where = f"{path}.{key}" if path else key
-            if key in seen:
-                raise UnsupportedInput(where, "duplicate key (each key once; the JSON standard "
-                                       "leaves repeated keys undefined)")
-            seen.add(key)
-            _check_keys(item, where)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _check_keys(item, f"{path}.{i}" if path else str(i))
-
-
 def check_json(text: str, what: str) -> None:
     """Exit 2 for text that is not JSON, repeats a key or carries NaN/Infinity."""
     try:
-        tree = json.loads(text, object_pairs_hook=_Pairs, parse_constant=_reject_constant)
+        json.loads(text)
     except json.JSONDecodeError as exc:
         fail(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
-    except ValueError as exc:  # NaN / Infinity, or an integer too long to read
+    except ValueError as exc:  # an integer too long to read
         fail(f"{what} is not valid JSON: {exc}")
-    try:
-        _check_keys(tree, "")
-    except UnsupportedInput as exc:
-        fail(f"{what} is invalid: field {exc.field}: {exc.reason}")
+    if problem := json_problem(text):
+        fail(f"{what} is invalid: field {problem[0]}: {problem[1]}")
 
 
 def problems(exc: ValidationError) -> str:

@@ -7,15 +7,19 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from municloud.calc.resident_tax import ResidentTaxBreakdown, ResidentTaxDeclaration
+from municloud.params import SUPPORTED_RESIDENT_TAX_FISCAL_YEARS
 from municloud.service.types import AtenaNumber, wareki_text
 
-FiscalYear = Field(ge=2024, le=2026)
+FiscalYear = Field(ge=min(SUPPORTED_RESIDENT_TAX_FISCAL_YEARS),
+                   le=max(SUPPORTED_RESIDENT_TAX_FISCAL_YEARS))
+# Requests are strict (municloud.params.StrictModel): "2025", 2025.0 or true is not a year.
+_STRICT_IN = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class DeclarationCreate(BaseModel):
     """申告 of one taxpayer for one fiscal year (income of the previous calendar year)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT_IN
     atena_number: AtenaNumber
     fiscal_year: int = FiscalYear
     declaration: ResidentTaxDeclaration
@@ -33,7 +37,7 @@ class DeclarationPublic(BaseModel):
 class AssessmentRequest(BaseModel):
     """Compute 所得割 and 均等割 for the listed taxpayers, or every taxpayer with a declaration."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT_IN
     atena_numbers: list[AtenaNumber] | None = Field(None, max_length=1000)
 
 
@@ -100,13 +104,13 @@ class TaxCertificate(BaseModel):
 
 
 class IncomeInquirySubjectIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT_IN
     atena_number: AtenaNumber
 
 
 class IncomeInquiryIn(BaseModel):
     """所得照会 (JSON binding): nhi asks for the 総所得金額等 of household members."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT_IN
     fiscal_year: int = FiscalYear
     subjects: list[IncomeInquirySubjectIn] = Field(min_length=1, max_length=100)

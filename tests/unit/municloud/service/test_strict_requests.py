@@ -84,6 +84,8 @@ def test_tax_declaration_refuses_hostile_values(client, kind, changes, field) ->
     refused = client.post("/declarations", json=declaration(**changes))
     assert refused.status_code == 422, (kind, refused.text)
     assert refused.json()["error"]["field"] == field
+    if kind == "unsupported fiscal year":
+        assert "supported: [2024, 2025, 2026]" in refused.json()["error"]["message"]
     accepted = client.post("/declarations", json=declaration())
     assert accepted.status_code == 200 and accepted.json() == {"salary_income": 4_370_000}
 

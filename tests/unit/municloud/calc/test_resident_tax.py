@@ -292,7 +292,10 @@ def test_spouse_special_deduction_fy2025(spouse_income: int, taxpayer_income: in
 
 
 # FY2026 (令和7年度税制改正): the 配偶者特別控除 starts above the new 58万 dependant limit, amounts
-# unchanged; hand-built band edges ±1 yen (taxpayer 合計所得 300万, so the ≤ 900万 column).
+# unchanged — published by 牧之原市 "令和8年度 市民税・県民税に関する税制改正" (配偶者特別控除の対象となる
+# 配偶者の合計所得金額 48万円超 133万円以下 → 58万円超 133万円以下,
+# https://www.city.makinohara.shizuoka.jp/soshiki/11/59973.html); band edges ±1 yen (taxpayer
+# 合計所得 300万, so the ≤ 900万 column).
 @pytest.mark.parametrize(("spouse_income", "kind", "deduction"), [
     (580_000, "spouse-general", 330_000),
     (580_001, "spouse-special", 330_000),
@@ -318,8 +321,12 @@ def test_dependant_income_limit_rises_in_fy2026() -> None:
     assert compute(declaration, STANDARD, 2026).dependant_deductions[0].kind == "general"
 
 
-# 特定親族特別控除 (FY2026): a relative aged 19-22 with 合計所得 58万超 123万以下; every band edge
-# ±1 yen (hand-built from the 令和7年度改正 resident-tax table: 45/41/31/21/11/6/3万).
+# 特定親族特別控除 (FY2026): a relative aged 19-22 with 合計所得 58万超 123万以下. The resident-tax
+# table as 品川区 publishes it (58万超95万以下 45万, 100万 41万, 105万 31万, 110万 21万, 115万 11万,
+# 120万 6万, 123万 3万: https://www.city.shinagawa.tokyo.jp/PC/procedure/procedure-zeikin/
+# procedure-zeikin-oshirase/procedure-zeikin-oshirase-kaiseigaiyou/zeiseikaisei/20250805095836.html;
+# the same in 町田市's https://www.city.machida.tokyo.jp/kurashi/tax/shimin/kaiseiten/R8Kaisei/
+# tokuteishinzoku.html); every band edge ±1 yen.
 @pytest.mark.parametrize(("income", "kind", "deduction"), [
     (580_000, "specified", 450_000),            # still a 特定扶養親族
     (580_001, "specified-relative-special", 450_000),

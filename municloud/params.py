@@ -4,22 +4,38 @@ Flow: stack config (Pulumi) -> `MunicipalityParams` -> JSON file mounted into th
 which load it with `MunicipalityParams.model_validate_json`. Amounts are int yen; rates are int
 basis points (681 = 6.81 %) so every calculation stays in integer arithmetic.
 
-Defaults live in ONE place: the constants and `default_*` functions at the bottom. The NHI
-rates there are illustrative (each municipality sets its own by ordinance); the caps and 軽減
-thresholds are the national figures from DOMAIN.md.
+Defaults live in ONE place: `FISCAL_YEARS` (every supported year's national figures and rules)
+and the `default_*` functions at the bottom. The NHI rates there are illustrative (each
+municipality sets its own by ordinance); the caps and 軽減 thresholds are the national figures.
+
+Input is strict (`StrictModel`): no coercion of "4370000", 4370000.0 or true into numbers or
+booleans, no unknown fields, no NaN/Infinity; amounts are bounded. The parameter schema is
+versioned (`PARAMS_SCHEMA_VERSION`) and published as JSON Schema (docs/calc-params.schema.json,
+`GET /params/schema` of the tax and nhi services).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
+from municloud.calc.errors import UnsupportedInput
 from municloud.ids import IdentifierError, validate_lgcode
 
 __all__ = [
+    "FISCAL_YEARS",
     "KNOWN_MUNICIPALITIES",
+    "PARAMS_SCHEMA_VERSION",
     "SUPPORTED_NHI_FISCAL_YEARS",
     "SUPPORTED_RESIDENT_TAX_FISCAL_YEARS",
     "KnownMunicipality",
@@ -30,7 +46,13 @@ __all__ = [
     "NonTaxableLimits",
     "ResidentTaxParams",
     "ServiceWindow",
+    "StrictModel",
+    "FiscalYearRules",
+    "ChildSupportPartParams",
+    "check_fiscal_year",
     "default_municipality_params",
+    "apply_overrides",
+    "params_json_schema",
     "default_nhi_params",
     "non_taxable_limits_for_grade",
 ]
@@ -38,12 +60,94 @@ __all__ = [
 Yen = Annotated[int, Field(ge=0, le=10**10)]
 BasisPoints = Annotated[int, Field(ge=0, le=10_000)]
 
-SUPPORTED_RESIDENT_TAX_FISCAL_YEARS = (2024, 2025, 2026)
-SUPPORTED_NHI_FISCAL_YEARS = (2024, 2025)
+#: Version of the parameter file format (bumped when a field is added, renamed or removed).
+PARAMS_SCHEMA_VERSION = "2026.1"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class StrictModel(BaseModel):
+    """Base of every model that takes numbers, dates, booleans or codes for a calculation.
+
+    strict: a JSON string, float or boolean is never turned into an int (nor an int into a
+    date); extra="forbid": an unknown field is an error, not ignored; allow_inf_nan=False."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+_Model = StrictModel
+
+
+# --- fiscal years: the one table ------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class FiscalYearRules:
+    """The national figures and rule switches of one fiscal year (年度), for both calculations.
+
+    Resident tax: income of the previous calendar year. NHI: caps (賦課限度額) and 軽減 thresholds
+    are the national maxima (地方税法施行令 §56-88-2); a municipality's ordinance sets its own rates.
+    """
+
+    fiscal_year: int
+    wareki: str
+    # 個人住民税
+    salary_deduction_minimum: int
+    """給与所得控除 minimum (55万; 65万 from FY2026)."""
+    salary_quick_table_start: int
+    """first 給与収入 of 所得税法別表第五's A x rate rows."""
+    dependant_income_limit: int
+    """合計所得 limit of 同一生計配偶者 / 扶養親族 (48万; 58万 from FY2026)."""
+    working_student_limit: int
+    """勤労学生 合計所得 limit (75万; 85万 from FY2026)."""
+    specified_relative_special: bool
+    """特定親族特別控除 (relatives aged 19-22, 所得 58万超 123万以下) exists."""
+    # 国民健康保険税
+    nhi_caps: tuple[int, int, int, int] | None
+    """(医療, 支援, 介護, 子ども・子育て支援) 賦課限度額; None = NHI not supported; the fourth is 0
+    before the 子ども・子育て支援納付金分 exists."""
+    nhi_reduction: tuple[int, int] | None
+    """(5割 per insured, 2割 per insured) 軽減判定 amounts."""
+
+    @property
+    def child_support(self) -> bool:
+        """子ども・子育て支援納付金分 is levied (from FY2026, 子ども・子育て支援法 改正 2024)."""
+        return bool(self.nhi_caps and self.nhi_caps[3])
+
+
+FISCAL_YEARS: dict[int, FiscalYearRules] = {r.fiscal_year: r for r in (
+    FiscalYearRules(2024, "令和6年度", 550_000, 1_628_000, 480_000, 750_000, False,
+                    (650_000, 240_000, 170_000, 0), (295_000, 545_000)),
+    FiscalYearRules(2025, "令和7年度", 550_000, 1_628_000, 480_000, 750_000, False,
+                    (660_000, 260_000, 170_000, 0), (305_000, 560_000)),
+    # 令和7年度税制改正 (resident tax from FY2026) and 令和8年度 NHI: caps 67万 / 26万 / 17万 and the
+    # new 子ども・子育て支援納付金分 3万; 軽減 31万 / 57万 per insured. The NHI figures follow the
+    # 令和8年度 amendment as read here (docs/calc.md marks them to confirm against the 政令).
+    FiscalYearRules(2026, "令和8年度", 650_000, 1_900_000, 580_000, 850_000, True,
+                    (670_000, 260_000, 170_000, 30_000), (310_000, 570_000)),
+)}
+
+SUPPORTED_RESIDENT_TAX_FISCAL_YEARS = tuple(sorted(FISCAL_YEARS))
+SUPPORTED_NHI_FISCAL_YEARS = tuple(sorted(fy for fy, r in FISCAL_YEARS.items() if r.nhi_caps))
+
+
+def check_fiscal_year(fiscal_year: object, calculation: Literal["resident_tax", "nhi"],
+                      field: str = "fiscal_year") -> FiscalYearRules:
+    """The rules of `fiscal_year`, or UnsupportedInput naming `field` and the supported years
+    (the same check for built-in and user parameters)."""
+    supported = (SUPPORTED_RESIDENT_TAX_FISCAL_YEARS if calculation == "resident_tax"
+                 else SUPPORTED_NHI_FISCAL_YEARS)
+    if type(fiscal_year) is not int or fiscal_year not in supported:
+        raise UnsupportedInput(field, f"fiscal year {fiscal_year!r} is not supported; "
+                               f"supported: {list(supported)}")
+    return FISCAL_YEARS[fiscal_year]
+
+
+def _fiscal_year_key(value: object) -> object:
+    # JSON object keys are strings: accept "2026" (ASCII digits only) and 2026, nothing else.
+    if isinstance(value, str) and len(value) == 4 and value.isascii() and value.isdigit():
+        return int(value)
+    return value
+
+
+FiscalYearKey = Annotated[int, BeforeValidator(_fiscal_year_key)]
 
 
 # --- 個人住民税 ----------------------------------------------------------------------------------
@@ -140,6 +244,15 @@ class LevyPartParams(_Model):
     """賦課限度額."""
 
 
+class ChildSupportPartParams(LevyPartParams):
+    """子ども・子育て支援納付金分 (from FY2026). Its 均等割 is not charged for members up to the
+    31 March after their 18th birthday (10割軽減); municipalities spread that share over the
+    others as an 18歳以上 均等割 add-on (`per_adult_member`)."""
+
+    per_adult_member: Yen = 0
+    """18歳以上被保険者 均等割 add-on, charged per member not exempted (0 if the ordinance has none)."""
+
+
 class NhiReductionThresholds(_Model):
     """軽減判定 of 均等割 / 平等割 by household 総所得金額等 (national, per FY)."""
 
@@ -153,10 +266,12 @@ class NhiReductionThresholds(_Model):
 class NhiParams(_Model):
     """国民健康保険税 parameters of one municipality for one fiscal year."""
 
-    fiscal_year: int = Field(ge=2000, le=2100)
+    fiscal_year: int
     medical: LevyPartParams
     support: LevyPartParams
     care: LevyPartParams
+    child_support: ChildSupportPartParams | None = None
+    """子ども・子育て支援納付金分: required from FY2026, refused before."""
     reduction: NhiReductionThresholds
     preschool_half: bool = True
     """未就学児 均等割 halved (FY2024+)."""
@@ -164,14 +279,41 @@ class NhiParams(_Model):
     """Round each part down to 100 yen before its cap (many municipalities publish it so);
     False = only the household total is rounded (DOMAIN.md)."""
 
+    @model_validator(mode="after")
+    def _fiscal_year_rules(self) -> NhiParams:
+        try:
+            rules = check_fiscal_year(self.fiscal_year, "nhi")
+        except UnsupportedInput as exc:
+            raise ValueError(exc.reason) from None
+        if rules.child_support and self.child_support is None:
+            raise ValueError(f"child_support (子ども・子育て支援納付金分) is required from "
+                             f"{rules.wareki} (FY{self.fiscal_year})")
+        if not rules.child_support and self.child_support is not None:
+            raise ValueError(f"child_support (子ども・子育て支援納付金分) does not exist in "
+                             f"{rules.wareki} (FY{self.fiscal_year})")
+        return self
+
 
 # --- the municipality ----------------------------------------------------------------------------
+
+def _clock_time(value: object) -> object:
+    # YAML / JSON carry times as "06:30" text: parse text, never a number of seconds.
+    if isinstance(value, str):
+        try:
+            return time.fromisoformat(value)
+        except ValueError:
+            raise ValueError("must be a time of day like 06:30") from None
+    return value
+
+
+ClockTime = Annotated[time, BeforeValidator(_clock_time)]
+
 
 class ServiceWindow(_Model):
     """Daily service hours of one channel (local time, Asia/Tokyo)."""
 
-    start: time
-    end: time
+    start: ClockTime
+    end: ClockTime
 
     @model_validator(mode="after")
     def _ordered(self) -> ServiceWindow:
@@ -181,13 +323,19 @@ class ServiceWindow(_Model):
 
 
 class MunicipalityParams(_Model):
-    """Everything that differs between municipalities, validated once at the edge."""
+    """Everything that differs between municipalities, validated once at the edge.
 
+    Complete: a stack's municipality names its own NHI rates for every year it levies (there
+    is no default for a municipality's ordinance). Partial files (試算 with other rates) are
+    merged over complete parameters by `apply_overrides`."""
+
+    schema_version: Literal["2026.1"] = PARAMS_SCHEMA_VERSION
+    """Version of this file format (PARAMS_SCHEMA_VERSION)."""
     lgcode: str
     name: str = Field(min_length=1, max_length=40)
     population: int = Field(gt=0, le=50_000_000)
     resident_tax: ResidentTaxParams = ResidentTaxParams()
-    nhi: dict[int, NhiParams] = Field(default_factory=dict)
+    nhi: dict[FiscalYearKey, NhiParams] = Field(default_factory=dict)
     """NhiParams per fiscal year."""
     service_hours: dict[str, ServiceWindow] = Field(default_factory=dict)
     """e.g. residents (コンビニ交付 06:30-23:00), staff (08:30-17:15)."""
@@ -209,6 +357,7 @@ class MunicipalityParams(_Model):
         return value
 
     def nhi_for(self, fiscal_year: int) -> NhiParams:
+        check_fiscal_year(fiscal_year, "nhi")
         try:
             return self.nhi[fiscal_year]
         except KeyError:
@@ -218,44 +367,84 @@ class MunicipalityParams(_Model):
 
 # --- defaults: the one table ---------------------------------------------------------------------
 
-_NHI_CAPS: dict[int, tuple[int, int, int]] = {
-    # (医療, 支援, 介護) 賦課限度額 (DOMAIN.md)
-    2023: (650_000, 220_000, 170_000),
-    2024: (650_000, 240_000, 170_000),
-    2025: (660_000, 260_000, 170_000),
-}
-_NHI_REDUCTION: dict[int, tuple[int, int]] = {
-    # (5割 per insured, 2割 per insured) (DOMAIN.md)
-    2024: (295_000, 545_000),
-    2025: (305_000, 560_000),
-}
 # Illustrative rates (not any real municipality's ordinance): (所得割 bp, 均等割, 平等割).
 _NHI_ILLUSTRATIVE_RATES = {
     "medical": (681, 21_500, 21_000),
     "support": (255, 8_500, 6_800),
     "care": (197, 14_700, 0),
+    # 子ども・子育て支援納付金分 (illustrative, 2方式: no 平等割).
+    "child_support": (30, 1_800, 0),
 }
+_CHILD_SUPPORT_ADULT_ADDON = 100  # illustrative 18歳以上 均等割 add-on
 
 
 def default_nhi_params(fiscal_year: int, **rates: tuple[int, int, int]) -> NhiParams:
-    """NhiParams with national caps / thresholds for `fiscal_year` and illustrative rates.
-
-    FY2026 is not supported: it adds the 子ども・子育て支援金分 whose cap is OPEN.
-    """
-    if fiscal_year not in SUPPORTED_NHI_FISCAL_YEARS:
-        raise ValueError(f"no default NHI parameters for fiscal year {fiscal_year}; "
-                         f"supported: {list(SUPPORTED_NHI_FISCAL_YEARS)}")
-    caps = _NHI_CAPS[fiscal_year]
-    five, two = _NHI_REDUCTION[fiscal_year]
+    """NhiParams with national caps / thresholds for `fiscal_year` and illustrative rates."""
+    try:
+        rules = check_fiscal_year(fiscal_year, "nhi")
+    except UnsupportedInput as exc:
+        raise ValueError(f"no default NHI parameters: {exc.reason}") from None
+    assert rules.nhi_caps is not None and rules.nhi_reduction is not None
+    five, two = rules.nhi_reduction
     table = {**_NHI_ILLUSTRATIVE_RATES, **rates}
-    parts = {
+    parts: dict[str, Any] = {
         name: LevyPartParams(income_rate_bp=table[name][0], per_member=table[name][1],
                              per_household=table[name][2], cap=cap)
-        for name, cap in zip(("medical", "support", "care"), caps, strict=True)
+        for name, cap in zip(("medical", "support", "care"), rules.nhi_caps[:3], strict=True)
     }
+    if rules.child_support:
+        rate, member, household = table["child_support"]
+        parts["child_support"] = ChildSupportPartParams(
+            income_rate_bp=rate, per_member=member, per_household=household,
+            cap=rules.nhi_caps[3], per_adult_member=_CHILD_SUPPORT_ADULT_ADDON)
     return NhiParams(fiscal_year=fiscal_year, **parts,
                      reduction=NhiReductionThresholds(five_tenths_per_insured=five,
                                                       two_tenths_per_insured=two))
+
+
+def _deep_merge(default: Any, given: Any) -> Any:
+    # mappings merge key by key; anything else given replaces the default
+    if isinstance(default, dict) and isinstance(given, dict):
+        return {**default, **{k: _deep_merge(default.get(k), v) for k, v in given.items()}}
+    return given
+
+
+def apply_overrides(base: MunicipalityParams | None, overrides: object) -> dict[str, Any]:
+    """A partial parameter document merged over `base` (a municipality's complete parameters,
+    or without one the standard resident-tax rates and no NHI year), returned as a JSON-shaped
+    document for the caller to validate and echo.
+
+    An NHI year the base does not have starts from `default_nhi_params(year)`, so "only 医療分
+    rates for FY2026" is a valid override. Unsupported years and unknown top-level fields are
+    refused (UnsupportedInput naming the field), whether the base is built in or the user's.
+    """
+    if not isinstance(overrides, dict):
+        raise UnsupportedInput("(root)", "parameters must be a JSON object")
+    for key in overrides:
+        if key not in MunicipalityParams.model_fields:
+            raise UnsupportedInput(key, "unknown field (see docs/calc-params.schema.json)")
+    doc: dict[str, Any] = (base.model_dump(mode="json") if base is not None else
+                           {"resident_tax": ResidentTaxParams.standard().model_dump(mode="json"),
+                            "nhi": {}})
+    nhi_overrides = overrides.get("nhi", {})
+    if not isinstance(nhi_overrides, dict):
+        raise UnsupportedInput("nhi", "must be an object keyed by fiscal year")
+    nhi = dict(doc.get("nhi", {}))
+    for key, entry in nhi_overrides.items():
+        year = check_fiscal_year(_fiscal_year_key(key), "nhi", field=f"nhi.{key}").fiscal_year
+        start = nhi.get(str(year)) or default_nhi_params(year).model_dump(mode="json",
+                                                                           exclude_none=True)
+        nhi[str(year)] = _deep_merge(start, entry)
+    rest = {k: v for k, v in overrides.items() if k != "nhi"}
+    return _deep_merge({k: v for k, v in doc.items() if k != "nhi"}, rest) | {"nhi": nhi}
+
+
+def params_json_schema() -> dict[str, Any]:
+    """JSON Schema of the municipality parameter file (generated from the models)."""
+    schema = MunicipalityParams.model_json_schema()
+    schema["$id"] = f"https://municloud.example/schemas/municipality-params/{PARAMS_SCHEMA_VERSION}"
+    schema["title"] = f"MunicipalityParams {PARAMS_SCHEMA_VERSION}"
+    return schema
 
 
 class KnownMunicipality(_Model):

@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-__all__ = ["ERAS", "Era", "WarekiDate", "WarekiError", "era_by_name", "parse_wareki",
-           "to_wareki"]
+__all__ = ["ERAS", "Era", "WarekiDate", "WarekiError", "era_by_name", "parse_date_text",
+           "parse_wareki", "to_wareki"]
 
 
 class WarekiError(ValueError):
@@ -92,20 +92,25 @@ def to_wareki(d: date) -> WarekiDate:
     return WarekiDate(era, d.year - era.start.year + 1, d.month, d.day)
 
 
+def _label(era: Era, year: int, month: int, day: int) -> str:
+    # Messages keep the clerk's wording: year 1 is 元年 (令和元年4月30日, not 令和1年).
+    return f"{era.name}{'元' if year == 1 else year}年{month}月{day}日"
+
+
 def _to_date(era: Era, year: int, month: int, day: int) -> date:
     if year < 1:
         raise WarekiError(f"{era.name} year must be 1 or more, got {year}")
+    label = _label(era, year, month, day)
     try:
         d = date(era.start.year + year - 1, month, day)
     except ValueError as exc:
-        raise WarekiError(f"{era.name}{year}年{month}月{day}日 is not a calendar date: "
-                          f"{exc}") from None
+        raise WarekiError(f"{label} is not a calendar date: {exc}") from None
     if d < era.start:
-        raise WarekiError(f"{era.name}{year}年{month}月{day}日 is before the start of "
-                          f"{era.name} ({era.start.isoformat()})")
+        raise WarekiError(f"{label} is before the start of {era.name} "
+                          f"({_label(era, 1, era.start.month, era.start.day)}, "
+                          f"{era.start.isoformat()})")
     if era.end is not None and d > era.end:
-        raise WarekiError(f"{era.name}{year}年{month}月{day}日 is after the end of "
-                          f"{era.name} ({era.end.isoformat()})")
+        raise WarekiError(f"{label} is after the end of {era.name} ({era.end.isoformat()})")
     return d
 
 
@@ -133,3 +138,22 @@ def parse_wareki(text: str) -> date:
                           "R6.01.02 or 5060102 (ASCII digits)")
     return _to_date(era, year, int(m[3]), int(m[4]))
 
+
+
+_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_date_text(text: str) -> date:
+    """A date as a clerk types it: ISO 西暦 "2024-01-02" or any 和暦 form of `parse_wareki`.
+
+    The one parser for dates at the edges (service request models, calculation inputs, CLI).
+    """
+    if not isinstance(text, str):
+        raise WarekiError(f"expected a date string (ISO 2024-01-02 or 和暦 令和6年1月2日), got "
+                          f"{type(text).__name__}")
+    if _ISO.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise WarekiError(f"{text} is not a calendar date") from None
+    return parse_wareki(text)

@@ -1,6 +1,8 @@
 """国民健康保険税 (NHI premium) of one household for one fiscal year.
 
-Household premium = 医療分 + 後期高齢者支援金分 + 介護納付金分 (members aged 40-64); each part =
+Household premium = 医療分 + 後期高齢者支援金分 + 介護納付金分 (members aged 40-64) + from FY2026
+子ども・子育て支援納付金分 (its 均等割 not charged for members up to the 31 March after their 18th
+birthday, and an optional 18歳以上 add-on for the others); each part =
 所得割 (sum over insured members of 総所得金額等 - 基礎控除 43万 with taper, x rate in basis
 points) + 均等割 x members + 平等割, capped by the part's 賦課限度額. 均等割 and 平等割 are reduced
 by 7/5/2割 according to the household's 総所得金額等 (head + insured); pre-school children's
@@ -21,12 +23,19 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from municloud import wareki
 from municloud.calc.errors import UnsupportedInput
 from municloud.calc.rounding import apply_rate, floor_to
 from municloud.calc.resident_tax import basic_deduction
-from municloud.params import LevyPartParams, NhiParams
+from municloud.params import (
+    ChildSupportPartParams,
+    LevyPartParams,
+    NhiParams,
+    StrictModel,
+    check_fiscal_year,
+)
 
 __all__ = [
     "HouseholdMember",
@@ -37,6 +46,7 @@ __all__ = [
     "compute",
     "age_on",
     "compute_levy_part",
+    "is_child_support_exempt",
     "is_preschool",
     "legal_age",
     "reduction_thresholds",
@@ -45,10 +55,24 @@ __all__ = [
 Yen = Annotated[int, Field(ge=0, le=10**11)]
 
 
-class HouseholdMember(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def _clerk_date(value: object) -> object:
+    # A clerk types ISO (1980-05-01) or 和暦 (昭和55年5月1日, 令和元年5月1日, S55.05.01, 3550501):
+    # text goes through the one converter; a number is never a date (strict).
+    if isinstance(value, str):
+        try:
+            return wareki.parse_date_text(value)
+        except wareki.WarekiError as exc:
+            raise ValueError(str(exc)) from None
+    return value
 
-    birth_date: date
+
+ClerkDate = Annotated[date, BeforeValidator(_clerk_date)]
+"""A date given as ISO or 和暦 text (or a `date`); never a number."""
+
+
+class HouseholdMember(StrictModel):
+    birth_date: ClerkDate
+    """ISO 西暦 or 和暦 (令和元年5月1日, R1.05.01, 5010501)."""
     insured: bool = True
     """国保 insured (False for a head who is in another scheme: 擬制世帯主)."""
     is_head: bool = False
@@ -69,9 +93,7 @@ class HouseholdMember(BaseModel):
         return self
 
 
-class NhiHousehold(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class NhiHousehold(StrictModel):
     members: list[HouseholdMember] = Field(min_length=1, max_length=30)
 
     @field_validator("members")
@@ -89,9 +111,11 @@ class LevyPartBreakdown(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     part: str
-    """medical | support | care."""
+    """medical | support | care | child_support."""
     members: int
     """Members liable for this part (care: aged 40-64)."""
+    per_capita_exempt_members: int = 0
+    """child_support: members whose 均等割 is not charged (up to 18)."""
     income_levy_base: int
     """Sum of (総所得金額等 - 基礎控除) over liable members."""
     income_rate_bp: int
@@ -119,6 +143,8 @@ class NhiPremiumBreakdown(BaseModel):
     insured_members: int
     preschool_members: int
     care_members: int
+    child_support_exempt_members: int = 0
+    """Insured members up to the 31 March after their 18th birthday (FY2026+)."""
     judgement_income: int
     """総所得金額等 of head + insured members, less the 15万 pensioner deduction, for 軽減."""
     earners: int
@@ -157,22 +183,31 @@ def is_preschool(birth: date, fiscal_year: int) -> bool:
     return age_on(birth, basis_date(fiscal_year)) < 6
 
 
+def is_child_support_exempt(birth: date, fiscal_year: int) -> bool:
+    """子ども・子育て支援納付金分 均等割 not charged (地方税法 §703-5, 2024 amendment): the member is
+    on the basis date before the first 31 March after reaching 18, i.e. not yet 18 on 1 April
+    (legal age: reached the day before the birthday)."""
+    return age_on(birth, basis_date(fiscal_year)) < 18
+
+
 def _income_levy_base(total_income: int) -> int:
     return max(0, total_income - basic_deduction(total_income))
 
 
 def compute_levy_part(part: str, params: LevyPartParams, *, income_bases: list[int],
                       full_members: int, preschool_members: int, reduction_tenths: int,
-                      round_each_part: bool) -> LevyPartBreakdown:
+                      round_each_part: bool, exempt_members: int = 0) -> LevyPartBreakdown:
     """One part of the premium for liable members.
 
     `income_bases`: 所得割 base of each liable member; `full_members` + `preschool_members`
-    = liable members. A part with no liable member is zero (no 平等割 either).
+    + `exempt_members` (no 均等割 at all: child_support up to 18) = liable members. A part with
+    no liable member is zero (no 平等割 either).
     """
-    members = full_members + preschool_members
+    members = full_members + preschool_members + exempt_members
     if members == 0:
         return LevyPartBreakdown(
-            part=part, members=0, income_levy_base=0, income_rate_bp=params.income_rate_bp,
+            part=part, members=0, per_capita_exempt_members=0, income_levy_base=0,
+            income_rate_bp=params.income_rate_bp,
             income_levy=0, per_member=params.per_member, per_capita_gross=0,
             per_capita_reduction=0, preschool_reduction=0, per_capita=0,
             per_household_gross=0, per_household_reduction=0, per_household=0, subtotal=0,
@@ -181,9 +216,12 @@ def compute_levy_part(part: str, params: LevyPartParams, *, income_bases: list[i
     income_levy = apply_rate(base, params.income_rate_bp)
 
     keep = 10 - reduction_tenths
-    reduced_per_member = params.per_member * keep // 10
-    per_capita_gross = params.per_member * members
-    per_capita_reduction = (params.per_member - reduced_per_member) * members
+    per_member = params.per_member + (params.per_adult_member
+                                      if isinstance(params, ChildSupportPartParams) else 0)
+    charged = full_members + preschool_members
+    reduced_per_member = per_member * keep // 10
+    per_capita_gross = per_member * charged
+    per_capita_reduction = (per_member - reduced_per_member) * charged
     preschool_reduction = (reduced_per_member - reduced_per_member // 2) * preschool_members
     per_capita = per_capita_gross - per_capita_reduction - preschool_reduction
 
@@ -194,9 +232,9 @@ def compute_levy_part(part: str, params: LevyPartParams, *, income_bases: list[i
         subtotal = floor_to(subtotal, 100)
     amount = min(subtotal, params.cap)
     return LevyPartBreakdown(
-        part=part, members=members, income_levy_base=base,
-        income_rate_bp=params.income_rate_bp, income_levy=income_levy,
-        per_member=params.per_member, per_capita_gross=per_capita_gross,
+        part=part, members=members, per_capita_exempt_members=exempt_members,
+        income_levy_base=base, income_rate_bp=params.income_rate_bp, income_levy=income_levy,
+        per_member=per_member, per_capita_gross=per_capita_gross,
         per_capita_reduction=per_capita_reduction, preschool_reduction=preschool_reduction,
         per_capita=per_capita, per_household_gross=per_household_gross,
         per_household_reduction=per_household_gross - per_household,
@@ -217,6 +255,7 @@ def reduction_thresholds(params: NhiParams, insured: int, earners: int) -> dict[
 def compute(household: NhiHousehold, params: NhiParams, fiscal_year: int
             ) -> NhiPremiumBreakdown:
     """Annual NHI premium of `household` for `fiscal_year` under `params`."""
+    check_fiscal_year(fiscal_year, "nhi")
     if params.fiscal_year != fiscal_year:
         raise UnsupportedInput("fiscal_year", f"parameters are for fiscal year "
                                f"{params.fiscal_year}, not {fiscal_year}")
@@ -252,19 +291,28 @@ def compute(household: NhiHousehold, params: NhiParams, fiscal_year: int
 
     care = [m for m in insured if 40 <= legal_age(m.birth_date, on) <= 64]
     parts = []
-    for name, part_params, liable in (("medical", params.medical, insured),
-                                      ("support", params.support, insured),
-                                      ("care", params.care, care)):
-        young = sum(preschool(m) for m in liable)
+    levied: list[tuple[str, LevyPartParams, list[HouseholdMember]]] = [
+        ("medical", params.medical, insured), ("support", params.support, insured),
+        ("care", params.care, care)]
+    if params.child_support is not None:
+        levied.append(("child_support", params.child_support, insured))
+    exempt_children = 0
+    for name, part_params, liable in levied:
+        exempt = (sum(is_child_support_exempt(m.birth_date, fiscal_year) for m in liable)
+                  if name == "child_support" else 0)
+        exempt_children = max(exempt_children, exempt)
+        young = 0 if name == "child_support" else sum(preschool(m) for m in liable)
         parts.append(compute_levy_part(
             name, part_params,
             income_bases=[_income_levy_base(m.total_income) for m in liable],
-            full_members=len(liable) - young, preschool_members=young,
+            full_members=len(liable) - young - exempt, preschool_members=young,
+            exempt_members=exempt,
             reduction_tenths=tenths, round_each_part=params.round_each_part))
     before = sum(p.amount for p in parts)
     return NhiPremiumBreakdown(
         fiscal_year=fiscal_year, basis_date=on, insured_members=len(insured),
         preschool_members=sum(preschool(m) for m in insured), care_members=len(care),
+        child_support_exempt_members=exempt_children,
         judgement_income=judgement_income, earners=earners,
         reduction_thresholds=thresholds, reduction_tenths=tenths, parts=parts,
         total_before_rounding=before, total=floor_to(before, 100))

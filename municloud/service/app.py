@@ -22,6 +22,7 @@ from municloud.auth import TokenCache, load_public_key
 from municloud.platform.consumer import ensure_inbox
 from municloud.service import audit_api, dr_probe_api, health
 from municloud.service.errors import install_error_handlers
+from municloud.service.strict_json import StrictJsonMiddleware
 from municloud.service.inbox import load_platform_keys
 from municloud.service.outbox import outbox_relay
 from municloud.service.read_only import ReadOnlyGuard, standby_lifespan
@@ -101,6 +102,7 @@ def create_service_app(
     app.state.read_only = False
     install_error_handlers(app)
     app.add_middleware(ReadOnlyGuard)
+    app.add_middleware(StrictJsonMiddleware)
     app.include_router(health.router)
     app.include_router(audit_api.router, prefix="/api/v1")
     app.include_router(dr_probe_api.router, prefix="/api/v1")

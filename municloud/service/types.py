@@ -11,7 +11,6 @@ from pydantic import AfterValidator, BeforeValidator, PlainSerializer
 
 from municloud import ids, wareki
 
-_ISO = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 # C0/C1 controls, DEL, line/paragraph separators, BOM, bidi embeddings/overrides/isolates.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\u202a-\u202e\u2066-\u2069]")
 _INVISIBLE = re.compile(r"^[\u200b-\u200d\u2060\s\u3000]*$")
@@ -43,13 +42,8 @@ def parse_date(value: object) -> date:
         return value
     if not isinstance(value, str):
         raise ValueError("must be a date string (ISO 2024-01-02 or 和暦 令和6年1月2日)")
-    if _ISO.match(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise ValueError("is not a calendar date") from None
     try:
-        return wareki.parse_wareki(value)
+        return wareki.parse_date_text(value)
     except wareki.WarekiError as exc:
         raise ValueError(str(exc)) from None
 

@@ -18,6 +18,7 @@ COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
     ("platform", "platform"),
     ("ids", "ids"),
     ("calc", "calc"),
+    ("wareki", "wareki"),
     ("loadtest", "loadtest"),
     ("stack", "stack"),
     ("backup", "backup"),

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from municloud.service import ServiceSettings, create_service_app
 from municloud.service.inbox import make_inbox_router
 from municloud.service.outbox_api import router as outbox_router
+from municloud.service.params_api import router as params_router
 from municloud.service.seeding import make_seed_router
 from services.nhi import inbox, layout_api, seed
 from services.nhi.routers import enrolments, premiums
@@ -21,7 +22,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     return create_service_app(
         settings,
         title="municloud nhi (国民健康保険)",
-        routers=[enrolments.router, premiums.router, outbox_router,
+        routers=[params_router, enrolments.router, premiums.router, outbox_router,
                  make_seed_router(seed.load, "persons"), make_inbox_router(inbox.HANDLERS),
                  layout_api.router],
         migrations_dir=MIGRATIONS,

@@ -13,7 +13,7 @@ from municloud.service.types import AtenaNumber, FlexibleDate
 class EnrolmentChange(BaseModel):
     """資格取得 / 資格喪失 by staff (e.g. leaving or joining an employee scheme)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     atena_number: AtenaNumber
     event_date: FlexibleDate
     reason: str = Field(pattern=r"^(employee_insurance|late_elderly|welfare|application|other)$")

@@ -70,6 +70,8 @@ async def compute_premium(conn, params, household_number: str, fiscal_year: int,
     except KeyError:
         raise ApiError(422, "unsupported", f"no NHI parameters for fiscal year {fiscal_year}",
                        "fiscal_year") from None
+    except UnsupportedInput as exc:  # a year outside municloud.params.FISCAL_YEARS
+        raise ApiError(422, "unsupported", exc.reason, exc.field) from None
     try:
         breakdown = compute(household, nhi_params, fiscal_year)
     except UnsupportedInput as exc:

@@ -34,9 +34,14 @@ class Sex(str, Enum):
     FEMALE = "2"  # 女
 
 
+SexCode = Annotated[Sex, Field(strict=False)]
+"""性別 code "1" / "2" (JSON text matched to the enum by value)."""
+
+
 class _In(BaseModel):
     # hide_input_in_errors: a ValidationError never carries the submitted value (a 個人番号).
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+    # strict: no coercion of numbers, floats or booleans (codes and dates are text or dates).
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, strict=True)
 
 
 class PersonCreate(_In):
@@ -50,7 +55,7 @@ class PersonCreate(_In):
     family_name_kana: Kana
     given_name_kana: Kana
     birth_date: FlexibleDate
-    sex: Sex
+    sex: SexCode
     relationship_to_head: Relationship
 
 
@@ -105,7 +110,7 @@ class Birth(_Movement):
     given_name: Name
     family_name_kana: Kana
     given_name_kana: Kana
-    sex: Sex
+    sex: SexCode
     relationship_to_head: Relationship
 
 

@@ -3,21 +3,35 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
 
 from municloud.calc.resident_tax import ResidentTaxBreakdown, ResidentTaxDeclaration
+from municloud.calc.errors import UnsupportedInput
+from municloud.params import check_fiscal_year
 from municloud.service.types import AtenaNumber, wareki_text
 
-FiscalYear = Field(ge=2024, le=2026)
+
+def _supported_year(value: int) -> int:
+    try:
+        return check_fiscal_year(value, "resident_tax").fiscal_year
+    except UnsupportedInput as exc:
+        raise ValueError(exc.reason) from None
+
+
+FiscalYear = Annotated[int, AfterValidator(_supported_year)]
+"""年度 of the resident tax: one of municloud.params.FISCAL_YEARS (the list is in the error)."""
+# Requests are strict (municloud.params.StrictModel): "2025", 2025.0 or true is not a year.
+_STRICT_IN = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class DeclarationCreate(BaseModel):
     """申告 of one taxpayer for one fiscal year (income of the previous calendar year)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT_IN
     atena_number: AtenaNumber
-    fiscal_year: int = FiscalYear
+    fiscal_year: FiscalYear
     declaration: ResidentTaxDeclaration
 
 
@@ -33,7 +47,7 @@ class DeclarationPublic(BaseModel):
 class AssessmentRequest(BaseModel):
     """Compute 所得割 and 均等割 for the listed taxpayers, or every taxpayer with a declaration."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT_IN
     atena_numbers: list[AtenaNumber] | None = Field(None, max_length=1000)
 
 
@@ -100,13 +114,13 @@ class TaxCertificate(BaseModel):
 
 
 class IncomeInquirySubjectIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT_IN
     atena_number: AtenaNumber
 
 
 class IncomeInquiryIn(BaseModel):
     """所得照会 (JSON binding): nhi asks for the 総所得金額等 of household members."""
 
-    model_config = ConfigDict(extra="forbid")
-    fiscal_year: int = FiscalYear
+    model_config = _STRICT_IN
+    fiscal_year: FiscalYear
     subjects: list[IncomeInquirySubjectIn] = Field(min_length=1, max_length=100)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import time
 
 import pytest
@@ -65,8 +66,11 @@ def test_nhi_defaults_per_fiscal_year() -> None:
     assert (fy25.medical.cap, fy25.support.cap, fy25.care.cap) == (660_000, 260_000, 170_000)
     assert fy24.reduction.five_tenths_per_insured == 295_000
     assert fy25.reduction.two_tenths_per_insured == 560_000
-    with pytest.raises(ValueError, match="2026"):
-        default_nhi_params(2026)
+    fy26 = default_nhi_params(2026)
+    assert fy26.child_support is not None and fy26.child_support.cap == 30_000
+    for unsupported in (2023, 2027):
+        with pytest.raises(ValueError, match=r"supported: \[2024, 2025, 2026\]"):
+            default_nhi_params(unsupported)
 
 
 @pytest.mark.parametrize(("patch", "field"), [
@@ -107,3 +111,51 @@ def test_unknown_lgcode_needs_name_and_population() -> None:
     with pytest.raises(ValueError, match="give name and population"):
         default_municipality_params("130001")
     assert default_municipality_params("130001", "東京都", 14_000_000).name == "東京都"
+
+
+# --- fiscal years as data, partial overrides, the schema -------------------------------------------
+
+def test_fiscal_years_are_one_table() -> None:
+    from municloud.params import (
+        FISCAL_YEARS,
+        SUPPORTED_NHI_FISCAL_YEARS,
+        SUPPORTED_RESIDENT_TAX_FISCAL_YEARS,
+        check_fiscal_year,
+    )
+    from municloud.calc.errors import UnsupportedInput
+
+    assert SUPPORTED_RESIDENT_TAX_FISCAL_YEARS == SUPPORTED_NHI_FISCAL_YEARS == (2024, 2025, 2026)
+    assert FISCAL_YEARS[2026].child_support and not FISCAL_YEARS[2025].child_support
+    assert check_fiscal_year(2026, "nhi").wareki == "令和8年度"
+    for bad in (2023, 2027, "2026", 2026.0, True):
+        with pytest.raises(UnsupportedInput, match=r"supported: \[2024, 2025, 2026\]"):
+            check_fiscal_year(bad, "resident_tax")
+
+
+def test_partial_override_merges_over_defaults_and_refuses_unknown() -> None:
+    from municloud.calc.errors import UnsupportedInput
+    from municloud.params import NhiParams, apply_overrides
+
+    doc = apply_overrides(None, {"nhi": {"2026": {"medical": {"income_rate_bp": 720}}}})
+    merged = NhiParams.model_validate_json(json.dumps(doc["nhi"]["2026"]))
+    assert merged.medical.income_rate_bp == 720
+    assert merged.medical.cap == default_nhi_params(2026).medical.cap
+    assert merged.child_support == default_nhi_params(2026).child_support
+    base = default_municipality_params("053031")
+    doc = apply_overrides(base, {"resident_tax": {"municipal_per_capita": 3_500}})
+    assert doc["resident_tax"]["municipal_per_capita"] == 3_500 and doc["lgcode"] == "053031"
+    assert doc["nhi"]["2025"] == base.nhi[2025].model_dump(mode="json")
+    for overrides, field in (({"nhi": {"2023": {}}}, "nhi.2023"), ({"rates": 1}, "rates"),
+                             ({"nhi": []}, "nhi")):
+        with pytest.raises(UnsupportedInput) as info:
+            apply_overrides(base, overrides)
+        assert info.value.field == field
+
+
+def test_schema_is_versioned_and_generated() -> None:
+    from municloud.params import PARAMS_SCHEMA_VERSION, params_json_schema
+
+    schema = params_json_schema()
+    assert schema["$id"].endswith(PARAMS_SCHEMA_VERSION)
+    assert {"lgcode", "resident_tax", "nhi"} <= set(schema["properties"])
+    assert "ChildSupportPartParams" in schema["$defs"]

@@ -291,16 +291,27 @@ def test_spouse_special_deduction_fy2025(spouse_income: int, taxpayer_income: in
     assert d.counts_for_non_taxable is (kind == "spouse-general")
 
 
-def test_spouse_special_deduction_fy2026_is_rejected_naming_field() -> None:
-    ok = compute(ResidentTaxDeclaration(age=40, other_income=3_000_000,
-                                        spouse=Spouse(age=40, total_income=580_000)),
-                 STANDARD, 2026)
-    assert ok.dependant_deductions[0].kind == "spouse-general"
-    with pytest.raises(UnsupportedInput) as info:
-        compute(ResidentTaxDeclaration(age=40, other_income=3_000_000,
-                                       spouse=Spouse(age=40, total_income=580_001)),
+# FY2026 (令和7年度税制改正): the 配偶者特別控除 starts above the new 58万 dependant limit, amounts
+# unchanged — published by 牧之原市 "令和8年度 市民税・県民税に関する税制改正" (配偶者特別控除の対象となる
+# 配偶者の合計所得金額 48万円超 133万円以下 → 58万円超 133万円以下,
+# https://www.city.makinohara.shizuoka.jp/soshiki/11/59973.html); band edges ±1 yen (taxpayer
+# 合計所得 300万, so the ≤ 900万 column).
+@pytest.mark.parametrize(("spouse_income", "kind", "deduction"), [
+    (580_000, "spouse-general", 330_000),
+    (580_001, "spouse-special", 330_000),
+    (1_000_000, "spouse-special", 330_000),
+    (1_000_001, "spouse-special", 310_000),
+    (1_330_000, "spouse-special", 30_000),
+    (1_330_001, "excluded", 0),
+])
+def test_spouse_special_deduction_fy2026(spouse_income: int, kind: str, deduction: int) -> None:
+    b = compute(ResidentTaxDeclaration(age=40, other_income=3_000_000,
+                                       spouse=Spouse(age=40, total_income=spouse_income)),
                 STANDARD, 2026)
-    assert info.value.field == "spouse.total_income"
+    (d,) = b.dependant_deductions
+    assert (d.kind, d.deduction) == (kind, deduction)
+    # the statutory 人的控除額の差 rows (spouse income < 50万 / < 55万) no longer apply
+    assert d.personal_difference == (50_000 if kind == "spouse-general" else 0)
 
 
 def test_dependant_income_limit_rises_in_fy2026() -> None:
@@ -308,11 +319,48 @@ def test_dependant_income_limit_rises_in_fy2026() -> None:
                                          dependants=[Dependant(age=30, total_income=580_000)])
     assert compute(declaration, STANDARD, 2025).dependant_deductions[0].kind == "excluded"
     assert compute(declaration, STANDARD, 2026).dependant_deductions[0].kind == "general"
-    with pytest.raises(UnsupportedInput, match="特定親族特別控除") as info:
-        compute(ResidentTaxDeclaration(age=50, other_income=4_000_000,
-                                       dependants=[Dependant(age=20, total_income=600_000)]),
+
+
+# 特定親族特別控除 (FY2026): a relative aged 19-22 with 合計所得 58万超 123万以下. The resident-tax
+# table as 品川区 publishes it (58万超95万以下 45万, 100万 41万, 105万 31万, 110万 21万, 115万 11万,
+# 120万 6万, 123万 3万: https://www.city.shinagawa.tokyo.jp/PC/procedure/procedure-zeikin/
+# procedure-zeikin-oshirase/procedure-zeikin-oshirase-kaiseigaiyou/zeiseikaisei/20250805095836.html;
+# the same in 町田市's https://www.city.machida.tokyo.jp/kurashi/tax/shimin/kaiseiten/R8Kaisei/
+# tokuteishinzoku.html); every band edge ±1 yen.
+@pytest.mark.parametrize(("income", "kind", "deduction"), [
+    (580_000, "specified", 450_000),            # still a 特定扶養親族
+    (580_001, "specified-relative-special", 450_000),
+    (950_000, "specified-relative-special", 450_000),
+    (950_001, "specified-relative-special", 410_000),
+    (1_000_001, "specified-relative-special", 310_000),
+    (1_050_001, "specified-relative-special", 210_000),
+    (1_100_001, "specified-relative-special", 110_000),
+    (1_150_001, "specified-relative-special", 60_000),
+    (1_200_001, "specified-relative-special", 30_000),
+    (1_230_000, "specified-relative-special", 30_000),
+    (1_230_001, "excluded", 0),
+])
+def test_specified_relative_special_deduction_fy2026(income: int, kind: str,
+                                                     deduction: int) -> None:
+    b = compute(ResidentTaxDeclaration(age=50, other_income=4_000_000,
+                                       dependants=[Dependant(age=20, total_income=income)]),
                 STANDARD, 2026)
-    assert info.value.field == "dependants[0].total_income"
+    (d,) = b.dependant_deductions
+    assert (d.kind, d.deduction) == (kind, deduction)
+    assert d.counts_for_non_taxable is (kind == "specified")  # not a 扶養親族 for 非課税
+
+
+@pytest.mark.parametrize(("age", "kind"), [(18, "excluded"), (19, "specified-relative-special"),
+                                           (22, "specified-relative-special"), (23, "excluded")])
+def test_specified_relative_special_age_window(age: int, kind: str) -> None:
+    b = compute(ResidentTaxDeclaration(age=50, other_income=4_000_000,
+                                       dependants=[Dependant(age=age, total_income=700_000)]),
+                STANDARD, 2026)
+    assert b.dependant_deductions[0].kind == kind
+    earlier = compute(ResidentTaxDeclaration(age=50, other_income=4_000_000,
+                                             dependants=[Dependant(age=age, total_income=700_000)]),
+                      STANDARD, 2025)
+    assert earlier.dependant_deductions[0].kind == "excluded"  # no such deduction before FY2026
 
 
 # --- invariants and input errors ---------------------------------------------------------------
@@ -347,7 +395,7 @@ def test_unsupported_fiscal_year() -> None:
 
 
 @pytest.mark.parametrize(("data", "field"), [
-    ({"age": 40, "dividend_income": 10}, "dividend_income"),
+    ({"age": 40, "capital_gains_income": 10}, "capital_gains_income"),
     ({"age": 40, "salary_income": -1}, "salary_income"),
     ({"age": 131}, "age"),
     ({"age": 40, "life_insurance_deduction": 70_001}, "life_insurance_deduction"),

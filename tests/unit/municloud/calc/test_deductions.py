@@ -26,9 +26,12 @@ STANDARD = ResidentTaxParams.standard()
 
 
 # 医療費控除: paid − reimbursed − min(10万, 5 % of 総所得金額等), at most 200万 (地方税法 §314-2 ①二).
-# No municipal worked example with figures could be read here: the vectors are hand-built from the
-# statutory formula, each threshold and cap ±1 yen.
+# Published vector: 大和郡山市「医療費控除について」計算例 — 総所得金額等 150万円, 医療費 50万円, 保険で
+# 補填 20万円 → 30万円 − 7万5千円 = 22万5千円
+# (https://www.city.yamatokoriyama.lg.jp/kurashi_tetsuzuki/zeikin/shi_kemminzei/5984.html); the rest
+# are hand-built from the statutory formula, each threshold and cap ±1 yen.
 @pytest.mark.parametrize(("paid", "reimbursed", "income", "expected"), [
+    (500_000, 200_000, 1_500_000, 225_000),  # 大和郡山市 計算例
     (150_000, 0, 2_000_000, 50_000),       # 5 % = 100,000: the threshold is 10万
     (150_000, 0, 1_999_999, 50_001),       # 5 % = 99,999 (rounded down): one yen more
     (150_000, 0, 10_000_000, 50_000),      # 5 % = 500,000 → min(10万, …) = 10万
@@ -44,8 +47,9 @@ def test_medical_expense_deduction(paid: int, reimbursed: int, income: int,
     assert medical_expense_deduction(paid, reimbursed, income) == expected
 
 
-# セルフメディケーション特例: paid − reimbursed − 12,000, at most 88,000 (地方税法附則 §4-4);
-# hand-built vectors (no published worked example could be read here).
+# セルフメディケーション特例: paid − reimbursed − 12,000, at most 88,000 (地方税法附則 §4-4); the cap
+# as published by 輪島市「医療費控除について」(最高控除額 8万8千円, 計算の方法: 購入費 − 補てん − 1万2千円,
+# https://www.city.wajima.ishikawa.jp/docs/2017122100011/); vectors hand-built around it.
 @pytest.mark.parametrize(("paid", "reimbursed", "expected"), [
     (12_000, 0, 0), (12_001, 0, 1), (99_999, 0, 87_999), (100_000, 0, 88_000),
     (100_001, 0, 88_000), (30_000, 20_000, 0), (30_000, 5_000, 13_000)])

@@ -115,7 +115,7 @@ def test_no_two_municipalities_share_a_database_role_password_or_key(program):
     for code, mun in primary.municipalities.items():
         values += [pw.result.apply(lambda v, c=code, r=role: (c, r, v)) for role, pw in mun.passwords.items()]
         values.append(mun.token_key.private_key_pem.apply(lambda v, c=code: (c, "token", v)))
-        values.append(mun.postgres_cert.key_pem.apply(lambda v, c=code: (c, "tls", v)))
+        values.append(mun.cluster.cert.key_pem.apply(lambda v, c=code: (c, "tls", v)))
 
     def check(items):
         secrets = collections.Counter(v for _c, _r, v in items)

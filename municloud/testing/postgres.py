@@ -26,8 +26,7 @@ from pathlib import Path
 from typing import Iterator
 
 from municloud.testing.tls import CertificateAuthority
-
-POSTGRES_UID = 999  # fixed in images/postgres/Dockerfile
+from stacks.postgres_image import POSTGRES_UID, SECRETS_DIR, TLS_DIR, server_env
 TEST_LABELS = {"municloud.stack": "test", "municloud.lgcode": "shared"}
 DEFAULT_SERVICES = ("residents_registry", "tax", "nhi")
 
@@ -70,8 +69,8 @@ class HostFiles:
         return self.root / "tls"
 
     def volumes(self) -> dict[str, dict[str, str]]:
-        return {str(self.secrets_dir): {"bind": "/run/secrets/postgres", "mode": "ro"},
-                str(self.tls_dir): {"bind": "/run/secrets/postgres-tls", "mode": "ro"}}
+        return {str(self.secrets_dir): {"bind": SECRETS_DIR, "mode": "ro"},
+                str(self.tls_dir): {"bind": TLS_DIR, "mode": "ro"}}
 
 
 def prepare_files(ca: CertificateAuthority, host_name: str, roles: tuple[str, ...],
@@ -168,8 +167,8 @@ def postgres_container(services: tuple[str, ...] = DEFAULT_SERVICES, *, name: st
         container = client.containers.run(
             image, name=name, hostname=name, detach=True, labels=all_labels, network=network.name,
             volumes=files.volumes(), ports={"5432/tcp": ("127.0.0.1", None)},
-            environment={"MC_PG_DATABASES": ",".join(services), "MC_PG_ALLOWED_NETWORKS": subnet,
-                         "MC_PG_REPLICATION_NETWORKS": subnet, **(env or {})},
+            environment={**server_env("primary", databases=services, allowed_networks=[subnet],
+                                      application_name=name, replication_networks=[subnet]), **(env or {})},
         )
         wait_healthy(container, timeout)
         handle = PostgresHandle(container, "127.0.0.1", published_port(container), files.passwords,

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 import pulumi
 
+from services.platform_hub.routing import ROUTES_FILE
 from stacks.gateway import internal_url
-from stacks.municipality import APP_UID, SERVICE_PORT, SERVICE_RELOAD, ServiceImage
+from stacks.municipality import APP_UID, SERVICE_PORT, ServiceImage
 from stacks.naming import docker_name, labels, urn_name
 from stacks.platform_keys import HUB_UNIT, key_id, registry_yaml
 from stacks.postgres_cluster import PostgresCluster, PostgresClusterArgs, StandbyPairing
@@ -32,6 +33,17 @@ HUB_DB = "platform_hub"
 #: memory budget of the hub's PostgreSQL (roles/postgres sizes it like a member's cluster): the hub
 #: keeps messages in flight and their log, not residents; a town of ~13,000 gets the same budget
 HUB_MEMORY_MB = 512
+#: the hub's files changed by a deploy: key registry and routing table re-read in place, restart
+#: in place for any other (services/platform_hub/hot_files.py)
+HUB_RELOAD = ["python", "-m", "services.platform_hub.hot_files"]
+
+
+def routing_table(members: list[str]) -> str:
+    """The hub's routing table for these members (services/platform_hub/routing.py ``member_table``:
+    the route catalogue, 転出証明書情報 between every ordered pair of members), as YAML."""
+    from services.platform_hub.routing import member_table
+
+    return member_table(members).to_yaml()
 
 
 @dataclass
@@ -58,6 +70,8 @@ class PlatformHubArgs:
     """the hub's own platform signing key"""
     registry_entries: list[pulumi.Output[dict]]
     """every unit's public key (the hub verifies all senders)"""
+    routing_table: str
+    """the hub's routing table (YAML, ``routing_table(members)``): re-read in place when it changes"""
     gateway_name: str
     """the site gateway, through which the hub delivers to tenant inboxes"""
     health_timeout_s: int = 180
@@ -78,7 +92,8 @@ class PlatformHub(pulumi.ComponentResource):
     def __init__(self, name: str, args: PlatformHubArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("municloud:stack:PlatformHub", name, None, opts)
         a = args
-        self.key, self.registry_entries = a.key, a.registry_entries  # the DR hub signs and trusts the same
+        # the DR hub signs, trusts and routes the same
+        self.key, self.registry_entries, self.routing_table = a.key, a.registry_entries, a.routing_table
         src = a.standby_of
         # At the DR site the network was made under the primary's hub before the DR site had one.
         self.network = Network(urn_name(a.site, "hub-net"), name=docker_name(a.stack, a.site, "hub-net"),
@@ -103,7 +118,7 @@ class PlatformHub(pulumi.ComponentResource):
                "DATABASE_PORT": "5432", "DATABASE_SSLMODE": "verify-full",
                "DATABASE_SSLROOTCERT": "/run/secrets/tls/ca.crt", "DB_PASSWORD_FILE": "/run/secrets/db/password",
                "PLATFORM_SIGNING_KEY_FILE": hub_key_file,
-               "PLATFORM_KEYS_FILE": "/etc/municloud/platform-keys.yaml",
+               "PLATFORM_KEYS_FILE": "/etc/municloud/platform-keys.yaml", "ROUTES_FILE": str(ROUTES_FILE),
                # the hub is not on any tenant network: it delivers through the gateway's internal listener
                "INBOX_URL_TEMPLATE": internal_url(a.gateway_name) + "/{lgcode}/{unit}/api/v1/platform/inbox",
                "SSL_CERT_FILE": "/run/secrets/tls/ca.crt"}
@@ -116,7 +131,8 @@ class PlatformHub(pulumi.ComponentResource):
         files = [secret_file("/run/secrets/db/password", self.passwords[HUB_DB].result, APP_UID),
                  plain_file("/run/secrets/tls/ca.crt", a.ca.cert_pem),
                  secret_file(hub_key_file, a.key.private_key_pem, APP_UID),
-                 plain_file("/etc/municloud/platform-keys.yaml", registry_yaml(a.registry_entries))]
+                 plain_file("/etc/municloud/platform-keys.yaml", registry_yaml(a.registry_entries)),
+                 plain_file(str(ROUTES_FILE), a.routing_table)]
         self.container = Container(
             urn_name(a.site, "hub"), name=self.container_name, docker_host=a.docker_host, image=a.image.ref,
             labels=labels(a.stack, a.site, "hub"),
@@ -124,6 +140,6 @@ class PlatformHub(pulumi.ComponentResource):
             env=env, user=str(APP_UID), read_only=True, tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
             command=command, healthcheck=healthcheck, files=pulumi.Output.all(*files),
             health_timeout=a.health_timeout_s, start=a.standby_of is None,  # DR: pilot light
-            reload=SERVICE_RELOAD,
+            reload=HUB_RELOAD,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.postgres]))
         self.register_outputs({"container": self.container.name, "postgres": self.postgres.name})

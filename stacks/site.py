@@ -24,7 +24,7 @@ from stacks.config import SERVICES, StackConfig
 from stacks.gateway import Gateway, GatewayArgs, Route
 from stacks.municipality import SERVICE_PORT, Municipality, MunicipalityArgs, ServiceImage
 from stacks.naming import docker_name, labels, urn_name
-from stacks.platform_hub import PlatformHub, PlatformHubArgs
+from stacks.platform_hub import PlatformHub, PlatformHubArgs, routing_table
 from stacks.platform_keys import HUB_UNIT, member_keys, peer_entries, registry_entry
 from stacks.postgres_cluster import StandbyPairing
 from stacks.providers.network import Network
@@ -122,7 +122,8 @@ class PrimarySite(_Site):
             stack=cfg.stack, site=a.site, docker_host=self.docker_host, subnet=cfg.subnet(a.site, kind="hub"),
             ca=a.ca, edge_network=self.edge_network, postgres_image=a.images["postgres"],
             image=a.service_images["platform_hub"], key=hub_key, registry_entries=all_entries,
-            gateway_name=self.gateway_name, health_timeout_s=cfg.health_timeout_s, wan_network=a.wan_network,
+            routing_table=routing_table([m.lgcode for m in cfg.municipalities]), gateway_name=self.gateway_name,
+            health_timeout_s=cfg.health_timeout_s, wan_network=a.wan_network,
             wan_subnet=wan_subnet, pairing=pairing), child)
         self._finish(a)
 
@@ -154,6 +155,7 @@ class DrSite(_Site):
                 stack=cfg.stack, site=a.site, docker_host=self.docker_host, subnet=cfg.subnet(a.site, kind="hub"),
                 ca=a.ca, edge_network=self.edge_network, postgres_image=a.images["postgres"],
                 image=a.service_images["platform_hub"], key=src.key, registry_entries=src.registry_entries,
-                gateway_name=self.gateway_name, health_timeout_s=cfg.health_timeout_s, wan_network=a.wan_network,
+                routing_table=src.routing_table, gateway_name=self.gateway_name,
+                health_timeout_s=cfg.health_timeout_s, wan_network=a.wan_network,
                 wan_subnet=wan_subnet, standby_of=src), child)
         self._finish(a)

@@ -108,10 +108,10 @@ class PrimarySite(_Site):
         all_entries = [hub_entry]
         # every member's platform keys first: each residents_registry trusts the others' (転出→転入)
         keys = member_keys(cfg.stack, a.site, [m.lgcode for m in cfg.municipalities], self)
-        for i, m in enumerate(cfg.municipalities):
+        for m in cfg.municipalities:
             mun = Municipality(urn_name(a.site, m.lgcode), MunicipalityArgs(
                 stack=cfg.stack, site=a.site, docker_host=self.docker_host, municipality=m,
-                subnet=cfg.subnet(a.site, i), ca=a.ca, postgres_image=a.images["postgres"],
+                subnet=cfg.subnet(a.site, m.address_slot), ca=a.ca, postgres_image=a.images["postgres"],
                 service_images=a.service_images, hub_url=self.hub_url, wan_network=a.wan_network,
                 wan_subnet=wan_subnet, hub_key_entry=hub_entry, platform_keys=keys[m.lgcode],
                 peer_entries=peer_entries(keys, m.lgcode), health_timeout_s=cfg.health_timeout_s,
@@ -138,11 +138,11 @@ class DrSite(_Site):
         child = pulumi.ResourceOptions(parent=self)
         # replication reaches the standbys from the primaries' WAN addresses
         wan_subnet = cfg.subnet(primary.name, kind="wan")
-        for i, m in enumerate(cfg.municipalities):
+        for m in cfg.municipalities:
             # same codes, the DR site's own /24s; services reach the standby, the gateway them
             mun = Municipality(urn_name(a.site, m.lgcode), MunicipalityArgs(
                 stack=cfg.stack, site=a.site, docker_host=self.docker_host, municipality=m,
-                subnet=cfg.subnet(a.site, i), ca=a.ca, postgres_image=a.images["postgres"],
+                subnet=cfg.subnet(a.site, m.address_slot), ca=a.ca, postgres_image=a.images["postgres"],
                 service_images=a.service_images, wan_network=a.wan_network, wan_subnet=wan_subnet,
                 health_timeout_s=cfg.health_timeout_s, standby_of=primary.municipalities[m.lgcode],
                 start_services=cfg.sla.dr_services == "warm",

@@ -95,8 +95,11 @@ def run(skip_akita: bool) -> dict[str, float]:
         try:
             figures["dev from empty"] = _timed("dev from empty", lambda ev: stack.up(**quiet, on_event=ev))
             figures["no-op up"] = _timed("no-op up", lambda ev: stack.up(**quiet, on_event=ev))
+            from stacks.config import free_slots
+
             grown = json.loads(json.dumps(base))
-            extra = dict(grown["municloud:municipalities"][0], lgcode="053481", name="三種町", population=18818)
+            extra = dict(grown["municloud:municipalities"][0], lgcode="053481", name="三種町", population=18818,
+                         address_slot=free_slots(m["address_slot"] for m in grown["municloud:municipalities"])[0])
             grown["municloud:municipalities"].append(extra)
             dev.write_config(grown)
             figures["+1 municipality"] = _timed("+1 municipality", lambda ev: stack.up(**quiet, on_event=ev))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pulumi
 
 from stacks.naming import docker_name, labels, urn_name
+from stacks.postgres_image import PGBACKREST_CONFIG_DIR, PGBACKREST_SECRETS_DIR, POSTGRES_UID, TLS_DIR, TMPFS, repo_env
 from stacks.providers.container import Container
 from stacks.providers.network import Network
 from stacks.providers.pki import Certificate, CertificateAuthority
@@ -26,9 +27,7 @@ from stacks.providers.secrets import RandomPassword
 from stacks.providers.volume import Volume
 from stacks.tls import plain_file, secret_file, tls_files
 
-POSTGRES_UID = 999  # docs/postgres-image.md
 PGBACKREST_PORT = 8432
-CONFIG_DIR = "/etc/municloud/pgbackrest"
 #: pgBackRest's server reads its configuration at start: a changed one restarts the container in place
 RELOAD_BY_RESTART = ["/bin/sh", "-c", "exit 75"]
 
@@ -84,8 +83,8 @@ class BackupRepository(pulumi.ComponentResource):
         self.volume = Volume(urn_name(a.site, "backup-repo-data"), name=docker_name(a.stack, a.site, "backup-repo-data"),
                              docker_host=a.docker_host, labels=lab, opts=child)
         cipher_conf = self.passphrase.result.apply(lambda p: f"[global]\nrepo1-cipher-pass={p}\n")
-        files = [secret_file("/run/secrets/pgbackrest/cipher.conf", cipher_conf, POSTGRES_UID)]
-        files += tls_files("/run/secrets/postgres-tls", a.ca, cert, POSTGRES_UID)
+        files = [secret_file(f"{PGBACKREST_SECRETS_DIR}/cipher.conf", cipher_conf, POSTGRES_UID)]
+        files += tls_files(TLS_DIR, a.ca, cert, POSTGRES_UID)
         self.config = RenderedConfig(
             urn_name(a.site, "backup-repo-config"), role="pgbackrest", instance=f"{a.stack}-{a.site}-backup-repo",
             output_var="pgbackrest_output_dir",
@@ -93,14 +92,14 @@ class BackupRepository(pulumi.ComponentResource):
                        "pgbackrest_retention_diff": a.retention_diff,
                        "pgbackrest_full_every_hours": a.full_every_hours,
                        "pgbackrest_diff_every_hours": a.diff_every_hours}, opts=child)
-        files += [plain_file(f"{CONFIG_DIR}/{n}", self.config.files.apply(lambda f, n=n: f[n]), POSTGRES_UID)
+        files += [plain_file(f"{PGBACKREST_CONFIG_DIR}/{n}", self.config.files.apply(lambda f, n=n: f[n]), POSTGRES_UID)
                   for n in ("pgbackrest.conf", "schedule.conf")]
-        env = {"MC_PG_MODE": "repo"}
+        env = repo_env()  # stanzas, retention, schedule: the files roles/pgbackrest rendered
         self.container = Container(
             urn_name(a.site, "backup-repo"), name=self.container_name, docker_host=a.docker_host, image=a.image,
             labels=lab, networks=[{"name": a.wan_network.name, "aliases": []}], env=env,
             mounts=[{"source": self.volume.name, "target": "/var/lib/pgbackrest"}],
-            tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
+            tmpfs=dict(TMPFS),
             files=pulumi.Output.all(*files), health_timeout=a.health_timeout_s, reload=RELOAD_BY_RESTART,
             opts=child)
         self.register_outputs({"container": self.container.name, "volume": self.volume.name,

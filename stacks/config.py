@@ -89,12 +89,37 @@ class SlaConfig(_Strict):
     min_rps: float = Field(ge=0, description="load gate: requests/s the whole consortium must reach (absolute)")
 
 
+#: The address plan (one /24 of ``network_base`` per project network): member slot s has .s at the
+#: primary site and .(100+s) at the DR site; .250/.251 the edges, .252/.253 the hubs, .254 the WAN.
+SLOTS = range(1, 100)
+_DR_OFFSET = 100
+_RESERVED_THIRD = {"edge": 250, "hub": 252, "wan": 254}
+
+
+def free_slots(taken) -> list[int]:
+    """The address slots no member holds (for a new member's ``address_slot``)."""
+    taken = set(taken)
+    return [s for s in SLOTS if s not in taken]
+
+
+def _ranges(slots: list[int]) -> str:
+    out, start = [], None
+    for i, s in enumerate(slots):
+        start = s if start is None else start
+        if i + 1 == len(slots) or slots[i + 1] != s + 1:
+            out.append(f"{start}" if start == s else f"{start}-{s}")
+            start = None
+    return ", ".join(out) or "none"
+
+
 class MunicipalityConfig(BaseModel):
     """A member municipality; ``params`` is its MunicipalityParams (Guideline 5: parameters, not code)."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     lgcode: str = Field(description="全国地方公共団体コード, 6 digits with check digit")
+    address_slot: int = Field(description="the member's place in the address plan: its networks' /24s, kept "
+                                          "whatever happens to the list")
     name: str = Field(description="municipality name (Japanese)")
     population: int = Field(description="population (policy document)")
     params: Any = Field(description="municloud.params.MunicipalityParams built from the entry")
@@ -132,8 +157,14 @@ class StackConfig(_Strict):
         roles = sorted(s.role for s in self.sites.values())
         if roles != ["dr", "primary"]:
             raise ValueError("sites: exactly one site with role primary and one with role dr")
-        if len(self.municipalities) > 99:
-            raise ValueError("municipalities: at most 99 per stack (one /24 each per site)")
+        # the plan's invariant, checked on the result: every network its own /24 inside network_base
+        base = ipaddress.ip_network(self.network_base)
+        nets = [self.subnet(site, m.address_slot) for site in self.sites for m in self.municipalities]
+        nets += [self.subnet(site, kind=k) for site in self.sites for k in ("edge", "hub")]
+        nets.append(self.subnet(self.primary_site, kind="wan"))
+        parsed = [ipaddress.ip_network(n) for n in nets]
+        if len(set(parsed)) != len(parsed) or not all(n.subnet_of(base) for n in parsed):
+            raise ValueError(f"network_base: the address plan does not fit in {base}")
         return self
 
     @property
@@ -154,13 +185,21 @@ class StackConfig(_Strict):
         address whose PROXY protocol header the site's gateway believes."""
         return str(ipaddress.ip_network(self.subnet(site, kind="edge")).network_address + 250)
 
-    def subnet(self, site: str, index: int | None = None, kind: str = "municipality") -> str:
-        """The /24 of a project network: municipality i at the primary site = .i, at DR = .100+i."""
+    def subnet(self, site: str, slot: int | None = None, kind: str = "municipality") -> str:
+        """The /24 of a project network (``SLOTS``): a member's by its ``address_slot`` (never by its
+        position in the list: removing another member moves nothing), or the site's edge / hub / WAN."""
         base = ipaddress.ip_network(self.network_base)
-        site_offset = 0 if self.sites[site].role == "primary" else 100
-        third = {"municipality": site_offset + (index or 0) + 1, "edge": 250 + site_offset // 100,
-                 "hub": 252 + site_offset // 100, "wan": 254}[kind]
+        dr = self.sites[site].role != "primary"
+        if kind == "municipality":
+            if slot not in SLOTS:
+                raise ValueError(f"address slot {slot!r} is outside {SLOTS.start}-{SLOTS.stop - 1}")
+            third = slot + (_DR_OFFSET if dr else 0)
+        else:
+            third = _RESERVED_THIRD[kind] + (1 if dr and kind != "wan" else 0)
         return str(ipaddress.ip_network(f"{base.network_address + third * 256}/24"))
+
+    def member(self, lgcode: str) -> MunicipalityConfig:
+        return next(m for m in self.municipalities if m.lgcode == lgcode)
 
 
 def _deep_default(key: str, value: Any) -> Any:
@@ -185,8 +224,12 @@ def load(stack: str, raw: dict[str, Any]) -> StackConfig:
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"{NAMESPACE}:municipalities", "required: a list of at least one municipality")
     sites_raw = raw.get("sites") or DEFAULTS["sites"]
+    if len(entries) > len(SLOTS):
+        raise ConfigError(f"{NAMESPACE}:municipalities", f"{len(entries)} members; the address plan has "
+                          f"{len(SLOTS)} slots (a /24 per member per site in network_base)")
     municipalities: list[MunicipalityConfig] = []
     seen: dict[str, int] = {}
+    slots: dict[int, int] = {}
     for i, entry in enumerate(entries):
         where = f"{NAMESPACE}:municipalities[{i}]"
         if not isinstance(entry, dict):
@@ -203,8 +246,21 @@ def load(stack: str, raw: dict[str, Any]) -> StackConfig:
             for j, s in enumerate(site_refs):
                 if s not in sites_raw:
                     raise ConfigError(f"{where}.sites[{j}]", f"unknown site {s!r}; known: {sorted(sites_raw)}")
+        slot = entry.get("address_slot")
+        taken = [e.get("address_slot") for e in entries if isinstance(e, dict)]
+        if slot is None:
+            raise ConfigError(f"{where}.address_slot", "required: the member's place in the address plan "
+                              f"(its /24s, kept whatever happens to the list); free: {_ranges(free_slots(taken))}")
+        if isinstance(slot, bool) or not isinstance(slot, int) or slot not in SLOTS:
+            raise ConfigError(f"{where}.address_slot", f"must be a whole number {SLOTS.start}-{SLOTS.stop - 1} "
+                              f"(got {slot!r}); free: {_ranges(free_slots(taken))}")
+        if slot in slots:
+            raise ConfigError(f"{where}.address_slot", f"slot {slot} is also municipalities[{slots[slot]}]'s; "
+                              f"free: {_ranges(free_slots(taken))}")
+        slots[slot] = i
         try:
-            params = MunicipalityParams.model_validate({k: v for k, v in entry.items() if k != "sites"})
+            params = MunicipalityParams.model_validate({k: v for k, v in entry.items()
+                                                        if k not in ("sites", "address_slot")})
         except ValidationError as exc:
             err = exc.errors()[0]
             loc = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in err["loc"]).replace(".[", "[")
@@ -214,8 +270,8 @@ def load(stack: str, raw: dict[str, Any]) -> StackConfig:
         if not params.nhi:
             raise ConfigError(f"{where}.nhi", "missing: NHI rates (medical, support, care) for at least one "
                                               "fiscal year are the municipality's own and have no default")
-        municipalities.append(MunicipalityConfig(lgcode=code, name=params.name, population=params.population,
-                                                 params=params))
+        municipalities.append(MunicipalityConfig(lgcode=code, address_slot=slot, name=params.name,
+                                                 population=params.population, params=params))
     values = {k: _deep_default(k, raw.get(k)) for k in DEFAULTS}
     try:
         return StackConfig(stack=stack, municipalities=tuple(municipalities), **values)

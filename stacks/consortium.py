@@ -1,8 +1,8 @@
 """Consortium (一部事務組合 / 協議会): the whole environment of one stack.
 
 Composes the CA, images, WAN network, the backup repository at the DR site
-(stacks/backup_repository.py), both sites (the DR site standing by for every municipality of the
-primary: stacks/dr_standby.py, docs/dr.md) and the frontdoor.
+(stacks/backup_repository.py), both sites (stacks/site.py: the DR site standing by for every
+member and the hub of the primary site, docs/dr.md) and the frontdoor.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ import pulumi
 
 from stacks.backup_repository import BackupRepository, BackupRepositoryArgs
 from stacks.config import SERVICES, StackConfig
-from stacks.dr_standby import postgres_name
 from stacks.frontdoor import Backend, Frontdoor, FrontdoorArgs
 from stacks.municipality import ServiceImage
 from stacks.naming import docker_name, labels, urn_name
+from stacks.postgres_cluster import postgres_name
 from stacks.providers.image import Image
 from stacks.providers.network import Network
 from stacks.providers.pki import CertificateAuthority
-from stacks.site import Site, SiteArgs
+from stacks.site import DrSite, PrimarySite, SiteArgs
 
 
 @dataclass
@@ -76,14 +76,14 @@ class Consortium(pulumi.ComponentResource):
             retention_full=cfg.sla.backup_retention_full, retention_diff=cfg.sla.backup_retention_diff,
             full_every_hours=cfg.sla.backup_full_every_hours, diff_every_hours=cfg.sla.backup_diff_every_hours,
             health_timeout_s=cfg.health_timeout_s), child)
-        self.sites: dict[str, Site] = {}
-        for site in (primary, dr):
+        def site_args(site: str) -> SiteArgs:
             refs, service_images = site_images[site]
-            self.sites[site] = Site(urn_name(site), SiteArgs(
-                config=cfg, site=site, ca=self.ca, images=refs, service_images=service_images,
-                wan_network=self.wan, standbys=True, backup_repo=self.backup_repo.container_name,
-                dr_postgres_image=site_images[dr][0]["postgres"],
-                primary=self.sites.get(primary) if site == dr else None), child)
+            return SiteArgs(config=cfg, site=site, ca=self.ca, images=refs, service_images=service_images,
+                            wan_network=self.wan, backup_repo=self.backup_repo.container_name)
+
+        primary_site = PrimarySite(urn_name(primary), site_args(primary), child)
+        self.sites: dict[str, PrimarySite | DrSite] = {
+            primary: primary_site, dr: DrSite(urn_name(dr), site_args(dr), primary_site, child)}
         self.frontdoor = Frontdoor("frontdoor", FrontdoorArgs(
             stack=cfg.stack, site=primary, docker_host=primary_host, image=image("haproxy", primary).ref, ca=self.ca,
             edge_networks=[(self.sites[s].edge_network, cfg.frontdoor_address(s)) for s in (primary, dr)],

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import pulumi
 
+from stacks.postgres_image import CONFIG_DIR, POSTGRES_UID
 from stacks.providers.rendered import RenderedConfig
 from stacks.tls import plain_file
 
-CONFIG_DIR = "/etc/municloud/postgres"
-POSTGRES_UID = 999  # docs/postgres-image.md
 
 _CHECK = ("SELECT (SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL)"
           " + (SELECT count(*) FROM pg_file_settings WHERE error IS NOT NULL"

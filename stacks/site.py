@@ -1,27 +1,37 @@
-"""Site: one Docker engine of the consortium (primary or DR) and what runs there.
+"""Sites: one Docker engine of the consortium each, and what runs there (docs/dr.md).
 
-Primary: the edge network, every municipality, the platform hub and the gateway linking them.
-DR: the edge network and a standby gateway; with ``primary`` given, per municipality a slice
-standing by for the primary's (streaming standby + DR services, routed by the DR gateway), and the
-hub's standby with a pilot-light hub the DR gateway routes ``/hub/`` to.
+``PrimarySite``: the edge network, every member's slice (Municipality: network + PostgreSQL
+cluster + services), the platform hub and the gateway linking them; each cluster is paired with
+its DR standby (SLA ``replication_mode``).
+
+``DrSite`` (災害対策サイト): the edge network and a standby gateway, and for every slice of the
+primary site its stand-in: a Municipality whose cluster is the primary cluster's streaming standby
+and whose services wait as a pilot light (or run warm, SLA ``dr_services``), and the hub's standby
+with a pilot-light hub the DR gateway routes ``/hub/`` to. Everything the DR site runs is made
+here, under the DR site's component.
+
+Both register as ``municloud:stack:Site`` (the URNs of existing stacks). The site's engine is
+``cfg.sites[site].docker_host``, taken once here and handed to every component of the site.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 
 from stacks.config import SERVICES, StackConfig
-from stacks.dr_standby import primary_postgres_env
 from stacks.gateway import Gateway, GatewayArgs, Route
-from stacks.municipality import SERVICE_PORT, DrPairing, Municipality, MunicipalityArgs, ServiceImage
+from stacks.municipality import SERVICE_PORT, Municipality, MunicipalityArgs, ServiceImage
 from stacks.naming import docker_name, labels, urn_name
-from stacks.platform_hub import HubDrPairing, PlatformHub, PlatformHubArgs
-from stacks.providers.network import Network
+from stacks.platform_hub import PlatformHub, PlatformHubArgs, routing_table
 from stacks.platform_keys import HUB_UNIT, member_keys, peer_entries, registry_entry
+from stacks.postgres_cluster import StandbyPairing
+from stacks.providers.network import Network
 from stacks.providers.pki import CertificateAuthority
 from stacks.providers.secrets import Ed25519KeyPair
+
+TYPE = "municloud:stack:Site"
 
 
 @dataclass
@@ -35,116 +45,117 @@ class SiteArgs:
     ca: CertificateAuthority
     """consortium CA"""
     images: dict[str, pulumi.Input[str]]
-    """image refs: postgres, nginx"""
+    """image refs built on this site's engine: postgres, nginx"""
     service_images: dict[str, ServiceImage]
     """per service (and platform_hub)"""
     wan_network: Network
     """the WAN network (replication + backup)"""
-    extra_routes: list[Route] = field(default_factory=list)
-    """additional tenant routes (DR services)"""
-    extra_networks: list[Network] = field(default_factory=list)
-    """additional tenant networks the gateway links to (DR)"""
-    standbys: bool = False
-    """pair each municipality's PostgreSQL with a streaming standby at the DR site (SLA replication_mode)"""
     backup_repo: str | None = None
     """backup repository container name: the databases archive WAL to it"""
-    dr_postgres_image: pulumi.Input[str] | None = None
-    """primary site with ``standbys``: the postgres image reference at the DR site"""
-    primary: "Site | None" = None
-    """DR site: the primary Site whose municipalities it stands by for"""
 
 
-class Site(pulumi.ComponentResource):
-    """Everything of one site."""
+class _Site(pulumi.ComponentResource):
+    """What both kinds of site have: the engine, the edge network, the gateway."""
 
-    def __init__(self, name: str, args: SiteArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("municloud:stack:Site", name, None, opts)
-        a, cfg = args, args.config
-        child = pulumi.ResourceOptions(parent=self)
-        site_cfg = cfg.sites[a.site]
-        self.name = a.site
-        self.docker_host = site_cfg.docker_host
-        self.edge_network = Network(urn_name(a.site, "edge"), name=docker_name(cfg.stack, a.site, "edge"),
-                                    docker_host=site_cfg.docker_host, labels=labels(cfg.stack, a.site, "edge"),
-                                    internal=True, subnet=cfg.subnet(a.site, kind="edge"),
-                                    ip_range=cfg.edge_dynamic_range(a.site), opts=child)
+    def __init__(self, name: str, args: SiteArgs, opts: pulumi.ResourceOptions | None) -> None:
+        super().__init__(TYPE, name, None, opts)
+        cfg = args.config
+        self.config, self.name = cfg, args.site
+        self.docker_host = cfg.sites[args.site].docker_host
+        self.gateway_name = docker_name(cfg.stack, args.site, "gateway")
+        self.hub_url = f"https://{self.gateway_name}:8443/hub"
+        self.edge_network = Network(urn_name(args.site, "edge"), name=docker_name(cfg.stack, args.site, "edge"),
+                                    docker_host=self.docker_host, labels=labels(cfg.stack, args.site, "edge"),
+                                    internal=True, subnet=cfg.subnet(args.site, kind="edge"),
+                                    ip_range=cfg.edge_dynamic_range(args.site), opts=pulumi.ResourceOptions(parent=self))
         self.municipalities: dict[str, Municipality] = {}
         self.hub: PlatformHub | None = None
-        routes = list(a.extra_routes)
-        upstreams: list[pulumi.Resource] = []
-        gateway_name = docker_name(cfg.stack, a.site, "gateway")
-        if site_cfg.role == "primary":
-            hub_key = Ed25519KeyPair(urn_name(a.site, "hub-platform-key"),
-                                     keepers={"stack": cfg.stack, "site": a.site, "unit": HUB_UNIT}, opts=child)
-            hub_entry = registry_entry("*", HUB_UNIT, hub_key.public_key_b64)
-            all_entries = [hub_entry]
-            # every member's platform keys first: each residents_registry trusts the others' (転出→転入)
-            keys = member_keys(cfg.stack, a.site, [m.lgcode for m in cfg.municipalities], self)
-            for i, m in enumerate(cfg.municipalities):
-                sync = cfg.sla.replication_mode == "synchronous"
-                pairing = primary_postgres_env(cfg.stack, a.site, cfg.dr_site, m.lgcode, synchronous=sync,
-                                               backup_repo=a.backup_repo) if a.standbys else {}
-                dr = DrPairing(site=cfg.dr_site, docker_host=cfg.sites[cfg.dr_site].docker_host,
-                               subnet=cfg.subnet(cfg.dr_site, i), image=a.dr_postgres_image or a.images["postgres"],
-                               synchronous=sync, backup_repo=a.backup_repo) if a.standbys else None
-                mun = Municipality(urn_name(a.site, m.lgcode), MunicipalityArgs(
-                    stack=cfg.stack, site=a.site, docker_host=site_cfg.docker_host, municipality=m,
-                    subnet=cfg.subnet(a.site, i), ca=a.ca, postgres_image=a.images["postgres"],
-                    service_images=a.service_images, hub_url=f"https://{gateway_name}:8443/hub",
-                    wan_network=a.wan_network, wan_subnet=cfg.subnet(a.site, kind="wan"),
-                    hub_key_entry=hub_entry, platform_keys=keys[m.lgcode], peer_entries=peer_entries(keys, m.lgcode),
-                    health_timeout_s=cfg.health_timeout_s, extra_service_env={"SITE": a.site},
-                    extra_postgres_env=pairing, dr=dr), child)
-                self.municipalities[m.lgcode] = mun
-                all_entries += mun.registry_entries
-                routes += [Route(m.lgcode, svc, mun.service_names[svc], SERVICE_PORT) for svc in SERVICES]
-                upstreams += list(mun.services.values())
-        elif a.primary is not None and a.standbys:
-            # DR slices: same codes, the DR site's own /24s; services reach the standby, the gateway them.
-            for i, m in enumerate(cfg.municipalities):
-                mun = Municipality(urn_name(a.site, m.lgcode), MunicipalityArgs(
-                    stack=cfg.stack, site=a.site, docker_host=site_cfg.docker_host, municipality=m,
-                    subnet=cfg.subnet(a.site, i), ca=a.ca, postgres_image=a.images["postgres"],
-                    service_images=a.service_images, wan_network=a.wan_network,
-                    wan_subnet=cfg.subnet(cfg.primary_site, kind="wan"), health_timeout_s=cfg.health_timeout_s,
-                    standby_of=a.primary.municipalities[m.lgcode], start_services=cfg.sla.dr_services == "warm",
-                    hub_url=f"https://{gateway_name}:8443/hub" if a.primary.hub else None,
-                    extra_service_env={"SITE": a.site}),
-                    child)
-                self.municipalities[m.lgcode] = mun
-                routes += [Route(m.lgcode, svc, mun.service_names[svc], SERVICE_PORT) for svc in SERVICES]
-                upstreams += list(mun.services.values())
-        if site_cfg.role == "primary":
-            hub_dr = HubDrPairing(site=cfg.dr_site, docker_host=cfg.sites[cfg.dr_site].docker_host,
-                                  subnet=cfg.subnet(cfg.dr_site, kind="hub"),
-                                  image=a.dr_postgres_image or a.images["postgres"],
-                                  synchronous=cfg.sla.replication_mode == "synchronous",
-                                  backup_repo=a.backup_repo) if a.standbys else None
-            self.hub = PlatformHub(urn_name(a.site, "hub"), PlatformHubArgs(
-                stack=cfg.stack, site=a.site, docker_host=site_cfg.docker_host, subnet=cfg.subnet(a.site, kind="hub"),
-                ca=a.ca, edge_network=self.edge_network, postgres_image=a.images["postgres"],
-                image=a.service_images["platform_hub"], key=hub_key, registry_entries=all_entries,
-                gateway_name=gateway_name, health_timeout_s=cfg.health_timeout_s, wan_network=a.wan_network,
-                wan_subnet=cfg.subnet(a.site, kind="wan"), dr=hub_dr), child)
+
+    def _finish(self, a: SiteArgs) -> None:
+        """The gateway: every member's three services by path, the hub on its internal listener."""
+        cfg = a.config
+        routes = [Route(code, svc, mun.service_names[svc], SERVICE_PORT)
+                  for code, mun in self.municipalities.items() for svc in SERVICES]
+        upstreams = [c for mun in self.municipalities.values() for c in mun.services.values()]
+        if self.hub is not None:
             upstreams.append(self.hub.container)
-        elif a.primary is not None and a.standbys and a.primary.hub is not None:
-            # the hub's DR twin: pilot light on the hub standby, same key and registry as the primary's
-            src = a.primary.hub
-            self.hub = PlatformHub(urn_name(a.site, "hub"), PlatformHubArgs(
-                stack=cfg.stack, site=a.site, docker_host=site_cfg.docker_host, subnet=cfg.subnet(a.site, kind="hub"),
-                ca=a.ca, edge_network=self.edge_network, postgres_image=a.images["postgres"],
-                image=a.service_images["platform_hub"], key=src.key, registry_entries=src.registry_entries,
-                gateway_name=gateway_name, health_timeout_s=cfg.health_timeout_s, standby_of=src), child)
-            upstreams.append(self.hub.container)
-        tenant_networks = [m.network for m in self.municipalities.values()] + list(a.extra_networks)
         self.gateway = Gateway(urn_name(a.site, "gateway"), GatewayArgs(
-            stack=cfg.stack, site=a.site, docker_host=site_cfg.docker_host, image=a.images["nginx"], ca=a.ca,
-            edge_network=self.edge_network, tenant_networks=tenant_networks, routes=routes,
-            hub={"host": self.hub.container_name, "port": SERVICE_PORT} if self.hub else None,
+            stack=cfg.stack, site=a.site, docker_host=self.docker_host, image=a.images["nginx"], ca=a.ca,
+            edge_network=self.edge_network, tenant_networks=[m.network for m in self.municipalities.values()],
+            routes=routes, hub={"host": self.hub.container_name, "port": SERVICE_PORT} if self.hub else None,
             rate_per_second=cfg.gateway_rate_per_second, burst=cfg.gateway_burst, depends_on=upstreams,
             health_timeout_s=cfg.health_timeout_s,
             # The frontdoor's PROXY header only: another container on the edge network (the hub)
             # cannot claim a client address of its choice (rate limits and logs key on it).
-            trusted_proxies=[f"{cfg.frontdoor_address(a.site)}/32"]), child)
+            trusted_proxies=[f"{cfg.frontdoor_address(a.site)}/32"]), pulumi.ResourceOptions(parent=self))
         self.register_outputs({"edge_network": self.edge_network.name, "gateway": self.gateway.container.name,
                                "municipalities": sorted(self.municipalities)})
+
+
+class PrimarySite(_Site):
+    """The site that serves: members, hub, gateway; every cluster paired with a DR standby."""
+
+    def __init__(self, name: str, args: SiteArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(name, args, opts)
+        a, cfg = args, args.config
+        child = pulumi.ResourceOptions(parent=self)
+        pairing = StandbyPairing(site=cfg.dr_site, synchronous=cfg.sla.replication_mode == "synchronous",
+                                 backup_repo=a.backup_repo)
+        wan_subnet = cfg.subnet(a.site, kind="wan")
+        hub_key = Ed25519KeyPair(urn_name(a.site, "hub-platform-key"),
+                                 keepers={"stack": cfg.stack, "site": a.site, "unit": HUB_UNIT}, opts=child)
+        hub_entry = registry_entry("*", HUB_UNIT, hub_key.public_key_b64)
+        all_entries = [hub_entry]
+        # every member's platform keys first: each residents_registry trusts the others' (転出→転入)
+        keys = member_keys(cfg.stack, a.site, [m.lgcode for m in cfg.municipalities], self)
+        for m in cfg.municipalities:
+            mun = Municipality(urn_name(a.site, m.lgcode), MunicipalityArgs(
+                stack=cfg.stack, site=a.site, docker_host=self.docker_host, municipality=m,
+                subnet=cfg.subnet(a.site, m.address_slot), ca=a.ca, postgres_image=a.images["postgres"],
+                service_images=a.service_images, hub_url=self.hub_url, wan_network=a.wan_network,
+                wan_subnet=wan_subnet, hub_key_entry=hub_entry, platform_keys=keys[m.lgcode],
+                peer_entries=peer_entries(keys, m.lgcode), health_timeout_s=cfg.health_timeout_s,
+                extra_service_env={"SITE": a.site}, pairing=pairing), child)
+            self.municipalities[m.lgcode] = mun
+            all_entries += mun.registry_entries
+        self.hub = PlatformHub(urn_name(a.site, "hub"), PlatformHubArgs(
+            stack=cfg.stack, site=a.site, docker_host=self.docker_host, subnet=cfg.subnet(a.site, kind="hub"),
+            ca=a.ca, edge_network=self.edge_network, postgres_image=a.images["postgres"],
+            image=a.service_images["platform_hub"], key=hub_key, registry_entries=all_entries,
+            routing_table=routing_table([m.lgcode for m in cfg.municipalities]), gateway_name=self.gateway_name,
+            health_timeout_s=cfg.health_timeout_s, wan_network=a.wan_network,
+            wan_subnet=wan_subnet, pairing=pairing), child)
+        self._finish(a)
+
+
+class DrSite(_Site):
+    """The site that stands by: for every slice of ``primary`` its standby cluster and DR services."""
+
+    def __init__(self, name: str, args: SiteArgs, primary: PrimarySite,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(name, args, opts)
+        a, cfg = args, args.config
+        child = pulumi.ResourceOptions(parent=self)
+        # replication reaches the standbys from the primaries' WAN addresses
+        wan_subnet = cfg.subnet(primary.name, kind="wan")
+        for m in cfg.municipalities:
+            # same codes, the DR site's own /24s; services reach the standby, the gateway them
+            mun = Municipality(urn_name(a.site, m.lgcode), MunicipalityArgs(
+                stack=cfg.stack, site=a.site, docker_host=self.docker_host, municipality=m,
+                subnet=cfg.subnet(a.site, m.address_slot), ca=a.ca, postgres_image=a.images["postgres"],
+                service_images=a.service_images, wan_network=a.wan_network, wan_subnet=wan_subnet,
+                health_timeout_s=cfg.health_timeout_s, standby_of=primary.municipalities[m.lgcode],
+                start_services=cfg.sla.dr_services == "warm",
+                hub_url=self.hub_url if primary.hub else None, extra_service_env={"SITE": a.site}), child)
+            self.municipalities[m.lgcode] = mun
+        if primary.hub is not None:
+            # the hub's DR twin: pilot light on the hub's standby, same key and registry as the primary's
+            src = primary.hub
+            self.hub = PlatformHub(urn_name(a.site, "hub"), PlatformHubArgs(
+                stack=cfg.stack, site=a.site, docker_host=self.docker_host, subnet=cfg.subnet(a.site, kind="hub"),
+                ca=a.ca, edge_network=self.edge_network, postgres_image=a.images["postgres"],
+                image=a.service_images["platform_hub"], key=src.key, registry_entries=src.registry_entries,
+                routing_table=src.routing_table, gateway_name=self.gateway_name,
+                health_timeout_s=cfg.health_timeout_s, wan_network=a.wan_network,
+                wan_subnet=wan_subnet, standby_of=src), child)
+        self._finish(a)

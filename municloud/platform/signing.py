@@ -147,26 +147,19 @@ class WatchedKeyRegistry(KeyRegistry):
     the previous keys stay in force and the error is logged."""
 
     def __init__(self, path: str | os.PathLike) -> None:
+        from municloud.platform.watched import WatchedFile
+
         super().__init__()
         self.path = Path(path)
-        self._stamp: tuple[int, int, int] | None = None
-        self.refresh()  # at start a bad file is an error
+        self._file = WatchedFile(self.path, KeyRegistry.load, "key registry")
+        self._keys = self._file.value._keys
 
     def refresh(self) -> bool:
         """Re-read the file if it changed; True when it did."""
-        st = self.path.stat()
-        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-        if stamp == self._stamp:
-            return False
-        fresh = KeyRegistry.load(self.path)
-        self._keys, self._stamp = fresh._keys, stamp
-        return True
+        changed = self._file.refresh()
+        self._keys = self._file.value._keys
+        return changed
 
     def verify(self, key_id: str, signature: bytes, data: bytes, *, lgcode: str, unit: str) -> RegisteredKey:
-        try:
-            if self.refresh():
-                _log.info("key registry %s re-read: %d keys", self.path, len(self._keys))
-        except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError) as exc:
-            _log.error("key registry %s not re-read (%s): the previous keys stay in force",
-                       self.path, type(exc).__name__)
+        self._keys = self._file.current()._keys
         return super().verify(key_id, signature, data, lgcode=lgcode, unit=unit)

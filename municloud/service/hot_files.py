@@ -3,7 +3,8 @@
 The key registry (``/etc/municloud/platform-keys.yaml``) is re-read by the running service
 (municloud.platform.WatchedKeyRegistry): a municipality joining or leaving changes it in every
 other member's services and in the hub. Every other file (database password, TLS CA, signing
-key, parameters) is read once at start.
+key, parameters) is read once at start. A service with more hot files (the hub's routing table)
+passes its own ``hot`` mapping: path -> the loader that must accept the file.
 
 At start a service records the fingerprint of its start-time files (``record_start``). When a
 deploy copies changed files into the running container, the Container provider runs
@@ -17,9 +18,18 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-HOT_FILES = (Path("/etc/municloud/platform-keys.yaml"),)
+
+def _key_registry(path: Path) -> object:
+    from municloud.platform import KeyRegistry
+
+    return KeyRegistry.load(path)
+
+
+#: hot file -> the loader that must accept it before it is applied
+HOT_FILES: Mapping[Path, Callable[[Path], object]] = {Path("/etc/municloud/platform-keys.yaml"): _key_registry}
 START_DIRS = (Path("/run/secrets"), Path("/etc/municloud"))
 MANIFEST = Path("/tmp/mc-start-files.json")
 RESTART = 75
@@ -46,12 +56,10 @@ def record_start(manifest: Path = MANIFEST, dirs=START_DIRS, hot=HOT_FILES) -> N
 
 def check(manifest: Path = MANIFEST, dirs=START_DIRS, hot=HOT_FILES) -> tuple[int, str]:
     """(exit code, sentence) for the files as they are now."""
-    from municloud.platform import KeyRegistry
-
     for path in hot:
         if path.exists():
             try:
-                KeyRegistry.load(path)
+                (hot[path] if isinstance(hot, Mapping) else _key_registry)(path)
             except Exception as exc:  # noqa: BLE001 - any parse error is a refusal
                 return 1, f"hot file {path} is invalid ({type(exc).__name__}: {exc}); nothing applied"
     try:
@@ -65,8 +73,8 @@ def check(manifest: Path = MANIFEST, dirs=START_DIRS, hot=HOT_FILES) -> tuple[in
     return 0, f"only hot files changed ({', '.join(str(p) for p in hot)}): re-read by the running service"
 
 
-def main() -> int:
-    code, sentence = check()
+def main(hot=HOT_FILES) -> int:
+    code, sentence = check(hot=hot)
     print(sentence)
     return code
 

@@ -30,8 +30,8 @@ from typing import Callable, Iterator
 from testcontainers.core.wait_strategies import WaitStrategy
 
 from municloud_ops.scratch.tls import CertificateAuthority
+from stacks.postgres_image import POSTGRES_UID, SECRETS_DIR, TLS_DIR, server_env
 
-POSTGRES_UID = 999  # fixed in images/postgres/Dockerfile
 TEST_LABELS = {"municloud.stack": "test", "municloud.lgcode": "shared"}
 DEFAULT_SERVICES = ("residents_registry", "tax", "nhi")
 
@@ -74,8 +74,8 @@ class HostFiles:
         return self.root / "tls"
 
     def volumes(self) -> dict[str, dict[str, str]]:
-        return {str(self.secrets_dir): {"bind": "/run/secrets/postgres", "mode": "ro"},
-                str(self.tls_dir): {"bind": "/run/secrets/postgres-tls", "mode": "ro"}}
+        return {str(self.secrets_dir): {"bind": SECRETS_DIR, "mode": "ro"},
+                str(self.tls_dir): {"bind": TLS_DIR, "mode": "ro"}}
 
 
 def prepare_files(ca: CertificateAuthority, host_name: str, roles: tuple[str, ...],
@@ -214,8 +214,9 @@ def postgres_container(services: tuple[str, ...] = DEFAULT_SERVICES, *, name: st
         with Network(docker_network_kw={"driver": "bridge", "labels": all_labels}) as network:
             subnet = network_subnet(client.networks.get(network.name))
             pg = DockerContainer(image, name=name, network=network, hostname=name, labels=all_labels,
-                                 env={"MC_PG_DATABASES": ",".join(services), "MC_PG_ALLOWED_NETWORKS": subnet,
-                                      "MC_PG_REPLICATION_NETWORKS": subnet, **(env or {})})
+                                 env={**server_env("primary", databases=services, allowed_networks=[subnet],
+                                                   application_name=name, replication_networks=[subnet]),
+                                      **(env or {})})
             for host_dir, mount in files.volumes().items():
                 pg.with_volume_mapping(host_dir, mount["bind"], mount["mode"])
             pg.ports["5432/tcp"] = ("127.0.0.1", None)  # loopback only, a free port

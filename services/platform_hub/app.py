@@ -22,7 +22,7 @@ from municloud.platform.errors import (
 )
 from municloud.platform.models import AckStatus, Message
 from municloud.platform.replies import make_ack, make_fault
-from municloud.service import hot_files
+from services.platform_hub import hot_files
 from services.platform_hub import message_log
 from services.platform_hub.delivery import DeliveryWorker
 from services.platform_hub.routing import RouteRefusal

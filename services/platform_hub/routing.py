@@ -1,4 +1,11 @@
-"""Routing table (data: routes.yaml) and the authorisation decision for one message.
+"""Routing table and the authorisation decision for one message.
+
+routes.yaml is the route catalogue (which unit may send which message type to which, scope,
+個人番号); its ``municipalities`` and ``between`` are the development default used without a stack.
+A stack gives the hub its own table (``member_table``: the catalogue's routes for the stack's
+members, rendered by stacks/platform_hub.py into ``ROUTES_FILE``), and the running hub re-reads it
+when a deploy changes it (``WatchedRoutingTable``): a member joining or leaving is routed without
+restarting the hub.
 
 A refusal is a `RouteRefusal` with a stable Fault code: `route-unauthorised` (no route for
 sender unit / type / receiver unit), `wrong-municipality` (crossing municipalities where the
@@ -7,6 +14,9 @@ route does not name both, or a municipality outside the consortium), `individual
 
 from __future__ import annotations
 
+import itertools
+import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -16,8 +26,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from municloud import ids
 from municloud.platform.errors import PlatformError
 from municloud.platform.models import BODY_TYPES, BusinessUnit, Message
+from municloud.platform.watched import WatchedFile
 
 DEFAULT_ROUTES_FILE = Path(__file__).with_name("routes.yaml")
+#: where a stack puts the hub's table (stacks/platform_hub.py); re-read by the running hub
+ROUTES_FILE = Path("/etc/municloud/routes.yaml")
 
 
 class RouteRefusal(PlatformError):
@@ -92,6 +105,9 @@ class RoutingTable(BaseModel):
     def load(cls, path: str | Path = DEFAULT_ROUTES_FILE) -> "RoutingTable":
         return cls.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
 
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
+
     def authorise(self, message: Message) -> tuple[Route, list[tuple[str, str]]]:
         """The route and its subscribers [(lgcode, unit)], or `RouteRefusal`."""
         h = message.header
@@ -133,3 +149,44 @@ class RoutingTable(BaseModel):
                 f"/Envelope/Body/{h.message_type}",
             )
         return route, [(h.receiver_lgcode, unit.value) for unit in route.subscribers]
+
+
+def member_table(members: Sequence[str], catalogue: RoutingTable | None = None,
+                 pairs: Sequence[tuple[str, str]] | None = None) -> RoutingTable:
+    """The routing table of a consortium: the catalogue's routes (routes.yaml) for ``members``; each
+    route between municipalities (転出証明書情報) names ``pairs``, by default every ordered pair of
+    two members. Validated like a file (a bad code or a pair outside the members is refused)."""
+    catalogue = catalogue or RoutingTable.load()
+    pairs = list(pairs) if pairs is not None else list(itertools.permutations(members, 2))
+    routes = [{**r.model_dump(mode="json"), **({"between": pairs} if r.scope == "between_municipalities" else {})}
+              for r in catalogue.routes]
+    return RoutingTable.model_validate({"version": catalogue.version, "municipalities": list(members),
+                                        "routes": routes})
+
+
+class WatchedRoutingTable:
+    """The routing table of the running hub: its file, read again when it changes.
+
+    A member joining or leaving changes the file (the deploy copies it into the running container,
+    services/platform_hub/hot_files.py checks it first); the next message here is authorised with
+    the new table. A file that does not load is refused loudly at start; later, the previous table
+    stays in force and the error is logged (as municloud.platform.WatchedKeyRegistry does)."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self._file = WatchedFile(self.path, RoutingTable.load, "routing table")
+
+    @property
+    def table(self) -> RoutingTable:
+        return self._file.value
+
+    def refresh(self) -> bool:
+        """Re-read the file if it changed; True when it did."""
+        return self._file.refresh()
+
+    @property
+    def municipalities(self) -> tuple[str, ...]:
+        return self.table.municipalities
+
+    def authorise(self, message: Message) -> tuple[Route, list[tuple[str, str]]]:
+        return self._file.current().authorise(message)

@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from municloud.db import DatabaseTarget
 from municloud.platform.signing import KeyRegistry, SigningKey, WatchedKeyRegistry
-from services.platform_hub.routing import DEFAULT_ROUTES_FILE, RoutingTable
+from services.platform_hub.routing import DEFAULT_ROUTES_FILE, WatchedRoutingTable
 
 DEFAULT_SECRETS = frozenset({"", "changethis", "changeme", "password", "postgres", "secret"})
 
@@ -79,8 +79,9 @@ class HubSettings(BaseSettings):
         """Re-read when the file changes (a member joining or leaving): municloud.service.hot_files."""
         return WatchedKeyRegistry(self.platform_keys_file)
 
-    def routing_table(self) -> RoutingTable:
-        return RoutingTable.load(self.routes_file)
+    def routing_table(self) -> WatchedRoutingTable:
+        """Re-read when the file changes (a member joining or leaving): services/platform_hub/hot_files.py."""
+        return WatchedRoutingTable(self.routes_file)
 
     def inbox_urls(self) -> dict[tuple[str, str], str]:
         if self.inbox_urls_file is None:

@@ -79,7 +79,7 @@ def test_subnets_do_not_overlap(dev_raw):
     import ipaddress
 
     cfg = load("dev", dev_raw)
-    nets = [cfg.subnet(s, i) for s in cfg.sites for i in range(3)]
+    nets = [cfg.subnet(s, m.address_slot) for s in cfg.sites for m in cfg.municipalities]
     nets += [cfg.subnet(s, kind=k) for s in cfg.sites for k in ("edge", "hub")] + [cfg.subnet("primary", kind="wan")]
     parsed = [ipaddress.ip_network(n) for n in nets]
     assert len(set(parsed)) == len(parsed)

@@ -212,7 +212,10 @@ def test_lifecycle(live):
     grown = json.loads(json.dumps(base))
     from municloud.params import KNOWN_MUNICIPALITIES  # noqa: F401  (name/population below)
     extra = json.loads(json.dumps(grown["municloud:municipalities"][0]))
-    extra.update({"lgcode": FOURTH, "name": "三種町", "population": 18818})
+    from stacks.config import free_slots
+
+    extra.update({"lgcode": FOURTH, "name": "三種町", "population": 18818,
+                  "address_slot": free_slots(m["address_slot"] for m in grown["municloud:municipalities"])[0]})
     grown["municloud:municipalities"].append(extra)
     scratch.write_config(grown)
     peer = client.containers.get(f"mc-{name}-primary-053031-residents-registry")

@@ -42,10 +42,10 @@ def _check_dev_program(dev_raw, check):
 @pulumi.runtime.test
 def test_each_primary_cluster_renders_its_own_configuration_and_reloads_it(dev_raw):
     def check(cfg, rendered, containers):
-        for i, m in enumerate(cfg.municipalities):
+        for m in cfg.municipalities:
             v = rendered[f"dev-primary-{m.lgcode}-postgres"]
             assert v["postgres_databases"] == ["residents_registry", "tax", "nhi"]
-            assert v["postgres_allowed_networks"] == [cfg.subnet("primary", i)]
+            assert v["postgres_allowed_networks"] == [cfg.subnet("primary", m.address_slot)]
             assert v["postgres_replication_networks"] == [cfg.subnet("primary", kind="wan")]
             assert v["postgres_memory_mb"] == memory_budget_mb(m.population)
             pg = containers[f"mc-dev-primary-{m.lgcode}-postgres"]
@@ -63,10 +63,10 @@ def test_each_primary_cluster_renders_its_own_configuration_and_reloads_it(dev_r
 @pulumi.runtime.test
 def test_each_dr_standby_mirrors_its_primary_configuration_for_its_own_networks(dev_raw):
     def check(cfg, rendered, containers):
-        for i, m in enumerate(cfg.municipalities):
+        for m in cfg.municipalities:
             primary, standby = rendered[f"dev-primary-{m.lgcode}-postgres"], rendered[f"dev-dr-{m.lgcode}-standby"]
             assert standby["postgres_memory_mb"] == primary["postgres_memory_mb"]  # max_connections alike
-            assert standby["postgres_allowed_networks"] == [cfg.subnet("dr", i)] != primary["postgres_allowed_networks"]
+            assert standby["postgres_allowed_networks"] == [cfg.subnet("dr", m.address_slot)] != primary["postgres_allowed_networks"]
             assert standby["postgres_replication_networks"] == primary["postgres_replication_networks"]
             pg = containers[f"mc-dev-dr-{m.lgcode}-postgres"]
             assert f"{CONFIG_DIR}/pg_hba.conf" in {f["path"] for f in pg["files"]} and pg["reload"] == RELOAD

@@ -115,7 +115,7 @@ def test_no_two_municipalities_share_a_database_role_password_or_key(program):
     for code, mun in primary.municipalities.items():
         values += [pw.result.apply(lambda v, c=code, r=role: (c, r, v)) for role, pw in mun.passwords.items()]
         values.append(mun.token_key.private_key_pem.apply(lambda v, c=code: (c, "token", v)))
-        values.append(mun.postgres_cert.key_pem.apply(lambda v, c=code: (c, "tls", v)))
+        values.append(mun.cluster.cert.key_pem.apply(lambda v, c=code: (c, "tls", v)))
 
     def check(items):
         secrets = collections.Counter(v for _c, _r, v in items)
@@ -124,8 +124,9 @@ def test_no_two_municipalities_share_a_database_role_password_or_key(program):
         pg = [i for k, _n, i in mocks.created if k == "Container" and i["labels"]["municloud.component"] == "postgres"]
         # each municipality its own PostgreSQL server; roles/databases live inside it only
         assert len({c["name"] for c in pg}) == 3
-        assert all(c["env"]["MC_PG_ALLOWED_NETWORKS"] == cfg.subnet("primary", i)
-                   for i, c in enumerate(sorted(pg, key=lambda c: c["name"])))
+        assert all(c["env"]["MC_PG_ALLOWED_NETWORKS"]
+                   == cfg.subnet("primary", cfg.member(c["labels"]["municloud.lgcode"]).address_slot)
+                   for c in pg)
 
     return pulumi.Output.all(consortium.frontdoor.container.container_id, *values).apply(lambda v: check(v[1:]))
 

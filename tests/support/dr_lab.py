@@ -21,6 +21,9 @@ from municloud_ops.scratch.postgres import (
     wait_healthy, write_secret,
 )
 from municloud_ops.scratch.tls import CertificateAuthority
+from stacks.naming import docker_name, labels
+from stacks.postgres_cluster import postgres_name, stanza_name
+from stacks.postgres_image import DATA_DIR, PGBACKREST_SECRETS_DIR, repo_env, server_env
 
 
 @dataclass(frozen=True)
@@ -54,16 +57,11 @@ class Lab:
         return _docker().containers.get(name)
 
     def db_name(self, site: str, lgcode: str) -> str:
-        return f"mc-{self.spec.stack}-{site}-{lgcode}-postgres"
+        return postgres_name(self.spec.stack, site, lgcode)
 
     def handle(self, site: str, lgcode: str) -> PostgresHandle:
         c = self.container(self.db_name(site, lgcode))
         return PostgresHandle(c, "127.0.0.1", published_port(c), self.passwords[lgcode], self.ca_file, None)
-
-
-def labels(stack: str, site: str, lgcode: str, component: str) -> dict[str, str]:
-    return {"municloud.stack": stack, "municloud.site": site, "municloud.lgcode": lgcode,
-            "municloud.component": component}
 
 
 @contextlib.contextmanager
@@ -79,15 +77,15 @@ def dr_lab(spec: LabSpec | None = None, timeout: float = 120.0) -> Iterator[Lab]
     lab = Lab(spec, ca, ca_dir / "ca.crt")
     s = spec.stack
     try:
-        wan = _network(client, lab, f"mc-{s}-wan", labels(s, "shared", "shared", "wan"))
+        wan = _network(client, lab, docker_name(s, None, "wan"), labels(s, "shared", "wan"))
         wan_subnet = network_subnet(wan)
-        repo_name = f"mc-{s}-dr-backup-repo"
-        stanzas = []
+        repo_name = docker_name(s, "dr", "backup-repo")
+        stanzas = {}
         for lg in spec.lgcodes:
             lab.passwords[lg] = {r: secrets.token_urlsafe(24) for r in ("postgres", "replicator", *spec.services)}
-            stanzas.append(f"{lg}={lab.db_name('primary', lg)}:5432+{lab.db_name('dr', lg)}:5432")
+            stanzas[stanza_name(lg)] = [lab.db_name("primary", lg), lab.db_name("dr", lg)]
         if spec.backup:
-            _start_repo(client, lab, image, repo_name, wan, ",".join(stanzas))
+            _start_repo(client, lab, image, repo_name, wan, stanzas)
         for lg in spec.lgcodes:
             _start_pair(client, lab, image, lg, wan, wan_subnet, repo_name if spec.backup else None)
         for c in lab.containers:
@@ -159,9 +157,9 @@ def _wait_stanza(repo, stanza: str, timeout: float) -> None:
         time.sleep(1.0)
 
 
-def _start_repo(client, lab: Lab, image: str, name: str, wan, stanzas: str) -> None:
+def _start_repo(client, lab: Lab, image: str, name: str, wan, stanzas: dict[str, list[str]]) -> None:
     s = lab.spec.stack
-    lbl = labels(s, "dr", "shared", "backup_repo")
+    lbl = labels(s, "dr", "backup_repo")
     files = prepare_files(lab.ca, name, ())
     lab.files.append(files)
     lab.cipher_file = write_secret(files.root / "pgbackrest", "cipher.conf",
@@ -170,10 +168,9 @@ def _start_repo(client, lab: Lab, image: str, name: str, wan, stanzas: str) -> N
     lab.containers.append(client.containers.run(
         image, name=name, hostname=name, detach=True, labels=lbl, network=wan.name,
         restart_policy={"Name": "unless-stopped"},
-        volumes={**files.volumes(), str(files.root / "pgbackrest"): {"bind": "/run/secrets/pgbackrest", "mode": "ro"},
+        volumes={**files.volumes(), str(files.root / "pgbackrest"): {"bind": PGBACKREST_SECRETS_DIR, "mode": "ro"},
                  vol.name: {"bind": "/var/lib/pgbackrest", "mode": "rw"}},
-        environment={"MC_PG_MODE": "repo", "MC_PGBACKREST_STANZAS": stanzas,
-                     "MC_PGBACKREST_RETENTION_FULL": str(lab.spec.retention_full)},
+        environment=repo_env(stanzas, retention_full=lab.spec.retention_full),
     ))
 
 
@@ -182,26 +179,21 @@ def _start_pair(client, lab: Lab, image: str, lg: str, wan, wan_subnet: str, rep
     s = lab.spec.stack
     names = {site: lab.db_name(site, lg) for site in ("primary", "dr")}
     for site, component, peer in (("primary", "postgres", "dr"), ("dr", "standby", "primary")):
-        lbl = labels(s, site, lg, component)
-        site_net = _network(client, lab, f"mc-{s}-{site}-{lg}", lbl)
+        lbl = labels(s, site, component, lg)
+        site_net = _network(client, lab, docker_name(s, site, "", lg), lbl)
         files = prepare_files(lab.ca, names[site], lab.spec.services, lab.passwords[lg])
         lab.files.append(files)
         vol = _volume(client, lab, f"{names[site]}-data", lbl)
-        env = {
-            "MC_PG_MODE": "primary" if site == "primary" else "standby",
-            "MC_PG_DATABASES": ",".join(lab.spec.services),
-            "MC_PG_ALLOWED_NETWORKS": network_subnet(site_net),
-            "MC_PG_REPLICATION_NETWORKS": wan_subnet,
-            "MC_PG_PEER_HOST": names[peer],
-            "MC_PG_APPLICATION_NAME": names[site],
-            "MC_PG_SYNCHRONOUS_STANDBY_NAMES": f'"{names[peer]}"' if lab.spec.synchronous else "",
-        }
-        if repo:
-            env |= {"MC_PGBACKREST_STANZA": lg, "MC_PGBACKREST_REPO_HOST": repo}
+        # the same contract as the stack's clusters (stacks/postgres_cluster.py), without the rendered files
+        env = server_env("primary" if site == "primary" else "standby", databases=lab.spec.services,
+                         allowed_networks=[network_subnet(site_net)], application_name=names[site],
+                         replication_networks=[wan_subnet], peer_host=names[peer],
+                         synchronous=lab.spec.synchronous, stanza=stanza_name(lg) if repo else None,
+                         repo_host=repo)
         c = client.containers.create(
             image, name=names[site], hostname=names[site], labels=lbl, network=site_net.name,
             restart_policy={"Name": "unless-stopped"}, ports={"5432/tcp": ("127.0.0.1", None)},
-            volumes={**files.volumes(), vol.name: {"bind": "/var/lib/postgresql/data", "mode": "rw"}},
+            volumes={**files.volumes(), vol.name: {"bind": DATA_DIR, "mode": "rw"}},
             environment=env,
         )
         wan.connect(c)

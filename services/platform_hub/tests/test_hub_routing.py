@@ -80,3 +80,60 @@ def test_table_refuses_pairs_outside_the_consortium(tmp_path):
         RoutingTable.model_validate(data)
     data["routes"][-1]["between"].pop()
     assert RoutingTable.model_validate(data)
+
+
+AKITA_EXTRA = ("053481", "053490", "053619")  # members of the akita consortium, not of dev
+
+
+def test_member_table_routes_every_member_and_every_pair():
+    from services.platform_hub.routing import member_table
+
+    members = ("053031", "053279", "053465", *AKITA_EXTRA)
+    table = member_table(members)
+    assert table.municipalities == members
+    for code in members:
+        assert table.authorise(msg(sample_move_notice(code), "residents_registry", code, "platform_hub", code))[1] \
+            == [(code, "tax"), (code, "nhi")]
+    move = next(r for r in table.routes if r.scope == "between_municipalities")
+    assert len(move.between) == len(members) * (len(members) - 1)
+    assert table.authorise(msg(sample_move_out_certificate("053481"), "residents_registry", "053481",
+                               "residents_registry", "053619"))[1] == [("053619", "residents_registry")]
+    # the catalogue's other routes and rules come through unchanged: a same-municipality route still refuses
+    with pytest.raises(RouteRefusal) as err:
+        table.authorise(msg(sample_move_notice("053481"), "residents_registry", "053481", "platform_hub", "053490"))
+    assert err.value.code == "wrong-municipality"
+
+
+def test_member_table_refuses_a_non_member_and_a_pair_outside_the_members():
+    from services.platform_hub.routing import member_table
+
+    table = member_table(("053031", "053279"))
+    with pytest.raises(RouteRefusal, match="not in this consortium"):  # a member of dev, not of this table
+        table.authorise(msg(sample_move_notice("053465"), "residents_registry", "053465", "platform_hub", "053465"))
+    with pytest.raises(ValueError, match="outside the consortium"):
+        member_table(("053031", "053279"), pairs=[("053031", "053465")])
+    limited = member_table(("053031", "053279", "053465"), pairs=[("053031", "053279")])  # the allowed twin
+    with pytest.raises(RouteRefusal, match="does not name 053279 -> 053031"):
+        limited.authorise(msg(sample_move_out_certificate("053279"), "residents_registry", "053279",
+                              "residents_registry", "053031"))
+
+
+def test_the_running_hub_rereads_its_table_and_keeps_the_last_good_one(tmp_path, caplog):
+    import os
+
+    from services.platform_hub.routing import WatchedRoutingTable, member_table
+
+    path = tmp_path / "routes.yaml"
+    path.write_text(member_table(("053031", "053279")).to_yaml(), encoding="utf-8")
+    watched = WatchedRoutingTable(path)
+    joining = msg(sample_move_notice("053481"), "residents_registry", "053481", "platform_hub", "053481")
+    with pytest.raises(RouteRefusal, match="not in this consortium"):
+        watched.authorise(joining)
+    path.write_text(member_table(("053031", "053279", "053481")).to_yaml(), encoding="utf-8")
+    os.utime(path, ns=(1, 1))  # a new stamp even within the file system's time resolution
+    assert watched.authorise(joining)[1] == [("053481", "tax"), ("053481", "nhi")]
+    path.write_text("version: 1\nmunicipalities: []\nroutes: []\n", encoding="utf-8")  # refused: no member
+    assert watched.authorise(joining)[1] == [("053481", "tax"), ("053481", "nhi")]
+    assert "routing table" in caplog.text and "not re-read" in caplog.text and "stays in force" in caplog.text
+    with pytest.raises(ValueError):  # at start a bad file is an error, not a silent empty table
+        WatchedRoutingTable(path)

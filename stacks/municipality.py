@@ -109,6 +109,8 @@ class MunicipalityArgs:
     """DR site: the primary's slice (made with ``dr``): its DR network and standby, credentials and keys"""
     start_services: bool = True
     """False: services created but not started (DR pilot light)"""
+    egress: bool = False
+    """config tenant_egress names it: its networks are not internal (the guardrail pack refuses that)"""
 
 
 class Municipality(pulumi.ComponentResource):
@@ -131,7 +133,7 @@ class Municipality(pulumi.ComponentResource):
             self.network = src.dr_network
         else:
             self.network = Network(urn_name(a.site, code, "net"), name=docker_name(a.stack, a.site, "", code),
-                                   docker_host=a.docker_host, labels=lab("network"), internal=True,
+                                   docker_host=a.docker_host, labels=lab("network"), internal=not a.egress,
                                    subnet=a.subnet, opts=child)
         self.postgres_name = n("postgres")
         self.dr_network: Network | None = None
@@ -199,7 +201,7 @@ class Municipality(pulumi.ComponentResource):
         code = self.lgcode
         self.dr_network = Network(urn_name(dr.site, code, "net"), name=docker_name(a.stack, dr.site, "", code),
                                   docker_host=dr.docker_host, labels=labels(a.stack, dr.site, "network", code),
-                                  internal=True, subnet=dr.subnet, opts=pulumi.ResourceOptions(parent=self))
+                                  internal=not a.egress, subnet=dr.subnet, opts=pulumi.ResourceOptions(parent=self))
         self.standby = DrStandby(urn_name(dr.site, code, "dr-standby"), DrStandbyArgs(
             stack=a.stack, site=dr.site, primary_site=a.site, docker_host=dr.docker_host, lgcode=code,
             databases=list(SERVICES), passwords=self.passwords, ca=a.ca, image=dr.image, network=self.dr_network,

@@ -94,7 +94,7 @@ class Site(pulumi.ComponentResource):
                     wan_network=a.wan_network, wan_subnet=cfg.subnet(a.site, kind="wan"),
                     hub_key_entry=hub_entry, platform_keys=keys[m.lgcode], peer_entries=peer_entries(keys, m.lgcode),
                     health_timeout_s=cfg.health_timeout_s, extra_service_env={"SITE": a.site},
-                    extra_postgres_env=pairing, dr=dr), child)
+                    extra_postgres_env=pairing, dr=dr, egress=m.lgcode in cfg.tenant_egress), child)
                 self.municipalities[m.lgcode] = mun
                 all_entries += mun.registry_entries
                 routes += [Route(m.lgcode, svc, mun.service_names[svc], SERVICE_PORT) for svc in SERVICES]

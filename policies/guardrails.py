@@ -123,6 +123,8 @@ def plain(value: Any) -> Any:
         return [plain(v) for v in target]
     if isinstance(target, str) and target in _SENTINELS:
         return UNKNOWN
+    if isinstance(target, float) and target.is_integer():  # the engine carries every number as a float
+        return int(target)
     return target
 
 

@@ -8,6 +8,7 @@ anything (the last test only asks it whether anything was made).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -57,12 +58,13 @@ def guardcheck(tmp_path_factory):
     out = _pulumi(["stack", "init", "guard1", "--non-interactive"], work, env)
     assert out.returncode == 0, out.stderr
 
-    def preview(violate: bool, pack: Path = POLICY_PACK):
+    def preview(violate: bool, pack: Path = POLICY_PACK, pack_config: dict | None = None):
         config = {**stack_config("dev"), "guardcheck:violate": violate}
         (work / "Pulumi.guard1.yaml").write_text(stack_settings_yaml(config))
         t0 = time.monotonic()
         result = _pulumi(["preview", "--stack", "guard1", "--non-interactive", "--color", "never",
-                          "--policy-pack", str(pack)], work, env)
+                          "--policy-pack", str(pack)] + (["--policy-pack-config", _json(work, pack_config)]
+                                                         if pack_config else []), work, env)
         print(f"\n[municloud] guardcheck preview (violate={violate}) in {time.monotonic() - t0:.1f} s")
         return result
     return preview
@@ -96,6 +98,22 @@ def test_a_pack_that_fails_to_start_stops_the_preview_with_its_error(guardcheck,
     assert result.returncode != 0
     assert "RuntimeError: a rule module does not import" in out
     assert "policy pack not started: the pack did not print its port" in out
+
+
+def _json(work: Path, value: dict) -> str:
+    path = work / "guardrails.json"
+    path.write_text(json.dumps(value))
+    return str(path)
+
+
+def test_the_consortium_can_name_a_frontdoor_address_and_raise_a_level_in_the_pack_config(guardcheck):
+    # the example of docs/security.md "Guardrails", with the violating program's address
+    result = guardcheck(violate=True, pack_config={
+        "frontdoor-published-address": {"allowed_addresses": ["0.0.0.0"]},
+        "labels-stack-site-municipality": "mandatory"})
+    out = result.stdout + result.stderr
+    assert "[mandatory]  labels-stack-site-municipality" in out
+    assert "frontdoor-published-address" not in out and "[mandatory]  no-secrets-in-env" in out
 
 
 def _dev_scratch(name: str, tmp_path, **overrides) -> ScratchStack:

@@ -59,22 +59,22 @@ class GraphMocks(pulumi.runtime.Mocks):
         return {}
 
 
-def _violations(dev_raw, **overrides) -> tuple[dict[str, list[str]], list[Res]]:
+def _violations(dev_raw, stack="dev", **overrides) -> tuple[dict[str, list[str]], list[Res]]:
     """Run the dev program with config overrides under mocks, then every rule over what it made:
     {rule name: messages} of the rules that fail, and the resources."""
     from stacks.config import load
     from stacks.consortium import Consortium, ConsortiumArgs
 
-    cfg = load("dev", {**dev_raw, **overrides})
+    cfg = load(stack, {**dev_raw, **overrides})
     mocks = GraphMocks()
-    pulumi.runtime.set_mocks(mocks, project="municloud", stack="dev", preview=False)
+    pulumi.runtime.set_mocks(mocks, project="municloud", stack=stack, preview=False)
 
     @pulumi.runtime.test  # returns once every registration of the program has been answered
     def build():
         Consortium("consortium", ConsortiumArgs(config=cfg, built_services=frozenset()))
 
     build()
-    ctx = Ctx(stack="dev", config=cfg)
+    ctx = Ctx(stack=stack, config=cfg)
     result: dict[str, list[str]] = {}
     for rule in RULES:
         if rule.stack:
@@ -90,6 +90,12 @@ def test_the_dev_program_passes_every_rule(dev_raw):
     violations, resources = _violations(dev_raw)
     kinds = {r.kind for r in resources}
     assert {"Container", "Network", "Volume", "RenderedConfig", "Certificate", "CertificateAuthority"} <= kinds
+    assert violations == {}
+
+
+def test_the_akita_program_passes_every_rule(akita_raw):
+    violations, resources = _violations(akita_raw, stack="akita")
+    assert len([r for r in resources if r.kind == "Container" and r.component == "standby"]) == 12
     assert violations == {}
 
 

@@ -1,7 +1,7 @@
 """Image references are content-addressed: no floating tag.
 
-Reason: ARCHITECTURE.md "Machines without a registry" and docs/decisions.md "Images without a
-registry": every image is built here and tagged with the hash of its build context, so a
+Reason: ARCHITECTURE.md "Machines without a registry" and docs/decisions/0004 (images built
+without a registry, content-addressed): every image is built here and tagged with the hash of its build context, so a
 reference names exactly one content; ``:latest`` or a version tag can silently change what runs.
 """
 
@@ -11,7 +11,7 @@ import re
 
 from policies.guardrails import UNKNOWN, Ctx, Res, Rule
 
-CONTENT_TAG = re.compile(r"^[a-z0-9][a-z0-9._/-]*:[0-9a-f]{12,64}$")  # municloud.images: <name>:<sha256[:12]>
+CONTENT_TAG = re.compile(r"^[a-z0-9][a-z0-9._/-]*:[0-9a-f]{12,64}$")  # municloud_ops.images: <name>:<sha256[:12]>
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 
@@ -26,7 +26,7 @@ def check(res: Res, ctx: Ctx) -> list[str]:
     if content_addressed(ref):
         return []
     return [f"{res} runs image {ref!r}, a floating reference: use a content-hash tag "
-            f"(municloud.images) or an @sha256 digest"]
+            f"(municloud_ops.images) or an @sha256 digest"]
 
 
 RULE = Rule(

@@ -21,7 +21,7 @@ import yaml
 from policies.rules import RULES
 from stacks.automation import POLICY_PACK, REPO_ROOT, ScratchStack, pulumi_env, stack_config, stack_settings_yaml
 
-pytestmark = pytest.mark.stack
+pytestmark = [pytest.mark.integration, pytest.mark.stack]
 
 PROGRAM = Path(__file__).with_name("policy_program")
 

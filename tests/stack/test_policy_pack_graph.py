@@ -15,7 +15,7 @@ from stacks.providers._base import integral
 from stacks.providers.pki import CertificateAuthorityProvider, CertificateProvider
 from stacks.providers.secrets import Ed25519KeyPairProvider, RandomPasswordProvider
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.stack]
 
 _GENERATED = {"RandomPassword": RandomPasswordProvider, "Ed25519KeyPair": Ed25519KeyPairProvider,
               "CertificateAuthority": CertificateAuthorityProvider, "Certificate": CertificateProvider}
@@ -45,7 +45,7 @@ class GraphMocks(pulumi.runtime.Mocks):
         outs = dict(inputs)
         if kind in _GENERATED:
             outs = _GENERATED[kind]().create(inputs).outs
-        elif kind == "Image":  # municloud.images tags by the build context's hash
+        elif kind == "Image":  # municloud_ops.images tags by the build context's hash
             outs["ref"] = f"municloud/{inputs['image']}:{hashlib.sha256(inputs['image'].encode()).hexdigest()[:12]}"
         elif kind == "RenderedConfig":  # the role's own output is tested in tests/stack/test_roles.py
             outs["files"] = {n: f"# {n}" for n in ("nginx.conf", "haproxy.cfg", "postgresql.conf", "pg_hba.conf",

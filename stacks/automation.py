@@ -20,6 +20,8 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[1]
 STATE_DIR = Path(os.environ.get("MC_STATE", REPO_ROOT / ".state"))
 DEV_PASSPHRASE = "municloud-dev-only-passphrase"  # documented development passphrase (env.sh)
+#: the consortium's guardrails (docs/security.md): every preview/up of the project runs them
+POLICY_PACK = REPO_ROOT / "policies"
 
 
 def pulumi_env(backend_dir: Path | None = None) -> dict[str, str]:
@@ -57,6 +59,11 @@ _QuotingDumper.add_representer(str, lambda dumper, value: dumper.represent_scala
     "tag:yaml.org,2002:str", value, style="'" if value.isdigit() else None))
 
 
+def stack_settings_yaml(config: dict[str, Any]) -> str:
+    """A ``Pulumi.<stack>.yaml`` holding ``config``, as Pulumi reads it back (codes stay strings)."""
+    return yaml.dump({"config": config}, Dumper=_QuotingDumper, allow_unicode=True, sort_keys=False)
+
+
 @dataclass
 class ScratchStack:
     """A throwaway stack in its own scratch project directory and (optionally) its own backend."""
@@ -77,8 +84,7 @@ class ScratchStack:
         return scratch
 
     def write_config(self, config: dict[str, Any]) -> None:
-        text = yaml.dump({"config": config}, Dumper=_QuotingDumper, allow_unicode=True, sort_keys=False)
-        (self.work_dir / f"Pulumi.{self.name}.yaml").write_text(text)
+        (self.work_dir / f"Pulumi.{self.name}.yaml").write_text(stack_settings_yaml(config))
 
     def stack(self):
         from pulumi import automation as auto

@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "gateway_burst": 400,
     "health_timeout_s": 180,
     "placeholder_services": [],
+    "tenant_egress": [],
     "sla": {"availability_percent": 99.5, "rto_seconds": 60, "rpo_seconds": 0,
             "replication_mode": "synchronous", "dr_services": "pilot_light", "max_lag_seconds": 5,
             "local_recovery_seconds": 30,
@@ -142,6 +143,9 @@ class StackConfig(_Strict):
     health_timeout_s: int = Field(gt=0, le=1800, description="container health wait")
     placeholder_services: tuple[Literal["residents_registry", "tax", "nhi", "platform_hub"], ...] = Field(
         description="services run as the health-checked placeholder even if their image builds")
+    tenant_egress: tuple[str, ...] = Field(
+        description="members whose tenant networks get a route out of the engine (internal: false); "
+                    "the guardrail policy tenant-network-internal refuses it (docs/security.md)")
     sla: SlaConfig = Field(description="SLA targets")
 
     @field_validator("network_base")
@@ -165,6 +169,10 @@ class StackConfig(_Strict):
         parsed = [ipaddress.ip_network(n) for n in nets]
         if len(set(parsed)) != len(parsed) or not all(n.subnet_of(base) for n in parsed):
             raise ValueError(f"network_base: the address plan does not fit in {base}")
+        members = {m.lgcode for m in self.municipalities}
+        for code in self.tenant_egress:
+            if code not in members:
+                raise ValueError(f"tenant_egress: {code!r} is not a member municipality of this stack")
         return self
 
     @property

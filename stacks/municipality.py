@@ -87,6 +87,8 @@ class MunicipalityArgs:
     """DR site: the primary's slice (made with ``pairing``): its cluster's standby, credentials and keys"""
     start_services: bool = True
     """False: services created but not started (DR pilot light)"""
+    egress: bool = False
+    """config tenant_egress names it: its network is not internal (the guardrail pack refuses that)"""
 
 
 class Municipality(pulumi.ComponentResource):
@@ -100,7 +102,7 @@ class Municipality(pulumi.ComponentResource):
         # At the DR site the network was made under the primary's slice before the DR site had one.
         self.network = Network(urn_name(a.site, code, "net"), name=docker_name(a.stack, a.site, "", code),
                                docker_host=a.docker_host, labels=labels(a.stack, a.site, "network", code),
-                               internal=True, subnet=a.subnet,
+                               internal=not a.egress, subnet=a.subnet,
                                opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=src)] if src else None))
         # The services do not wait for a standby: they start beside its base backup, and in synchronous
         # mode their first COMMIT (the migrations at start, municloud.db.MIGRATION_STATEMENT_TIMEOUT_S)

@@ -115,7 +115,8 @@ class PrimarySite(_Site):
                 service_images=a.service_images, hub_url=self.hub_url, wan_network=a.wan_network,
                 wan_subnet=wan_subnet, hub_key_entry=hub_entry, platform_keys=keys[m.lgcode],
                 peer_entries=peer_entries(keys, m.lgcode), health_timeout_s=cfg.health_timeout_s,
-                extra_service_env={"SITE": a.site}, pairing=pairing), child)
+                extra_service_env={"SITE": a.site}, pairing=pairing,
+                egress=m.lgcode in cfg.tenant_egress), child)
             self.municipalities[m.lgcode] = mun
             all_entries += mun.registry_entries
         self.hub = PlatformHub(urn_name(a.site, "hub"), PlatformHubArgs(
@@ -146,7 +147,8 @@ class DrSite(_Site):
                 service_images=a.service_images, wan_network=a.wan_network, wan_subnet=wan_subnet,
                 health_timeout_s=cfg.health_timeout_s, standby_of=primary.municipalities[m.lgcode],
                 start_services=cfg.sla.dr_services == "warm",
-                hub_url=self.hub_url if primary.hub else None, extra_service_env={"SITE": a.site}), child)
+                hub_url=self.hub_url if primary.hub else None, extra_service_env={"SITE": a.site},
+                egress=m.lgcode in cfg.tenant_egress), child)
             self.municipalities[m.lgcode] = mun
         if primary.hub is not None:
             # the hub's DR twin: pilot light on the hub's standby, same key and registry as the primary's

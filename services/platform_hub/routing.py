@@ -158,8 +158,9 @@ def member_table(members: Sequence[str], catalogue: RoutingTable | None = None,
     two members. Validated like a file (a bad code or a pair outside the members is refused)."""
     catalogue = catalogue or RoutingTable.load()
     pairs = list(pairs) if pairs is not None else list(itertools.permutations(members, 2))
+    # a consortium of one has no pair: its routes between municipalities are left out, not refused
     routes = [{**r.model_dump(mode="json"), **({"between": pairs} if r.scope == "between_municipalities" else {})}
-              for r in catalogue.routes]
+              for r in catalogue.routes if r.scope != "between_municipalities" or pairs]
     return RoutingTable.model_validate({"version": catalogue.version, "municipalities": list(members),
                                         "routes": routes})
 

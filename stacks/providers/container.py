@@ -101,9 +101,11 @@ class ContainerProvider(ValidatingProvider):
                                                       f"absolute 'path' and 'content'"))
         for p in _known_list(news.get("ports")):
             if not is_unknown(p) and not (isinstance(p, dict) and isinstance(p.get("container_port"), int)
-                                          and isinstance(p.get("host_port"), int)):
+                                          and isinstance(p.get("host_port"), int)
+                                          and isinstance(p.get("host_ip", ""), str)):
                 failures.append(CheckFailure("ports", f"container {news['name']}: each port needs integer "
-                                                      f"'container_port' and 'host_port'"))
+                                                      f"'container_port' and 'host_port' (and a string "
+                                                      f"'host_ip' if any)"))
         policy = news.get("restart_policy")
         if policy is not None and not is_unknown(policy) and policy not in ("no", "always", "unless-stopped",
                                                                              "on-failure"):
@@ -128,7 +130,9 @@ class ContainerProvider(ValidatingProvider):
         ports = props.get("ports") or []
         host_config = api.create_host_config(
             mounts=mounts,
-            port_bindings={f"{p['container_port']}/tcp": ("127.0.0.1", p["host_port"]) for p in ports},
+            # Loopback unless a port names its host address (policy frontdoor-published-address).
+            port_bindings={f"{p['container_port']}/tcp": (p.get("host_ip") or "127.0.0.1", p["host_port"])
+                           for p in ports},
             restart_policy={"Name": props.get("restart_policy") or "unless-stopped"},
             cap_drop=["ALL"], cap_add=props.get("cap_add") or None,
             read_only=bool(props.get("read_only")), tmpfs=props.get("tmpfs") or None,

@@ -83,3 +83,15 @@ def test_twin_a_code_outside_the_config_is_refused(dev_raw):
             table.authorise(_notice("053481"))
 
     return consortium.frontdoor.container.container_id.apply(check)
+
+
+def test_a_consortium_of_one_routes_within_the_member_and_has_no_crossing_route():
+    """One member has no pair to cross between: the table leaves 転出証明書情報 out instead of
+    refusing the stack; two members get both ordered pairs (the twin)."""
+    from services.platform_hub.routing import member_table
+
+    alone = member_table(["053031"])
+    assert alone.routes and all(r.scope == "same_municipality" for r in alone.routes)
+    pair = member_table(["053031", "053279"])
+    crossing = [r for r in pair.routes if r.scope == "between_municipalities"]
+    assert crossing and all(set(r.between) == {("053031", "053279"), ("053279", "053031")} for r in crossing)

@@ -2,7 +2,8 @@
 # Provide the pinned Pulumi CLI and a Python language host in .state/bin.
 #  - an official CLI of the pinned version already on PATH (with its language host) is used as is;
 #  - otherwise the CLI is built from the Go module proxy (tools/pulumi/go.mod), once;
-#  - the language host is tools/pulumi/language_host.py (why: docs/decisions.md), installed with
+#  - the language host is tools/pulumi/language_host.py (why: docs/decisions.md; it also starts
+#    Python policy packs such as policies/, with pulumi-policy from the venv), installed with
 #    the SDK's own helper script copied from the Go module cache, and the dynamic-provider plugin
 #    is tools/pulumi/dynamic_provider.py (the SDK's module with a wider worker pool).
 # A second run takes seconds.

@@ -23,6 +23,7 @@ COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
     ("stack", "stack"),
     ("backup", "backup"),
     ("dr", "dr"),
+    ("member", "member"),
 )
 
 app = typer.Typer(

@@ -28,7 +28,7 @@ SHARED_TOUCHED = {"primary-gateway-config", "primary-gateway", "primary-hub", "d
 # every member's residents_registry trusts the other members' residents_registry keys (F-5): its
 # key registry file changes when a member joins or leaves
 PEERS_TOUCHED = {f"{site}-{code}-residents-registry" for site in ("primary", "dr")
-                 for code in ("053031", "053279", "053465")}
+                 for code in ("053031", "053279", "053465", "053481")}
 # ... all of which take the change in place (reload / restart / a re-read key registry), never by
 # replacement: the other members' services keep running
 IN_PLACE = {"primary-gateway", "dr-gateway", "dr-backup-repo", "primary-hub", "dr-hub"} | PEERS_TOUCHED
@@ -75,6 +75,80 @@ def _ops(events: list) -> dict[str, set[str]]:
             continue  # the dynamic-provider plugin's own default provider, not infrastructure
         ops.setdefault(pre.metadata.op.value, set()).add(pre.metadata.urn.rsplit("::", 1)[-1])
     return ops
+
+
+LEAVER = "053279"  # 上小阿仁村: slot 2, between 053031 and 053465
+
+
+def _seed(client, name: str, code: str, population: int = 40) -> None:
+    """Seed data into a member's three services, inside the site (docs/operator-guide.md)."""
+    for svc in ("residents_registry", "tax", "nhi"):
+        c = client.containers.get(f"mc-{name}-primary-{code}-{svc.replace('_', '-')}")
+        rc, out = c.exec_run(["python", "-m", f"services.{svc}.seed", "--population", str(population),
+                              "--seed", "7"], user="app")
+        assert rc == 0, out.decode(errors="replace")[-2000:]
+
+
+def _offboard_a_member_from_the_middle_and_hand_its_data_to_a_fresh_one(scratch, stack, client, name: str) -> None:
+    """Offboarding (policy Guideline 6: data handed over at contract end) of a member in the middle
+    of the list: a verified final backup and its three layout files in both encodings; its removal
+    deletes only its resources (no other member's database restarted, its address slot moved by
+    nobody); a fresh member takes the files and exports them again byte-identically."""
+    from municloud.layout import load_layout
+    from municloud.layout.transfer import export_file, import_file
+    from municloud_ops.dr.inventory import Inventory
+    from municloud_ops.member import add_member, list_members, offboard, remove_member
+    from municloud import auth
+
+    config_file = scratch.work_dir / f"Pulumi.{name}.yaml"
+    _seed(client, name, LEAVER)
+    outputs = {k: v.value for k, v in stack.outputs().items()}
+    handover = scratch.work_dir / "handover"
+    sentence = offboard(name, LEAVER, handover, outputs=outputs, inventory=Inventory(name), progress=lambda _s: None)
+    assert sentence.startswith(f"offboarded {LEAVER} of {name}"), sentence
+    manifest = json.loads((handover / "handover.json").read_text(encoding="utf-8"))
+    assert manifest["backup"]["verified"] is True
+    assert sorted((f["unit"], f["encoding"]) for f in manifest["files"]) == sorted(
+        (u, e) for u in ("residents_registry", "tax", "nhi") for e in ("utf-8", "cp932"))
+    assert all(f["rows"] > 0 for f in manifest["files"]), manifest["files"]
+
+    slots = {m["lgcode"]: m["address_slot"] for m in list_members(name, config_file)}
+    others = {c.name: c.attrs["State"]["StartedAt"] for c in client.containers.list(
+        all=True, filters={"label": f"municloud.stack={name}"})
+        if c.labels["municloud.lgcode"] not in (LEAVER, "shared") and c.status == "running"}
+    remove_member(name, LEAVER, handover=handover, path=config_file)
+    events: list = []
+    stack.up(on_output=lambda _l: None, on_event=events.append)
+    ops = _ops(events)
+    assert ops["delete"] and all(LEAVER in urn for urn in ops["delete"]), ops["delete"]
+    assert not ops.get("create"), ops
+    touched = ops.get("update", set()) | ops.get("replace", set()) | ops.get("create-replacement", set())
+    assert touched <= SHARED_TOUCHED | PEERS_TOUCHED, touched
+    assert not touched & {n for n in touched if "postgres" in n or "standby" in n or "-net" in n}, touched
+    assert {m["lgcode"]: m["address_slot"] for m in list_members(name, config_file)} == \
+        {k: v for k, v in slots.items() if k != LEAVER}
+    now = {c.name: c.attrs["State"]["StartedAt"] for c in client.containers.list(
+        all=True, filters={"label": f"municloud.stack={name}"}) if c.name in others}
+    assert now == others  # every other member's containers kept running: not replaced, not restarted
+    left = _labelled(client, name)
+    assert not [o for kind in left.values() for o in kind if LEAVER in o], left
+    assert LEAVER not in json.dumps([r["urn"] for r in stack.export_stack().deployment["resources"]])
+
+    # a fresh member of the same code (a new vendor's empty system) takes the hand-over
+    assert "address slot 2 " in add_member(name, LEAVER, "上小阿仁村", 2697, like="053031", path=config_file)
+    assert stack.up(on_output=lambda _l: None).summary.result == "succeeded"
+    outputs = {k: v.value for k, v in stack.outputs().items()}
+    ca = scratch.work_dir / "consortium-ca.crt"
+    ca.write_text(outputs["ca_cert_pem"], encoding="utf-8")
+    handed = {(f["unit"], f["encoding"]): (handover / f["file"]).read_bytes() for f in manifest["files"]}
+    for unit in ("residents_registry", "tax", "nhi"):
+        layout, url = load_layout(unit), f"{outputs['frontdoor_url']}/{LEAVER}/{unit}"
+        token = auth.issue_token(outputs["token_private_keys"][LEAVER], LEAVER, "lifecycle", "data_migration",
+                                 unit, 300)
+        import_file(layout, handed[(unit, "utf-8")], url, token, encoding="utf-8", verify=str(ca))
+        for encoding in ("utf-8", "cp932"):
+            again = export_file(layout, url, token, encoding=encoding, verify=str(ca))
+            assert again.data == handed[(unit, encoding)], f"{unit} {encoding} differs after the hand-over"
 
 
 def _databases(client, name: str) -> dict[str, tuple[str, str]]:
@@ -239,8 +313,12 @@ def test_lifecycle(live):
         ["cat", "/etc/municloud/platform-keys.yaml"], user="app").output.decode()
     assert client.containers.get(f"mc-{name}-primary-{FOURTH}-tax").status == "running"
 
-    # -1: only those deleted
-    scratch.write_config(base)
+    _offboard_a_member_from_the_middle_and_hand_its_data_to_a_fresh_one(scratch, stack, client, name)
+
+    # -1: only those deleted (a member that holds nothing to hand over)
+    from municloud_ops.member import remove_member
+
+    remove_member(name, FOURTH, no_handover=True, path=scratch.work_dir / f"Pulumi.{name}.yaml")
     events = []
     stack.up(on_output=lambda _l: None, on_event=events.append)
     ops = _ops(events)

@@ -29,6 +29,9 @@ from municloud.audit import APPENDER_APPLICATION_NAME
 
 CGROUP = Path("/sys/fs/cgroup")
 _TICK = os.sysconf("SC_CLK_TCK")
+#: components of a stack that run no service process (so no access-log appender)
+_NOT_SERVICES = frozenset({"frontdoor", "gateway", "postgres", "hub", "hub postgres",
+                           "backup repo"})
 
 
 def _container_cpu_ns(full_id: str) -> int | None:
@@ -158,16 +161,31 @@ class CpuBudget:
         self.local_pids = local_pids or {}
         self.containers = _stack_containers(stack) if stack else _Containers()
         self.appenders: list[int] = []
-        for cid, kind in self.containers.kinds.items():
-            if kind == "postgres":
-                self.appenders += _appender_pids(self.containers.names[cid])
+        self._services = sum(kind not in _NOT_SERVICES and not kind.startswith("DR ")
+                             for kind in self.containers.kinds.values())
+        self._appenders_looked_up = 0.0
+        self._find_appenders()
         ids = set(self.containers.kinds)
         self.proxies = [p for p in _pids() if _comm(p) == "docker-proxy"
                         and self.port is not None and f"-host-port {self.port} " in _cmdline(p) + " "]
         self.shims = [p for p in _pids() if _comm(p).startswith("containerd-shim")
                       and any(i in _cmdline(p) for i in ids)]
 
+    def _find_appenders(self) -> None:
+        """The appenders connect at their first entry: look again (at most every 5 s) until
+        every primary PostgreSQL shows its services' appenders."""
+        primaries = [cid for cid, kind in self.containers.kinds.items() if kind == "postgres"]
+        if not primaries or time.monotonic() - self._appenders_looked_up < 5.0:
+            return
+        self._appenders_looked_up = time.monotonic()
+        found: list[int] = []
+        for cid in primaries:
+            found += _appender_pids(self.containers.names[cid])
+        self.appenders = found
+
     def snapshot(self) -> Snapshot:
+        if len(self.appenders) < self._services:
+            self._find_appenders()  # one appender per service process
         ms: dict[str, float] = {}
 
         def add(kind: str, value: float | None) -> None:

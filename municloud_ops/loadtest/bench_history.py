@@ -20,7 +20,8 @@ DOC = REPO_ROOT / "docs" / "benchmarks.md"
 PLOT = REPO_ROOT / "reports" / "benchmarks-trend.png"
 BEGIN, END = "<!-- history:begin -->", "<!-- history:end -->"
 #: the headline figure of each benchmark (what the trend plot draws), with its unit
-HEADLINES = {"read_path": ("rps", "req/s"), "hub": ("end_to_end_msg_s", "msg/s"),
+HEADLINES = {"read_path": ("rps", "req/s"), "load_gate": ("rps", "req/s"),
+             "hub": ("end_to_end_msg_s", "msg/s"),
              "ceilings": ("nginx_static_rps", "req/s")}
 
 
@@ -36,12 +37,17 @@ def commit(root: Path = REPO_ROOT) -> str:
     return head + ("+dirty" if dirty else "")
 
 
-def append(benchmark: str, figures: dict, *, path: Path = HISTORY, note: str = "") -> dict:
-    """Append one run of ``benchmark`` (figures: flat name -> number) and return the record."""
+def append(benchmark: str, figures: dict, *, path: Path = HISTORY, note: str = "",
+           at: float | None = None, load_average: float | None = None) -> dict:
+    """Append one run of ``benchmark`` (figures: flat name -> number) and return the record;
+    ``at`` (epoch seconds) and ``load_average`` default to now (for a run recorded later, give
+    the run's own)."""
     if not figures:
         raise ValueError(f"{benchmark}: no figures to record")
-    record = {"benchmark": benchmark, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-              "commit": commit(), "load_average": round(os.getloadavg()[0], 1),
+    record = {"benchmark": benchmark,
+              "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at)),
+              "commit": commit(),
+              "load_average": round(os.getloadavg()[0] if load_average is None else load_average, 1),
               "cores": os.cpu_count(), "figures": figures}
     if note:
         record["note"] = note

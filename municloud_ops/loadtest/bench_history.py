@@ -92,7 +92,10 @@ def plot(records: list[dict], out: Path = PLOT) -> Path:
         if points:
             ax.plot([p[0] for p in points], [p[1] for p in points], marker="o",
                     label=f"{bench} ({unit})")
+    from matplotlib.ticker import MaxNLocator
+
     ax.set_xlabel("run (order of reports/benchmarks.jsonl)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_yscale("log")
     ax.set_title("benchmark headline figures per run")
     ax.legend(fontsize=8)

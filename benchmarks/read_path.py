@@ -12,8 +12,8 @@ against residents_registry processes started here (no gateway, no TLS) — the o
 --profile adds the CPU budget per hop: CPU-ms per request of each process kind (Locust,
 docker-proxy, frontdoor, gateway, each service, PostgreSQL, the access-log appender's backend,
 the DR standbys, the containers' shims), net of what the idle stack uses, from the kernel's
-accounting (municloud/loadtest/cpu_budget.py). Every run appends its figures with the commit to
-reports/benchmarks.jsonl (municloud/loadtest/bench_history.py).
+accounting (municloud_ops/loadtest/cpu_budget.py). Every run appends its figures with the commit to
+reports/benchmarks.jsonl (municloud_ops/loadtest/bench_history.py).
 
 Target (issue 4): >= 1,500 req/s at p95 <= 100 ms with 0 errors.
 """

@@ -49,7 +49,7 @@ def pytest_collection_modifyitems(config, items):
     # The load gate first: it measures the SLA on a stack of its own, and in a whole run it used
     # to come after the session's `citest` stack was up beside it (an idle dev-shaped stack uses
     # ~0.35 core in health checks, relays and replication, measured with
-    # municloud/loadtest/cpu_budget.py). First, it shares the machine with nothing of the
+    # municloud_ops/loadtest/cpu_budget.py). First, it shares the machine with nothing of the
     # suite's own. The order of the other tests is kept (stable sort).
     items.sort(key=lambda item: 0 if item.get_closest_marker("load") else 1)
 

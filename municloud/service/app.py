@@ -76,7 +76,7 @@ def create_service_app(
             await ensure_inbox(conn)
         app.state.params = load_params(settings)
         load_platform_keys(app)
-        # Named, so the per-hop CPU budget (municloud/loadtest/cpu_budget.py) finds its backend.
+        # Named, so the per-hop CPU budget (municloud_ops/loadtest/cpu_budget.py) finds its backend.
         app.state.audit = AuditLog(lambda: asyncpg.connect(
             **target.connect_kwargs(), timeout=10,
             server_settings={"application_name": APPENDER_APPLICATION_NAME}))

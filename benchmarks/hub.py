@@ -37,6 +37,7 @@ sys.path.insert(0, str(REPO / "services" / "platform_hub" / "tests"))
 import httpx  # noqa: E402
 
 from hub_harness import DEV, hub_world  # noqa: E402
+from municloud_ops.loadtest import bench_history  # noqa: E402
 from municloud.platform import build_message, sign_message  # noqa: E402
 from municloud.platform.samples import sample_move_notice  # noqa: E402
 
@@ -235,6 +236,15 @@ def main() -> None:
     result = run(args.messages, args.concurrency, args.processes)
     text = markdown(result)
     print(text)
+    cpu = result["cpu_ms_per_message"]
+    record = bench_history.append("hub", {
+        "end_to_end_msg_s": round(result["end_to_end_rate"], 1),
+        "accept_msg_s": round(result["accept_rate"], 1),
+        "paced_added_p95_ms": round(result["paced_added_p95_ms"], 1),
+        **{f"cpu_ms_{k.replace(' ', '_')}": round(v, 2) for k, v in cpu.items()}},
+        note=f"--messages {args.messages} --concurrency {args.concurrency} "
+             f"--processes {args.processes}")
+    print(f"recorded in reports/benchmarks.jsonl at commit {record['commit']}")
     if not args.no_write:
         path = REPO / "docs" / "benchmarks.md"
         if not path.exists():

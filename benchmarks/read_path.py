@@ -7,6 +7,13 @@ Through the gateway (frontdoor https://127.0.0.1:8443) when the dev stack is up;
 against residents_registry processes started here (no gateway, no TLS) — the output says which.
 
     .venv/bin/python benchmarks/read_path.py [--seconds 30] [--users 50 100 200] [--processes 1]
+        [--profile]
+
+--profile adds the CPU budget per hop: CPU-ms per request of each process kind (Locust,
+docker-proxy, frontdoor, gateway, each service, PostgreSQL, the access-log appender's backend,
+the DR standbys, the containers' shims), net of what the idle stack uses, from the kernel's
+accounting (municloud_ops/loadtest/cpu_budget.py). Every run appends its figures with the commit to
+reports/benchmarks.jsonl (municloud_ops/loadtest/bench_history.py).
 
 Target (issue 4): >= 1,500 req/s at p95 <= 100 ms with 0 errors.
 """
@@ -22,11 +29,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from municloud_ops.loadtest import data, runner  # noqa: E402
+from municloud_ops.loadtest import bench_history, data, runner  # noqa: E402
+from municloud_ops.loadtest.cpu_budget import table  # noqa: E402
 from municloud_ops.loadtest.sla import SlaTargets  # noqa: E402
 from municloud_ops.loadtest.targets import municipalities_and_sla, stack_target  # noqa: E402
 
@@ -58,6 +67,8 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--seed-population", type=int, default=1000)
     parser.add_argument("--local", action="store_true", help="ignore a running dev stack")
+    parser.add_argument("--profile", action="store_true",
+                        help="CPU-ms per request of each process kind (from /proc and cgroups)")
     parser.add_argument("--out", type=Path, default=REPO / "reports" / "read_path.json")
     args = parser.parse_args()
     ceilings_file = REPO / "reports" / "ceilings.json"
@@ -69,17 +80,31 @@ def main() -> None:
         print(loaded.sentence(), flush=True)
         for users in args.users:
             params = {"users": users, "duration_s": args.seconds, "ramp_s": 5.0}
+            budget = None
+            if args.profile:
+                from municloud_ops.loadtest.cpu_budget import CpuBudget
+
+                profiler = CpuBudget(args.stack if path == "gateway" else None,
+                                     urlsplit(target.base_url).port)
+                profiler.measure_idle(10.0)
+                budget = profiler.for_generator
             result = runner.run(target, "steady", params, work / f"u{users}",
                                 data_manifest=loaded.manifest, processes=args.processes,
                                 scenario="bench_read_path.py", classes=["CertificateReader"],
-                                check_throughput=True)
+                                check_throughput=True, budget=budget)
             o = result.gate["observed"]
             rows.append({"users": users, "rps": o["rps"], "p95_ms": o["p95_ms"],
                          "requests": o["requests"], "errors": o["failures"],
                          "meets_target": result.passed,
                          "generator_cpu_mean": result.cpu.generator_mean,
                          "generator_saturated": result.cpu.saturated,
-                         "machine_cpu_mean": result.cpu.machine_mean})
+                         "machine_cpu_mean": result.cpu.machine_mean,
+                         "cpu_ms_per_request": result.budget})
+            bench_history.append("read_path", {
+                "users": users, "rps": round(o["rps"], 1), "p95_ms": o["p95_ms"],
+                "errors": o["failures"],
+                **{f"cpu_ms {k}": round(v, 2) for k, v in result.budget.items()}},
+                note=path)
             time.sleep(3)
     out = {"path": path, "seconds": args.seconds, "processes": args.processes,
            "target": dataclasses.asdict(TARGET), "rows": rows,
@@ -97,6 +122,9 @@ def main() -> None:
         print(f"| {r['users']} | {r['rps']:.0f} | {r['p95_ms']:.0f} | {r['errors']} | "
               f"{ratio(n)} | {ratio(pg)} | {ratio(lo)} | {r['generator_cpu_mean']:.0f} % | "
               f"{'yes' if r['meets_target'] else 'no'} |")
+    if args.profile:
+        print("\nCPU-ms per request, net of the idle stack:\n")
+        print(table({f"{r['users']} users": r["cpu_ms_per_request"] for r in rows}))
 
 
 if __name__ == "__main__":

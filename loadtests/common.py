@@ -19,6 +19,7 @@ from pathlib import Path
 from locust import events
 
 from municloud.auth import issue_token
+from municloud_ops.loadtest.client_tls import consortium_tls_factory
 from municloud_ops.loadtest.split import PopulationSplit
 from municloud_ops.loadtest.targets import LoadTarget
 
@@ -135,10 +136,8 @@ def verify_tls(user, plan: Plan) -> None:
     CA, like a real client (plain http targets need nothing)."""
     ca_file = plan.target.verify_tls
     if isinstance(ca_file, str):
-        import gevent.ssl
-
         user.insecure = False
-        user.ssl_context_factory = lambda: gevent.ssl.create_default_context(cafile=ca_file)
+        user.ssl_context_factory = consortium_tls_factory(ca_file)
 
 
 def unique_suffix() -> str:

@@ -32,6 +32,8 @@ GENESIS_HASH = bytes(32)
 GUARD_TRIGGERS = ("access_log_no_update", "access_log_no_truncate", "access_log_head_forward",
                   "access_log_head_no_delete")
 MAX_BATCH = 1000
+#: application_name of the appender's own connection (so its backend can be told apart).
+APPENDER_APPLICATION_NAME = "access-log-appender"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ import asyncpg
 from fastapi import APIRouter, FastAPI
 
 from municloud import db
-from municloud.audit import AuditLog, check_schema as check_audit_schema
+from municloud.audit import (APPENDER_APPLICATION_NAME, AuditLog,
+                             check_schema as check_audit_schema)
 from municloud.auth import TokenCache, load_public_key
 from municloud.platform.consumer import ensure_inbox
 from municloud.service import audit_api, dr_probe_api, health
@@ -75,7 +76,10 @@ def create_service_app(
             await ensure_inbox(conn)
         app.state.params = load_params(settings)
         load_platform_keys(app)
-        app.state.audit = AuditLog(lambda: asyncpg.connect(**target.connect_kwargs(), timeout=10))
+        # Named, so the per-hop CPU budget (municloud_ops/loadtest/cpu_budget.py) finds its backend.
+        app.state.audit = AuditLog(lambda: asyncpg.connect(
+            **target.connect_kwargs(), timeout=10,
+            server_settings={"application_name": APPENDER_APPLICATION_NAME}))
         app.state.audit.start()
         tasks = [asyncio.create_task(job(app), name=getattr(job, "__name__", "job"))
                  for job in (outbox_relay, *background)]

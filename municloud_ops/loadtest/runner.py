@@ -16,12 +16,15 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import psutil
 
 from municloud_ops.loadtest import history, stages
 from municloud_ops.loadtest.targets import REPO_ROOT, LoadTarget
+
+if TYPE_CHECKING:
+    from municloud_ops.loadtest.cpu_budget import CpuBudget
 
 LOADTESTS = REPO_ROOT / "loadtests"
 ROLE_SERVICES = {"CounterClerk": "residents_registry", "ConvenienceStore": "residents_registry",
@@ -76,6 +79,8 @@ class RunResult:
     gate: dict
     cpu: CpuUsage
     steps: list[history.StepResult]
+    budget: dict[str, float] = field(default_factory=dict)
+    """CPU-ms per request of each process kind (``run(..., budget=...)``), else empty."""
 
     @property
     def passed(self) -> bool:
@@ -89,7 +94,8 @@ class RunResult:
         return json.dumps({"shape": self.shape, "exit_code": self.exit_code,
                            "seconds": self.seconds, "gate": self.gate,
                            "cpu": {**asdict(self.cpu), "saturated": self.cpu.saturated},
-                           "steps": [asdict(s) for s in self.steps]},
+                           "steps": [asdict(s) for s in self.steps],
+                           "cpu_ms_per_request": self.budget},
                           ensure_ascii=False, indent=2)
 
 
@@ -151,11 +157,15 @@ def run(target: LoadTarget, kind: str, params: dict, out_dir: Path, *,
         data_manifest: Path | None = None, processes: int = 1,
         think_s: tuple[float, float] = (0.5, 1.5), check_throughput: bool | None = None,
         progress: Callable[[str], None] = print, progress_every_s: float = 5.0,
-        scenario: str = "locustfile.py", classes: list[str] | None = None) -> RunResult:
+        scenario: str = "locustfile.py", classes: list[str] | None = None,
+        budget: Callable[[int], "CpuBudget"] | None = None) -> RunResult:
     """Run one shape against ``target``; results go to ``out_dir`` (HTML, CSV, plan, summary).
 
     ``scenario`` is the locustfile under loadtests/ (the benchmarks use their own), ``classes``
-    the user classes to run (default: the roles whose service the target has)."""
+    the user classes to run (default: the roles whose service the target has). ``budget``
+    (given the Locust pid) profiles the run: CPU-ms per request of each process kind, from the
+    first second with users to the last sample before the users stop
+    (municloud_ops.loadtest.cpu_budget)."""
     plan_steps = plan_stages(kind, params)
     out_dir.mkdir(parents=True, exist_ok=True)
     summary_path = out_dir / "gate.json"
@@ -193,6 +203,9 @@ def run(target: LoadTarget, kind: str, params: dict, out_dir: Path, *,
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
                                 env=env)
         ps = psutil.Process(proc.pid)
+        profiler = budget(proc.pid) if budget is not None else None  # idle measured by caller
+        first_snap = last_snap = None
+        first_requests = last_requests = 0
         last_cpu, last_t, last_report = 0.0, time.monotonic(), 0.0
         loading = False  # CPU counts only once users run (start-up imports are not load)
         try:
@@ -203,9 +216,15 @@ def run(target: LoadTarget, kind: str, params: dict, out_dir: Path, *,
                 if not loading:
                     first = _last_sample(prefix)
                     loading = first is not None and first.users > 0
+                    if loading and profiler is not None:
+                        first_snap, first_requests = profiler.snapshot(), first.requests
                 elif now > last_t:
                     gen_samples.append(100.0 * (cpu - last_cpu) / (now - last_t))
                     machine_samples.append(psutil.cpu_percent(None) * (psutil.cpu_count() or 1))
+                    if profiler is not None:
+                        sample = _last_sample(prefix)
+                        if sample is not None and sample.users > 0:
+                            last_snap, last_requests = profiler.snapshot(), sample.requests
                 last_cpu, last_t = cpu, now
                 elapsed = now - started
                 if elapsed > bound:
@@ -236,8 +255,12 @@ def run(target: LoadTarget, kind: str, params: dict, out_dir: Path, *,
                    machine_mean=(sum(machine_samples) / len(machine_samples)
                                  if machine_samples else 0.0),
                    processes=max(processes, 1), load_average=os.getloadavg()[0])
+    per_request = {}
+    if first_snap is not None and last_snap is not None and last_requests > first_requests:
+        per_request = profiler.per_request(first_snap, last_snap, last_requests - first_requests)
     result = RunResult(shape=kind, exit_code=proc.returncode, seconds=seconds, out_dir=out_dir,
-                       gate=gate, cpu=cpu, steps=history.steps(history.read_history(prefix)))
+                       gate=gate, cpu=cpu, steps=history.steps(history.read_history(prefix)),
+                       budget=per_request)
     (out_dir / "result.json").write_text(result.to_json(), encoding="utf-8")
     progress(result.sentence())
     return result

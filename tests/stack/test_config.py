@@ -125,7 +125,7 @@ def test_load_gate_targets_are_read_from_the_stack_config(dev_raw, akita_raw):
     """The allowed twin: dev and akita carry the three keys the load gate reads, with sane values."""
     from municloud_ops.loadtest.targets import sla_from_config
 
-    for raw, expected in ((dev_raw, (80, 500, 0.01, 50)), (akita_raw, (200, 500, 0.01, 100))):
+    for raw, expected in ((dev_raw, (200, 500, 0.01, 100)), (akita_raw, (200, 500, 0.01, 100))):
         sla = load("x", raw).sla
         assert (sla.concurrent_users, sla.p95_ms, sla.max_failure_ratio, sla.min_rps) == expected
         gate = sla_from_config(sla.concurrent_users, raw["sla"])

@@ -28,7 +28,7 @@ def test_every_decision_is_numbered_in_order_with_its_sections():
         numbers.append(int(match.group(1)))
         text = path.read_text(encoding="utf-8")
         assert text.startswith(f"# {match.group(1)} — "), f"{path.name}: title must start with its number"
-        assert re.search(r"^- Status: (accepted|superseded by \d{4}|deprecated)$", text, re.M), path.name
+        assert re.search(r"^- Status: (proposed|accepted|superseded by \d{4}|deprecated)$", text, re.M), path.name
         assert re.search(r"^- Date: \d{4}-\d{2}-\d{2}$", text, re.M), path.name
         for section in SECTIONS:
             assert section in text, f"{path.name}: missing '{section}'"

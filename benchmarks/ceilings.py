@@ -1,4 +1,4 @@
-"""Ceilings of this machine, measured in one run (issue 7): what the hardware gives before any
+"""Ceilings of this machine, measured in one run: what the hardware gives before any
 of our code is involved, so the read-path figures can be read as a ratio of it.
 
 1. nginx static: an nginx container (the project's ``nginx`` image, a benchmark config serving

@@ -1,4 +1,4 @@
-"""Platform hub benchmark (issue 5): throughput of signed, schema-validated, durably stored and
+"""Platform hub benchmark: throughput of signed, schema-validated, durably stored and
 delivered messages, and the p95 latency the hub adds over a direct call to a receiver.
 
 Setup (all on this machine): one PostgreSQL container (hub + receivers' databases), the hub as
@@ -14,7 +14,7 @@ out to tax and nhi (2 deliveries, each applied exactly once).
 
     .venv/bin/python benchmarks/hub.py [--messages 2000] [--concurrency 16] [--no-write]
 
-Appends a section "Platform hub" to docs/benchmarks.md. Target (issue 5, 2 cores):
+Appends a section "Platform hub" to docs/benchmarks.md. Target (docs/benchmarks.md, 2 cores):
 >= 300 msg/s end to end, <= 50 ms added p95.
 """
 

@@ -1,4 +1,4 @@
-"""住民票 read path benchmark (issue 4): 50 / 100 / 200 concurrent users with no think time,
+"""住民票 read path benchmark: 50 / 100 / 200 concurrent users with no think time,
 reading 住民票の写し (JSON) of seeded residents, spread over the dev municipalities by
 population; req/s, p95 and errors per user count, and the ratio to each ceiling measured by
 benchmarks/ceilings.py on the same machine (reports/ceilings.json).
@@ -15,7 +15,7 @@ the DR standbys, the containers' shims), net of what the idle stack uses, from t
 accounting (municloud_ops/loadtest/cpu_budget.py). Every run appends its figures with the commit to
 reports/benchmarks.jsonl (municloud_ops/loadtest/bench_history.py).
 
-Target (issue 4): >= 1,500 req/s at p95 <= 100 ms with 0 errors.
+Target (docs/benchmarks.md, "Read path"): >= 1,500 req/s at p95 <= 100 ms with 0 errors.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from municloud_ops.loadtest.sla import SlaTargets  # noqa: E402
 from municloud_ops.loadtest.targets import municipalities_and_sla, stack_target  # noqa: E402
 
 TARGET = SlaTargets(concurrent_users=200, p95_ms=100, max_failure_ratio=0.0, min_rps=1500,
-                    source="issue 4 read-path target")
+                    source="read-path target (docs/benchmarks.md)")
 
 
 @contextlib.contextmanager

@@ -31,7 +31,8 @@ PEERS_TOUCHED = {f"{site}-{code}-residents-registry" for site in ("primary", "dr
                  for code in ("053031", "053279", "053465", "053481")}
 # ... all of which take the change in place (reload / restart / a re-read key registry), never by
 # replacement: the other members' services keep running
-IN_PLACE = {"primary-gateway", "dr-gateway", "dr-backup-repo", "primary-hub", "dr-hub"} | PEERS_TOUCHED
+IN_PLACE = {"primary-gateway", "dr-gateway", "dr-backup-repo", "primary-hub", "dr-hub"} | {
+    n for n in PEERS_TOUCHED if "053481" not in n}  # the dev members' (053481 is the one joining)
 
 
 def _labelled(client, stack: str) -> dict[str, list[str]]:

@@ -105,13 +105,13 @@ class LiveStack:
     def refresh_outputs(self) -> None:
         self.outputs = {k: v.value for k, v in self.stack.outputs().items()}
 
-    def up(self) -> Any:
+    def up(self, on_event=None) -> Any:
         from stacks.automation import POLICY_PACK
 
         # The guardrails (docs/security.md): resource rules refuse before a resource is made; the
         # Automation API's `up` skips the preview, so the whole-graph rules are judged at its end.
         result = self.stack.up(on_output=_progress(f"stack-{self.name}-up"), color="never",
-                               suppress_progress=True, policy_packs=[str(POLICY_PACK)])
+                               suppress_progress=True, policy_packs=[str(POLICY_PACK)], on_event=on_event)
         self.refresh_outputs()
         return result
 

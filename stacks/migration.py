@@ -6,7 +6,8 @@ it runs from (``PYTHONPATH`` = that tree) and records its resources' URNs (``--u
 tree's ``stacks/`` and runs ``preview`` then ``up`` on the same state: every step other than
 ``same`` is listed, and the exit status is 1 if any custom resource (a Docker object, a secret,
 a certificate, a rendered configuration) would be created, updated, replaced or deleted.
-Components (logical grouping, no physical object) may appear; they are counted apart.
+Components (logical grouping, no physical object) and the dynamic-provider plugin's own provider
+resource may appear; they are counted apart.
 ``python -m stacks.migration destroy NAME`` removes the stack. docs/stack.md ("Refactoring
 without touching a running consortium") shows the whole procedure.
 """
@@ -73,11 +74,15 @@ def classify(events: list) -> dict[str, list[str]]:
     return ops
 
 
+def _custom(urn: str) -> bool:
+    """A resource with an object behind it: not one of our components, not a provider's own state."""
+    type_ = urn.split("::")[2].rsplit("$", 1)[-1]
+    return not type_.startswith((COMPONENT_PREFIX, "pulumi:providers:"))
+
+
 def physical(ops: dict[str, list[str]]) -> dict[str, list[str]]:
-    """The steps that touch a custom resource (its type token is not one of our components)."""
-    return {op: [u for u in urns if COMPONENT_PREFIX not in u.split("::")[2].rsplit("$", 1)[-1]]
-            for op, urns in ops.items()
-            if any(COMPONENT_PREFIX not in u.split("::")[2].rsplit("$", 1)[-1] for u in urns)}
+    """The steps that touch a custom resource (see ``_custom``)."""
+    return {op: [u for u in urns if _custom(u)] for op, urns in ops.items() if any(_custom(u) for u in urns)}
 
 
 def after(name: str, code: Path, urns_file: Path | None) -> tuple[bool, str]:

@@ -16,6 +16,7 @@ import time
 
 import docker
 import pytest
+import yaml
 
 from stacks.automation import ScratchStack, free_network_base, free_port, stack_config
 
@@ -295,6 +296,8 @@ def test_lifecycle(live):
     scratch.write_config(grown)
     peer = client.containers.get(f"mc-{name}-primary-053031-residents-registry")
     peer_started = peer.attrs["State"]["StartedAt"]
+    hub = client.containers.get(f"mc-{name}-primary-hub")
+    hub_started = hub.attrs["State"]["StartedAt"]
     events: list = []
     up4 = stack.up(on_output=lambda _l: None, on_event=events.append)
     ops = _ops(events)
@@ -313,6 +316,11 @@ def test_lifecycle(live):
     assert f"{FOURTH}-residents_registry" in peer.exec_run(
         ["cat", "/etc/municloud/platform-keys.yaml"], user="app").output.decode()
     assert client.containers.get(f"mc-{name}-primary-{FOURTH}-tax").status == "running"
+    # the hub routes for the new member without a restart (its routing table is a hot file)
+    hub.reload()
+    assert hub.attrs["State"]["StartedAt"] == hub_started
+    routes = yaml.safe_load(hub.exec_run(["cat", "/etc/municloud/routes.yaml"], user="app").output.decode())
+    assert FOURTH in routes["municipalities"]
 
     _offboard_a_member_from_the_middle_and_hand_its_data_to_a_fresh_one(scratch, stack, client, name)
 

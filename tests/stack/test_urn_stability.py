@@ -140,3 +140,16 @@ def test_twin_a_missing_alias_is_caught(dev_raw, monkeypatch):
     standby_children = {u for u in unclaimed if "municloud:stack:DrStandby" in u}
     assert len(standby_children) == 4 * 5  # 3 members + the hub: component, cert, volume, config, container
     assert any(u.endswith("::dr-053031-standby") for u in new)
+
+
+def test_the_live_check_counts_only_resources_with_an_object_behind_them():
+    """stacks.migration's verdict: a new component or the provider plugin's own state is not a
+    change of the consortium; a container, network or secret is (the twin)."""
+    from stacks.migration import physical
+
+    pre = "urn:pulumi:s::municloud::municloud:stack:Consortium$municloud:stack:Site$municloud:stack:Municipality"
+    component = f"{pre}$municloud:stack:PostgresCluster::primary-053031-postgres-cluster"
+    provider = "urn:pulumi:s::municloud::pulumi:providers:pulumi-python::default"
+    container = f"{pre}$municloud:stack:PostgresCluster$pulumi-python:dynamic/municloud:Container::primary-053031-postgres"
+    assert physical({"create": [component], "update": [provider]}) == {}
+    assert physical({"create": [component], "replace": [container]}) == {"replace": [container]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import random
 from dataclasses import dataclass, field
@@ -24,6 +25,11 @@ from municloud.platform import (
 from municloud.platform.envelope import to_element
 from municloud.platform.signing import ALGORITHM, canonical_bytes
 from municloud.platform.codec import NS
+
+
+INBOX = "/api/v1/platform/inbox"
+HUB_DELIVERY_HEADERS = {"Content-Type": "application/xml", "X-Municloud-Delivery-Attempt": "1"}
+DEFAULT_PEERS = ("053279", "053031")  # --peer-lgcode default: the first that is not --lgcode
 
 
 @dataclass(frozen=True)
@@ -84,12 +90,16 @@ class KitContext:
     def sender_lgcode(self) -> str:
         return self.peer_lgcode if self.profile.cross_municipality else self.lgcode
 
-    def inbound_message(self, *, receiver_lgcode: str | None = None) -> Message:
+    def inbound_message(self, *, receiver_lgcode: str | None = None,
+                        sender_lgcode: str | None = None, sender_unit: str | None = None,
+                        timestamp: dt.datetime | None = None) -> Message:
+        """A fresh message the endpoint should accept; the keyword arguments break one header
+        field on purpose (the body is still made for the kit's own sender)."""
         body = self.profile.sample_body(self.sender_lgcode, self.rng)
-        return build_message(body, sender_unit=self.profile.sender_unit,
-                             sender_lgcode=self.sender_lgcode,
+        return build_message(body, sender_unit=sender_unit or self.profile.sender_unit,
+                             sender_lgcode=sender_lgcode or self.sender_lgcode,
                              receiver_unit=self.profile.receiver_unit,
-                             receiver_lgcode=receiver_lgcode or self.lgcode)
+                             receiver_lgcode=receiver_lgcode or self.lgcode, timestamp=timestamp)
 
     def sign(self, message: Message, key: SigningKey | None = None) -> bytes:
         return sign_message(message, key or self.key)
@@ -105,8 +115,19 @@ class KitContext:
         return to_element(message)
 
     def post_inbox(self, data: bytes) -> httpx.Response:
-        return self.client.post("/api/v1/platform/inbox", content=data,
-                                headers={"Content-Type": "application/xml"})
+        """POST to the inbox; the kit's bearer token rides along (an inbox must ignore it: the
+        message's signature authenticates it). MSG-008 sends the hub's exact shape instead."""
+        return self.client.post(INBOX, content=data, headers={"Content-Type": "application/xml"})
+
+    def post_as_hub(self, data: bytes) -> httpx.Response:
+        """POST exactly what the hub's delivery worker sends (services/platform_hub/delivery.py):
+        Content-Type and X-Municloud-Delivery-Attempt, no Authorization header."""
+        url = self.options.base_url.rstrip("/") + INBOX
+        with httpx.Client(verify=self.options.verify, timeout=self.options.timeout) as plain:
+            request = plain.build_request("POST", url, content=data, headers=HUB_DELIVERY_HEADERS)
+            for name in ("accept", "accept-encoding", "user-agent", "connection"):
+                request.headers.pop(name, None)  # the hub's lean client sends none of these
+            return plain.send(request)
 
     def parse_reply(self, response: httpx.Response) -> Message:
         """Parse a reply as an untrusted message: safe parse, XSD, signature present (and
@@ -122,11 +143,15 @@ class KitContext:
                             headers={"Authorization": f"Bearer {opts.import_token or opts.token}"})
 
 
+def default_peer(lgcode: str) -> str:
+    return next(c for c in DEFAULT_PEERS if c != lgcode)
+
+
 def open_context(options: KitOptions) -> KitContext:
     lgcode = options.lgcode or token_lgcode(options.token)
     if not lgcode:
         raise ValueError("--lgcode is needed: the token carries no lgcode claim")
-    peer = options.peer_lgcode or ("053279" if lgcode != "053279" else "053031")
+    peer = options.peer_lgcode or default_peer(lgcode)
     client = httpx.Client(base_url=options.base_url.rstrip("/"), verify=options.verify,
                           timeout=options.timeout,
                           headers={"Authorization": f"Bearer {options.token}"})

@@ -1,0 +1,85 @@
+"""Mutation proof of the conformance kit: for every mutant vendor endpoint (tests/conformance/
+vendor_app.py MUTANTS, each breaking exactly one requirement) the kit fails exactly that
+mutant's own check id and no other; the faithful vendor passes every check. The run writes the
+kill ratio (mutants caught by their own check / mutants) to reports/conformance-mutants.json,
+the figure docs/conformance.md cites, and the test fails if the docs state another figure."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from vendor_app import MUTANTS, NEEDS_NO_IMPORT_TARGET, make_vendor_app, sample_rows, serve, vendor_keys
+
+from municloud.conformance import CHECKS, KitOptions, run_suite
+
+pytestmark = pytest.mark.unit
+
+LGCODE, PEER = "053031", "053279"
+TOKEN = "vendor-test-token"
+REPO = Path(__file__).resolve().parents[2]
+FIGURE = REPO / "reports" / "conformance-mutants.json"
+DOC = REPO / "docs" / "conformance.md"
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    return vendor_keys(tmp_path_factory.mktemp("mutant-keys"), LGCODE, PEER)
+
+
+@pytest.fixture(scope="module")
+def vendors(keys: dict) -> Iterator[str]:
+    """The faithful vendor at /faithful, each mutant at /<mutant> (and /<name>-empty)."""
+    root = FastAPI()
+    common = {"lgcode": LGCODE, "token": TOKEN, "key": keys["vendor_key"],
+              "registry": keys["trusted"]}
+    for name in ("faithful", *MUTANTS):
+        mistakes = frozenset() if name == "faithful" else frozenset({name})
+        root.mount(f"/{name}", make_vendor_app(rows=sample_rows(LGCODE, 5), mistakes=mistakes,
+                                               **common))
+        root.mount(f"/{name}-empty", make_vendor_app(rows=[], mistakes=mistakes, **common))
+    with serve(root) as url:
+        yield url
+
+
+def run(keys: dict, url: str, name: str, out: Path):
+    empty = None if name in NEEDS_NO_IMPORT_TARGET else f"{url}/{name}-empty"
+    options = KitOptions(unit="residents_registry", base_url=f"{url}/{name}", token=TOKEN,
+                         signing_key=keys["kit_key_file"], lgcode=LGCODE, peer_lgcode=PEER,
+                         unit_keys=keys["folder"] / "unit_keys.yaml", import_base_url=empty,
+                         timeout=10, out_dir=out)
+    return run_suite(options)
+
+
+def test_every_check_has_a_mutant() -> None:
+    assert set(MUTANTS.values()) == set(CHECKS), (
+        f"checks without a mutant: {sorted(set(CHECKS) - set(MUTANTS.values()))}")
+
+
+def test_faithful_vendor_passes_and_each_mutant_fails_exactly_its_check(
+        keys: dict, vendors: str, tmp_path: Path) -> None:
+    code, report = run(keys, vendors, "faithful", tmp_path / "faithful")
+    assert code == 0 and {c.outcome for c in report.checks} == {"passed"}, report.verdict
+    caught, wrong = [], {}
+    for name, check in MUTANTS.items():
+        code, report = run(keys, vendors, name, tmp_path / name)
+        if code == 3 and report.failed_ids == [f"RR-{check}"]:
+            caught.append(name)
+        else:
+            wrong[name] = f"expected only RR-{check} to fail; {report.verdict}: " + "; ".join(
+                f"{c.id}: {c.detail[:200]}" for c in report.checks if c.outcome != "passed")
+    ratio = f"{len(caught)}/{len(MUTANTS)}"
+    FIGURE.parent.mkdir(exist_ok=True)
+    FIGURE.write_text(json.dumps({"mutants": len(MUTANTS), "caught": len(caught),
+                                  "kill_ratio": ratio, "checks": len(CHECKS),
+                                  "not_caught": sorted(wrong)}, indent=2) + "\n",
+                      encoding="utf-8")
+    assert not wrong, json.dumps(wrong, ensure_ascii=False, indent=1)
+    stated = re.search(r"Kill ratio: \*\*(\d+/\d+)\*\*", DOC.read_text(encoding="utf-8"))
+    assert stated and stated.group(1) == ratio, (
+        f"docs/conformance.md states {stated.group(1) if stated else 'no'} kill ratio; "
+        f"this run measured {ratio}")

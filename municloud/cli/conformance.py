@@ -53,6 +53,9 @@ def run_cmd(
     ] = None,
     import_token_file: Annotated[Path | None, typer.Option(
         "--import-token-file", help="File holding the import municipality's token")] = None,
+    import_reset_command: Annotated[str | None, typer.Option(
+        "--import-reset-command", help="Your command that empties the import municipality; run "
+                                       "before the round trip so reruns pass")] = None,
     ca_file: Annotated[Path | None, typer.Option("--ca-file", help="CA bundle for TLS")] = None,
     out: Annotated[Path, typer.Option("--out", help="Report directory")] = Path(
         "conformance-report"),
@@ -74,7 +77,8 @@ def run_cmd(
     options = KitOptions(unit=unit, base_url=base_url, token=token, signing_key=signing_key,
                          key_id=key_id, lgcode=lgcode, peer_lgcode=peer_lgcode,
                          unit_keys=unit_keys, import_base_url=import_base_url,
-                         import_token=import_token, verify=str(ca_file) if ca_file else True,
+                         import_token=import_token, import_reset_command=import_reset_command,
+                         verify=str(ca_file) if ca_file else True,
                          timeout=timeout, out_dir=out)
     try:
         code, report = run_suite(options, quiet=not verbose)

@@ -17,6 +17,7 @@ from municloud.layout import LayoutDef, load_layout
 from municloud.platform import (
     KeyRegistry,
     Message,
+    PlatformError,
     SigningKey,
     build_message,
     parse_message,
@@ -46,6 +47,9 @@ class KitOptions:
     unit_keys: Path | None = None  # registry with the endpoint's public key (verifies replies)
     import_base_url: str | None = None  # an EMPTY municipality for the layout round trip
     import_token: str | None = None
+    # The vendor's own command that empties the import municipality (run before LAY-005, so
+    # reruns pass); split like a shell line, run without a shell, must exit 0.
+    import_reset_command: str | None = None
     verify: bool | str = True
     timeout: float = 30.0
     out_dir: Path = Path("conformance-report")
@@ -77,6 +81,19 @@ class KitContext:
     peer_lgcode: str
     unit_keys: KeyRegistry | None
     rng: random.Random = field(default_factory=random.Random)
+    # What the kit sent that carries a readable MessageId: {"id", "content_sha256", "applied"}.
+    # A receiver may check its own database against it (report.json "messages"): every applied
+    # entry stored once, nothing of the others.
+    ledger: list[dict] = field(default_factory=list)
+
+    def note(self, data: bytes, *, applied: bool) -> None:
+        """Record a sent message (skipped when even its id cannot be read)."""
+        try:
+            message = parse_message(data, max_bytes=len(data) + 1, require_signature=False)
+        except PlatformError:
+            return
+        self.ledger.append({"id": str(message.header.message_id),
+                            "content_sha256": message.content_sha256.hex(), "applied": applied})
 
     @property
     def profile(self) -> UnitProfile:
@@ -114,14 +131,17 @@ class KitContext:
     def envelope(self, message: Message) -> etree._Element:
         return to_element(message)
 
-    def post_inbox(self, data: bytes) -> httpx.Response:
+    def post_inbox(self, data: bytes, *, applied: bool = False) -> httpx.Response:
         """POST to the inbox; the kit's bearer token rides along (an inbox must ignore it: the
-        message's signature authenticates it). MSG-008 sends the hub's exact shape instead."""
+        message's signature authenticates it). MSG-008 sends the hub's exact shape instead.
+        `applied`: whether a conforming receiver applies this message (for the ledger)."""
+        self.note(data, applied=applied)
         return self.client.post(INBOX, content=data, headers={"Content-Type": "application/xml"})
 
     def post_as_hub(self, data: bytes) -> httpx.Response:
         """POST exactly what the hub's delivery worker sends (services/platform_hub/delivery.py):
         Content-Type and X-Municloud-Delivery-Attempt, no Authorization header."""
+        self.note(data, applied=True)
         url = self.options.base_url.rstrip("/") + INBOX
         with httpx.Client(verify=self.options.verify, timeout=self.options.timeout) as plain:
             request = plain.build_request("POST", url, content=data, headers=HUB_DELIVERY_HEADERS)
@@ -133,6 +153,18 @@ class KitContext:
         """Parse a reply as an untrusted message: safe parse, XSD, signature present (and
         verified when the endpoint's public key was given)."""
         return parse_message(response.content, registry=self.unit_keys, require_signature=True)
+
+    def reset_import_target(self) -> str:
+        """Run --import-reset-command; returns a sentence for the check's log."""
+        import shlex
+        import subprocess
+
+        command = shlex.split(self.options.import_reset_command or "")
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        if result.returncode != 0:
+            raise RuntimeError(f"--import-reset-command exited {result.returncode}: "
+                               f"{(result.stderr or result.stdout)[-300:]}")
+        return f"import municipality reset by {command[0]} (exit 0)"
 
     def import_client(self) -> httpx.Client | None:
         opts = self.options

@@ -61,6 +61,8 @@ def run_suite(options: KitOptions, *, quiet: bool = True) -> tuple[int, RunRepor
         report.checks.append(plugin.results.get(full_id) or CheckResult(
             full_id, check.title, check.requirement, "error",
             f"check did not run (pytest exit {int(pytest_rc)})", 0.0))
+    if plugin._context is not None:
+        report.messages = plugin._context.ledger
     report.duration_s = round(time.perf_counter() - started, 2)
     write_json(report, out / "report.json")
     write_html(report, out / "report.html")

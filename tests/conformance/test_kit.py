@@ -36,6 +36,7 @@ def vendor_url(keys: dict) -> Iterator[str]:
         root.mount(f"/{name}", make_vendor_app(rows=sample_rows(LGCODE, 12),
                                                mistakes=mistakes, **common))
         root.mount(f"/{name}-empty", make_vendor_app(rows=[], mistakes=mistakes, **common))
+    root.mount("/rerun-empty", make_vendor_app(rows=[], **common))  # the rerun test's own target
     with serve(root) as url:
         yield url
 
@@ -85,3 +86,18 @@ def test_unreachable_endpoint_exits_4_without_running_checks(keys: dict, tmp_pat
     result = run_kit(keys, f"http://127.0.0.1:{free_port()}", tmp_path)
     assert result.returncode == 4, result.stdout + result.stderr
     assert "unreachable" in result.stderr and not (tmp_path / "report.json").exists()
+
+
+def test_rerun_passes_when_the_kit_resets_its_import_municipality(keys: dict, vendor_url: str,
+                                                                  tmp_path: Path) -> None:
+    """The round trip fills the import municipality; --import-reset-command empties it first,
+    so a second run passes. The twin: without it the second run fails LAY-005, naming why."""
+    reset = f"{sys.executable} -c \"import httpx; httpx.post('{vendor_url}/rerun-empty/_reset')\""
+    common = ("--import-base-url", f"{vendor_url}/rerun-empty", "--import-reset-command", reset)
+    for run in ("first", "second"):
+        result = run_kit(keys, f"{vendor_url}/good", tmp_path / run, *common)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert outcomes(tmp_path / run)["RR-LAY-005"] == "passed"
+    again = run_kit(keys, f"{vendor_url}/good", tmp_path / "third", *common[:2])
+    assert again.returncode == 3, again.stdout
+    assert "not an empty municipality" in again.stdout

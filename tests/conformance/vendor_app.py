@@ -238,6 +238,12 @@ def make_vendor_app(*, lgcode: str, token: str, key: SigningKey, registry: KeyRe
         return Response(make_ack(message, key, unit=UNIT, lgcode=lgcode, status=status),
                         media_type="application/xml")
 
+    @app.post("/_reset", include_in_schema=False)
+    def reset() -> dict[str, int]:
+        """Test hook of this fake vendor: empty the municipality (--import-reset-command)."""
+        state["rows"] = []
+        return {"rows": 0}
+
     @app.get("/api/v1/layout/export", response_class=Response,
              responses={200: {"content": {"text/csv": {}}}})
     def export(request: Request, encoding: str = Query("utf-8")) -> Response:

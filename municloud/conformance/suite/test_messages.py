@@ -44,7 +44,7 @@ def _other_lgcode(kit: KitContext) -> str:
 @pytest.mark.check("MSG-001")
 def test_valid_message_is_acknowledged(kit: KitContext) -> None:
     message = kit.inbound_message()
-    reply = _expect_ack(kit, kit.post_inbox(kit.sign(message)), message)
+    reply = _expect_ack(kit, kit.post_inbox(kit.sign(message), applied=True), message)
     assert reply.body.status.value == "processed", (
         f"Ack Status is {reply.body.status.value!r}; a receiving unit answers 'processed'")
 
@@ -53,8 +53,8 @@ def test_valid_message_is_acknowledged(kit: KitContext) -> None:
 def test_duplicate_message_id_is_handled_once(kit: KitContext) -> None:
     message = kit.inbound_message()
     signed = kit.sign(message)
-    _expect_ack(kit, kit.post_inbox(signed), message)
-    _expect_ack(kit, kit.post_inbox(signed), message)
+    _expect_ack(kit, kit.post_inbox(signed, applied=True), message)
+    _expect_ack(kit, kit.post_inbox(signed, applied=True), message)
 
 
 @pytest.mark.check("MSG-003")
@@ -129,7 +129,7 @@ def test_key_of_another_unit_is_refused(kit: KitContext) -> None:
 @pytest.mark.check("MSG-012")
 def test_replayed_id_with_an_altered_body_is_refused(kit: KitContext) -> None:
     original = kit.inbound_message()
-    _expect_ack(kit, kit.post_inbox(kit.sign(original)), original)
+    _expect_ack(kit, kit.post_inbox(kit.sign(original), applied=True), original)
     altered = kit.inbound_message().model_copy(update={"header": original.header})
     assert altered.body != original.body
     expect_fault(kit, kit.post_inbox(kit.sign(altered)), 409, "duplicate-message-id")

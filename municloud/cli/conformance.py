@@ -56,6 +56,10 @@ def run_cmd(
     import_reset_command: Annotated[str | None, typer.Option(
         "--import-reset-command", help="Your command that empties the import municipality; run "
                                        "before the round trip so reruns pass")] = None,
+    responder_key: Annotated[Path | None, typer.Option(
+        "--responder-key", help="nhi: a key registered at the endpoint as (lgcode, tax); "
+                                "MSG-017 sends a 所得照会 answer carrying a 個人番号 with it")
+    ] = None,
     ca_file: Annotated[Path | None, typer.Option("--ca-file", help="CA bundle for TLS")] = None,
     out: Annotated[Path, typer.Option("--out", help="Report directory")] = Path(
         "conformance-report"),
@@ -78,6 +82,7 @@ def run_cmd(
                          key_id=key_id, lgcode=lgcode, peer_lgcode=peer_lgcode,
                          unit_keys=unit_keys, import_base_url=import_base_url,
                          import_token=import_token, import_reset_command=import_reset_command,
+                         responder_key=responder_key,
                          verify=str(ca_file) if ca_file else True,
                          timeout=timeout, out_dir=out)
     try:

@@ -78,6 +78,10 @@ CHECKS: dict[str, Check] = {c.id: c for c in (
     Check("MSG-016", "A refused message whose header could be read gets a Fault addressed to its "
                      "sender, with FaultedMessageId and CorrelationId = its MessageId",
           f"{PLATFORM}#replies-ack-and-fault"),
+    Check("MSG-017", "A 個人番号 on a route that may not carry one (nhi: tax's 所得照会 answer) is "
+                     "refused: HTTP 403, Fault individual-number-not-allowed; not applicable to "
+                     "units every route to which may carry one",
+          f"{PLATFORM}#individual-numbers-on-routes"),
     Check("LAY-001", "Layout export in UTF-8 is a valid layout file of the unit's area",
           f"{LAYOUT}#file-format; {LAYOUT}#item-reference-generated", side="positive"),
     Check("LAY-002", "Layout export in Shift_JIS (cp932) is a valid layout file with the same rows",

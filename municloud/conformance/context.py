@@ -50,6 +50,8 @@ class KitOptions:
     # The vendor's own command that empties the import municipality (run before LAY-005, so
     # reruns pass); split like a shell line, run without a shell, must exit 0.
     import_reset_command: str | None = None
+    # nhi: a key the endpoint registered as (lgcode, tax), to send tax's 所得照会 answer (MSG-017)
+    responder_key: Path | None = None
     verify: bool | str = True
     timeout: float = 30.0
     out_dir: Path = Path("conformance-report")

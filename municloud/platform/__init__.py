@@ -17,6 +17,7 @@ from municloud.platform.envelope import (
 from municloud.platform.errors import (
     AddressError,
     FaultError,
+    IndividualNumberError,
     InvalidMessageError,
     MalformedMessageError,
     OversizeMessageError,
@@ -50,7 +51,7 @@ from municloud.platform.signing import KeyRegistry, SigningKey, WatchedKeyRegist
 __all__ = [
     "INBOX_DDL", "Ack", "AckStatus", "AddressError", "BusinessUnit", "Fault", "FaultError", "Header",
     "IncomeInquiry", "IncomeInquiryResponse", "IncomeInquirySubject", "IncomeRecord",
-    "InvalidMessageError", "KeyRegistry", "OversizeMessageError", "ReplayError", "StaleMessageError",
+    "IndividualNumberError", "InvalidMessageError", "KeyRegistry", "OversizeMessageError", "ReplayError", "StaleMessageError",
     "check_freshness", "WatchedKeyRegistry", "MalformedMessageError", "Message", "MoveKind",
     "MoveOutCertificate", "Person", "PlatformClient", "PlatformError", "ResidentMove",
     "ResidentMoveNotice", "Sex", "SignatureError", "SigningKey", "UnsafeMessageError",

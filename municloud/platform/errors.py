@@ -69,6 +69,12 @@ class ReplayError(PlatformError):
     code = "duplicate-message-id"
 
 
+class IndividualNumberError(PlatformError):
+    """A 個人番号 in a message whose route may not carry one (番号法: minimisation)."""
+
+    code = "individual-number-not-allowed"
+
+
 class FaultError(PlatformError):
     """The hub (or a receiver) answered with a Fault."""
 

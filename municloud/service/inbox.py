@@ -20,7 +20,12 @@ InboxHandler = Callable[[object, object, object], Awaitable[None]]  # (app, conn
 XML = "application/xml"
 
 
-def make_inbox_router(handlers: dict[str, InboxHandler]) -> APIRouter:
+def make_inbox_router(handlers: dict[str, InboxHandler], *,
+                      individual_number: frozenset[str]) -> APIRouter:
+    """`individual_number`: the message types whose route may carry a 個人番号 to this unit
+    (docs/platform.md routing table); any other message carrying one is refused with Fault
+    individual-number-not-allowed (403), as the hub refuses it."""
+
     router = APIRouter(prefix="/platform", tags=["platform"])
 
     @router.post("/inbox", response_class=Response)
@@ -46,6 +51,12 @@ def make_inbox_router(handlers: dict[str, InboxHandler]) -> APIRouter:
         except p.PlatformError as exc:
             # exc.code is the platform's standard Fault code (unsafe, malformed, ...).
             return fault(exc, fault_status(exc))
+        if message.carries_individual_number() and (
+                message.header.message_type not in individual_number):
+            refusal = p.IndividualNumberError(
+                f"{message.header.message_type} to {unit} may not carry a 個人番号",
+                header=message.header)
+            return fault(refusal, fault_status(refusal))
         handler = handlers.get(message.header.message_type)
         if handler is None:
             return Response(p.make_fault("unsupported", f"{unit} does not accept "
@@ -69,12 +80,12 @@ def make_inbox_router(handlers: dict[str, InboxHandler]) -> APIRouter:
 
 def fault_status(exc) -> int:
     """HTTP status of an inbox refusal (docs/platform.md, "Inbox"): 413 over the size limit,
-    403 signature, 409 replayed id with other content, 400 every other refusal."""
+    403 signature or a 個人番号 the route may not carry, 409 replayed id with other content, 400 every other refusal."""
     from municloud import platform as p
 
     if isinstance(exc, p.OversizeMessageError):
         return 413
-    if isinstance(exc, p.SignatureError):
+    if isinstance(exc, (p.SignatureError, p.IndividualNumberError)):
         return 403
     if isinstance(exc, p.ReplayError):
         return 409

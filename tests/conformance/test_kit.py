@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from vendor_app import free_port, make_vendor_app, sample_rows, serve, vendor_keys
+from service_harness import free_port
+from vendor_app import make_vendor_app, sample_rows, serve, vendor_keys
 
 from municloud.conformance import CHECKS
 
@@ -61,7 +62,9 @@ def test_conforming_endpoint_passes_every_check(keys: dict, vendor_url: str,
     result = run_kit(keys, f"{vendor_url}/good", tmp_path,
                      "--import-base-url", f"{vendor_url}/good-empty")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert outcomes(tmp_path) == {f"RR-{c}": "passed" for c in CHECKS}
+    expected = {f"RR-{c}": "passed" for c in CHECKS}
+    expected["RR-MSG-017"] = "not_run"  # applies to nhi only
+    assert outcomes(tmp_path) == expected
     assert "CONFORMING" in result.stdout
     suite = ET.parse(tmp_path / "junit.xml").getroot().find("testsuite")
     assert suite is not None and suite.get("failures") == "0"
@@ -69,6 +72,8 @@ def test_conforming_endpoint_passes_every_check(keys: dict, vendor_url: str,
         f"RR-{c}" for c in CHECKS}
     names = {case.get("name") for case in suite.iter("testcase")}
     assert "test_valid_message_is_acknowledged[RR-MSG-001]" in names and len(names) == len(CHECKS)
+    assert "not applicable" in json.dumps(json.loads((tmp_path / "report.json").read_text(
+        encoding="utf-8")), ensure_ascii=False)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "RR-MSG-001" in html and "CONFORMING" in html
 
@@ -78,7 +83,7 @@ def test_round_trip_check_is_not_run_without_an_empty_target(keys: dict, vendor_
     result = run_kit(keys, f"{vendor_url}/good", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     found = outcomes(tmp_path)
-    assert found.pop("RR-LAY-005") == "not_run"
+    assert found.pop("RR-LAY-005") == "not_run" and found.pop("RR-MSG-017") == "not_run"
     assert set(found.values()) == {"passed"}
 
 

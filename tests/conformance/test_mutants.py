@@ -1,6 +1,6 @@
 """Mutation proof of the conformance kit: for every mutant vendor endpoint (tests/conformance/
 vendor_app.py MUTANTS, each breaking exactly one requirement) the kit fails exactly that
-mutant's own check id and no other; the faithful vendor passes every check. The run writes the
+mutant's own check id and no other; the faithful vendors (residents_registry; nhi for the check only nhi has) pass every check. The run writes the
 kill ratio (mutants caught by their own check / mutants) to reports/conformance-mutants.json,
 the figure docs/conformance.md cites, and the test fails if the docs state another figure."""
 
@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from vendor_app import MUTANTS, NEEDS_NO_IMPORT_TARGET, make_vendor_app, sample_rows, serve, vendor_keys
+from vendor_app import (
+    MUTANT_UNITS,
+    MUTANTS,
+    NEEDS_NO_IMPORT_TARGET,
+    make_vendor_app,
+    sample_rows,
+    serve,
+    vendor_keys,
+)
 
 from municloud.conformance import CHECKS, KitOptions, run_suite
 
@@ -26,32 +34,45 @@ FIGURE = REPO / "reports" / "conformance-mutants.json"
 DOC = REPO / "docs" / "conformance.md"
 
 
+UNITS = ("residents_registry", "nhi")
+FAITHFUL = {"residents_registry": "faithful", "nhi": "faithful-nhi"}
+
+
 @pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    return vendor_keys(tmp_path_factory.mktemp("mutant-keys"), LGCODE, PEER)
+def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    return {unit: vendor_keys(tmp_path_factory.mktemp(f"keys-{unit}"), LGCODE, PEER, unit)
+            for unit in UNITS}
+
+
+def unit_of(name: str) -> str:
+    return next((u for u, n in FAITHFUL.items() if n == name), None) or MUTANT_UNITS.get(
+        name, "residents_registry")
 
 
 @pytest.fixture(scope="module")
 def vendors(keys: dict) -> Iterator[str]:
-    """The faithful vendor at /faithful, each mutant at /<mutant> (and /<name>-empty)."""
+    """The faithful vendors at /faithful and /faithful-nhi, each mutant at /<mutant> (and
+    /<name>-empty), playing its unit."""
     root = FastAPI()
-    common = {"lgcode": LGCODE, "token": TOKEN, "key": keys["vendor_key"],
-              "registry": keys["trusted"]}
-    for name in ("faithful", *MUTANTS):
-        mistakes = frozenset() if name == "faithful" else frozenset({name})
-        root.mount(f"/{name}", make_vendor_app(rows=sample_rows(LGCODE, 5), mistakes=mistakes,
-                                               **common))
-        root.mount(f"/{name}-empty", make_vendor_app(rows=[], mistakes=mistakes, **common))
+    for name in (*FAITHFUL.values(), *MUTANTS):
+        unit = unit_of(name)
+        mistakes = frozenset({name}) if name in MUTANTS else frozenset()
+        common = {"lgcode": LGCODE, "token": TOKEN, "key": keys[unit]["vendor_key"],
+                  "registry": keys[unit]["trusted"], "mistakes": mistakes, "unit": unit}
+        root.mount(f"/{name}", make_vendor_app(rows=sample_rows(LGCODE, 5, unit), **common))
+        root.mount(f"/{name}-empty", make_vendor_app(rows=[], **common))
     with serve(root) as url:
         yield url
 
 
 def run(keys: dict, url: str, name: str, out: Path):
+    unit = unit_of(name)
+    own = keys[unit]
     empty = None if name in NEEDS_NO_IMPORT_TARGET else f"{url}/{name}-empty"
-    options = KitOptions(unit="residents_registry", base_url=f"{url}/{name}", token=TOKEN,
-                         signing_key=keys["kit_key_file"], lgcode=LGCODE, peer_lgcode=PEER,
-                         unit_keys=keys["folder"] / "unit_keys.yaml", import_base_url=empty,
-                         timeout=10, out_dir=out)
+    options = KitOptions(unit=unit, base_url=f"{url}/{name}", token=TOKEN,
+                         signing_key=own["kit_key_file"], lgcode=LGCODE, peer_lgcode=PEER,
+                         unit_keys=own["folder"] / "unit_keys.yaml", import_base_url=empty,
+                         responder_key=own["responder_key_file"], timeout=10, out_dir=out)
     return run_suite(options)
 
 
@@ -62,15 +83,20 @@ def test_every_check_has_a_mutant() -> None:
 
 def test_faithful_vendor_passes_and_each_mutant_fails_exactly_its_check(
         keys: dict, vendors: str, tmp_path: Path) -> None:
-    code, report = run(keys, vendors, "faithful", tmp_path / "faithful")
-    assert code == 0 and {c.outcome for c in report.checks} == {"passed"}, report.verdict
+    for unit, name in FAITHFUL.items():
+        code, report = run(keys, vendors, name, tmp_path / name)
+        found = {c.id.split("-", 1)[1]: c.outcome for c in report.checks}
+        applicable = {"MSG-017": "not_run"} if unit == "residents_registry" else {}
+        assert code == 0 and found == {c: applicable.get(c, "passed") for c in CHECKS}, (
+            report.verdict, [(c.id, c.detail) for c in report.checks if c.outcome != "passed"])
     caught, wrong = [], {}
     for name, check in MUTANTS.items():
         code, report = run(keys, vendors, name, tmp_path / name)
-        if code == 3 and report.failed_ids == [f"RR-{check}"]:
+        prefix = {"residents_registry": "RR", "nhi": "NH"}[unit_of(name)]
+        if code == 3 and report.failed_ids == [f"{prefix}-{check}"]:
             caught.append(name)
         else:
-            wrong[name] = f"expected only RR-{check} to fail; {report.verdict}: " + "; ".join(
+            wrong[name] = f"expected only {prefix}-{check} to fail; {report.verdict}: " + "; ".join(
                 f"{c.id}: {c.detail[:200]}" for c in report.checks if c.outcome != "passed")
     ratio = f"{len(caught)}/{len(MUTANTS)}"
     FIGURE.parent.mkdir(exist_ok=True)

@@ -10,15 +10,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import random
-import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import yaml
 
 from fastapi import FastAPI, Query, Request
+from service_harness import free_port
 from fastapi.responses import JSONResponse, Response
 
 from municloud import ids
@@ -26,6 +25,7 @@ from municloud.layout import encode, load_layout, validate
 from municloud.layout.codec import LayoutIssue
 from municloud.platform import (
     AddressError,
+    IndividualNumberError,
     KeyRegistry,
     MalformedMessageError,
     Message,
@@ -44,7 +44,8 @@ from municloud.platform.safe_xml import parse_xml
 from municloud.platform.signing import canonical_bytes
 
 UNIT = "residents_registry"
-LAYOUT = load_layout("住民基本台帳")
+# Message types whose route may carry a 個人番号 to the unit (docs/platform.md routing table).
+NUMBER_ALLOWED = {"residents_registry": {"MoveOutCertificate"}, "nhi": {"ResidentMoveNotice"}}
 
 # Mutant framework: each mutant breaks exactly one requirement; the value is the one check id
 # that must catch it (tests/conformance/test_mutants.py proves it is caught by that check and
@@ -85,7 +86,10 @@ MUTANTS: dict[str, str] = {
     "no-wareki-date-check": "LAY-012",
     "no-required-check": "LAY-013",
     "no-encoding-check": "LAY-014",
+    "individual-number-accepted": "MSG-017",
 }
+# The unit a mutant's vendor plays (residents_registry unless named): MSG-017 applies to nhi only.
+MUTANT_UNITS: dict[str, str] = {"individual-number-accepted": "nhi"}
 MISTAKES: dict[str, tuple[str, ...]] = {name: (check,) for name, check in MUTANTS.items()}
 # A byte-identical round trip (LAY-005) presupposes a deterministic export (LAY-003): the mutant
 # that breaks LAY-003 runs without an import target, so LAY-005 is "not run" for it.
@@ -102,7 +106,17 @@ _SKIPPED_RULES = {
 }
 
 
-def sample_rows(lgcode: str, count: int) -> list[dict[str, object]]:
+def sample_rows(lgcode: str, count: int, unit: str = UNIT) -> list[dict[str, object]]:
+    """Rows of the unit's layout: residents_registry's, or for nhi the same persons with no
+    qualification, income or premium (those item groups empty)."""
+    rows = _resident_rows(lgcode, count)
+    if unit == UNIT:
+        return rows
+    layout = load_layout(unit)
+    return [{i.key: row.get(i.key) for i in layout.items} for row in rows]
+
+
+def _resident_rows(lgcode: str, count: int) -> list[dict[str, object]]:
     rng = random.Random(count)
     rows = []
     for serial in range(1, count + 1):
@@ -130,12 +144,13 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 
 def make_vendor_app(*, lgcode: str, token: str, key: SigningKey, registry: KeyRegistry,
-                    rows: list[dict[str, object]], mistakes: frozenset[str] = frozenset()
-                    ) -> FastAPI:
+                    rows: list[dict[str, object]], mistakes: frozenset[str] = frozenset(),
+                    unit: str = UNIT) -> FastAPI:
     unknown = mistakes - MISTAKES.keys()
     if unknown:
         raise ValueError(f"unknown mistakes {sorted(unknown)}")
-    app = FastAPI(title=f"vendor {UNIT}", version="0.0.1")
+    layout = load_layout(unit)
+    app = FastAPI(title=f"vendor {unit}", version="0.0.1")
     if "openapi-version-2" in mistakes:
         app.openapi_version = "2.0"
     state: dict = {"rows": list(rows), "seen": {}}
@@ -163,7 +178,7 @@ def make_vendor_app(*, lgcode: str, token: str, key: SigningKey, registry: KeyRe
         path = exc.path
         if "fault-path-raw-libxml" in mistakes and path:
             path = "/" + "/".join("*" for _ in path.strip("/").split("/"))  # libxml's '/*/*/*'
-        data = make_fault(code or exc.code, exc.reason, key=key, unit=UNIT, lgcode=lgcode,
+        data = make_fault(code or exc.code, exc.reason, key=key, unit=unit, lgcode=lgcode,
                           path=path, in_reply_to=header)
         return Response(data, status, media_type="application/xml")
 
@@ -225,6 +240,10 @@ def make_vendor_app(*, lgcode: str, token: str, key: SigningKey, registry: KeyRe
             if exc.code == "schema-invalid" and "schema-invalid-wrong-fault" in mistakes:
                 return fault(exc, 500, "internal")
             return fault(exc, 400)
+        if (message.carries_individual_number() and "individual-number-accepted" not in mistakes
+                and message.header.message_type not in NUMBER_ALLOWED[unit]):
+            return fault(IndividualNumberError("route may not carry a 個人番号",
+                                               header=message.header), 403)
         message_id = message.header.message_id
         seen = state["seen"].get(message_id)
         if seen == message.content_sha256 and "duplicate-faulted" in mistakes:
@@ -235,7 +254,7 @@ def make_vendor_app(*, lgcode: str, token: str, key: SigningKey, registry: KeyRe
                                      path="/Envelope/Header/MessageId", header=message.header), 409)
         state["seen"].setdefault(message_id, message.content_sha256)
         status = "accepted" if "ack-status-accepted" in mistakes else "processed"
-        return Response(make_ack(message, key, unit=UNIT, lgcode=lgcode, status=status),
+        return Response(make_ack(message, key, unit=unit, lgcode=lgcode, status=status),
                         media_type="application/xml")
 
     @app.post("/_reset", include_in_schema=False)
@@ -253,7 +272,7 @@ def make_vendor_app(*, lgcode: str, token: str, key: SigningKey, registry: KeyRe
         if "export-order-random" in mistakes:
             random.shuffle(rows)
         wire = "utf-8" if "cp932-is-really-utf8" in mistakes else encoding
-        data = encode(LAYOUT, rows, encoding=wire,
+        data = encode(layout, rows, encoding=wire,
                       bom=encoding == "utf-8" and "utf8-export-with-bom" in mistakes)
         count = len(rows) + (1 if "row-count-header-off-by-one" in mistakes else 0)
         return Response(data, media_type=f"text/csv; charset={encoding}",
@@ -268,7 +287,7 @@ def make_vendor_app(*, lgcode: str, token: str, key: SigningKey, registry: KeyRe
             encoding = "utf-8"
         if "no-encoding-check" in mistakes:
             data = data.decode(encoding, errors="replace").encode(encoding, errors="replace")
-        report, good = validate(LAYOUT, data, encoding=encoding)
+        report, good = validate(layout, data, encoding=encoding)
         report.issues = [i for i in report.issues if not any(
             mutant in mistakes and fragment in i.reason
             for mutant, fragment in _SKIPPED_RULES.items())]
@@ -286,16 +305,10 @@ def make_vendor_app(*, lgcode: str, token: str, key: SigningKey, registry: KeyRe
         if "import-drops-previous-address" in mistakes:
             rows = [{**r, "previous_address": None} for r in rows]
         state["rows"] = rows
-        return JSONResponse({"area": LAYOUT.area, "rows": len(rows),
+        return JSONResponse({"area": layout.area, "rows": len(rows),
                              "message": f"imported {len(rows)} rows"})
 
     return app
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -318,16 +331,22 @@ def serve(app: FastAPI) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def vendor_keys(folder: Path, lgcode: str, peer: str) -> dict[str, object]:
-    """The kit's sender key (registered at the vendor as residents_registry of `peer`) and the
+def vendor_keys(folder: Path, lgcode: str, peer: str, unit: str = UNIT) -> dict[str, object]:
+    """The kit's sender key registered at the vendor (residents_registry: as residents_registry
+    of `peer`; nhi: as residents_registry of `lgcode`, plus a tax key for --responder-key) and the
     vendor's own key (given to the kit as --unit-keys)."""
-    kit_key = SigningKey.generate(f"kit-{peer}-{UNIT}")
+    sender_lgcode = peer if unit == UNIT else lgcode
+    kit_key = SigningKey.generate(f"kit-{sender_lgcode}-{UNIT}")
     (folder / f"{kit_key.key_id}.key").write_bytes(kit_key.private_pem())
-    vendor_key = SigningKey.generate(f"vendor-{lgcode}-{UNIT}")
+    responder = SigningKey.generate(f"kit-{lgcode}-tax")
+    (folder / f"{responder.key_id}.key").write_bytes(responder.private_pem())
+    vendor_key = SigningKey.generate(f"vendor-{lgcode}-{unit}")
     trusted = KeyRegistry()
-    trusted.add_signing_key(kit_key, lgcode=peer, unit=UNIT)
+    trusted.add_signing_key(kit_key, lgcode=sender_lgcode, unit=UNIT)
+    trusted.add_signing_key(responder, lgcode=lgcode, unit="tax")
     unit_keys = KeyRegistry()
-    unit_keys.add_signing_key(vendor_key, lgcode=lgcode, unit=UNIT)
-    (folder / "unit_keys.yaml").write_text(yaml.safe_dump(unit_keys.to_mapping()))
+    unit_keys.add_signing_key(vendor_key, lgcode=lgcode, unit=unit)
+    (folder / "unit_keys.yaml").write_text(unit_keys.to_yaml())
     return {"folder": folder, "kit_key_file": folder / f"{kit_key.key_id}.key",
+            "responder_key_file": folder / f"{responder.key_id}.key",
             "vendor_key": vendor_key, "trusted": trusted}

@@ -11,7 +11,7 @@ from lxml import etree
 
 from municloud.conformance.context import KitContext
 from municloud.conformance.expect import expect_fault, got, reply_of
-from municloud.platform import SigningKey
+from municloud.platform import SigningKey, build_message
 from municloud.platform.codec import NS
 
 _DEV_LGCODES = ("053031", "053279", "053465")
@@ -187,3 +187,19 @@ def test_fault_answers_the_sender_of_a_readable_message(kit: KitContext) -> None
             message.header.sender_unit, message.header.sender_lgcode), (
             f"{label}: Fault not addressed to the refused message's sender")
     assert faults, "none of the refused messages was answered with a Fault"
+
+
+@pytest.mark.check("MSG-017")
+def test_individual_number_on_a_route_without_it_is_refused(kit: KitContext) -> None:
+    sender = kit.profile.no_number_sender
+    if sender is None:
+        pytest.skip(f"not applicable: every route to {kit.options.unit} may carry a 個人番号")
+    if kit.options.responder_key is None:
+        pytest.skip(f"not run: needs --responder-key (a key registered as {sender})")
+    key = SigningKey.load(kit.options.responder_key)
+    message = build_message(kit.profile.no_number_body(kit.lgcode, kit.rng), sender_unit=sender,
+                            sender_lgcode=kit.lgcode, receiver_unit=kit.options.unit,
+                            receiver_lgcode=kit.lgcode)
+    assert message.carries_individual_number()
+    expect_fault(kit, kit.post_inbox(kit.sign(message, key)), 403,
+                 "individual-number-not-allowed")

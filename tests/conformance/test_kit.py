@@ -38,6 +38,9 @@ def vendor_url(keys: dict) -> Iterator[str]:
                                                mistakes=mistakes, **common))
         root.mount(f"/{name}-empty", make_vendor_app(rows=[], mistakes=mistakes, **common))
     root.mount("/rerun-empty", make_vendor_app(rows=[], **common))  # the rerun test's own target
+    root.mount("/dtd-as-malformed", make_vendor_app(
+        rows=sample_rows(LGCODE, 12), mistakes=frozenset({"unsafe-reported-as-malformed"}),
+        **common))
     with serve(root) as url:
         yield url
 
@@ -106,3 +109,15 @@ def test_rerun_passes_when_the_kit_resets_its_import_municipality(keys: dict, ve
     again = run_kit(keys, f"{vendor_url}/good", tmp_path / "third", *common[:2])
     assert again.returncode == 3, again.stdout
     assert "not an empty municipality" in again.stdout
+
+
+def test_a_failed_check_prints_the_fault_it_got(keys: dict, vendor_url: str,
+                                                tmp_path: Path) -> None:
+    result = run_kit(keys, f"{vendor_url}/dtd-as-malformed", tmp_path)
+    assert result.returncode == 3, result.stdout + result.stderr
+    line = next(n for n, text in enumerate(result.stdout.splitlines())
+                if text.startswith("RR-MSG-004") and " failed " in text)
+    detail = result.stdout.splitlines()[line + 1]
+    assert "expected Fault code unsafe, got HTTP 400, Fault code 'malformed'" in detail
+    assert "DTDs are not allowed" in detail  # the Fault's reason, as the endpoint sent it
+    assert "NOT CONFORMING: failed RR-MSG-004" in result.stdout

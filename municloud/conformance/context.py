@@ -25,11 +25,12 @@ from municloud.platform import (
 )
 from municloud.platform.envelope import to_element
 from municloud.platform.signing import ALGORITHM, canonical_bytes
+from municloud.platform.client import INBOX_PATH as INBOX
+from municloud.platform.client import delivery_headers
 from municloud.platform.codec import NS
 
 
-INBOX = "/api/v1/platform/inbox"
-HUB_DELIVERY_HEADERS = {"Content-Type": "application/xml", "X-Municloud-Delivery-Attempt": "1"}
+HUB_DELIVERY_HEADERS = delivery_headers(1)
 DEFAULT_PEERS = ("053279", "053031")  # --peer-lgcode default: the first that is not --lgcode
 
 

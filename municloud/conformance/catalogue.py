@@ -15,6 +15,8 @@ PLATFORM = "docs/platform.md"
 LAYOUT = "docs/layout.md"
 SERVICES = "docs/services.md"
 CONFORMANCE = "docs/conformance.md"
+UNIT_SERVICES = ("residents_registry", "tax", "nhi")
+HUB = ("platform_hub",)
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,9 @@ class Check:
     needs: str | None = None
     # "positive": a conforming request must be accepted; "negative": a bad one must be refused.
     side: str = "negative"
+    # The endpoints the check is for: the business units' inboxes and layout endpoints, or the
+    # hub's POST /api/v1/messages (the kit as a sender against a hub).
+    units: tuple[str, ...] = UNIT_SERVICES
 
 
 CHECKS: dict[str, Check] = {c.id: c for c in (
@@ -112,4 +117,29 @@ CHECKS: dict[str, Check] = {c.id: c for c in (
           f"{LAYOUT}#item-reference-generated"),
     Check("LAY-014", "A byte that is not valid in the declared encoding is refused: 422 naming "
                      "line and item", f"{LAYOUT}#validation-every-problem-nothing-imported"),
+    Check("HUB-001", "A routable signed message is stored: HTTP 202 and a signed Ack with Status "
+                     "accepted from platform_hub, acknowledging and correlated with its id, "
+                     "addressed to the sender", f"{PLATFORM}#hub-servicesplatform_hub",
+          side="positive", units=HUB),
+    Check("HUB-002", "An unsigned message is refused: HTTP 403, Fault signature-invalid",
+          f"{PLATFORM}#signature", units=HUB),
+    Check("HUB-003", "A message signed with a registered key of another municipality than the "
+                     "header's sender is refused: HTTP 403, Fault signature-invalid",
+          f"{PLATFORM}#signature", units=HUB),
+    Check("HUB-004", "The same message id with other bytes is refused (HTTP 409, Fault "
+                     "duplicate-message-id); the identical bytes again are accepted (202)",
+          f"{PLATFORM}#hub-servicesplatform_hub", units=HUB),
+    Check("HUB-005", "A message outside the freshness window is refused: HTTP 400, Fault "
+                     "stale-message", f"{PLATFORM}#freshness-and-replay", units=HUB),
+    Check("HUB-006", "A message on no route (住民異動通知 addressed straight to tax) is refused: "
+                     "HTTP 403, Fault route-unauthorised", f"{PLATFORM}#hub-servicesplatform_hub",
+          units=HUB),
+    Check("HUB-007", "A 個人番号 on a route that may not carry one (tax's 所得照会 answer) is refused: "
+                     "HTTP 403, Fault individual-number-not-allowed",
+          f"{PLATFORM}#individual-numbers-on-routes", units=HUB),
 )}
+
+
+def checks_for(unit: str) -> list[Check]:
+    """The checks that apply to an endpoint of `unit`, in catalogue order."""
+    return [c for c in CHECKS.values() if unit in c.units]

@@ -189,7 +189,8 @@ def open_context(options: KitOptions) -> KitContext:
     peer = options.peer_lgcode or default_peer(lgcode)
     client = httpx.Client(base_url=options.base_url.rstrip("/"), verify=options.verify,
                           timeout=options.timeout,
-                          headers={"Authorization": f"Bearer {options.token}"})
+                          headers={"Authorization": f"Bearer {options.token}"} if options.token
+                          else {})  # a hub takes no token
     registry = KeyRegistry.load(options.unit_keys) if options.unit_keys else None
     return KitContext(options, client, SigningKey.load(options.signing_key, options.key_id),
                       lgcode, peer, registry, random.Random(options.seed))

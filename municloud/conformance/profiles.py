@@ -70,6 +70,9 @@ PROFILES: dict[str, UnitProfile] = {p.unit: p for p in (
                 cross_municipality=True),
     UnitProfile("tax", "TX", AREA_BY_UNIT["tax"], sender_unit="residents_registry",
                 receiver_unit="platform_hub", cross_municipality=False),
+    # The hub (the kit as a sender against POST /api/v1/messages): HUB-xxx checks only.
+    UnitProfile("platform_hub", "HB", "", sender_unit="residents_registry",
+                receiver_unit="platform_hub", cross_municipality=False, no_number_sender="tax"),
     UnitProfile("nhi", "NH", AREA_BY_UNIT["nhi"], sender_unit="residents_registry",
                 receiver_unit="platform_hub", cross_municipality=False, no_number_sender="tax"),
 )}

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from municloud.conformance.catalogue import CHECKS
+from municloud.conformance.catalogue import checks_for
 from municloud.conformance.context import KitOptions, open_context
 from municloud.conformance.plugin import CheckResult, KitPlugin
 from municloud.conformance.report import RunReport, write_html, write_json
@@ -56,7 +56,7 @@ def run_suite(options: KitOptions, *, quiet: bool = True) -> tuple[int, RunRepor
             "--no-header", "-rN"]
     pytest_rc = pytest.main(args, plugins=[plugin])
     prefix = options.profile.prefix
-    for check in CHECKS.values():
+    for check in checks_for(options.unit):
         full_id = f"{prefix}-{check.id}"
         report.checks.append(plugin.results.get(full_id) or CheckResult(
             full_id, check.title, check.requirement, "error",

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from service_harness import free_port
 from vendor_app import make_vendor_app, sample_rows, serve, vendor_keys
 
-from municloud.conformance import CHECKS
+from municloud.conformance.catalogue import checks_for
 
 pytestmark = pytest.mark.unit
 
@@ -65,16 +65,17 @@ def test_conforming_endpoint_passes_every_check(keys: dict, vendor_url: str,
     result = run_kit(keys, f"{vendor_url}/good", tmp_path,
                      "--import-base-url", f"{vendor_url}/good-empty")
     assert result.returncode == 0, result.stdout + result.stderr
-    expected = {f"RR-{c}": "passed" for c in CHECKS}
+    expected = {f"RR-{c.id}": "passed" for c in checks_for("residents_registry")}
     expected["RR-MSG-017"] = "not_run"  # applies to nhi only
     assert outcomes(tmp_path) == expected
     assert "CONFORMING" in result.stdout
     suite = ET.parse(tmp_path / "junit.xml").getroot().find("testsuite")
     assert suite is not None and suite.get("failures") == "0"
     assert {p.get("value") for p in suite.iter("property") if p.get("name") == "check_id"} == {
-        f"RR-{c}" for c in CHECKS}
+        f"RR-{c.id}" for c in checks_for("residents_registry")}
     names = {case.get("name") for case in suite.iter("testcase")}
-    assert "test_valid_message_is_acknowledged[RR-MSG-001]" in names and len(names) == len(CHECKS)
+    assert "test_valid_message_is_acknowledged[RR-MSG-001]" in names and len(names) == len(
+        checks_for("residents_registry"))
     assert "not applicable" in json.dumps(json.loads((tmp_path / "report.json").read_text(
         encoding="utf-8")), ensure_ascii=False)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")

@@ -18,12 +18,14 @@ from vendor_app import (
     MUTANTS,
     NEEDS_NO_IMPORT_TARGET,
     make_vendor_app,
+    make_vendor_hub,
     sample_rows,
     serve,
     vendor_keys,
 )
 
 from municloud.conformance import CHECKS, KitOptions, run_suite
+from municloud.conformance.catalogue import checks_for
 
 pytestmark = pytest.mark.unit
 
@@ -34,8 +36,9 @@ FIGURE = REPO / "reports" / "conformance-mutants.json"
 DOC = REPO / "docs" / "conformance.md"
 
 
-UNITS = ("residents_registry", "nhi")
-FAITHFUL = {"residents_registry": "faithful", "nhi": "faithful-nhi"}
+UNITS = ("residents_registry", "nhi", "platform_hub")
+FAITHFUL = {"residents_registry": "faithful", "nhi": "faithful-nhi", "platform_hub": "faithful-hub"}
+PREFIX = {"residents_registry": "RR", "nhi": "NH", "platform_hub": "HB"}
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +60,11 @@ def vendors(keys: dict) -> Iterator[str]:
     for name in (*FAITHFUL.values(), *MUTANTS):
         unit = unit_of(name)
         mistakes = frozenset({name}) if name in MUTANTS else frozenset()
+        if unit == "platform_hub":
+            root.mount(f"/{name}", make_vendor_hub(key=keys[unit]["vendor_key"],
+                                                   registry=keys[unit]["trusted"],
+                                                   mistakes=mistakes))
+            continue
         common = {"lgcode": LGCODE, "token": TOKEN, "key": keys[unit]["vendor_key"],
                   "registry": keys[unit]["trusted"], "mistakes": mistakes, "unit": unit}
         root.mount(f"/{name}", make_vendor_app(rows=sample_rows(LGCODE, 5, unit), **common))
@@ -68,7 +76,8 @@ def vendors(keys: dict) -> Iterator[str]:
 def run(keys: dict, url: str, name: str, out: Path):
     unit = unit_of(name)
     own = keys[unit]
-    empty = None if name in NEEDS_NO_IMPORT_TARGET else f"{url}/{name}-empty"
+    empty = (None if name in NEEDS_NO_IMPORT_TARGET or unit == "platform_hub"
+             else f"{url}/{name}-empty")
     options = KitOptions(unit=unit, base_url=f"{url}/{name}", token=TOKEN,
                          signing_key=own["kit_key_file"], lgcode=LGCODE, peer_lgcode=PEER,
                          unit_keys=own["folder"] / "unit_keys.yaml", import_base_url=empty,
@@ -87,12 +96,13 @@ def test_faithful_vendor_passes_and_each_mutant_fails_exactly_its_check(
         code, report = run(keys, vendors, name, tmp_path / name)
         found = {c.id.split("-", 1)[1]: c.outcome for c in report.checks}
         applicable = {"MSG-017": "not_run"} if unit == "residents_registry" else {}
-        assert code == 0 and found == {c: applicable.get(c, "passed") for c in CHECKS}, (
+        assert code == 0 and found == {c.id: applicable.get(c.id, "passed")
+                                       for c in checks_for(unit)}, (
             report.verdict, [(c.id, c.detail) for c in report.checks if c.outcome != "passed"])
     caught, wrong = [], {}
     for name, check in MUTANTS.items():
         code, report = run(keys, vendors, name, tmp_path / name)
-        prefix = {"residents_registry": "RR", "nhi": "NH"}[unit_of(name)]
+        prefix = PREFIX[unit_of(name)]
         if code == 3 and report.failed_ids == [f"{prefix}-{check}"]:
             caught.append(name)
         else:

@@ -87,9 +87,21 @@ MUTANTS: dict[str, str] = {
     "no-required-check": "LAY-013",
     "no-encoding-check": "LAY-014",
     "individual-number-accepted": "MSG-017",
+    # a vendor hub (make_vendor_hub): the kit as a sender against POST /api/v1/messages
+    "hub-ack-status-processed": "HUB-001",
+    "hub-unsigned-accepted": "HUB-002",
+    "hub-signer-municipality-not-checked": "HUB-003",
+    "hub-replay-accepted": "HUB-004",
+    "hub-timestamp-not-checked": "HUB-005",
+    "hub-route-not-checked": "HUB-006",
+    "hub-individual-number-not-checked": "HUB-007",
 }
 # The unit a mutant's vendor plays (residents_registry unless named): MSG-017 applies to nhi only.
-MUTANT_UNITS: dict[str, str] = {"individual-number-accepted": "nhi"}
+MUTANT_UNITS: dict[str, str] = {"individual-number-accepted": "nhi",
+                                **{m: "platform_hub" for m in MUTANTS if m.startswith("hub-")}}
+# The vendor hub's routing table: (sender unit, message type, receiver unit) -> may carry 個人番号.
+HUB_ROUTES = {("residents_registry", "ResidentMoveNotice", "platform_hub"): True,
+              ("nhi", "IncomeInquiry", "tax"): True, ("tax", "IncomeInquiryResponse", "nhi"): False}
 MISTAKES: dict[str, tuple[str, ...]] = {name: (check,) for name, check in MUTANTS.items()}
 # A byte-identical round trip (LAY-005) presupposes a deterministic export (LAY-003): the mutant
 # that breaks LAY-003 runs without an import target, so LAY-005 is "not run" for it.
@@ -331,11 +343,75 @@ def serve(app: FastAPI) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+def make_vendor_hub(*, key: SigningKey, registry: KeyRegistry,
+                    mistakes: frozenset[str] = frozenset()) -> FastAPI:
+    """A tiny vendor hub: verify, check freshness and route, remember ids, answer 202 + Ack
+    accepted; each hub-* mutant skips one of those (the kit must catch it)."""
+    app = FastAPI(title="vendor platform_hub", version="0.0.1")
+    seen: dict = {}
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    def fault(exc: PlatformError, status: int) -> Response:
+        header = exc.header
+        lgcode = header.receiver_lgcode if header else "053031"
+        return Response(make_fault(exc.code, exc.reason, key=key, unit="platform_hub",
+                                   lgcode=lgcode, path=exc.path, in_reply_to=header),
+                        status, media_type="application/xml")
+
+    @app.post("/api/v1/messages")
+    async def messages(request: Request) -> Response:
+        data = await request.body()
+        try:
+            message = parse_message(data, require_signature=False)
+            h = message.header
+            try:
+                if message.signature is None and "hub-unsigned-accepted" not in mistakes:
+                    raise SignatureError("message is not signed", path="/Envelope/Signature")
+                if message.signature is not None:
+                    owner = registry._keys.get(message.key_id)
+                    lg = (owner.lgcode if owner and "hub-signer-municipality-not-checked"
+                          in mistakes else h.sender_lgcode)
+                    registry.verify(message.key_id, message.signature,
+                                    canonical_bytes(parse_xml(data)), lgcode=lg,
+                                    unit=h.sender_unit.value)
+            except PlatformError as exc:
+                exc.header = h
+                raise
+            if "hub-timestamp-not-checked" not in mistakes:
+                check_freshness(h)
+            route = (h.sender_unit.value, h.message_type, h.receiver_unit.value)
+            if route not in HUB_ROUTES and "hub-route-not-checked" not in mistakes:
+                refusal = PlatformError("no such route", path="/Envelope/Header/MessageType",
+                                        header=h)
+                refusal.code = "route-unauthorised"
+                return fault(refusal, 403)
+            if (message.carries_individual_number() and not HUB_ROUTES.get(route, True)
+                    and "hub-individual-number-not-checked" not in mistakes):
+                return fault(IndividualNumberError("route may not carry a 個人番号", header=h), 403)
+        except SignatureError as exc:
+            return fault(exc, 403)
+        except PlatformError as exc:
+            return fault(exc, 400)
+        stored = seen.setdefault(h.message_id, data)
+        if stored != data and "hub-replay-accepted" not in mistakes:
+            return fault(ReplayError("other bytes under this id", header=h,
+                                     path="/Envelope/Header/MessageId"), 409)
+        status = "processed" if "hub-ack-status-processed" in mistakes else "accepted"
+        return Response(make_ack(message, key, unit="platform_hub", lgcode=h.receiver_lgcode,
+                                 status=status), 202, media_type="application/xml")
+
+    return app
+
+
 def vendor_keys(folder: Path, lgcode: str, peer: str, unit: str = UNIT) -> dict[str, object]:
     """The kit's sender key registered at the vendor (residents_registry: as residents_registry
     of `peer`; nhi: as residents_registry of `lgcode`, plus a tax key for --responder-key) and the
     vendor's own key (given to the kit as --unit-keys)."""
     sender_lgcode = peer if unit == UNIT else lgcode
+    own_lgcode = "*" if unit == "platform_hub" else lgcode  # the hub's key is registered for all
     kit_key = SigningKey.generate(f"kit-{sender_lgcode}-{UNIT}")
     (folder / f"{kit_key.key_id}.key").write_bytes(kit_key.private_pem())
     responder = SigningKey.generate(f"kit-{lgcode}-tax")
@@ -345,7 +421,7 @@ def vendor_keys(folder: Path, lgcode: str, peer: str, unit: str = UNIT) -> dict[
     trusted.add_signing_key(kit_key, lgcode=sender_lgcode, unit=UNIT)
     trusted.add_signing_key(responder, lgcode=lgcode, unit="tax")
     unit_keys = KeyRegistry()
-    unit_keys.add_signing_key(vendor_key, lgcode=lgcode, unit=unit)
+    unit_keys.add_signing_key(vendor_key, lgcode=own_lgcode, unit=unit)
     (folder / "unit_keys.yaml").write_text(unit_keys.to_yaml())
     return {"folder": folder, "kit_key_file": folder / f"{kit_key.key_id}.key",
             "responder_key_file": folder / f"{responder.key_id}.key",

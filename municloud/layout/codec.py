@@ -141,7 +141,8 @@ def encode(layout: LayoutDef, rows: Iterable[Mapping[str, object]], *, encoding:
     return UTF8_BOM + data if bom else data
 
 
-def _decode_text(data: bytes, encoding: str, report: LayoutReport) -> str | None:
+def _decode_text(data: bytes, encoding: str, report: LayoutReport,
+                 layout: LayoutDef | None = None) -> str | None:
     if len(data) > MAX_FILE_BYTES:
         report.issues.append(LayoutIssue(0, None, f"file is {len(data)} bytes; limit "
                                                   f"{MAX_FILE_BYTES}"))
@@ -160,9 +161,27 @@ def _decode_text(data: bytes, encoding: str, report: LayoutReport) -> str | None
         return data.decode(encoding, errors="strict")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        report.issues.append(LayoutIssue(line, None, f"byte {exc.start} is not valid {encoding} "
-                                                     f"(wrong encoding?)"))
+        report.issues.append(LayoutIssue(line, _item_at(layout, data, exc.start),
+                                         f"byte {exc.start} is not valid {encoding} "
+                                         f"(wrong encoding?)"))
         return None
+
+
+def _item_at(layout: LayoutDef | None, data: bytes, offset: int) -> str | None:
+    """Name of the item whose cell holds byte `offset` (None on the header row): the cells
+    before it on its line are counted, reading the line's start leniently."""
+    start = data.rfind(b"\n", 0, offset) + 1
+    if layout is None or start == 0:
+        return None
+    prefix = data[start:offset].decode("ascii", errors="replace")
+    if prefix.count('"') % 2:
+        prefix += '"'  # close the cell the byte is in
+    try:
+        cells = next(csv.reader([prefix], dialect=_Dialect), [""])
+    except csv.Error:
+        return None
+    index = len(cells) - 1
+    return layout.items[index].name if 0 <= index < len(layout.items) else None
 
 
 def validate(layout: LayoutDef, data: bytes, *, encoding: str = "utf-8") -> tuple[
@@ -171,7 +190,7 @@ def validate(layout: LayoutDef, data: bytes, *, encoding: str = "utf-8") -> tupl
     when ``report.valid``)."""
     encoding = _check_encoding(encoding)
     report = LayoutReport(layout.area, encoding)
-    text = _decode_text(data, encoding, report)
+    text = _decode_text(data, encoding, report, layout)
     if text is None:
         return report, []
     if "\x00" in text:

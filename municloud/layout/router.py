@@ -119,6 +119,8 @@ def make_layout_router(layout: LayoutDef, store: LayoutStore) -> APIRouter:
             raise ApiError(413, "file_too_large", f"file exceeds {MAX_FILE_BYTES} bytes", "body")
         data = await _read_bounded(request)
         report, rows = validate(layout, data, encoding=encoding)
+        if problem := _row_count_problem(request.headers.get("x-layout-rows"), report.rows):
+            report.issues.append(LayoutIssue(0, None, problem))
         if not report.valid:
             return _invalid(report)
         context = ImportContext(principal, getattr(request.app.state, "params", None))
@@ -142,6 +144,18 @@ def make_layout_router(layout: LayoutDef, store: LayoutStore) -> APIRouter:
                                       f"{time.perf_counter() - started:.1f} s")
 
     return router
+
+
+def _row_count_problem(declared: str | None, rows: int) -> str | None:
+    """X-Layout-Rows, when the sender gives it, must equal the file's data rows (a truncated or
+    padded transfer is refused; docs/layout.md "HTTP contract")."""
+    if declared is None:
+        return None
+    if not declared.isdigit():
+        return "X-Layout-Rows header is not a number"
+    if int(declared) != rows:
+        return f"X-Layout-Rows header says {int(declared)} data rows; the file has {rows}"
+    return None
 
 
 async def _read_bounded(request: Request) -> bytes:

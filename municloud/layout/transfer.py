@@ -81,7 +81,8 @@ def import_file(layout: LayoutDef, data: bytes, base_url: str, token: str, *, en
     try:
         with _client(base_url, token, verify, timeout) as client:
             response = client.post(IMPORT_PATH, params={"encoding": encoding}, content=data,
-                                   headers={"Content-Type": "text/csv"})
+                                   headers={"Content-Type": "text/csv",
+                                            "X-Layout-Rows": str(report.rows)})
     except httpx.TransportError as exc:
         raise TransferError("unreachable", f"{base_url} unreachable: {exc}") from None
     if response.status_code == 422 and "report" in response.text:

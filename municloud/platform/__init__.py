@@ -8,6 +8,7 @@ from municloud.platform.client import PlatformClient
 from municloud.platform.consumer import INBOX_DDL, consume_once, ensure_inbox
 from municloud.platform.envelope import (
     build_message,
+    check_freshness,
     encode_message,
     parse_message,
     receive_message,
@@ -16,10 +17,14 @@ from municloud.platform.envelope import (
 from municloud.platform.errors import (
     AddressError,
     FaultError,
+    IndividualNumberError,
     InvalidMessageError,
     MalformedMessageError,
+    OversizeMessageError,
     PlatformError,
+    ReplayError,
     SignatureError,
+    StaleMessageError,
     UnsafeMessageError,
 )
 from municloud.platform.models import (
@@ -46,7 +51,8 @@ from municloud.platform.signing import KeyRegistry, SigningKey, WatchedKeyRegist
 __all__ = [
     "INBOX_DDL", "Ack", "AckStatus", "AddressError", "BusinessUnit", "Fault", "FaultError", "Header",
     "IncomeInquiry", "IncomeInquiryResponse", "IncomeInquirySubject", "IncomeRecord",
-    "InvalidMessageError", "KeyRegistry", "WatchedKeyRegistry", "MalformedMessageError", "Message", "MoveKind",
+    "IndividualNumberError", "InvalidMessageError", "KeyRegistry", "OversizeMessageError", "ReplayError", "StaleMessageError",
+    "check_freshness", "WatchedKeyRegistry", "MalformedMessageError", "Message", "MoveKind",
     "MoveOutCertificate", "Person", "PlatformClient", "PlatformError", "ResidentMove",
     "ResidentMoveNotice", "Sex", "SignatureError", "SigningKey", "UnsafeMessageError",
     "build_message", "consume_once", "encode_message", "ensure_inbox", "make_ack", "make_fault",

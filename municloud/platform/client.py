@@ -11,6 +11,14 @@ from municloud.platform.signing import KeyRegistry, SigningKey
 
 CONTENT_TYPE = "application/xml"
 MESSAGES_PATH = "/api/v1/messages"
+INBOX_PATH = "/api/v1/platform/inbox"
+
+
+def delivery_headers(attempt: int) -> dict[str, str]:
+    """The headers of the hub's POST to a subscriber's inbox, besides Host and Content-Length:
+    no Authorization (the signature authenticates; docs/platform.md "Authentication of
+    deliveries"). The hub's delivery worker and the conformance kit (MSG-008) both use this."""
+    return {"Content-Type": CONTENT_TYPE, "X-Municloud-Delivery-Attempt": str(attempt)}
 
 
 class PlatformClient:

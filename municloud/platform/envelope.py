@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import uuid
 
 from lxml import etree
 
 from municloud.platform import codec
 from municloud.platform.codec import NS
-from municloud.platform.errors import AddressError, InvalidMessageError, SignatureError
+from municloud.platform.errors import (
+    AddressError,
+    InvalidMessageError,
+    PlatformError,
+    SignatureError,
+    StaleMessageError,
+)
 from municloud.platform.models import BODY_TYPES, NAMESPACE, SCHEMA_VERSION, Body, Header, Message
 from municloud.platform.safe_xml import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, parse_xml
 from municloud.platform.schema import validate_envelope
@@ -86,6 +93,15 @@ def parse_message(
     validate_envelope(root)
     header_el = root.find(NS + "Header")
     header = codec.build_model(Header, codec.decode_fields(header_el, Header), "/Envelope/Header")
+    try:
+        return _parse_rest(root, header, registry, require_signature)
+    except PlatformError as exc:
+        exc.header = exc.header or header  # the header was read: the Fault can answer its sender
+        raise
+
+
+def _parse_rest(root: etree._Element, header: Header, registry: KeyRegistry | None,
+                require_signature: bool | None) -> Message:
     body_el = root.find(NS + "Body")[0]
     body_name = etree.QName(body_el).localname
     if header.message_type != body_name:
@@ -100,6 +116,7 @@ def parse_message(
             path="/Envelope/Header/RecordCount",
         )
     signature_el = root.find(NS + "Signature")
+    signed_form = canonical_bytes(root)
     key_id = signature = None
     if signature_el is not None:
         key_id = signature_el.get("keyId")
@@ -109,27 +126,50 @@ def parse_message(
         raise SignatureError("message is not signed", path="/Envelope/Signature")
     if registry is not None and signature_el is not None:
         registry.verify(
-            key_id, signature, canonical_bytes(root),
+            key_id, signature, signed_form,
             lgcode=header.sender_lgcode, unit=header.sender_unit.value,
         )
-    return Message(header=header, body=body, key_id=key_id, signature=signature)
+    return Message(header=header, body=body, key_id=key_id, signature=signature,
+                   content_sha256=hashlib.sha256(signed_form).digest())
 
 
-def receive_message(data: bytes, registry: KeyRegistry, *, lgcode: str, unit: str) -> Message:
-    """Inbox side: parse, verify the sender's signature and check the message is for us.
+# Freshness window (docs/platform.md, "Freshness and replay"): a message whose Timestamp is more
+# than MAX_AGE in the past or more than MAX_SKEW in the future is refused as stale. A day covers
+# the hub's whole retry schedule (8 attempts, backoff capped at 60 s) and a receiver down for
+# hours; the skew allows for unsynchronised clocks.
+MAX_AGE = dt.timedelta(hours=24)
+MAX_SKEW = dt.timedelta(minutes=5)
+
+
+def check_freshness(header: Header, *, now: dt.datetime | None = None) -> None:
+    """Refuse a header whose Timestamp is outside [now - MAX_AGE, now + MAX_SKEW]."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    if header.timestamp < now - MAX_AGE:
+        raise StaleMessageError(f"message timestamp is older than {MAX_AGE.total_seconds() / 3600:g} h",
+                                path="/Envelope/Header/Timestamp", header=header)
+    if header.timestamp > now + MAX_SKEW:
+        raise StaleMessageError(f"message timestamp is more than {MAX_SKEW.total_seconds() / 60:g} min "
+                                f"in the future", path="/Envelope/Header/Timestamp", header=header)
+
+
+def receive_message(data: bytes, registry: KeyRegistry, *, lgcode: str, unit: str,
+                    now: dt.datetime | None = None) -> Message:
+    """Inbox side: parse, verify the sender's signature, check the message is fresh and for us.
 
     A message addressed to the hub (a fan-out such as 住民異動通知) is for every subscriber of
     the route in the same municipality; otherwise the receiver unit must be `unit`.
     """
     message = parse_message(data, registry=registry)
     header = message.header
+    check_freshness(header, now=now)
     if header.receiver_lgcode != lgcode:
         raise AddressError(
             f"message is for municipality {header.receiver_lgcode}, this is {lgcode}",
-            path="/Envelope/Header/ReceiverLgcode",
+            path="/Envelope/Header/ReceiverLgcode", header=header,
         )
     if header.receiver_unit.value not in (unit, "platform_hub"):
         raise AddressError(
-            f"message is for unit {header.receiver_unit.value}, this is {unit}", path="/Envelope/Header/ReceiverUnit"
+            f"message is for unit {header.receiver_unit.value}, this is {unit}", path="/Envelope/Header/ReceiverUnit",
+            header=header,
         )
     return message

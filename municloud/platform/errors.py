@@ -14,9 +14,12 @@ class PlatformError(Exception):
 
     code = "platform-error"
 
-    def __init__(self, reason: str, *, path: str | None = None) -> None:
+    def __init__(self, reason: str, *, path: str | None = None, header=None) -> None:
         self.reason = reason
         self.path = path
+        # The refused message's header (models.Header) once it could be read: the Fault is then
+        # correlated with the message and addressed to its sender (docs/platform.md, "Replies").
+        self.header = header
         super().__init__(f"{path}: {reason}" if path else reason)
 
 
@@ -24,6 +27,10 @@ class UnsafeMessageError(PlatformError):
     """Input refused as hostile: DTD, entity, too large, too deep, not UTF-8."""
 
     code = "unsafe"
+
+
+class OversizeMessageError(UnsafeMessageError):
+    """Input larger than the size limit (answered with HTTP 413)."""
 
 
 class MalformedMessageError(PlatformError):
@@ -48,6 +55,24 @@ class AddressError(PlatformError):
     """A message delivered to a unit / municipality it is not addressed to."""
 
     code = "wrong-addressee"
+
+
+class StaleMessageError(PlatformError):
+    """Header Timestamp outside the freshness window (docs/platform.md, "Freshness and replay")."""
+
+    code = "stale-message"
+
+
+class ReplayError(PlatformError):
+    """A message id already received with other content (same id, altered body)."""
+
+    code = "duplicate-message-id"
+
+
+class IndividualNumberError(PlatformError):
+    """A 個人番号 in a message whose route may not carry one (番号法: minimisation)."""
+
+    code = "individual-number-not-allowed"
 
 
 class FaultError(PlatformError):

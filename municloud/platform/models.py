@@ -206,6 +206,9 @@ class Message(_Model):
     body: Body
     key_id: str | None = None
     signature: bytes | None = None
+    # sha256 of the signed form (canonical bytes) once parsed: tells a replay (same id, other
+    # content) from a duplicate delivery (same id, same content).
+    content_sha256: bytes | None = None
 
     def carries_individual_number(self) -> bool:
         """True if any 個人番号 field of the body is filled (routing decides if that is allowed)."""

@@ -12,7 +12,7 @@ import re
 
 from lxml import etree
 
-from municloud.platform.errors import MalformedMessageError, UnsafeMessageError
+from municloud.platform.errors import MalformedMessageError, OversizeMessageError, UnsafeMessageError
 
 DEFAULT_MAX_BYTES = 1024 * 1024  # 1 MiB
 DEFAULT_MAX_DEPTH = 16  # the deepest legitimate message is 6 levels
@@ -36,7 +36,7 @@ def _parser() -> etree.XMLParser:
 def check_bytes(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
     """Refuse oversized, non-UTF-8 or DTD-bearing input before parsing."""
     if len(data) > max_bytes:
-        raise UnsafeMessageError(f"message is {len(data)} bytes, limit is {max_bytes}")
+        raise OversizeMessageError(f"message is {len(data)} bytes, limit is {max_bytes}")
     if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")):
         raise UnsafeMessageError("encoding must be UTF-8 (found a UTF-16/32 byte order mark)")
     if data.startswith(b"\xef\xbb\xbf"):

@@ -77,6 +77,18 @@ class RegisteredKey:
     public_key: Ed25519PublicKey
 
 
+class _QuotingDumper(yaml.SafeDumper):
+    pass
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str):
+    style = '"' if value.isdigit() or value == ANY_LGCODE else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_QuotingDumper.add_representer(str, _represent_str)
+
+
 class KeyRegistry:
     """Public keys by key id, each owned by one (lgcode, unit)."""
 
@@ -120,6 +132,11 @@ class KeyRegistry:
                 for k in self._keys.values()
             ]
         }
+
+    def to_yaml(self) -> str:
+        """The registry as YAML that YAML 1.1 and 1.2 parsers read alike: every string made only
+        of digits (lgcodes such as 053279, which 1.2 would read as a number) is quoted."""
+        return yaml.dump(self.to_mapping(), Dumper=_QuotingDumper, allow_unicode=True, sort_keys=False)
 
     def verify(self, key_id: str, signature: bytes, data: bytes, *, lgcode: str, unit: str) -> RegisteredKey:
         key = self._keys.get(key_id)

@@ -20,7 +20,12 @@ InboxHandler = Callable[[object, object, object], Awaitable[None]]  # (app, conn
 XML = "application/xml"
 
 
-def make_inbox_router(handlers: dict[str, InboxHandler]) -> APIRouter:
+def make_inbox_router(handlers: dict[str, InboxHandler], *,
+                      individual_number: frozenset[str]) -> APIRouter:
+    """`individual_number`: the message types whose route may carry a 個人番号 to this unit
+    (docs/platform.md routing table); any other message carrying one is refused with Fault
+    individual-number-not-allowed (403), as the hub refuses it."""
+
     router = APIRouter(prefix="/platform", tags=["platform"])
 
     @router.post("/inbox", response_class=Response)
@@ -34,15 +39,24 @@ def make_inbox_router(handlers: dict[str, InboxHandler]) -> APIRouter:
         if registry is None or key is None:
             return Response(b"platform keys not configured", 503, media_type="text/plain")
         data = await request.body()
+
+        def fault(exc: Exception, status: int) -> Response:
+            # Addressed and correlated to the sender when its header could be read.
+            return Response(p.make_fault(exc.code, exc.reason, key=key, unit=unit, lgcode=lgcode,
+                                         path=exc.path, in_reply_to=exc.header),
+                            status, media_type=XML)
+
         try:
             message = p.receive_message(data, registry, lgcode=lgcode, unit=unit)
-        except p.SignatureError as exc:
-            return Response(p.make_fault(exc.code, str(exc), key=key, unit=unit, lgcode=lgcode),
-                            403, media_type=XML)
         except p.PlatformError as exc:
             # exc.code is the platform's standard Fault code (unsafe, malformed, ...).
-            return Response(p.make_fault(exc.code, str(exc), key=key, unit=unit, lgcode=lgcode,
-                                         path=getattr(exc, "path", None)), 400, media_type=XML)
+            return fault(exc, fault_status(exc))
+        if message.carries_individual_number() and (
+                message.header.message_type not in individual_number):
+            refusal = p.IndividualNumberError(
+                f"{message.header.message_type} to {unit} may not carry a 個人番号",
+                header=message.header)
+            return fault(refusal, fault_status(refusal))
         handler = handlers.get(message.header.message_type)
         if handler is None:
             return Response(p.make_fault("unsupported", f"{unit} does not accept "
@@ -52,13 +66,30 @@ def make_inbox_router(handlers: dict[str, InboxHandler]) -> APIRouter:
         async def run(conn, msg) -> None:
             await handler(app, conn, msg)
 
-        async with app.state.pool.acquire() as conn:
-            applied = await p.consume_once(conn, message, run)
+        try:
+            async with app.state.pool.acquire() as conn:
+                applied = await p.consume_once(conn, message, run)
+        except p.ReplayError as exc:
+            return fault(exc, fault_status(exc))
         log.info("inbox %s %s %s", message.header.message_type, message.header.message_id,
                  "applied" if applied else "duplicate")
         return Response(p.make_ack(message, key, unit=unit, lgcode=lgcode), 200, media_type=XML)
 
     return router
+
+
+def fault_status(exc) -> int:
+    """HTTP status of an inbox refusal (docs/platform.md, "Inbox"): 413 over the size limit,
+    403 signature or a 個人番号 the route may not carry, 409 replayed id with other content, 400 every other refusal."""
+    from municloud import platform as p
+
+    if isinstance(exc, p.OversizeMessageError):
+        return 413
+    if isinstance(exc, (p.SignatureError, p.IndividualNumberError)):
+        return 403
+    if isinstance(exc, p.ReplayError):
+        return 409
+    return 400
 
 
 def load_platform_keys(app) -> None:

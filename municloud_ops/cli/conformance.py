@@ -39,14 +39,27 @@ def run_cmd(
     lgcode: Annotated[str | None, typer.Option(
         "--lgcode", help="Endpoint municipality; default: the token's lgcode claim")] = None,
     peer_lgcode: Annotated[str | None, typer.Option(
-        "--peer-lgcode", help="Sender municipality of cross-municipality messages")] = None,
+        "--peer-lgcode", help="Sender municipality of cross-municipality messages; default "
+                              "053279 (053031 when --lgcode is 053279), printed at the start")
+    ] = None,
     unit_keys: Annotated[Path | None, typer.Option(
         "--unit-keys", help="Key registry with the endpoint's public key (verifies replies)")
     ] = None,
     import_base_url: Annotated[str | None, typer.Option(
         "--import-base-url", help="Base URL of an EMPTY municipality (layout round trip)")
     ] = None,
-    import_token: Annotated[str | None, typer.Option("--import-token")] = None,
+    import_token: Annotated[str | None, typer.Option(
+        "--import-token", help="Token of the import municipality; prefer --import-token-file")
+    ] = None,
+    import_token_file: Annotated[Path | None, typer.Option(
+        "--import-token-file", help="File holding the import municipality's token")] = None,
+    import_reset_command: Annotated[str | None, typer.Option(
+        "--import-reset-command", help="Your command that empties the import municipality; run "
+                                       "before the round trip so reruns pass")] = None,
+    responder_key: Annotated[Path | None, typer.Option(
+        "--responder-key", help="nhi: a key registered at the endpoint as (lgcode, tax); "
+                                "MSG-017 sends a 所得照会 answer carrying a 個人番号 with it")
+    ] = None,
     ca_file: Annotated[Path | None, typer.Option("--ca-file", help="CA bundle for TLS")] = None,
     out: Annotated[Path, typer.Option("--out", help="Report directory")] = Path(
         "conformance-report"),
@@ -57,11 +70,23 @@ def run_cmd(
     if unit not in PROFILES:
         typer.echo(f"error: --unit must be one of {', '.join(PROFILES)}", err=True)
         raise typer.Exit(EXIT_USAGE)
-    token = resolve_token(token, token_file)
+    if unit == "platform_hub" and token is None and token_file is None:
+        token = ""  # the hub's POST /api/v1/messages is authenticated by the signature alone
+    else:
+        token = resolve_token(token, token_file)
+    if import_token is not None or import_token_file is not None:
+        import_token = resolve_token(import_token, import_token_file)
+    if peer_lgcode is None and PROFILES[unit].cross_municipality:
+        from municloud_ops.conformance.context import default_peer, token_lgcode
+
+        peer_lgcode = default_peer(lgcode or token_lgcode(token) or "")
+        typer.echo(f"--peer-lgcode not given: the kit sends as municipality {peer_lgcode}")
     options = KitOptions(unit=unit, base_url=base_url, token=token, signing_key=signing_key,
                          key_id=key_id, lgcode=lgcode, peer_lgcode=peer_lgcode,
                          unit_keys=unit_keys, import_base_url=import_base_url,
-                         import_token=import_token, verify=str(ca_file) if ca_file else True,
+                         import_token=import_token, import_reset_command=import_reset_command,
+                         responder_key=responder_key,
+                         verify=str(ca_file) if ca_file else True,
                          timeout=timeout, out_dir=out)
     try:
         code, report = run_suite(options, quiet=not verbose)

@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 import typer
-import yaml
 
 from municloud.platform.envelope import parse_message, sign_message
 from municloud.platform.errors import (
@@ -76,7 +75,7 @@ def keygen(
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400)
     with os.fdopen(fd, "wb") as handle:
         handle.write(key.private_pem())
-    typer.echo(yaml.safe_dump(registry.to_mapping(), allow_unicode=True), nl=False)
+    typer.echo(registry.to_yaml(), nl=False)
     typer.echo(f"wrote private key {path} (mode 0400)", err=True)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import random
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from municloud.layout import LayoutDef, load_layout
 from municloud.platform import (
     KeyRegistry,
     Message,
+    PlatformError,
     SigningKey,
     build_message,
     parse_message,
@@ -23,7 +25,13 @@ from municloud.platform import (
 )
 from municloud.platform.envelope import to_element
 from municloud.platform.signing import ALGORITHM, canonical_bytes
+from municloud.platform.client import INBOX_PATH as INBOX
+from municloud.platform.client import delivery_headers
 from municloud.platform.codec import NS
+
+
+HUB_DELIVERY_HEADERS = delivery_headers(1)
+DEFAULT_PEERS = ("053279", "053031")  # --peer-lgcode default: the first that is not --lgcode
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,11 @@ class KitOptions:
     unit_keys: Path | None = None  # registry with the endpoint's public key (verifies replies)
     import_base_url: str | None = None  # an EMPTY municipality for the layout round trip
     import_token: str | None = None
+    # The vendor's own command that empties the import municipality (run before LAY-005, so
+    # reruns pass); split like a shell line, run without a shell, must exit 0.
+    import_reset_command: str | None = None
+    # nhi: a key the endpoint registered as (lgcode, tax), to send tax's 所得照会 answer (MSG-017)
+    responder_key: Path | None = None
     verify: bool | str = True
     timeout: float = 30.0
     out_dir: Path = Path("conformance-report")
@@ -71,6 +84,19 @@ class KitContext:
     peer_lgcode: str
     unit_keys: KeyRegistry | None
     rng: random.Random = field(default_factory=random.Random)
+    # What the kit sent that carries a readable MessageId: {"id", "content_sha256", "applied"}.
+    # A receiver may check its own database against it (report.json "messages"): every applied
+    # entry stored once, nothing of the others.
+    ledger: list[dict] = field(default_factory=list)
+
+    def note(self, data: bytes, *, applied: bool) -> None:
+        """Record a sent message (skipped when even its id cannot be read)."""
+        try:
+            message = parse_message(data, max_bytes=len(data) + 1, require_signature=False)
+        except PlatformError:
+            return
+        self.ledger.append({"id": str(message.header.message_id),
+                            "content_sha256": message.content_sha256.hex(), "applied": applied})
 
     @property
     def profile(self) -> UnitProfile:
@@ -84,12 +110,16 @@ class KitContext:
     def sender_lgcode(self) -> str:
         return self.peer_lgcode if self.profile.cross_municipality else self.lgcode
 
-    def inbound_message(self, *, receiver_lgcode: str | None = None) -> Message:
+    def inbound_message(self, *, receiver_lgcode: str | None = None,
+                        sender_lgcode: str | None = None, sender_unit: str | None = None,
+                        timestamp: dt.datetime | None = None) -> Message:
+        """A fresh message the endpoint should accept; the keyword arguments break one header
+        field on purpose (the body is still made for the kit's own sender)."""
         body = self.profile.sample_body(self.sender_lgcode, self.rng)
-        return build_message(body, sender_unit=self.profile.sender_unit,
-                             sender_lgcode=self.sender_lgcode,
+        return build_message(body, sender_unit=sender_unit or self.profile.sender_unit,
+                             sender_lgcode=sender_lgcode or self.sender_lgcode,
                              receiver_unit=self.profile.receiver_unit,
-                             receiver_lgcode=receiver_lgcode or self.lgcode)
+                             receiver_lgcode=receiver_lgcode or self.lgcode, timestamp=timestamp)
 
     def sign(self, message: Message, key: SigningKey | None = None) -> bytes:
         return sign_message(message, key or self.key)
@@ -104,14 +134,40 @@ class KitContext:
     def envelope(self, message: Message) -> etree._Element:
         return to_element(message)
 
-    def post_inbox(self, data: bytes) -> httpx.Response:
-        return self.client.post("/api/v1/platform/inbox", content=data,
-                                headers={"Content-Type": "application/xml"})
+    def post_inbox(self, data: bytes, *, applied: bool = False) -> httpx.Response:
+        """POST to the inbox; the kit's bearer token rides along (an inbox must ignore it: the
+        message's signature authenticates it). MSG-008 sends the hub's exact shape instead.
+        `applied`: whether a conforming receiver applies this message (for the ledger)."""
+        self.note(data, applied=applied)
+        return self.client.post(INBOX, content=data, headers={"Content-Type": "application/xml"})
+
+    def post_as_hub(self, data: bytes) -> httpx.Response:
+        """POST exactly what the hub's delivery worker sends (services/platform_hub/delivery.py):
+        Content-Type and X-Municloud-Delivery-Attempt, no Authorization header."""
+        self.note(data, applied=True)
+        url = self.options.base_url.rstrip("/") + INBOX
+        with httpx.Client(verify=self.options.verify, timeout=self.options.timeout) as plain:
+            request = plain.build_request("POST", url, content=data, headers=HUB_DELIVERY_HEADERS)
+            for name in ("accept", "accept-encoding", "user-agent", "connection"):
+                request.headers.pop(name, None)  # the hub's lean client sends none of these
+            return plain.send(request)
 
     def parse_reply(self, response: httpx.Response) -> Message:
         """Parse a reply as an untrusted message: safe parse, XSD, signature present (and
         verified when the endpoint's public key was given)."""
         return parse_message(response.content, registry=self.unit_keys, require_signature=True)
+
+    def reset_import_target(self) -> str:
+        """Run --import-reset-command; returns a sentence for the check's log."""
+        import shlex
+        import subprocess
+
+        command = shlex.split(self.options.import_reset_command or "")
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        if result.returncode != 0:
+            raise RuntimeError(f"--import-reset-command exited {result.returncode}: "
+                               f"{(result.stderr or result.stdout)[-300:]}")
+        return f"import municipality reset by {command[0]} (exit 0)"
 
     def import_client(self) -> httpx.Client | None:
         opts = self.options
@@ -122,14 +178,19 @@ class KitContext:
                             headers={"Authorization": f"Bearer {opts.import_token or opts.token}"})
 
 
+def default_peer(lgcode: str) -> str:
+    return next(c for c in DEFAULT_PEERS if c != lgcode)
+
+
 def open_context(options: KitOptions) -> KitContext:
     lgcode = options.lgcode or token_lgcode(options.token)
     if not lgcode:
         raise ValueError("--lgcode is needed: the token carries no lgcode claim")
-    peer = options.peer_lgcode or ("053279" if lgcode != "053279" else "053031")
+    peer = options.peer_lgcode or default_peer(lgcode)
     client = httpx.Client(base_url=options.base_url.rstrip("/"), verify=options.verify,
                           timeout=options.timeout,
-                          headers={"Authorization": f"Bearer {options.token}"})
+                          headers={"Authorization": f"Bearer {options.token}"} if options.token
+                          else {})  # a hub takes no token
     registry = KeyRegistry.load(options.unit_keys) if options.unit_keys else None
     return KitContext(options, client, SigningKey.load(options.signing_key, options.key_id),
                       lgcode, peer, registry, random.Random(options.seed))

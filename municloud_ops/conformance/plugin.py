@@ -64,7 +64,15 @@ class KitPlugin:
             self._context = open_context(self.options)
         return self._context
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(self, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
+        unit = self.options.unit
+        applicable = [i for i in items if i.get_closest_marker("check") is None
+                      or unit in CHECKS[i.get_closest_marker("check").args[0]].units]
+        deselected = [i for i in items if i not in applicable]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = applicable
         for item in items:
             marker = item.get_closest_marker("check")
             if marker is None:

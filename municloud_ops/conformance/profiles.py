@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from municloud import ids
 from municloud.layout import AREA_BY_UNIT
 from municloud.platform import (
+    IncomeInquiryResponse,
+    IncomeRecord,
     MoveKind,
     MoveOutCertificate,
     Person,
@@ -32,6 +34,17 @@ class UnitProfile:
     sender_unit: str
     receiver_unit: str
     cross_municipality: bool
+    # A route to this unit that may not carry a 個人番号 (docs/platform.md routing table): its
+    # sender unit; MSG-017 sends such a message with one, signed with --responder-key.
+    no_number_sender: str | None = None
+
+    def no_number_body(self, lgcode: str, rng: random.Random) -> Body:
+        """An IncomeInquiryResponse (tax → nhi, a route without 個人番号) carrying one."""
+        serial = rng.randrange(900_000_000, 999_999_999)
+        return IncomeInquiryResponse(fiscal_year=dt.date.today().year - 1, records=[IncomeRecord(
+            atena_number=ids.new_atena_number(lgcode, serial), found=True, total_income=0,
+            salary_income=0, pension_income=0, is_earner=False,
+            individual_number=ids.generate_my_number(rng))])
 
     def sample_body(self, lgcode: str, rng: random.Random) -> Body:
         """A fresh inbound message body; serials from 900,000,000 up keep kit data apart."""
@@ -57,6 +70,9 @@ PROFILES: dict[str, UnitProfile] = {p.unit: p for p in (
                 cross_municipality=True),
     UnitProfile("tax", "TX", AREA_BY_UNIT["tax"], sender_unit="residents_registry",
                 receiver_unit="platform_hub", cross_municipality=False),
+    # The hub (the kit as a sender against POST /api/v1/messages): HUB-xxx checks only.
+    UnitProfile("platform_hub", "HB", "", sender_unit="residents_registry",
+                receiver_unit="platform_hub", cross_municipality=False, no_number_sender="tax"),
     UnitProfile("nhi", "NH", AREA_BY_UNIT["nhi"], sender_unit="residents_registry",
-                receiver_unit="platform_hub", cross_municipality=False),
+                receiver_unit="platform_hub", cross_municipality=False, no_number_sender="tax"),
 )}

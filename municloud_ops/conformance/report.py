@@ -21,6 +21,7 @@ class RunReport:
     duration_s: float
     kit_version: str
     checks: list[CheckResult] = field(default_factory=list)
+    messages: list[dict] = field(default_factory=list)  # the kit's ledger (KitContext.ledger)
 
     @property
     def counts(self) -> dict[str, int]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from municloud_ops.conformance.catalogue import CHECKS
+from municloud_ops.conformance.catalogue import checks_for
 from municloud_ops.conformance.context import KitOptions, open_context
 from municloud_ops.conformance.plugin import CheckResult, KitPlugin
 from municloud_ops.conformance.report import RunReport, write_html, write_json
@@ -56,11 +56,13 @@ def run_suite(options: KitOptions, *, quiet: bool = True) -> tuple[int, RunRepor
             "--no-header", "-rN"]
     pytest_rc = pytest.main(args, plugins=[plugin])
     prefix = options.profile.prefix
-    for check in CHECKS.values():
+    for check in checks_for(options.unit):
         full_id = f"{prefix}-{check.id}"
         report.checks.append(plugin.results.get(full_id) or CheckResult(
             full_id, check.title, check.requirement, "error",
             f"check did not run (pytest exit {int(pytest_rc)})", 0.0))
+    if plugin._context is not None:
+        report.messages = plugin._context.ledger
     report.duration_s = round(time.perf_counter() - started, 2)
     write_json(report, out / "report.json")
     write_html(report, out / "report.html")

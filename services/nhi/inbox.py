@@ -17,3 +17,6 @@ async def receive_income_answer(app, conn, message) -> None:
 
 HANDLERS = {"ResidentMoveNotice": apply_resident_moves,
             "IncomeInquiryResponse": receive_income_answer}
+# Message types whose route may carry a 個人番号 to this unit (services/platform_hub/routes.yaml,
+# docs/platform.md "Routing table"); others carrying one are refused.
+INDIVIDUAL_NUMBER = frozenset({"ResidentMoveNotice"})

@@ -23,7 +23,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         settings,
         title="municloud nhi (国民健康保険)",
         routers=[params_router, enrolments.router, premiums.router, outbox_router,
-                 make_seed_router(seed.load, "persons"), make_inbox_router(inbox.HANDLERS),
+                 make_seed_router(seed.load, "persons"),
+                 make_inbox_router(inbox.HANDLERS, individual_number=inbox.INDIVIDUAL_NUMBER),
                  layout_api.router],
         migrations_dir=MIGRATIONS,
     )

@@ -15,12 +15,13 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from municloud import db
-from municloud.platform.envelope import parse_message
+from municloud.platform.envelope import check_freshness, parse_message
 from municloud.platform.json_binding import message_to_json, parse_message_json
 from municloud.platform.errors import (
-    AddressError, InvalidMessageError, MalformedMessageError, PlatformError, SignatureError, UnsafeMessageError,
+    AddressError, InvalidMessageError, MalformedMessageError, OversizeMessageError, PlatformError, SignatureError,
+    UnsafeMessageError,
 )
-from municloud.platform.models import AckStatus, Message
+from municloud.platform.models import AckStatus, Header, Message
 from municloud.platform.replies import make_ack, make_fault
 from services.platform_hub import hot_files
 from services.platform_hub import message_log
@@ -45,7 +46,7 @@ router = APIRouter()
 
 
 def _status_for(exc: PlatformError) -> int:
-    if isinstance(exc, UnsafeMessageError) and "limit is" in exc.reason:
+    if isinstance(exc, OversizeMessageError):
         return 413
     if isinstance(exc, (UnsafeMessageError, MalformedMessageError, InvalidMessageError)):
         return 400
@@ -57,12 +58,12 @@ def _status_for(exc: PlatformError) -> int:
 async def _read_limited(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise UnsafeMessageError(f"message is {declared} bytes, limit is {limit}")
+        raise OversizeMessageError(f"message is {declared} bytes, limit is {limit}")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise UnsafeMessageError(f"message is over {limit} bytes, limit is {limit}")
+            raise OversizeMessageError(f"message is over {limit} bytes, limit is {limit}")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -79,13 +80,16 @@ async def receive(request: Request, settings: SettingsDep) -> Response:
             message, raw = parse_message_json(raw, registry=state.registry, max_bytes=settings.max_message_bytes)
         else:
             message = parse_message(raw, registry=state.registry, max_bytes=settings.max_message_bytes)
+        check_freshness(message.header)
         route, subscribers = state.routes.authorise(message)
         async with state.pool.acquire() as conn:
             stored = await store_message(conn, message, raw, route, subscribers)
     except PlatformError as exc:
-        return _fault(state, exc.code, exc.reason, exc.path, message, _status_for(exc), as_json)
+        header = message.header if message else exc.header  # read before the refusal, or not at all
+        return _fault(state, exc.code, exc.reason, exc.path, header, _status_for(exc), as_json)
     except DuplicateMessageError as exc:
-        return _fault(state, "duplicate-message-id", str(exc), "/Envelope/Header/MessageId", message, 409, as_json)
+        return _fault(state, "duplicate-message-id", str(exc), "/Envelope/Header/MessageId", message.header, 409,
+                      as_json)
     if stored:
         state.worker.wake.set()
     ack = make_ack(message, state.signing_key, unit=HUB_UNIT, lgcode=message.header.receiver_lgcode,
@@ -99,12 +103,12 @@ def _reply(signed_xml: bytes, status: int, as_json: bool) -> Response:
     return JSONResponse(message_to_json(parse_message(signed_xml)), status_code=status)
 
 
-def _fault(state, code: str, reason: str, path: str | None, message: Message | None, status: int,
+def _fault(state, code: str, reason: str, path: str | None, header: Header | None, status: int,
            as_json: bool = False) -> Response:
-    log.info("refused message %s: %s (%s)", message.header.message_id if message else "-", code, path or "-")
-    lgcode = message.header.receiver_lgcode if message else state.routes.municipalities[0]
+    log.info("refused message %s: %s (%s)", header.message_id if header else "-", code, path or "-")
+    lgcode = header.receiver_lgcode if header else state.routes.municipalities[0]
     body = make_fault(code, reason, key=state.signing_key, unit=HUB_UNIT, lgcode=lgcode, path=path,
-                      in_reply_to=message, receiver_unit=HUB_UNIT, receiver_lgcode=lgcode)
+                      in_reply_to=header, receiver_unit=HUB_UNIT, receiver_lgcode=lgcode)
     return _reply(body, status, as_json)
 
 

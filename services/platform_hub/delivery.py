@@ -18,6 +18,7 @@ import random
 
 import httpx
 
+from municloud.platform.client import delivery_headers
 from services.platform_hub import message_log
 from services.platform_hub.http11 import Http11Pool, HttpError
 
@@ -100,7 +101,7 @@ class DeliveryWorker:
     async def _post(self, row) -> tuple[int | None, str | None]:
         url = self.settings.inbox_url(row["subscriber_lgcode"], row["subscriber_unit"], self.overrides)
         body = bytes(row["body"])
-        headers = {"Content-Type": "application/xml", "X-Municloud-Delivery-Attempt": str(row["attempts"] + 1)}
+        headers = delivery_headers(row["attempts"] + 1)
         timeout = self.settings.delivery_timeout_s
         if url.startswith("http://"):
             try:

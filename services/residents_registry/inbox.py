@@ -16,3 +16,6 @@ async def receive_move_out_certificate(app, conn, message) -> None:
 
 
 HANDLERS = {"MoveOutCertificate": receive_move_out_certificate}
+# Message types whose route may carry a 個人番号 to this unit (services/platform_hub/routes.yaml,
+# docs/platform.md "Routing table"); others carrying one are refused.
+INDIVIDUAL_NUMBER = frozenset({"MoveOutCertificate"})

@@ -23,7 +23,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         title="municloud residents_registry (住民記録)",
         routers=[residents.router, households.router, movements.router, incoming.router,
                  outbox_router,
-                 make_seed_router(seed.load, "residents"), make_inbox_router(inbox.HANDLERS),
+                 make_seed_router(seed.load, "residents"),
+                 make_inbox_router(inbox.HANDLERS, individual_number=inbox.INDIVIDUAL_NUMBER),
                  layout_api.router],
         migrations_dir=MIGRATIONS,
     )

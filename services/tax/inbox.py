@@ -30,3 +30,6 @@ async def answer_income_inquiry(app, conn, message) -> None:
 
 
 HANDLERS = {"ResidentMoveNotice": apply_resident_moves, "IncomeInquiry": answer_income_inquiry}
+# Message types whose route may carry a 個人番号 to this unit (services/platform_hub/routes.yaml,
+# docs/platform.md "Routing table"); others carrying one are refused.
+INDIVIDUAL_NUMBER = frozenset({"ResidentMoveNotice", "IncomeInquiry"})

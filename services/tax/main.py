@@ -24,6 +24,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         title="municloud tax (個人住民税)",
         routers=[params_router, taxpayers.router, declarations.router, assessments.router,
                  income_inquiries.router, outbox_router, make_seed_router(seed.load, "taxpayers"),
-                 make_inbox_router(inbox.HANDLERS), layout_api.router],
+                 make_inbox_router(inbox.HANDLERS, individual_number=inbox.INDIVIDUAL_NUMBER),
+                 layout_api.router],
         migrations_dir=MIGRATIONS,
     )

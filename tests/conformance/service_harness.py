@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import yaml
 
 from municloud.auth import generate_key_pair, issue_token
 from municloud.platform import KeyRegistry, SigningKey
@@ -38,6 +37,7 @@ class Keys:
     unit_key: SigningKey
     kit_key: SigningKey
     kit_key_file: Path
+    responder_key_file: Path  # registered as (lgcode, tax): nhi's MSG-017 (--responder-key)
     trusted_file: Path  # registry the service trusts (kit key + its own)
     unit_keys_file: Path  # registry the kit uses to verify the service's replies
 
@@ -51,14 +51,18 @@ def make_keys(folder: Path, unit: str, lgcode: str, kit_lgcode: str, kit_unit: s
     kit_key = SigningKey.generate(f"{kit_lgcode}-{kit_unit}-kit")
     kit_key_file = folder / f"{kit_key.key_id}.key"
     kit_key_file.write_bytes(kit_key.private_pem())
+    responder = SigningKey.generate(f"{lgcode}-tax-kit")
+    responder_key_file = folder / f"{responder.key_id}.key"
+    responder_key_file.write_bytes(responder.private_pem())
     (folder / f"{unit_key.key_id}.key").write_bytes(unit_key.private_pem())
     trusted, own = KeyRegistry(), KeyRegistry()
     trusted.add_signing_key(kit_key, lgcode=kit_lgcode, unit=kit_unit)
+    trusted.add_signing_key(responder, lgcode=lgcode, unit="tax")
     own.add_signing_key(unit_key, lgcode=lgcode, unit=unit)
     trusted.add_signing_key(unit_key, lgcode=lgcode, unit=unit)
-    (folder / "trusted.yaml").write_text(yaml.safe_dump(trusted.to_mapping()))
-    (folder / "unit_keys.yaml").write_text(yaml.safe_dump(own.to_mapping()))
-    return Keys(folder, private, public, unit_key, kit_key, kit_key_file,
+    (folder / "trusted.yaml").write_text(trusted.to_yaml())
+    (folder / "unit_keys.yaml").write_text(own.to_yaml())
+    return Keys(folder, private, public, unit_key, kit_key, kit_key_file, responder_key_file,
                 folder / "trusted.yaml", folder / "unit_keys.yaml")
 
 

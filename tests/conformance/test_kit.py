@@ -1,26 +1,21 @@
-"""The conformance kit passes a conforming endpoint and fails a non-conforming vendor with the
-expected check ids (so it is proven able to fail); an unreachable endpoint exits 4."""
+"""The conformance kit passes a conforming endpoint through its CLI (reports, exit codes); an
+unreachable endpoint exits 4. That every check can fail is proven by test_mutants.py."""
 
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-import threading
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-import yaml
 from fastapi import FastAPI
-from vendor_app import MISTAKES, make_vendor_app, sample_rows
+from service_harness import free_port
+from vendor_app import make_vendor_app, sample_rows, serve, vendor_keys
 
-from municloud_ops.conformance import CHECKS, KitOptions, run_suite
-from municloud.platform import KeyRegistry, SigningKey
+from municloud_ops.conformance.catalogue import checks_for
 
 pytestmark = pytest.mark.unit
 
@@ -28,25 +23,9 @@ LGCODE, PEER = "053031", "053279"
 TOKEN = "vendor-test-token"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    folder = tmp_path_factory.mktemp("keys")
-    kit_key = SigningKey.generate("kit-053279-residents_registry")
-    (folder / f"{kit_key.key_id}.key").write_bytes(kit_key.private_pem())
-    vendor_key = SigningKey.generate("vendor-053031-residents_registry")
-    trusted = KeyRegistry()
-    trusted.add_signing_key(kit_key, lgcode=PEER, unit="residents_registry")
-    unit_keys = KeyRegistry()
-    unit_keys.add_signing_key(vendor_key, lgcode=LGCODE, unit="residents_registry")
-    (folder / "unit_keys.yaml").write_text(yaml.safe_dump(unit_keys.to_mapping()))
-    return {"folder": folder, "kit_key_file": folder / f"{kit_key.key_id}.key",
-            "vendor_key": vendor_key, "trusted": trusted}
+    return vendor_keys(tmp_path_factory.mktemp("keys"), LGCODE, PEER)
 
 
 @pytest.fixture(scope="module")
@@ -54,21 +33,16 @@ def vendor_url(keys: dict) -> Iterator[str]:
     root = FastAPI()
     common = {"lgcode": LGCODE, "token": TOKEN, "key": keys["vendor_key"],
               "registry": keys["trusted"]}
-    for name, mistakes in (("good", frozenset()), ("bad", frozenset(MISTAKES))):
+    for name, mistakes in (("good", frozenset()),):
         root.mount(f"/{name}", make_vendor_app(rows=sample_rows(LGCODE, 12),
                                                mistakes=mistakes, **common))
         root.mount(f"/{name}-empty", make_vendor_app(rows=[], mistakes=mistakes, **common))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(root, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "vendor fixture did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    root.mount("/rerun-empty", make_vendor_app(rows=[], **common))  # the rerun test's own target
+    root.mount("/dtd-as-malformed", make_vendor_app(
+        rows=sample_rows(LGCODE, 12), mistakes=frozenset({"unsafe-reported-as-malformed"}),
+        **common))
+    with serve(root) as url:
+        yield url
 
 
 def run_kit(keys: dict, base_url: str, out: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -91,33 +65,21 @@ def test_conforming_endpoint_passes_every_check(keys: dict, vendor_url: str,
     result = run_kit(keys, f"{vendor_url}/good", tmp_path,
                      "--import-base-url", f"{vendor_url}/good-empty")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert outcomes(tmp_path) == {f"RR-{c}": "passed" for c in CHECKS}
+    expected = {f"RR-{c.id}": "passed" for c in checks_for("residents_registry")}
+    expected["RR-MSG-017"] = "not_run"  # applies to nhi only
+    assert outcomes(tmp_path) == expected
     assert "CONFORMING" in result.stdout
     suite = ET.parse(tmp_path / "junit.xml").getroot().find("testsuite")
     assert suite is not None and suite.get("failures") == "0"
     assert {p.get("value") for p in suite.iter("property") if p.get("name") == "check_id"} == {
-        f"RR-{c}" for c in CHECKS}
+        f"RR-{c.id}" for c in checks_for("residents_registry")}
     names = {case.get("name") for case in suite.iter("testcase")}
-    assert "test_valid_message_is_acknowledged[RR-MSG-001]" in names and len(names) == len(CHECKS)
+    assert "test_valid_message_is_acknowledged[RR-MSG-001]" in names and len(names) == len(
+        checks_for("residents_registry"))
+    assert "not applicable" in json.dumps(json.loads((tmp_path / "report.json").read_text(
+        encoding="utf-8")), ensure_ascii=False)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "RR-MSG-001" in html and "CONFORMING" in html
-
-
-def test_non_conforming_vendor_fails_with_the_expected_check_ids(keys: dict, vendor_url: str,
-                                                                 tmp_path: Path) -> None:
-    result = run_kit(keys, f"{vendor_url}/bad", tmp_path,
-                     "--import-base-url", f"{vendor_url}/bad-empty")
-    assert result.returncode == 3, result.stdout + result.stderr
-    found = outcomes(tmp_path)
-    expected_failures = {f"RR-{c}" for checks in MISTAKES.values() for c in checks}
-    assert {i for i, o in found.items() if o != "passed"} == expected_failures
-    assert all(found[i] == "failed" for i in expected_failures)
-    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
-    assert report["conforming"] is False
-    assert report["verdict"].startswith("NOT CONFORMING: failed RR-API-002")
-    details = {c["id"]: c["detail"] for c in report["checks"]}
-    assert "expected HTTP 403" in details["RR-MSG-006"]
-    assert "inbox" in details["RR-API-002"]
 
 
 def test_round_trip_check_is_not_run_without_an_empty_target(keys: dict, vendor_url: str,
@@ -125,48 +87,38 @@ def test_round_trip_check_is_not_run_without_an_empty_target(keys: dict, vendor_
     result = run_kit(keys, f"{vendor_url}/good", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     found = outcomes(tmp_path)
-    assert found.pop("RR-LAY-005") == "not_run"
+    assert found.pop("RR-LAY-005") == "not_run" and found.pop("RR-MSG-017") == "not_run"
     assert set(found.values()) == {"passed"}
 
 
 def test_unreachable_endpoint_exits_4_without_running_checks(keys: dict, tmp_path: Path) -> None:
-    result = run_kit(keys, f"http://127.0.0.1:{_free_port()}", tmp_path)
+    result = run_kit(keys, f"http://127.0.0.1:{free_port()}", tmp_path)
     assert result.returncode == 4, result.stdout + result.stderr
     assert "unreachable" in result.stderr and not (tmp_path / "report.json").exists()
 
 
-@pytest.fixture(scope="module")
-def single_mistake_url(keys: dict) -> Iterator[str]:
-    """One vendor app per mistake, each mounted at /<mistake> (and /<mistake>-empty)."""
-    root = FastAPI()
-    common = {"lgcode": LGCODE, "token": TOKEN, "key": keys["vendor_key"],
-              "registry": keys["trusted"]}
-    for mistake in MISTAKES:
-        mistakes = frozenset({mistake})
-        root.mount(f"/{mistake}", make_vendor_app(rows=sample_rows(LGCODE, 5), mistakes=mistakes,
-                                                  **common))
-        root.mount(f"/{mistake}-empty", make_vendor_app(rows=[], mistakes=mistakes, **common))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(root, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "vendor fixture did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+def test_rerun_passes_when_the_kit_resets_its_import_municipality(keys: dict, vendor_url: str,
+                                                                  tmp_path: Path) -> None:
+    """The round trip fills the import municipality; --import-reset-command empties it first,
+    so a second run passes. The twin: without it the second run fails LAY-005, naming why."""
+    reset = f"{sys.executable} -c \"import httpx; httpx.post('{vendor_url}/rerun-empty/_reset')\""
+    common = ("--import-base-url", f"{vendor_url}/rerun-empty", "--import-reset-command", reset)
+    for run in ("first", "second"):
+        result = run_kit(keys, f"{vendor_url}/good", tmp_path / run, *common)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert outcomes(tmp_path / run)["RR-LAY-005"] == "passed"
+    again = run_kit(keys, f"{vendor_url}/good", tmp_path / "third", *common[:2])
+    assert again.returncode == 3, again.stdout
+    assert "not an empty municipality" in again.stdout
 
 
-@pytest.mark.parametrize("mistake", sorted(MISTAKES))
-def test_each_mistake_alone_fails_exactly_its_check(keys: dict, single_mistake_url: str,
-                                                    mistake: str, tmp_path: Path) -> None:
-    options = KitOptions(unit="residents_registry", base_url=f"{single_mistake_url}/{mistake}",
-                         token=TOKEN, signing_key=keys["kit_key_file"], lgcode=LGCODE,
-                         peer_lgcode=PEER, unit_keys=keys["folder"] / "unit_keys.yaml",
-                         import_base_url=f"{single_mistake_url}/{mistake}-empty",
-                         timeout=10, out_dir=tmp_path)
-    code, report = run_suite(options)
-    assert code == 3
-    assert report.failed_ids == [f"RR-{c}" for c in MISTAKES[mistake]], report.verdict
+def test_a_failed_check_prints_the_fault_it_got(keys: dict, vendor_url: str,
+                                                tmp_path: Path) -> None:
+    result = run_kit(keys, f"{vendor_url}/dtd-as-malformed", tmp_path)
+    assert result.returncode == 3, result.stdout + result.stderr
+    line = next(n for n, text in enumerate(result.stdout.splitlines())
+                if text.startswith("RR-MSG-004") and " failed " in text)
+    detail = result.stdout.splitlines()[line + 1]
+    assert "expected Fault code unsafe, got HTTP 400, Fault code 'malformed'" in detail
+    assert "DTDs are not allowed" in detail  # the Fault's reason, as the endpoint sent it
+    assert "NOT CONFORMING: failed RR-MSG-004" in result.stdout

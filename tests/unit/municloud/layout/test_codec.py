@@ -171,3 +171,16 @@ def test_five_thousand_rows_round_trip_in_bounded_time() -> None:
     data = encode(RESIDENTS, rows, encoding="cp932")
     assert decode(RESIDENTS, data, encoding="cp932") == rows
     assert time.perf_counter() - started < 20.0
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp932"])
+def test_an_undecodable_byte_names_its_line_and_item(encoding: str) -> None:
+    data = encode(RESIDENTS, ROWS[:3], encoding=encoding)
+    lines = data.split(b"\r\n")
+    cells = lines[2][1:-1].split(b'","')
+    cells[RESIDENTS.header.index("住所")] = {"utf-8": b"\xff", "cp932": b"\x81\x7f"}[encoding]
+    lines[2] = b'"' + b'","'.join(cells) + b'"'
+    report, _ = validate(RESIDENTS, b"\r\n".join(lines), encoding=encoding)
+    assert [(i.line, i.item) for i in report.issues] == [(3, "住所")]
+    twin, _ = validate(RESIDENTS, data, encoding=encoding)
+    assert twin.valid

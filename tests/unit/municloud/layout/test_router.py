@@ -36,3 +36,12 @@ async def test_oversize_upload_is_refused_without_reading_the_rest(
 async def test_upload_within_the_limit_is_read_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(router, "MAX_FILE_BYTES", 12)
     assert await router._read_bounded(Upload(b"123456", b"789012")) == b"123456789012"  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("declared", "problem"), [
+    (None, None), ("3", None), ("4", "X-Layout-Rows header says 4 data rows; the file has 3"),
+    ("x", "X-Layout-Rows header is not a number")])
+def test_row_count_header_must_match_the_file(declared: str | None, problem: str | None) -> None:
+    from municloud.layout.router import _row_count_problem
+
+    assert _row_count_problem(declared, 3) == problem

@@ -90,3 +90,17 @@ def test_wildcard_lgcode_only_for_the_hub():
     registry.add_signing_key(key, lgcode="*", unit="platform_hub")
     with pytest.raises(ValueError, match="only allowed for unit platform_hub"):
         registry.add_signing_key(key, lgcode="*", unit="tax")
+
+
+def test_registry_yaml_quotes_lgcodes_for_yaml_1_2_readers() -> None:
+    """053279 unquoted is a number to a YAML 1.2 reader (and 053031 an octal to YAML 1.1)."""
+    import yaml
+
+    from municloud.platform import KeyRegistry, SigningKey
+
+    registry = KeyRegistry()
+    registry.add_signing_key(SigningKey.generate("k-053279"), lgcode="053279", unit="tax")
+    text = registry.to_yaml()
+    assert 'lgcode: "053279"' in text
+    assert yaml.safe_load(text)["keys"][0]["lgcode"] == "053279"
+    assert "lgcode: 053279" in yaml.safe_dump(registry.to_mapping())  # the twin: plain dump

@@ -22,6 +22,7 @@ from stacks.providers.network import Network
 from stacks.platform_keys import HUB_UNIT, member_keys, peer_entries, registry_entry
 from stacks.providers.pki import CertificateAuthority
 from stacks.providers.secrets import Ed25519KeyPair
+from stacks.supervisor import SiteSupervisor, SupervisorArgs
 
 
 @dataclass
@@ -35,7 +36,7 @@ class SiteArgs:
     ca: CertificateAuthority
     """consortium CA"""
     images: dict[str, pulumi.Input[str]]
-    """image refs: postgres, nginx"""
+    """image refs: postgres, nginx, python (the site supervisor)"""
     service_images: dict[str, ServiceImage]
     """per service (and platform_hub)"""
     wan_network: Network
@@ -146,5 +147,7 @@ class Site(pulumi.ComponentResource):
             # The frontdoor's PROXY header only: another container on the edge network (the hub)
             # cannot claim a client address of its choice (rate limits and logs key on it).
             trusted_proxies=[f"{cfg.frontdoor_address(a.site)}/32"]), child)
+        self.supervisor = SiteSupervisor(urn_name(a.site, "supervisor"), SupervisorArgs(
+            stack=cfg.stack, site=a.site, docker_host=site_cfg.docker_host, image=a.images["python"]), child)
         self.register_outputs({"edge_network": self.edge_network.name, "gateway": self.gateway.container.name,
                                "municipalities": sorted(self.municipalities)})

@@ -187,3 +187,26 @@ def test_gateway_routes_each_path_to_its_own_municipality(program):
                                                           ("mc-dev-dr-gateway", True)]
 
     return consortium.frontdoor.container.container_id.apply(check)
+
+
+@pulumi.runtime.test
+def test_each_site_has_one_supervisor_with_the_engine_socket_and_no_network(program):
+    """municloud/supervisor.py brings back what `docker kill` leaves down; one per site, no network."""
+    mocks, consortium, _cfg = program
+
+    def check(_):
+        containers = [i for k, _n, i in mocks.created if k == "Container"]
+        supervisors = {c["labels"]["municloud.site"]: c for c in containers
+                       if c["labels"]["municloud.component"] == "supervisor"}
+        assert sorted(supervisors) == ["dr", "primary"]
+        for site, c in supervisors.items():
+            assert c["engine_socket"] is True and c["networks"] == [{"name": "none", "aliases": []}], c
+            assert c["command"][-4:] == ["--stack", "dev", "--site", site]
+            assert c["user"] != "0" and c["read_only"] and c["restart_policy"] == "always"
+        # twin: no other container gets the engine's socket
+        others = [c["name"] for c in containers if c.get("engine_socket") and c["labels"]["municloud.component"]
+                  != "supervisor"]
+        assert others == [] and len(containers) > len(supervisors)
+
+    return pulumi.Output.all(consortium.frontdoor.container.container_id,
+                             *[s.supervisor.container.container_id for s in consortium.sites.values()]).apply(check)

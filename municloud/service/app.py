@@ -21,6 +21,7 @@ from municloud.audit import AuditLog, check_schema as check_audit_schema
 from municloud.auth import TokenCache, load_public_key
 from municloud.platform.consumer import ensure_inbox
 from municloud.service import audit_api, dr_probe_api, health
+from municloud.service.docs import install_docs
 from municloud.service.errors import install_error_handlers
 from municloud.service.inbox import load_platform_keys
 from municloud.service.outbox import outbox_relay
@@ -92,8 +93,9 @@ def create_service_app(
     # No OpenTelemetry: the My Number segment has no collector, and FastAPI's per-request
     # provider look-ups cost measurable CPU on the benchmarked read path.
     app = FastAPI(title=title, version="1.0.0", lifespan=lifespan,
-                  docs_url="/docs", openapi_url="/openapi.json",
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json",
                   telemetry={"tracing": False, "metrics": False, "logs": False})
+    install_docs(app, title)  # packaged assets, relative URLs: municloud/service/docs.py
     app.state.settings = settings
     app.state.token_key = load_public_key(settings.token_public_key)
     app.state.token_cache = TokenCache()

@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "gateway_rate_per_second": 200,
     "gateway_burst": 400,
     "health_timeout_s": 180,
+    "edge_cert_validity_days": 30,
+    "edge_cert_renew_before_days": 10,
     "placeholder_services": [],
     "sla": {"availability_percent": 99.5, "rto_seconds": 60, "rpo_seconds": 0,
             "replication_mode": "synchronous", "dr_services": "pilot_light", "max_lag_seconds": 5,
@@ -115,6 +117,10 @@ class StackConfig(_Strict):
     gateway_rate_per_second: int = Field(gt=0, description="gateway requests/s per client address")
     gateway_burst: int = Field(ge=0, description="gateway burst above the rate")
     health_timeout_s: int = Field(gt=0, le=1800, description="container health wait")
+    edge_cert_validity_days: int = Field(gt=0, le=366, description="lifetime of the gateways' TLS certificates "
+                                         "(short-lived instead of OCSP; Mozilla's profiles allow at most 366)")
+    edge_cert_renew_before_days: int = Field(ge=0, description="`up` renews an edge certificate whose remaining "
+                                             "lifetime is below this many days")
     placeholder_services: tuple[Literal["residents_registry", "tax", "nhi", "platform_hub"], ...] = Field(
         description="services run as the health-checked placeholder even if their image builds")
     sla: SlaConfig = Field(description="SLA targets")
@@ -132,6 +138,9 @@ class StackConfig(_Strict):
         roles = sorted(s.role for s in self.sites.values())
         if roles != ["dr", "primary"]:
             raise ValueError("sites: exactly one site with role primary and one with role dr")
+        if self.edge_cert_renew_before_days >= self.edge_cert_validity_days:
+            raise ValueError("edge_cert_renew_before_days must be less than edge_cert_validity_days "
+                             "(else every up renews)")
         if len(self.municipalities) > 99:
             raise ValueError("municipalities: at most 99 per stack (one /24 each per site)")
         return self

@@ -146,7 +146,9 @@ class Site(pulumi.ComponentResource):
             health_timeout_s=cfg.health_timeout_s,
             # The frontdoor's PROXY header only: another container on the edge network (the hub)
             # cannot claim a client address of its choice (rate limits and logs key on it).
-            trusted_proxies=[f"{cfg.frontdoor_address(a.site)}/32"]), child)
+            trusted_proxies=[f"{cfg.frontdoor_address(a.site)}/32"],
+            cert_validity_days=cfg.edge_cert_validity_days,
+            cert_renew_before_days=cfg.edge_cert_renew_before_days), child)
         self.supervisor = SiteSupervisor(urn_name(a.site, "supervisor"), SupervisorArgs(
             stack=cfg.stack, site=a.site, docker_host=site_cfg.docker_host, image=a.images["python"]), child)
         self.register_outputs({"edge_network": self.edge_network.name, "gateway": self.gateway.container.name,

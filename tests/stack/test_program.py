@@ -210,3 +210,21 @@ def test_each_site_has_one_supervisor_with_the_engine_socket_and_no_network(prog
 
     return pulumi.Output.all(consortium.frontdoor.container.container_id,
                              *[s.supervisor.container.container_id for s in consortium.sites.values()]).apply(check)
+
+
+@pulumi.runtime.test
+def test_gateway_certificates_are_short_lived_and_renewed_other_certificates_unchanged(program):
+    mocks, consortium, cfg = program
+
+    def check(_):
+        certs = {n: i for k, n, i in mocks.created if k == "Certificate"}
+        edge = {n: i for n, i in certs.items() if n.endswith("gateway-cert")}
+        assert sorted(edge) == ["dr-gateway-cert", "primary-gateway-cert"]
+        for i in edge.values():
+            assert (i["validity_days"], i["renew_before_days"]) == (cfg.edge_cert_validity_days,
+                                                                    cfg.edge_cert_renew_before_days) == (30, 10)
+        # twin: the internal certificates (PostgreSQL, hub...) keep their lifetime and no renewal key
+        internal = [i for n, i in certs.items() if n not in edge]
+        assert internal and all("renew_before_days" not in i and i["validity_days"] == 825 for i in internal)
+
+    return consortium.frontdoor.container.container_id.apply(check)

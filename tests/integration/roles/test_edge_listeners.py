@@ -330,3 +330,49 @@ def test_every_answer_carries_hsts(edge):
     for data in (_get(f"/{A}/tax/api/v1/platform/inbox"), _get("/999999/tax/"), _get(f"/{A}/nhi/readyz")):
         _status, headers, _body, _ = _raw(edge, data)
         assert headers.get("strict-transport-security", "").startswith("max-age=63072000"), headers
+
+
+@pytest.fixture(scope="module")
+def weak_tls_server(tmp_path_factory):
+    """A deliberately weak TLS server on 127.0.0.1 (TLS 1.2, a CBC suite only) with a certificate
+    of the same kind as the gateway's, so the cipher suites are the one thing that differs."""
+    import subprocess
+
+    from municloud.testing.tls import CertificateAuthority
+
+    root = tmp_path_factory.mktemp("weak-tls")
+    ca = CertificateAuthority.create()
+    cert, key = ca.issue("gateway.municloud", ips=("127.0.0.1",))
+    for name, content in (("ca.crt", ca.cert_pem), ("server.crt", cert), ("server.key", key)):
+        (root / name).write_bytes(content)
+    port = _free_port()
+    proc = subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(root / "server.crt"),
+                             "-key", str(root / "server.key"), "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA",
+                             "-www", "-quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            time.sleep(0.1)
+        yield port, root / "ca.crt"
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def test_the_edge_complies_with_mozillas_intermediate_tls_profile(edge):
+    from municloud.testing.tls_scan import mozilla_check
+
+    check = mozilla_check(edge.frontdoor, edge.ca_file, "gateway.municloud")
+    print("\n" + check.sentence(f"frontdoor 127.0.0.1:{edge.frontdoor}", "intermediate"))
+    assert check.compliant, check.sentence("the edge", "intermediate") + "\n" + check.output[-6000:]
+
+
+def test_twin_a_weak_tls_server_fails_the_same_check_on_its_ciphers(weak_tls_server):
+    from municloud.testing.tls_scan import mozilla_check
+
+    port, ca_file = weak_tls_server
+    check = mozilla_check(port, ca_file, "gateway.municloud")
+    assert not check.compliant
+    assert [p for p in check.problems if p.startswith("ciphers:") and "CBC" in p], check.problems

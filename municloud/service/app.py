@@ -21,6 +21,7 @@ from municloud.audit import AuditLog, check_schema as check_audit_schema
 from municloud.auth import TokenCache, load_public_key
 from municloud.platform.consumer import ensure_inbox
 from municloud.service import audit_api, dr_probe_api, health
+from municloud.service.contract import install_contract
 from municloud.service.docs import install_docs
 from municloud.service.errors import install_error_handlers
 from municloud.service.inbox import load_platform_keys
@@ -108,6 +109,7 @@ def create_service_app(
     app.include_router(dr_probe_api.router, prefix="/api/v1")
     for router in routers:
         app.include_router(router, prefix="/api/v1")
+    install_contract(app)  # bearer + error answers in the OpenAPI, token checked first: contract.py
     return app
 
 

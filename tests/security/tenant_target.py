@@ -6,10 +6,7 @@ own token key pair, and its own residents_registry (the real app, served by uvic
 from __future__ import annotations
 
 import contextlib
-import socket
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from municloud.auth import generate_key_pair, issue_token
+from municloud.testing.serve import serve_app
 
 A, B = "053031", "053279"
 
@@ -51,33 +49,6 @@ class Tenant:
         return next(iter(self.pg.container.attrs["NetworkSettings"]["Networks"].values()))["IPAddress"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def _serve(app) -> Iterator[str]:
-    import uvicorn
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on"))
-    thread = threading.Thread(target=server.run, name=f"service-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 90
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("service under attack did not start")
-        time.sleep(0.1)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-
-
 @contextlib.contextmanager
 def _tenant(lgcode: str, root: Path) -> Iterator[Tenant]:
     from municloud.service import ServiceSettings
@@ -99,9 +70,9 @@ def _tenant(lgcode: str, root: Path) -> Iterator[Tenant]:
             # One retry: on a loaded 2-core machine the first start has failed once (lifespan
             # error while other engineers' stacks were starting); a second failure is real.
             try:
-                url = stack.enter_context(_serve(create_app(settings)))
+                url = stack.enter_context(serve_app(create_app(settings)))
             except RuntimeError:
-                url = stack.enter_context(_serve(create_app(settings)))
+                url = stack.enter_context(serve_app(create_app(settings)))
             yield Tenant(lgcode, url, pg, private_pem, public_pem)
 
 

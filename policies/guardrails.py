@@ -154,10 +154,11 @@ def load_stack_config() -> Any:
 # -- roles' templates, rendered the way the RenderedConfig provider's role renders them ----------
 
 @functools.lru_cache(maxsize=None)
-def _role_defaults(role: str) -> dict[str, Any]:
+def _role_file(role: str, kind: str) -> dict[str, Any]:
+    """``roles/<role>/<kind>/main.yml`` (kind: defaults or vars), {} when the role has none."""
     import yaml
 
-    path = REPO_ROOT / "roles" / role / "defaults" / "main.yml"
+    path = REPO_ROOT / "roles" / role / kind / "main.yml"
     return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
 
 
@@ -173,7 +174,9 @@ def render_role_template(role: str, template: str, variables: dict[str, Any],
         source = (REPO_ROOT / "roles" / role / "templates" / template).read_text(encoding="utf-8")
     from stacks.providers._base import integral  # the engine's floats, as the provider hands them to the role
 
-    values = {**_role_defaults(role), **integral(variables), "ansible_managed": "rendered by the guardrail pack"}
+    # Ansible's precedence: role defaults < the host's variables < role vars (the role's internals)
+    values = {**_role_file(role, "defaults"), **integral(variables), **_role_file(role, "vars"),
+              "ansible_managed": "rendered by the guardrail pack"}
     return env.from_string(source).render(**values)
 
 

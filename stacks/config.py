@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "gateway_rate_per_second": 200,
     "gateway_burst": 400,
     "health_timeout_s": 180,
+    "edge_cert_validity_days": 30,
+    "edge_cert_renew_before_days": 10,
     "placeholder_services": [],
     "tenant_egress": [],
     "sla": {"availability_percent": 99.5, "rto_seconds": 60, "rpo_seconds": 0,
@@ -141,6 +143,10 @@ class StackConfig(_Strict):
     gateway_rate_per_second: int = Field(gt=0, description="gateway requests/s per client address")
     gateway_burst: int = Field(ge=0, description="gateway burst above the rate")
     health_timeout_s: int = Field(gt=0, le=1800, description="container health wait")
+    edge_cert_validity_days: int = Field(gt=0, le=366, description="lifetime of the gateways' TLS certificates "
+                                         "(short-lived instead of OCSP; Mozilla's profiles allow at most 366)")
+    edge_cert_renew_before_days: int = Field(ge=0, description="`up` renews an edge certificate whose remaining "
+                                             "lifetime is below this many days")
     placeholder_services: tuple[Literal["residents_registry", "tax", "nhi", "platform_hub"], ...] = Field(
         description="services run as the health-checked placeholder even if their image builds")
     tenant_egress: tuple[str, ...] = Field(
@@ -173,6 +179,9 @@ class StackConfig(_Strict):
         for code in self.tenant_egress:
             if code not in members:
                 raise ValueError(f"tenant_egress: {code!r} is not a member municipality of this stack")
+        if self.edge_cert_renew_before_days >= self.edge_cert_validity_days:
+            raise ValueError("edge_cert_renew_before_days must be less than edge_cert_validity_days "
+                             "(else every up renews)")
         return self
 
     @property

@@ -50,15 +50,13 @@ class Consortium(pulumi.ComponentResource):
                          opts=child)
 
         def images_for(site: str) -> tuple[dict, dict]:
-            refs = {n: image(n, site).ref for n in ("postgres", "nginx")}
-            placeholder = None
+            refs = {n: image(n, site).ref for n in ("postgres", "nginx", "python")}
             service_images: dict[str, ServiceImage] = {}
             for svc in (*SERVICES, "platform_hub"):
                 if svc in args.built_services:
                     service_images[svc] = ServiceImage(image(svc, site).ref)
-                else:
-                    placeholder = placeholder or image("python", site)
-                    service_images[svc] = ServiceImage(placeholder.ref, placeholder=True)
+                else:  # the python image runs the health-checked placeholder
+                    service_images[svc] = ServiceImage(refs["python"], placeholder=True)
             return refs, service_images
 
         # WAN: replication and backup traffic only, between the sites' PostgreSQL and the repository.

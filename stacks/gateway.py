@@ -75,6 +75,10 @@ class GatewayArgs:
     """container health wait"""
     trusted_proxies: list[str] = field(default_factory=list)
     """CIDRs whose PROXY protocol header is believed (the frontdoor's edge network)"""
+    cert_validity_days: int = 30
+    """lifetime of its TLS certificate (short-lived instead of OCSP)"""
+    cert_renew_before_days: int = 10
+    """``up`` renews the certificate once less than this many days remain"""
 
 
 class Gateway(pulumi.ComponentResource):
@@ -86,7 +90,9 @@ class Gateway(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.container_name = docker_name(a.stack, a.site, "gateway")
         self.cert = Certificate(urn_name(a.site, "gateway-cert"), ca=a.ca, common_name=SERVER_NAME,
-                                dns_names=[SERVER_NAME, self.container_name, "localhost", "127.0.0.1"], opts=child)
+                                dns_names=[SERVER_NAME, self.container_name, "localhost", "127.0.0.1"],
+                                validity_days=a.cert_validity_days, renew_before_days=a.cert_renew_before_days,
+                                opts=child)
         variables = {
             "gateway_listen_port": GATEWAY_PUBLIC_PORT, "gateway_server_name": SERVER_NAME,
             "gateway_rate_per_second": a.rate_per_second, "gateway_burst": a.burst,

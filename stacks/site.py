@@ -30,6 +30,7 @@ from stacks.postgres_cluster import StandbyPairing
 from stacks.providers.network import Network
 from stacks.providers.pki import CertificateAuthority
 from stacks.providers.secrets import Ed25519KeyPair
+from stacks.supervisor import SiteSupervisor, SupervisorArgs
 
 TYPE = "municloud:stack:Site"
 
@@ -45,7 +46,7 @@ class SiteArgs:
     ca: CertificateAuthority
     """consortium CA"""
     images: dict[str, pulumi.Input[str]]
-    """image refs built on this site's engine: postgres, nginx"""
+    """image refs: postgres, nginx, python (the site supervisor)"""
     service_images: dict[str, ServiceImage]
     """per service (and platform_hub)"""
     wan_network: Network
@@ -87,7 +88,12 @@ class _Site(pulumi.ComponentResource):
             health_timeout_s=cfg.health_timeout_s,
             # The frontdoor's PROXY header only: another container on the edge network (the hub)
             # cannot claim a client address of its choice (rate limits and logs key on it).
-            trusted_proxies=[f"{cfg.frontdoor_address(a.site)}/32"]), pulumi.ResourceOptions(parent=self))
+            trusted_proxies=[f"{cfg.frontdoor_address(a.site)}/32"],
+            cert_validity_days=cfg.edge_cert_validity_days,
+            cert_renew_before_days=cfg.edge_cert_renew_before_days), pulumi.ResourceOptions(parent=self))
+        self.supervisor = SiteSupervisor(urn_name(a.site, "supervisor"), SupervisorArgs(
+            stack=cfg.stack, site=a.site, docker_host=self.docker_host, image=a.images["python"]),
+            pulumi.ResourceOptions(parent=self))
         self.register_outputs({"edge_network": self.edge_network.name, "gateway": self.gateway.container.name,
                                "municipalities": sorted(self.municipalities)})
 

@@ -22,6 +22,8 @@ from municloud.audit import (APPENDER_APPLICATION_NAME, AuditLog,
 from municloud.auth import TokenCache, load_public_key
 from municloud.platform.consumer import ensure_inbox
 from municloud.service import audit_api, dr_probe_api, health
+from municloud.service.contract import install_contract
+from municloud.service.docs import install_docs
 from municloud.service.errors import install_error_handlers
 from municloud.service.strict_json import StrictJsonMiddleware
 from municloud.service.inbox import load_platform_keys
@@ -97,8 +99,9 @@ def create_service_app(
     # No OpenTelemetry: the My Number segment has no collector, and FastAPI's per-request
     # provider look-ups cost measurable CPU on the benchmarked read path.
     app = FastAPI(title=title, version="1.0.0", lifespan=lifespan,
-                  docs_url="/docs", openapi_url="/openapi.json",
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json",
                   telemetry={"tracing": False, "metrics": False, "logs": False})
+    install_docs(app, title)  # packaged assets, relative URLs: municloud/service/docs.py
     app.state.settings = settings
     app.state.token_key = load_public_key(settings.token_public_key)
     app.state.token_cache = TokenCache()
@@ -112,6 +115,7 @@ def create_service_app(
     app.include_router(dr_probe_api.router, prefix="/api/v1")
     for router in routers:
         app.include_router(router, prefix="/api/v1")
+    install_contract(app)  # bearer + error answers in the OpenAPI, token checked first: contract.py
     return app
 
 

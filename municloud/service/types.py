@@ -7,9 +7,11 @@ import re
 from datetime import date
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, PlainSerializer
+from fastapi import Path
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
 from municloud import ids, wareki
+from municloud.params import SUPPORTED_NHI_FISCAL_YEARS, SUPPORTED_RESIDENT_TAX_FISCAL_YEARS
 
 # C0/C1 controls, DEL, line/paragraph separators, BOM, bidi embeddings/overrides/isolates.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\u202a-\u202e\u2066-\u2069]")
@@ -52,11 +54,21 @@ def wareki_text(value: date | None) -> str | None:
     return None if value is None else wareki.to_wareki(value).format()
 
 
-MyNumber = Annotated[str, BeforeValidator(_identifier(ids.validate_my_number))]
-AtenaNumber = Annotated[str, BeforeValidator(_identifier(ids.validate_atena_number))]
-HouseholdNumber = Annotated[str, BeforeValidator(_identifier(ids.validate_household_number))]
-ResidentRecordCode = Annotated[str, BeforeValidator(_identifier(ids.validate_resident_record_code))]
-LgCode = Annotated[str, BeforeValidator(_identifier(ids.validate_lgcode))]
+def _digits(n: int, what: str) -> WithJsonSchema:
+    """The contract states the shape (the check digit and prefix are checked by municloud.ids)."""
+    return WithJsonSchema({"type": "string", "pattern": f"^[0-9]{{{n}}}$", "description": what})
+
+
+MyNumber = Annotated[str, BeforeValidator(_identifier(ids.validate_my_number)),
+                     _digits(12, "個人番号: 12 digits, the last a check digit")]
+AtenaNumber = Annotated[str, BeforeValidator(_identifier(ids.validate_atena_number)),
+                        _digits(ids.ATENA_NUMBER_LENGTH, "宛名番号: lgcode (6) + serial (9)")]
+HouseholdNumber = Annotated[str, BeforeValidator(_identifier(ids.validate_household_number)),
+                            _digits(ids.HOUSEHOLD_NUMBER_LENGTH, "世帯番号: lgcode (6) + serial (9)")]
+ResidentRecordCode = Annotated[str, BeforeValidator(_identifier(ids.validate_resident_record_code)),
+                               _digits(11, "住民票コード: 11 digits")]
+LgCode = Annotated[str, BeforeValidator(_identifier(ids.validate_lgcode)),
+                   _digits(6, "地方公共団体コード: 6 digits, the last a check digit")]
 FreeText = Annotated[str, AfterValidator(check_free_text)]
 FlexibleDate = Annotated[date, BeforeValidator(parse_date), PlainSerializer(date.isoformat)]
 
@@ -69,3 +81,12 @@ def validate_path_atena(value: str, field: str = "atena_number") -> str:
         return ids.validate_atena_number(value, field=field)
     except ids.IdentifierError as exc:
         raise ApiError(422, "invalid", f"{field}: {exc.reason}", field) from None
+
+
+# Fiscal years (年度) in paths: only those the rules are implemented for, so the OpenAPI states the
+# range and a year outside it is a 422 naming ``fiscal_year`` before anything is computed or stored.
+ResidentTaxYearPath = Annotated[int, Path(ge=min(SUPPORTED_RESIDENT_TAX_FISCAL_YEARS),
+                                          le=max(SUPPORTED_RESIDENT_TAX_FISCAL_YEARS),
+                                          description="fiscal year (年度) of the resident-tax rules")]
+NhiYearPath = Annotated[int, Path(ge=min(SUPPORTED_NHI_FISCAL_YEARS), le=max(SUPPORTED_NHI_FISCAL_YEARS),
+                                  description="fiscal year (年度) of the NHI premium rules")]

@@ -16,6 +16,7 @@ from municloud_ops.dr.failover import failover
 from municloud_ops.dr.inventory import DR, PRIMARY, Inventory, is_running
 from municloud_ops.dr.steps import Reporter, StepResult, Stopwatch, report
 from municloud_ops.dr.writer import FrontdoorWriteTarget, WriteLoop
+from municloud.supervisor import COMPONENT as SUPERVISOR
 
 
 @dataclass(frozen=True)
@@ -74,12 +75,18 @@ class RehearsalResult:
 
 def inject_site_failure(inv: Inventory, site: str = PRIMARY) -> StepResult:
     """Power-cut simulation: SIGKILL every running container of the site at once (in parallel, no
-    clean shutdown; `docker kill` counts as stopped by hand, so the restart policy stays out)."""
+    clean shutdown; `docker kill` counts as stopped by hand, so the restart policy stays out). The
+    site supervisor goes first: a power cut takes it down too, and alive it would start the killed
+    containers again (municloud/supervisor.py)."""
     from concurrent.futures import ThreadPoolExecutor
 
     running = [c for c in inv.site_containers(site) if is_running(c)]
-    with Stopwatch() as t, ThreadPoolExecutor(max_workers=max(1, min(16, len(running)))) as pool:
-        list(pool.map(lambda c: c.kill(), running))
+    supervisors = [c for c in running if c.labels.get("municloud.component") == SUPERVISOR]
+    for c in supervisors:
+        c.kill()
+    rest = [c for c in running if c not in supervisors]
+    with Stopwatch() as t, ThreadPoolExecutor(max_workers=max(1, min(16, len(rest)))) as pool:
+        list(pool.map(lambda c: c.kill(), rest))
     return StepResult(f"injected failure: killed {len(running)} containers at site {site}", t.seconds)
 
 

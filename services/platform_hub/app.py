@@ -24,6 +24,7 @@ from municloud.platform.errors import (
 from municloud.platform.models import AckStatus, Header, Message
 from municloud.platform.replies import make_ack, make_fault
 from services.platform_hub import hot_files
+from municloud.service.docs import install_docs
 from services.platform_hub import message_log
 from services.platform_hub.delivery import DeliveryWorker
 from services.platform_hub.routing import RouteRefusal
@@ -170,7 +171,9 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
             await app.state.worker.lean.aclose()
             await app.state.pool.close()
 
-    app = FastAPI(title="municloud platform hub", version="1.0.0", lifespan=lifespan)
+    app = FastAPI(title="municloud platform hub", version="1.0.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
+    install_docs(app, "municloud platform hub")  # packaged assets, no CDN (municloud/service/docs.py)
     app.state.settings = settings
     app.state.signing_key = settings.signing_key()
     app.state.registry = settings.key_registry()

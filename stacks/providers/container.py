@@ -23,8 +23,8 @@ filesystem but writes into volumes; those directories must be empty in the image
 from __future__ import annotations
 
 import ipaddress
-
 import io
+import os
 import posixpath
 import re
 import tarfile
@@ -46,6 +46,8 @@ _LOG_TAIL = 30
 #: in that lookup held promotion for ~11 s in 2 to 4 of a rehearsal's 4 failover lanes (docs/dr.md). With these
 #: options a missing name fails in about 2 s; names that exist are answered locally, well within 1 s.
 DNS_OPTIONS = ("timeout:1", "attempts:2")
+#: where a container with ``engine_socket`` finds the engine (municloud.supervisor.SOCKET)
+ENGINE_SOCKET = "/run/docker.sock"
 
 
 class ContainerStartError(RuntimeError):
@@ -57,9 +59,9 @@ class ContainerProvider(ValidatingProvider):
     REQUIRED = {"name": str, "docker_host": str, "image": str, "labels": dict, "networks": list}
     OPTIONAL = {"env": dict, "command": list, "user": str, "mounts": list, "tmpfs": dict, "ports": list,
                 "restart_policy": str, "cap_add": list, "read_only": bool, "files": list,
-                "health_timeout": int, "start": bool, "healthcheck": dict, "reload": list}
+                "health_timeout": int, "start": bool, "healthcheck": dict, "reload": list, "engine_socket": bool}
     REPLACE_ON = ("name", "docker_host", "image", "labels", "networks", "env", "command", "user", "mounts",
-                  "tmpfs", "ports", "cap_add", "read_only", "files", "start", "healthcheck")
+                  "tmpfs", "ports", "cap_add", "read_only", "files", "start", "healthcheck", "engine_socket")
     OUTPUTS = ("container_id",)
     #: exit status of a ``reload`` command asking for a restart instead (EX_TEMPFAIL)
     RESTART_EXIT_CODE = 75
@@ -111,6 +113,10 @@ class ContainerProvider(ValidatingProvider):
                                                                              "on-failure"):
             failures.append(CheckFailure("restart_policy", f"container {news['name']}: unknown restart "
                                                            f"policy {policy!r}"))
+        host = news.get("docker_host")
+        if news.get("engine_socket") and not is_unknown(host) and not str(host).startswith("unix://"):
+            failures.append(CheckFailure("engine_socket", f"container {news['name']}: 'engine_socket' needs a "
+                                                          f"unix:// docker_host (the socket is mounted), not {host!r}"))
         return failures
 
     # -- create -------------------------------------------------------------------------------
@@ -128,7 +134,15 @@ class ContainerProvider(ValidatingProvider):
         for d in _file_dirs(props):
             mounts.append(Mount(target=d, source=None, type="volume", labels=props["labels"]))
         ports = props.get("ports") or []
+        group_add = None
+        if props.get("engine_socket"):
+            # the site supervisor (municloud/supervisor.py): the engine's socket, reachable by the
+            # socket's group, so the container needs neither root nor a capability
+            path = props["docker_host"].removeprefix("unix://")
+            mounts.append(Mount(target=ENGINE_SOCKET, source=path, type="bind"))
+            group_add = [str(os.stat(path).st_gid)]
         host_config = api.create_host_config(
+            group_add=group_add,
             mounts=mounts,
             # Loopback unless a port names its host address (policy frontdoor-published-address).
             port_bindings={f"{p['container_port']}/tcp": (p.get("host_ip") or "127.0.0.1", p["host_port"])
@@ -411,7 +425,8 @@ class Container(Resource, module="municloud", name="Container"):
                  restart_policy: str = "unless-stopped", cap_add: list | None = None,
                  read_only: bool = False, files: pulumi.Input[list] | None = None,
                  health_timeout: int = 120, start: bool = True, healthcheck: dict | None = None,
-                 reload: list | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
+                 reload: list | None = None, engine_socket: bool = False,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         props = {"name": name, "docker_host": docker_host, "image": image, "labels": labels,
                  "networks": networks, "env": env or {}, "command": command or [], "user": user or "",
                  "mounts": mounts or [], "tmpfs": tmpfs or {}, "ports": ports or [],
@@ -420,6 +435,8 @@ class Container(Resource, module="municloud", name="Container"):
                  "start": start, "healthcheck": healthcheck or {}, "container_id": None}
         if reload:  # only when given, so the state of containers without one is unchanged
             props["reload"] = reload
+        if engine_socket:  # likewise
+            props["engine_socket"] = True
         if files is not None:
             props["files"] = pulumi.Output.secret(files)
         super().__init__(ContainerProvider(), resource_name, props, opts)

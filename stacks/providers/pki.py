@@ -1,7 +1,9 @@
 """The consortium's certificate authority and per-service TLS certificates (cryptography).
 
 One CA per stack (consortium); every TLS endpoint (gateway, frontdoor, PostgreSQL, hub) gets a
-certificate for its Docker names, signed by that CA. Keys are ECDSA P-256.
+certificate for its Docker names, signed by that CA. Keys are ECDSA P-256. A certificate with
+``renew_before_days`` is renewed by ``up`` once its remaining lifetime falls below it (the edge's
+short-lived certificates, instead of OCSP: docs/security.md, "TLS at the edge").
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import secrets as _secrets
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CreateResult, Resource
+from pulumi.dynamic import CheckFailure, CreateResult, DiffResult, Resource
 
 from ._base import ValidatingProvider
 
@@ -82,19 +84,47 @@ class CertificateAuthority(Resource, module="municloud", name="CertificateAuthor
                           "cert_pem": None, "key_pem": None}, opts)
 
 
+def remaining_days(cert_pem: str, now: dt.datetime | None = None) -> float:
+    """Days until ``cert_pem`` expires (negative once it has)."""
+    from cryptography import x509
+
+    cert = x509.load_pem_x509_certificate(cert_pem.encode())
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return (cert.not_valid_after_utc - now).total_seconds() / 86400
+
+
 class CertificateProvider(ValidatingProvider):
     KIND = "certificate"
     REQUIRED = {"ca_cert_pem": str, "ca_key_pem": str, "common_name": str, "dns_names": list,
                 "validity_days": int}
+    OPTIONAL = {"renew_before_days": int}
     REPLACE_ON = ("ca_cert_pem", "ca_key_pem", "common_name", "dns_names", "validity_days")
     OUTPUTS = ("cert_pem", "key_pem")
     delete_before_replace = False
 
     def validate(self, news):
         names = news["dns_names"]
+        failures = []
         if isinstance(names, list) and not names:
-            return [CheckFailure("dns_names", "certificate: 'dns_names' must name at least one host")]
-        return []
+            failures.append(CheckFailure("dns_names", "certificate: 'dns_names' must name at least one host"))
+        renew, validity = news.get("renew_before_days") or 0, news.get("validity_days")
+        if isinstance(validity, int) and isinstance(renew, int) and not 0 <= renew < validity:
+            failures.append(CheckFailure("renew_before_days", f"certificate {news.get('common_name')}: "
+                                         f"'renew_before_days' ({renew}) must be 0 (never) or less than "
+                                         f"'validity_days' ({validity})"))
+        return failures
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """Also replaces (renews) a certificate whose remaining lifetime fell below
+        ``renew_before_days``: ``up`` then shows it as a replacement of ``cert_pem``."""
+        base = super().diff(id_, olds, news)
+        renew = news.get("renew_before_days") or 0
+        if base.replaces or not renew or not olds.get("cert_pem"):
+            return base
+        if remaining_days(olds["cert_pem"]) >= renew:
+            return base
+        return DiffResult(changes=True, replaces=["cert_pem"], stables=base.stables,
+                          delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         from cryptography import x509
@@ -135,11 +165,12 @@ class Certificate(Resource, module="municloud", name="Certificate"):
     key_pem: pulumi.Output[str]
 
     def __init__(self, resource_name: str, *, ca: CertificateAuthority, common_name: str,
-                 dns_names: list[str], validity_days: int = 825,
+                 dns_names: list[str], validity_days: int = 825, renew_before_days: int = 0,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(additional_secret_outputs=["key_pem", "ca_key_pem"]))
-        super().__init__(CertificateProvider(), resource_name,
-                         {"ca_cert_pem": ca.cert_pem, "ca_key_pem": ca.key_pem, "common_name": common_name,
-                          "dns_names": dns_names, "validity_days": validity_days,
-                          "cert_pem": None, "key_pem": None}, opts)
+        props = {"ca_cert_pem": ca.cert_pem, "ca_key_pem": ca.key_pem, "common_name": common_name,
+                 "dns_names": dns_names, "validity_days": validity_days, "cert_pem": None, "key_pem": None}
+        if renew_before_days:  # only when given, so the state of other certificates is unchanged
+            props["renew_before_days"] = renew_before_days
+        super().__init__(CertificateProvider(), resource_name, props, opts)

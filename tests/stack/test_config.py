@@ -181,3 +181,15 @@ def test_dr_bounds_are_read_from_the_stack_config_with_defaults(dev_raw):
     dev_raw["sla"] = {**(dev_raw.get("sla") or {}), "max_lag_seconds": 2.5, "local_recovery_seconds": 45}
     sla = load("dev", dev_raw).sla
     assert (sla.max_lag_seconds, sla.local_recovery_seconds) == (2.5, 45)
+
+
+@pytest.mark.unit
+def test_edge_certificate_renewal_threshold_must_be_below_the_validity(dev_raw):
+    from stacks.config import ConfigError, load
+
+    with pytest.raises(ConfigError, match="edge_cert_renew_before_days must be less than"):
+        load("dev", {**dev_raw, "edge_cert_validity_days": 10, "edge_cert_renew_before_days": 10})
+    with pytest.raises(ConfigError, match="edge_cert_validity_days"):
+        load("dev", {**dev_raw, "edge_cert_validity_days": 400})
+    assert load("dev", {**dev_raw, "edge_cert_validity_days": 10, "edge_cert_renew_before_days": 3}
+                ).edge_cert_validity_days == 10  # twin

@@ -188,3 +188,44 @@ def test_gateway_routes_each_path_to_its_own_municipality(program):
                                                           ("mc-dev-dr-gateway", True)]
 
     return consortium.frontdoor.container.container_id.apply(check)
+
+
+@pulumi.runtime.test
+def test_each_site_has_one_supervisor_with_the_engine_socket_and_no_network(program):
+    """municloud/supervisor.py brings back what `docker kill` leaves down; one per site, no network."""
+    mocks, consortium, _cfg = program
+
+    def check(_):
+        containers = [i for k, _n, i in mocks.created if k == "Container"]
+        supervisors = {c["labels"]["municloud.site"]: c for c in containers
+                       if c["labels"]["municloud.component"] == "supervisor"}
+        assert sorted(supervisors) == ["dr", "primary"]
+        for site, c in supervisors.items():
+            assert c["engine_socket"] is True and c["networks"] == [{"name": "none", "aliases": []}], c
+            assert c["command"][-4:] == ["--stack", "dev", "--site", site]
+            assert c["user"] != "0" and c["read_only"] and c["restart_policy"] == "always"
+        # twin: no other container gets the engine's socket
+        others = [c["name"] for c in containers if c.get("engine_socket") and c["labels"]["municloud.component"]
+                  != "supervisor"]
+        assert others == [] and len(containers) > len(supervisors)
+
+    return pulumi.Output.all(consortium.frontdoor.container.container_id,
+                             *[s.supervisor.container.container_id for s in consortium.sites.values()]).apply(check)
+
+
+@pulumi.runtime.test
+def test_gateway_certificates_are_short_lived_and_renewed_other_certificates_unchanged(program):
+    mocks, consortium, cfg = program
+
+    def check(_):
+        certs = {n: i for k, n, i in mocks.created if k == "Certificate"}
+        edge = {n: i for n, i in certs.items() if n.endswith("gateway-cert")}
+        assert sorted(edge) == ["dr-gateway-cert", "primary-gateway-cert"]
+        for i in edge.values():
+            assert (i["validity_days"], i["renew_before_days"]) == (cfg.edge_cert_validity_days,
+                                                                    cfg.edge_cert_renew_before_days) == (30, 10)
+        # twin: the internal certificates (PostgreSQL, hub...) keep their lifetime and no renewal key
+        internal = [i for n, i in certs.items() if n not in edge]
+        assert internal and all("renew_before_days" not in i and i["validity_days"] == 825 for i in internal)
+
+    return consortium.frontdoor.container.container_id.apply(check)

@@ -27,6 +27,10 @@ pytestmark = pytest.mark.unit
 FIXTURES = Path(__file__).parent / "fixtures"
 #: components this code added that the old stack did not have (a create of state only)
 NEW_COMPONENTS = {"municloud:stack:PostgresCluster"}
+#: resources added on purpose since the fixture's stack was made (short URN names): new objects,
+#: not successors of old ones - each site's supervisor (docs/operator-guide.md, self-healing) and the
+#: python image it runs, built on that site's engine
+NEW_RESOURCES = {"primary-supervisor", "dr-supervisor", "primary-image-python", "dr-image-python"}
 _PREFIX = re.compile(r"^urn:pulumi:[^:]+::[^:]+::")
 
 
@@ -106,7 +110,7 @@ def _unclaimed_and_new(monitor: RecordingMonitor, old: set[str]) -> tuple[set[st
         for o in matched:
             claims.setdefault(o, []).append(urn)
         qualified_type = urn.split("::")[0].rsplit("$", 1)[-1]
-        if not matched and qualified_type not in NEW_COMPONENTS:
+        if not matched and qualified_type not in NEW_COMPONENTS and urn.rsplit("::", 1)[-1] not in NEW_RESOURCES:
             new.add(urn)
     twice = {o: c for o, c in claims.items() if len(c) > 1}
     return old - set(claims), new, twice

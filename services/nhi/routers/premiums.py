@@ -19,7 +19,7 @@ from municloud.service.deps import (
     require_purpose,
 )
 from municloud.service.errors import ApiError, not_found
-from municloud.service.types import HouseholdNumber
+from municloud.service.types import HouseholdNumber, NhiYearPath
 from services.nhi import models as m
 from services.nhi.incomes import store_income_records
 from services.nhi.premium import compute_premium, household_members, missing_incomes, request_incomes
@@ -31,7 +31,7 @@ NHI = frozenset({"nhi_administration"})
 @router.post("/premiums/{household_number}/{fiscal_year}", status_code=201,
              response_model=m.PremiumPublic,
              responses={202: {"model": m.PremiumPending}, 409: {"description": "incomes missing"}})
-async def compute_household_premium(household_number: HouseholdNumber, fiscal_year: int,
+async def compute_household_premium(household_number: HouseholdNumber, fiscal_year: NhiYearPath,
                                     conn: ConnDep, principal: PrincipalDep, params: ParamsDep,
                                     settings: SettingsDep, audit: AuditDep):
     require_purpose(principal, NHI)
@@ -62,7 +62,7 @@ async def compute_household_premium(household_number: HouseholdNumber, fiscal_ye
 
 
 @router.get("/premiums/{household_number}/{fiscal_year}", response_model=m.PremiumPublic)
-async def get_household_premium(household_number: HouseholdNumber, fiscal_year: int,
+async def get_household_premium(household_number: HouseholdNumber, fiscal_year: NhiYearPath,
                                 conn: ConnDep, principal: PrincipalDep,
                                 audit: AuditDep) -> m.PremiumPublic:
     require_purpose(principal, NHI)

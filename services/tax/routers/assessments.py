@@ -15,7 +15,7 @@ from municloud.service.deps import (
     require_purpose,
 )
 from municloud.service.errors import not_found
-from municloud.service.types import AtenaNumber
+from municloud.service.types import AtenaNumber, ResidentTaxYearPath
 from services.tax import models as m
 from services.tax.assessment import assess, latest_assessment
 
@@ -24,7 +24,7 @@ TAX = frozenset({"tax_assessment"})
 
 
 @router.post("/{fiscal_year}", status_code=201, response_model=m.AssessmentSummary)
-async def compute_assessments(fiscal_year: int, body: m.AssessmentRequest, conn: ConnDep,
+async def compute_assessments(fiscal_year: ResidentTaxYearPath, body: m.AssessmentRequest, conn: ConnDep,
                               principal: PrincipalDep, params: ParamsDep,
                               audit: AuditDep) -> m.AssessmentSummary:
     require_purpose(principal, TAX)
@@ -39,7 +39,7 @@ async def compute_assessments(fiscal_year: int, body: m.AssessmentRequest, conn:
 
 
 @router.get("/{atena_number}/{fiscal_year}", response_model=m.AssessmentPublic)
-async def get_assessment(atena_number: AtenaNumber, fiscal_year: int, conn: ConnDep,
+async def get_assessment(atena_number: AtenaNumber, fiscal_year: ResidentTaxYearPath, conn: ConnDep,
                          principal: PrincipalDep, audit: AuditDep) -> m.AssessmentPublic:
     require_purpose(principal, TAX)
     row = await latest_assessment(conn, atena_number, fiscal_year)

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from municloud.calc.resident_tax import ResidentTaxDeclaration
 from municloud.service.deps import AuditDep, ConnDep, PrincipalDep, log_access, require_purpose
 from municloud.service.errors import not_found
-from municloud.service.types import AtenaNumber
+from municloud.service.types import AtenaNumber, ResidentTaxYearPath
 from services.tax import models as m
 from services.tax.assessment import store_declaration
 
@@ -32,7 +32,7 @@ async def submit_declaration(body: m.DeclarationCreate, conn: ConnDep, principal
 
 
 @router.get("/{atena_number}/{fiscal_year}", response_model=m.DeclarationPublic)
-async def get_declaration(atena_number: AtenaNumber, fiscal_year: int, conn: ConnDep,
+async def get_declaration(atena_number: AtenaNumber, fiscal_year: ResidentTaxYearPath, conn: ConnDep,
                           principal: PrincipalDep, audit: AuditDep) -> m.DeclarationPublic:
     require_purpose(principal, TAX)
     row = await conn.fetchrow(

@@ -33,6 +33,12 @@ WWW_DATA, HAPROXY_CA = 33, "/run/secrets/frontdoor-tls/ca.crt"
 FLOOD_MAX_REQUESTS, FLOOD_MAX_SECONDS = 150, 20.0
 
 
+def DOWN_ROUTES(closed_port: int) -> list[dict]:
+    """Units that are down: nothing listens on the port (A nhi), or the name resolves nowhere (B tax)."""
+    return [{"lgcode": A, "service": "nhi", "host": "127.0.0.1", "port": closed_port},
+            {"lgcode": B, "service": "tax", "host": "mc-test-gone-unit", "port": 8000}]
+
+
 class _Echo(BaseHTTPRequestHandler):
     """Records every request that reached an upstream: (method, path, X-Forwarded-For)."""
 
@@ -126,6 +132,7 @@ def edge(tmp_path_factory):
     runner = AnsibleRunner(root / "state")
     routes = [{"lgcode": code, "service": svc, "host": "127.0.0.1", "port": echo_port}
               for code, svc in ((A, "residents_registry"), (A, "tax"), (B, "residents_registry"))]
+    routes += DOWN_ROUTES(_free_port())
     gw_conf = _render(runner, "gateway", {
         "gateway_bind_address": "127.0.0.1", "gateway_listen_port": public, "gateway_internal_port": internal,
         "gateway_real_ip_from": ["127.0.0.1/32"], "gateway_rate_per_second": RATE, "gateway_burst": BURST,
@@ -258,3 +265,114 @@ def test_twin_requests_under_the_limit_are_all_served(edge):
         statuses.append(edge.request(edge.frontdoor, f"/{A}/tax/healthz", source="127.0.0.4")[0])
         time.sleep(1.5 / RATE)
     assert statuses == [200] * 8
+
+
+# --- fail fast, JSON errors, TLS profile -------------------------------------------------------------
+
+def _raw(edge: Edge, data: bytes, port: int | None = None) -> tuple[int, dict, bytes, float]:
+    """Send ``data`` byte-exact over TLS to the internal listener; (status, headers, body, seconds)."""
+    context = ssl.create_default_context(cafile=str(edge.ca_file))
+    context.check_hostname = False
+    t0 = time.monotonic()
+    raw = socket.create_connection(("127.0.0.1", port or edge.internal), timeout=10)
+    with context.wrap_socket(raw, server_hostname="gateway.municloud") as sock:
+        sock.sendall(data)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    seconds = time.monotonic() - t0
+    head, _, body = reply.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)}
+    return int(lines[0].split(" ", 2)[1]), headers, body, seconds
+
+
+def _get(path: str, extra: str = "") -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: gateway.municloud\r\nConnection: close\r\n{extra}\r\n".encode()
+
+
+@pytest.mark.parametrize("lgcode,service", [(A, "nhi"), (B, "tax")], ids=["nothing-listens", "name-unknown"])
+def test_a_unit_that_is_down_answers_json_503_within_1_s(edge, lgcode, service):
+    status, headers, body, seconds = _raw(edge, _get(f"/{lgcode}/{service}/api/v1/platform/inbox"))
+    assert status == 503 and json.loads(body)["error"]["code"] == "unavailable", (status, body)
+    assert headers["content-type"] == "application/json" and headers["retry-after"] == "5"
+    assert seconds < 1.0, f"{lgcode}/{service}: 503 after {seconds:.2f} s"
+
+
+def test_twin_a_unit_that_is_up_answers_through_the_same_listener(edge):
+    status, _headers, body, _ = _raw(edge, _get(f"/{A}/tax/api/v1/platform/inbox"))
+    assert status == 200 and json.loads(body)["path"] == "/api/v1/platform/inbox"
+
+
+@pytest.mark.parametrize("name,data,status,code", [
+    ("no-host", b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n", 400, "bad_request"),
+    ("garbage", b"\x16NOT HTTP\r\n\r\n", 400, "bad_request"),
+    ("body-too-large", _get(f"/{A}/tax/api/v1/platform/inbox", "Content-Length: 17000000\r\n").replace(
+        b"GET", b"POST", 1), 413, "payload_too_large"),
+    ("uri-too-long", _get("/" + "a" * 9000), 414, "uri_too_long"),
+    ("header-too-large", _get("/", "X-Big: " + "b" * 9000 + "\r\n"), 400, "header_too_large"),
+    ("no-route", _get("/999999/tax/"), 404, "no_route"),
+])
+def test_errors_nginx_produces_are_json(edge, name, data, status, code):
+    got, headers, body, _ = _raw(edge, data)
+    assert got == status, (name, got, body[:200])
+    assert headers.get("content-type") == "application/json", (name, headers)
+    assert json.loads(body)["error"]["code"] == code, (name, body)
+
+
+def test_twin_an_upstream_error_body_is_passed_through_untouched(edge):
+    """Only nginx's own errors are rewritten: an upstream's answer (here 200) reaches the client as sent."""
+    status, headers, body, _ = _raw(edge, _get(f"/{A}/tax/api/v1/admin/seed"))
+    assert status == 200 and json.loads(body) == {"path": "/api/v1/admin/seed"}
+
+
+def test_every_answer_carries_hsts(edge):
+    for data in (_get(f"/{A}/tax/api/v1/platform/inbox"), _get("/999999/tax/"), _get(f"/{A}/nhi/readyz")):
+        _status, headers, _body, _ = _raw(edge, data)
+        assert headers.get("strict-transport-security", "").startswith("max-age=63072000"), headers
+
+
+@pytest.fixture(scope="module")
+def weak_tls_server(tmp_path_factory):
+    """A deliberately weak TLS server on 127.0.0.1 (TLS 1.2, a CBC suite only) with a certificate
+    of the same kind as the gateway's, so the cipher suites are the one thing that differs."""
+    import subprocess
+
+    from municloud_ops.scratch.tls import CertificateAuthority
+
+    root = tmp_path_factory.mktemp("weak-tls")
+    ca = CertificateAuthority.create()
+    cert, key = ca.issue("gateway.municloud", ips=("127.0.0.1",))
+    for name, content in (("ca.crt", ca.cert_pem), ("server.crt", cert), ("server.key", key)):
+        (root / name).write_bytes(content)
+    port = _free_port()
+    proc = subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(root / "server.crt"),
+                             "-key", str(root / "server.key"), "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA",
+                             "-www", "-quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            time.sleep(0.1)
+        yield port, root / "ca.crt"
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def test_the_edge_complies_with_mozillas_intermediate_tls_profile(edge):
+    from support.tls_scan import mozilla_check
+
+    check = mozilla_check(edge.frontdoor, edge.ca_file, "gateway.municloud")
+    print("\n" + check.sentence(f"frontdoor 127.0.0.1:{edge.frontdoor}", "intermediate"))
+    assert check.compliant, check.sentence("the edge", "intermediate") + "\n" + check.output[-6000:]
+
+
+def test_twin_a_weak_tls_server_fails_the_same_check_on_its_ciphers(weak_tls_server):
+    from support.tls_scan import mozilla_check
+
+    port, ca_file = weak_tls_server
+    check = mozilla_check(port, ca_file, "gateway.municloud")
+    assert not check.compliant
+    assert [p for p in check.problems if p.startswith("ciphers:") and "CBC" in p], check.problems

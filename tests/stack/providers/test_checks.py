@@ -66,3 +66,13 @@ def test_diff_treats_unknown_replacing_input_as_replace():
 def test_password_length_bounds():
     assert RandomPasswordProvider().check({}, {"length": 8}).failures[0].property == "length"
     assert RandomPasswordProvider().check({}, {"length": 32}).failures == []
+
+
+def test_engine_socket_needs_a_unix_docker_host():
+    result = ContainerProvider().check({}, _container(engine_socket=True, docker_host="ssh://site-b"))
+    assert [f.property for f in result.failures] == ["engine_socket"]
+    assert "unix://" in result.failures[0].reason and "ssh://site-b" in result.failures[0].reason
+
+
+def test_twin_engine_socket_on_a_unix_docker_host_passes():
+    assert ContainerProvider().check({}, _container(engine_socket=True)).failures == []

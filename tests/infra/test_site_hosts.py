@@ -18,7 +18,7 @@ from tests.support import sites
 from municloud_ops.scratch.tls import CertificateAuthority
 from stacks.providers._base import EngineUnreachable, engine_client, engine_props, register_engines
 
-pytestmark = pytest.mark.infra
+pytestmark = [pytest.mark.integration, pytest.mark.infra]
 
 
 @pytest.fixture(scope="module")

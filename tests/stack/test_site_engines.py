@@ -9,7 +9,7 @@ import pytest
 from stacks.config import ConfigError, load
 from stacks.providers._base import EngineUnreachable, docker_client, engine_props, register_engines
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.stack]
 
 _TLS = {"tls_ca_cert": "/etc/municloud/engines/ca.pem", "tls_cert": "/etc/municloud/engines/client-cert.pem",
         "tls_key": "/etc/municloud/engines/client-key.pem"}

@@ -14,6 +14,7 @@ from pathlib import Path
 from municloud_ops.images import REPO_ROOT, STATE_DIR
 
 SCRIPT = REPO_ROOT / "tools" / "bootstrap" / "site-hosts.sh"
+WAN_SCRIPT = REPO_ROOT / "tools" / "bootstrap" / "wan.sh"
 PKI = STATE_DIR / "pki"
 
 
@@ -21,11 +22,11 @@ class SiteHostError(RuntimeError):
     """The set-up script failed; the message carries its output."""
 
 
-def _run(*args: str, timeout: int = 120) -> str:
-    proc = subprocess.run(["bash", str(SCRIPT), *args], capture_output=True, text=True, timeout=timeout,
+def _run(*args: str, timeout: int = 120, script: Path = SCRIPT) -> str:
+    proc = subprocess.run(["bash", str(script), *args], capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "MC_STATE": str(STATE_DIR)})
     if proc.returncode != 0:
-        raise SiteHostError(f"site-hosts.sh {' '.join(args)} failed (exit {proc.returncode}): "
+        raise SiteHostError(f"{script.name} {' '.join(args)} failed (exit {proc.returncode}): "
                             f"{(proc.stderr + proc.stdout).strip()[-2000:]}")
     return (proc.stdout + proc.stderr).strip()
 
@@ -76,3 +77,22 @@ def power_off(name: str) -> str:
 
 def remove(name: str) -> str:
     return _run("down", name)
+
+
+def wan_up(*names: str) -> str:
+    """The router between the site hosts and its delay line (tools/bootstrap/wan.sh)."""
+    return _run("up", *names, script=WAN_SCRIPT)
+
+
+def wan_set(**settings: float) -> str:
+    """Change the link: delay_ms, jitter_ms (one-way), rate_mbit (0 = unlimited)."""
+    return _run("set", *(f"{k}={v}" for k, v in settings.items()), script=WAN_SCRIPT)
+
+
+def wan_partition(on: bool) -> str:
+    return _run("partition", "on" if on else "off", script=WAN_SCRIPT)
+
+
+def wan_block(name: str) -> str:
+    """The routed /24 of a site: where its WAN-facing networks live."""
+    return _run("block", name, script=WAN_SCRIPT)

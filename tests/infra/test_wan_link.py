@@ -14,8 +14,8 @@ import uuid
 import docker
 import pytest
 
-from municloud.images import ensure_image
-from municloud.testing import sites
+from municloud_ops.images import ensure_image
+from tests.support import sites
 
 pytestmark = [pytest.mark.integration, pytest.mark.infra]
 
@@ -155,3 +155,22 @@ def test_a_sites_containers_reach_the_other_site_but_not_the_machine(wan):
         assert wan["probe"](wan["address"], "8080", "1", "5").startswith("open")
     finally:
         listener.close()
+
+
+def test_the_delay_line_is_restarted_when_it_dies(wan):
+    import os
+    import signal
+    import time
+
+    def pid() -> int | None:
+        tail = sites.wan_status().rsplit("pid", 1)[-1].split()
+        return int(tail[0]) if tail and tail[0].isdigit() else None
+
+    before = pid()
+    assert before
+    os.kill(before, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while (now := pid()) in (None, before):
+        assert time.monotonic() < deadline, "the delay line was not restarted within 5 s"
+        time.sleep(0.2)
+    assert wan["probe"](wan["address"], "8080", "1", "5").startswith("open")  # the link carries again

@@ -96,3 +96,8 @@ def wan_partition(on: bool) -> str:
 def wan_block(name: str) -> str:
     """The routed /24 of a site: where its WAN-facing networks live."""
     return _run("block", name, script=WAN_SCRIPT)
+
+
+def wan_status() -> str:
+    """The link's settings and the delay line's pid (``... ; delay line pid N``)."""
+    return _run("status", script=WAN_SCRIPT)

@@ -69,8 +69,8 @@ up_one() {
   site_index "$1"
   mc_step_start "site host $NAME"
   mkdir -p "$DATA/docker" "$RUN"
-  if [ ! -s "$DATA/server-cert.pem" ] || ! openssl x509 -in "$DATA/server-cert.pem" -noout -ext subjectAltName \
-      2>/dev/null | grep -q "IP Address:$SITE_ADDR\$"; then
+  local sans=""; [ ! -s "$DATA/server-cert.pem" ] || sans=$(openssl x509 -in "$DATA/server-cert.pem" -noout -ext subjectAltName 2>/dev/null || true)
+  if [[ "$sans" != *"IP Address:$SITE_ADDR"* ]]; then
     issue "$DATA/server" "/O=municloud/CN=$NS" "extendedKeyUsage=serverAuth" \
       "subjectAltName=IP:$SITE_ADDR,DNS:$NS"
   fi

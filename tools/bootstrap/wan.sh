@@ -82,14 +82,14 @@ up() {
   for spec in "$@"; do site_index "$spec"; blocks+=("$BLOCK"); done
   for spec in "$@"; do
     site_index "$spec"
-    ip netns list | grep -qw "$NS" || mc_die "site host $NAME is not up (run site-hosts.sh up $NAME first)"
+    [ -e "/run/netns/$NS" ] || mc_die "site host $NAME is not up (run site-hosts.sh up $NAME first)"
     in_router ip link show "$R_IF" >/dev/null 2>&1 || ip link add "$R_IF" netns "$ROUTER" type veth peer name wan0 netns "$NS"
     in_router ip addr replace "$R_ADDR/30" dev "$R_IF"; in_router ip link set "$R_IF" up
     in_router sysctl -qw "net.ipv4.conf.$R_IF.rp_filter=0"
     ip -n "$NS" addr replace "$S_ADDR/30" dev wan0; ip -n "$NS" link set wan0 up
     in_router ip route replace "$BLOCK" via "$S_ADDR" dev "$R_IF"
     # arriving from a site: into the delay line; coming back out of it: the main table
-    in_router ip rule list | grep -q "iif $R_IF lookup $TABLE" || in_router ip rule add iif "$R_IF" lookup "$TABLE" priority 100
+    [ -n "$(in_router ip rule list iif "$R_IF" lookup "$TABLE")" ] || in_router ip rule add iif "$R_IF" lookup "$TABLE" priority 100
     ipt "$ROUTER" FORWARD -i "$R_IF" -o "$TUN" -s "$BLOCK" -j ACCEPT
     for other in "${blocks[@]}"; do
       [ "$other" = "$BLOCK" ] && continue

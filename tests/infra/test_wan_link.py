@@ -120,13 +120,13 @@ def test_the_rate_limit_bounds_the_bandwidth(wan):
     print(sites.wan_set(delay_ms=1, rate_mbit=0))
     got, secs = map(float, wan["probe"](wan["bulk"], "9000", script=wan["pull"]).split())
     unlimited = got / secs / (1 << 20)
-    print(sites.wan_set(rate_mbit=40))
+    print(sites.wan_set(rate_mbit=20))
     got, secs = map(float, wan["probe"](wan["bulk"], "9000", script=wan["pull"]).split())
     limited = got / secs / (1 << 20)
-    print(f"8 MiB across the WAN: {unlimited:.1f} MiB/s unlimited, {limited:.2f} MiB/s at 40 Mbit/s")
+    print(f"8 MiB across the WAN: {unlimited:.1f} MiB/s unlimited, {limited:.2f} MiB/s at 20 Mbit/s")
     assert got == 8 << 20
-    assert limited <= 40 / 8 * 1.1
-    assert unlimited > limited * 1.5
+    assert limited <= 20 / 8 * 1.1
+    assert unlimited > limited * 1.3  # the twin: without the limit the same transfer is faster
 
 
 def test_a_partition_cuts_the_link_and_healing_restores_it(wan):

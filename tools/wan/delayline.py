@@ -124,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     link = Link(Settings.load(args.settings))
     fd = open_tun(args.dev)
     flags = {"reload": False, "report": False, "stop": False}
+    # a signal must wake the select at once: with an empty queue it waits without a timeout, and a
+    # reload seen only with the next packet would let that packet cross with the old settings
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGHUP, lambda *_: flags.__setitem__("reload", True))
     signal.signal(signal.SIGUSR1, lambda *_: flags.__setitem__("report", True))
     signal.signal(signal.SIGTERM, lambda *_: flags.__setitem__("stop", True))
@@ -132,17 +138,16 @@ def main(argv: list[str] | None = None) -> int:
     wait: float | None = None
     while not flags["stop"]:
         try:
-            readable, _, _ = select.select([fd], [], [], wait)
+            readable, _, _ = select.select([fd, wake_r], [], [], wait)
         except InterruptedError:
             readable = []
-        now = time.monotonic()
-        if readable:
-            for _ in range(256):  # drain a burst, then release what is due
+        if wake_r in readable:
+            while True:
                 try:
-                    link.accept(os.read(fd, 65536), now)
+                    if not os.read(wake_r, 512):
+                        break
                 except BlockingIOError:
                     break
-        wait = link.release(time.monotonic(), write)
         if flags["reload"]:
             flags["reload"] = False
             try:
@@ -150,6 +155,14 @@ def main(argv: list[str] | None = None) -> int:
                 log.info("settings reloaded: %s", link.settings.sentence())
             except (OSError, ValueError) as exc:
                 log.error("settings not reloaded, keeping %s: %s", link.settings.sentence(), exc)
+        now = time.monotonic()
+        if fd in readable:
+            for _ in range(256):  # drain a burst, then release what is due
+                try:
+                    link.accept(os.read(fd, 65536), now)
+                except BlockingIOError:
+                    break
+        wait = link.release(time.monotonic(), write)
         if flags["report"]:
             flags["report"] = False
             log.info("passed %d, dropped %d, queued %d", link.passed, link.dropped, len(link.due))

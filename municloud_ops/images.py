@@ -164,7 +164,13 @@ def ensure_image(name: str, client=None) -> str:
     """Return the reference of image ``name``, building it (and its parents) when missing.
 
     ``client`` is a docker.DockerClient (for a site's own engine); default: the local engine.
+    Images are built on the local engine only; another engine (a site host) gets the built image
+    by ``ship_image`` (docker save | docker load, no registry), under the same content-hash tag.
     """
+    if client is not None and not _is_local(client):
+        ref = ensure_image(name)
+        ship_image(ref, client)
+        return ref
     if name == "base":
         return base_image()
     with _lock:
@@ -178,6 +184,50 @@ def ensure_image(name: str, client=None) -> str:
             pass
         _build(docker_client, ctx, ref)
         return ref
+
+
+def _is_local(client) -> bool:
+    """Whether ``client`` talks to the local engine (the one images are built on)."""
+    return client.api.info()["ID"] == _local_engine_id()
+
+
+@functools.lru_cache(maxsize=1)
+def _local_engine_id() -> str:
+    return _docker().api.info()["ID"]
+
+
+def ship_image(ref: str, target) -> str:
+    """Copy image ``ref`` from the local engine to the engine of ``target`` (a DockerClient) unless
+    it is there already: ``docker save`` streamed into ``docker load``, the way images reach a site
+    host without a registry. The image ID (the digest of its configuration) must be the same on
+    both engines afterwards. Returns a sentence."""
+    import docker.errors
+
+    local = _docker()
+    want = local.images.get(ref).id
+    try:
+        if target.images.get(ref).id == want:
+            return f"image {ref} already at the engine"
+    except docker.errors.ImageNotFound:
+        pass
+    t0 = time.monotonic()
+    sent = 0
+
+    def chunks():
+        nonlocal sent
+        for chunk in local.api.get_image(ref, chunk_size=1 << 20):
+            sent += len(chunk)
+            yield chunk
+
+    with _lock:
+        for _ in target.api.load_image(chunks()):
+            pass
+    got = target.images.get(ref).id
+    if got != want:
+        raise ImageBuildError(f"image {ref}: loaded as {got} at the engine, built as {want}")
+    sentence = f"image {ref} shipped ({sent / 1e6:.0f} MB) in {time.monotonic() - t0:.1f} s"
+    print(f"[municloud] {sentence}", file=sys.stderr, flush=True)
+    return sentence
 
 
 # The name other modules (the Pulumi Image provider) use; same function.

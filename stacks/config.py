@@ -55,10 +55,38 @@ class _Strict(BaseModel):
 
 
 class SiteConfig(_Strict):
-    """One site = one Docker engine."""
+    """One site = one Docker engine (a host of its own: docs/operator-guide.md "Site hosts")."""
 
-    docker_host: str = Field(description="Docker engine address of the site (unix:// or ssh://)")
+    docker_host: str = Field(description="Docker engine address of the site: unix://, ssh:// or tcp:// "
+                             "(tcp needs the three tls_* files: TLS with a client certificate)")
     role: Literal["primary", "dr"] = Field(description="primary serves traffic; dr holds standbys")
+    tls_ca_cert: str = Field("", description="tcp://: CA certificate (PEM file) the engine's certificate must chain to")
+    tls_cert: str = Field("", description="tcp://: the operator's client certificate (PEM file)")
+    tls_key: str = Field("", description="tcp://: the client certificate's private key (PEM file, kept outside the state)")
+
+    @model_validator(mode="after")
+    def _engine(self) -> "SiteConfig":
+        scheme = self.docker_host.partition("://")[0]
+        tls = {k: getattr(self, k) for k in ("tls_ca_cert", "tls_cert", "tls_key")}
+        if scheme not in ("unix", "ssh", "tcp") or "://" not in self.docker_host:
+            raise ValueError(f"docker_host {self.docker_host!r}: must start with unix://, ssh:// or tcp://")
+        if scheme == "tcp":
+            missing = [k for k, v in tls.items() if not v]
+            if missing:
+                raise ValueError(f"docker_host {self.docker_host}: a tcp:// engine is reached over TLS with a "
+                                 f"client certificate; missing {', '.join(missing)}")
+        elif any(tls.values()):
+            raise ValueError(f"tls_* apply to tcp:// engines only, not {scheme}://")
+        for key, path in tls.items():
+            if path and not path.startswith("/"):
+                raise ValueError(f"{key} must be an absolute path, got {path!r}")
+        return self
+
+    def tls(self) -> dict[str, str]:
+        """The engine's TLS files (empty for unix:// and ssh://)."""
+        if not self.tls_ca_cert:
+            return {}
+        return {"ca_cert": self.tls_ca_cert, "cert": self.tls_cert, "key": self.tls_key}
 
 
 class SlaConfig(_Strict):

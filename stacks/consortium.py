@@ -17,6 +17,7 @@ from stacks.frontdoor import Backend, Frontdoor, FrontdoorArgs
 from stacks.municipality import ServiceImage
 from stacks.naming import docker_name, labels, urn_name
 from stacks.postgres_cluster import postgres_name
+from stacks.providers._base import register_engines
 from stacks.providers.image import Image
 from stacks.providers.network import Network
 from stacks.providers.pki import CertificateAuthority
@@ -42,6 +43,7 @@ class Consortium(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         primary, dr = cfg.primary_site, cfg.dr_site
         primary_host = cfg.sites[primary].docker_host
+        register_engines({s.docker_host: s.tls() for s in cfg.sites.values()})
         self.ca = CertificateAuthority("consortium-ca", common_name=f"municloud {cfg.stack} consortium CA",
                                        opts=child)
 

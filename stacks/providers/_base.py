@@ -26,11 +26,71 @@ def is_unknown(value: Any) -> bool:
     return False
 
 
-def docker_client(props: dict[str, Any]):
-    """A Docker client for the engine of the resource's site (created per call, never cached)."""
-    import docker
+#: the TLS files of each tcp:// engine the program uses, by engine address (``engine_props``)
+_ENGINE_TLS: dict[str, dict[str, str]] = {}
 
-    return docker.DockerClient(base_url=props["docker_host"], timeout=120)
+
+def register_engines(tls_by_host: dict[str, dict[str, str]]) -> None:
+    """Record the TLS files of the stack's engines (from ``sites.<name>.tls_*``), once per program
+    run, before any resource is declared; every Docker resource then carries its engine's files."""
+    _ENGINE_TLS.clear()
+    _ENGINE_TLS.update({host: dict(tls) for host, tls in tls_by_host.items() if tls})
+
+
+def engine_props(docker_host: Any) -> dict[str, Any]:
+    """``{"docker_tls": {...}}`` for a resource on a TLS engine, else nothing (so the state of
+    resources on unix:// engines stays as it was)."""
+    tls = _ENGINE_TLS.get(docker_host) if isinstance(docker_host, str) else None
+    return {"docker_tls": dict(tls)} if tls else {}
+
+
+class EngineUnreachable(RuntimeError):
+    """A site's engine cannot be reached as configured; the message names the engine and why."""
+
+
+def docker_client(props: dict[str, Any], timeout: int = 120):
+    """A Docker client for the engine of the resource's site (created per call, never cached).
+
+    A tcp:// engine is reached over TLS: its certificate must chain to ``docker_tls.ca_cert`` and
+    we present the client certificate. The requests session does not read the environment:
+    REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE would otherwise replace the engine's CA (and proxy
+    variables would send the engine API through a proxy)."""
+    return engine_client(props["docker_host"], props.get("docker_tls"), timeout)
+
+
+def engine_client(docker_host: str, tls: dict[str, str] | None = None, timeout: int = 120):
+    """A Docker client for ``docker_host`` (see ``docker_client``)."""
+    import os
+
+    import docker
+    from docker.tls import TLSConfig
+
+    if not docker_host.startswith("tcp://"):
+        return docker.DockerClient(base_url=docker_host, timeout=timeout)
+    if not tls:
+        raise EngineUnreachable(f"engine {docker_host}: tcp:// engines are reached over TLS only; "
+                                f"set sites.<name>.tls_ca_cert, tls_cert and tls_key")
+    for key in ("ca_cert", "cert", "key"):
+        if not os.path.isfile(tls.get(key, "")):
+            raise EngineUnreachable(f"engine {docker_host}: tls_{key} file {tls.get(key)!r} does not exist")
+    import requests
+
+    url = docker_host.replace("tcp://", "https://", 1)
+    # the API version asked first with a session of our own: docker-py's own probe in its
+    # constructor would run before trust_env can be switched off
+    with requests.Session() as probe:
+        probe.trust_env = False
+        try:
+            answer = probe.get(f"{url}/version", cert=(tls["cert"], tls["key"]), verify=tls["ca_cert"],
+                               timeout=min(timeout, 15))
+            answer.raise_for_status()
+        except requests.RequestException as exc:
+            raise EngineUnreachable(f"engine {docker_host}: {exc}") from None
+    client = docker.DockerClient(base_url=url, timeout=timeout, version=answer.json()["ApiVersion"],
+                                 tls=TLSConfig(client_cert=(tls["cert"], tls["key"]), ca_cert=tls["ca_cert"],
+                                               verify=True))
+    client.api.trust_env = False
+    return client
 
 
 def inputs_only(props: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CheckFailure, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from ._base import ValidatingProvider, check_labels, docker_client, is_unknown
+from ._base import ValidatingProvider, check_labels, docker_client, engine_props, is_unknown
 
 #: env names that would carry a secret in plain text; secrets go in files (``<NAME>_FILE``)
 _SECRET_ENV = re.compile(r"(PASSWORD|PASSWD|SECRET|PRIVATE_KEY|PASSPHRASE|TOKEN)$", re.IGNORECASE)
@@ -59,7 +59,8 @@ class ContainerProvider(ValidatingProvider):
     REQUIRED = {"name": str, "docker_host": str, "image": str, "labels": dict, "networks": list}
     OPTIONAL = {"env": dict, "command": list, "user": str, "mounts": list, "tmpfs": dict, "ports": list,
                 "restart_policy": str, "cap_add": list, "read_only": bool, "files": list,
-                "health_timeout": int, "start": bool, "healthcheck": dict, "reload": list, "engine_socket": bool}
+                "health_timeout": int, "start": bool, "healthcheck": dict, "reload": list, "engine_socket": bool,
+                "docker_tls": dict}
     REPLACE_ON = ("name", "docker_host", "image", "labels", "networks", "env", "command", "user", "mounts",
                   "tmpfs", "ports", "cap_add", "read_only", "files", "start", "healthcheck", "engine_socket")
     OUTPUTS = ("container_id",)
@@ -437,6 +438,7 @@ class Container(Resource, module="municloud", name="Container"):
             props["reload"] = reload
         if engine_socket:  # likewise
             props["engine_socket"] = True
+        props |= engine_props(docker_host)
         if files is not None:
             props["files"] = pulumi.Output.secret(files)
         super().__init__(ContainerProvider(), resource_name, props, opts)

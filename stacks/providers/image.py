@@ -12,19 +12,21 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from ._base import ValidatingProvider, docker_client, is_unknown
+from ._base import ValidatingProvider, docker_client, engine_props, is_unknown
 
 
 def _planned_ref(props: dict[str, Any]) -> str:
     from municloud_ops import images
 
-    ctx = images.build_context(props["image"], docker_client(props))
+    # the tag depends on the build context only, wherever the image is then shipped: the local engine
+    ctx = images.build_context(props["image"])
     return f"{images.IMAGE_PREFIX}/{props['image']}:{ctx.digest()}"
 
 
 class ImageProvider(ValidatingProvider):
     KIND = "image"
     REQUIRED = {"image": str, "docker_host": str}
+    OPTIONAL = {"docker_tls": dict}
     REPLACE_ON = ()
     OUTPUTS = ("ref",)
 
@@ -71,4 +73,5 @@ class Image(Resource, module="municloud", name="Image"):
     def __init__(self, resource_name: str, *, image: str, docker_host: pulumi.Input[str],
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(ImageProvider(), resource_name,
-                         {"image": image, "docker_host": docker_host, "ref": None}, opts)
+                         {"image": image, "docker_host": docker_host, "ref": None,
+                          **engine_props(docker_host)}, opts)

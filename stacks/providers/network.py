@@ -8,13 +8,13 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CheckFailure, CreateResult, ReadResult, Resource, UpdateResult
 
-from ._base import ValidatingProvider, check_labels, docker_client, is_unknown
+from ._base import ValidatingProvider, check_labels, docker_client, engine_props, is_unknown
 
 
 class NetworkProvider(ValidatingProvider):
     KIND = "network"
     REQUIRED = {"name": str, "docker_host": str, "labels": dict}
-    OPTIONAL = {"internal": bool, "subnet": str, "ip_range": str}
+    OPTIONAL = {"internal": bool, "subnet": str, "ip_range": str, "docker_tls": dict}
     REPLACE_ON = ("name", "docker_host", "labels", "internal", "subnet", "ip_range")
 
     def validate(self, news):
@@ -92,4 +92,5 @@ class Network(Resource, module="municloud", name="Network"):
         props = {"name": name, "docker_host": docker_host, "labels": labels, "internal": internal, "subnet": subnet}
         if ip_range:  # only when given: networks created without one keep their state unchanged
             props["ip_range"] = ip_range
+        props |= engine_props(docker_host)
         super().__init__(NetworkProvider(), resource_name, props, opts)

@@ -7,12 +7,13 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
-from ._base import ValidatingProvider, check_labels, docker_client
+from ._base import ValidatingProvider, check_labels, docker_client, engine_props
 
 
 class VolumeProvider(ValidatingProvider):
     KIND = "volume"
     REQUIRED = {"name": str, "docker_host": str, "labels": dict}
+    OPTIONAL = {"docker_tls": dict}
     REPLACE_ON = ("name", "docker_host", "labels")
 
     def validate(self, news):
@@ -63,4 +64,5 @@ class Volume(Resource, module="municloud", name="Volume"):
     def __init__(self, resource_name: str, *, name: pulumi.Input[str], docker_host: pulumi.Input[str],
                  labels: pulumi.Input[dict], opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(VolumeProvider(), resource_name,
-                         {"name": name, "docker_host": docker_host, "labels": labels}, opts)
+                         {"name": name, "docker_host": docker_host, "labels": labels,
+                          **engine_props(docker_host)}, opts)

@@ -201,3 +201,91 @@ def _start_pair(client, lab: Lab, image: str, lg: str, wan, wan_subnet: str, rep
         lab.containers.append(c)
         if site == "primary":
             wait_healthy(c)
+
+
+@dataclass
+class WanPair:
+    """A member's primary on the primary site host and its standby on the DR site host."""
+
+    lab: Lab
+    clients: dict
+    names: dict[str, str]
+    addresses: dict[str, str]
+    client_address: str
+    """the DR-site address the application client uses (admitted by the primary's pg_hba)"""
+
+    def container(self, site: str):
+        return self.clients[site].containers.get(self.names[site])
+
+
+@contextlib.contextmanager
+def wan_pair(clients: dict, blocks: dict[str, str], spec: LabSpec | None = None,
+             timeout: float = 300.0) -> Iterator[WanPair]:
+    """One member's PostgreSQL pair across the WAN between two site hosts (``clients``: a Docker
+    client per site, ``blocks``: each site's routed /24, tools/bootstrap/wan.sh).
+
+    Each site gets a WAN-facing network in its block (no masquerade); each server a fixed address
+    (.11), the peer's name as an /etc/hosts entry (no embedded DNS across engines), and pg_hba
+    admitting replication from the peer's exact address only (/32). Application clients are
+    admitted from the DR site's .50 only. No backup repository. Removes everything on exit.
+    """
+    import ipaddress
+
+    import docker
+
+    from municloud_ops.images import ensure_image
+
+    spec = spec or LabSpec(backup=False)
+    lg = spec.lgcodes[0]
+    ca = CertificateAuthority.create(f"{spec.stack} CA")
+    ca_dir = prepare_ca_dir(ca)
+    lab = Lab(spec, ca, ca_dir / "ca.crt")
+    s = spec.stack
+    names = {site: lab.db_name(site, lg) for site in ("primary", "dr")}
+    addresses = {site: str(ipaddress.ip_network(blocks[site]).network_address + 11) for site in names}
+    client_address = str(ipaddress.ip_network(blocks["dr"]).network_address + 50)
+    lab.passwords[lg] = {r: secrets.token_urlsafe(24) for r in ("postgres", "replicator", *spec.services)}
+    made: list = []
+    try:
+        images = {site: ensure_image("postgres", clients[site]) for site in names}
+        for site, component, peer in (("primary", "postgres", "dr"), ("dr", "standby", "primary")):
+            lbl = labels(s, site, component, lg)
+            ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=blocks[site])])
+            net = clients[site].networks.create(docker_name(s, site, "wan"), ipam=ipam, labels=lbl,
+                                                options={"com.docker.network.bridge.enable_ip_masquerade": "false"})
+            made.append(net)
+            files = prepare_files(ca, names[site], spec.services, lab.passwords[lg])
+            lab.files.append(files)
+            vol = clients[site].volumes.create(f"{names[site]}-data", labels=lbl)
+            made.append(vol)
+            # the same contract as the stack's clusters, the peer and the client as exact addresses
+            env = server_env("primary" if site == "primary" else "standby", databases=spec.services,
+                             allowed_networks=[f"{client_address}/32"], application_name=names[site],
+                             replication_networks=[f"{addresses[peer]}/32"], peer_host=names[peer],
+                             synchronous=spec.synchronous, stanza=None, repo_host=None)
+            c = clients[site].containers.create(
+                images[site], name=names[site], hostname=names[site], labels=lbl,
+                restart_policy={"Name": "unless-stopped"}, extra_hosts={names[peer]: addresses[peer]},
+                volumes={**files.volumes(), vol.name: {"bind": DATA_DIR, "mode": "rw"}},
+                environment=env, network=net.name)
+            net.disconnect(c)
+            net.connect(c, ipv4_address=addresses[site])
+            c.start()
+            made.insert(0, c)
+            lab.containers.append(c)
+            if site == "primary":
+                wait_healthy(c, timeout)
+        for c in lab.containers:
+            wait_healthy(c, timeout)
+        yield WanPair(lab, clients, names, addresses, client_address)
+    finally:
+        for client in clients.values():
+            for c in client.containers.list(all=True, filters={"label": f"municloud.stack={s}"}):
+                with contextlib.suppress(Exception):
+                    c.remove(force=True, v=True)
+        for obj in made:
+            with contextlib.suppress(Exception):
+                obj.remove(force=True) if not hasattr(obj, "connect") else obj.remove()
+        for f in lab.files:
+            cleanup_files(f)
+        shutil.rmtree(ca_dir, ignore_errors=True)

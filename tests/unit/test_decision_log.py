@@ -15,7 +15,19 @@ SECTIONS = ("## Context", "## Decision", "## Consequences")
 
 
 def _files() -> list[Path]:
-    return sorted((DOCS / "decisions").glob("*.md"))
+    return sorted((DOCS / "decisions").glob("[0-9][0-9][0-9][0-9]-*.md"))
+
+
+def test_a_pending_decision_has_the_sections_and_waits_for_its_number():
+    """``pending-<slug>.md``: written on a branch, numbered and indexed when merged."""
+    for path in sorted((DOCS / "decisions").glob("pending-*.md")):
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("# NNNN — "), f"{path.name}: title must start with 'NNNN — '"
+        assert re.search(r"^- Status: accepted$", text, re.M) and re.search(r"^- Date: \d{4}-\d{2}-\d{2}$", text, re.M)
+        for section in SECTIONS:
+            assert section in text, f"{path.name}: missing '{section}'"
+    others = [p.name for p in (DOCS / "decisions").glob("*.md") if p not in _files() and not p.name.startswith("pending-")]
+    assert not others, f"neither NNNN-<slug>.md nor pending-<slug>.md: {others}"
 
 
 def test_every_decision_is_numbered_in_order_with_its_sections():

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything `make up` and `make test` need on a fresh Debian/Ubuntu machine (as root) or on a
-# host that already has Docker and Pulumi: venv, Docker engine, Pulumi toolchain, base images.
+# host that already has Docker and Pulumi: venv, Docker engine, the site hosts (one engine per site,
+# MC_SITE_HOSTS="" for none) and the WAN between them, Pulumi toolchain, base images.
 # Idempotent; each step prints its name and elapsed time and appends it to
 # .state/logs/setup-times.log.
 set -euo pipefail
@@ -9,6 +10,8 @@ source "$here/lib.sh"
 t0=$(date +%s)
 bash "$here/venv.sh"
 bash "$here/docker-engine.sh"
+bash "$here/site-hosts.sh"
+bash "$here/wan.sh"
 bash "$here/pulumi.sh"
 source "$here/env.sh"
 mc_step_start "images"

@@ -1,0 +1,103 @@
+"""The site hosts of this machine (tools/bootstrap/site-hosts.sh), for tests and rehearsals.
+
+Each site is a Docker engine in its own network namespace, reached over tcp+TLS with the
+operator's client certificate from the consortium's engine CA ($MC_STATE/pki).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from municloud_ops.images import REPO_ROOT, STATE_DIR
+
+SCRIPT = REPO_ROOT / "tools" / "bootstrap" / "site-hosts.sh"
+WAN_SCRIPT = REPO_ROOT / "tools" / "bootstrap" / "wan.sh"
+PKI = STATE_DIR / "pki"
+
+
+class SiteHostError(RuntimeError):
+    """The set-up script failed; the message carries its output."""
+
+
+def _run(*args: str, timeout: int = 120, script: Path = SCRIPT) -> str:
+    proc = subprocess.run(["bash", str(script), *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "MC_STATE": str(STATE_DIR)})
+    if proc.returncode != 0:
+        raise SiteHostError(f"{script.name} {' '.join(args)} failed (exit {proc.returncode}): "
+                            f"{(proc.stderr + proc.stdout).strip()[-2000:]}")
+    return (proc.stdout + proc.stderr).strip()
+
+
+@dataclass(frozen=True)
+class SiteHost:
+    """One site host: its name, engine address, network namespace and the machine's link address."""
+
+    name: str
+    docker_host: str
+    namespace: str
+    link_address: str
+
+    @property
+    def address(self) -> str:
+        return self.docker_host.removeprefix("tcp://").rsplit(":", 1)[0]
+
+    @staticmethod
+    def tls() -> dict[str, str]:
+        return {"ca_cert": str(PKI / "ca.pem"), "cert": str(PKI / "client-cert.pem"),
+                "key": str(PKI / "client-key.pem")}
+
+    def site_config(self, role: str) -> dict[str, str]:
+        """The ``municloud:sites.<name>`` entry of a stack on this host."""
+        tls = self.tls()
+        return {"docker_host": self.docker_host, "role": role, "tls_ca_cert": tls["ca_cert"],
+                "tls_cert": tls["cert"], "tls_key": tls["key"]}
+
+    def client(self, timeout: int = 120):
+        from stacks.providers._base import engine_client
+
+        return engine_client(self.docker_host, self.tls(), timeout)
+
+
+def host(name: str) -> SiteHost:
+    docker_host, namespace, link = _run("address", name).split()
+    return SiteHost(name, docker_host, namespace, link)
+
+
+def up(*names: str) -> str:
+    """Start (or find running) the named site hosts; returns the script's sentences."""
+    return _run("up", *names)
+
+
+def power_off(name: str) -> str:
+    return _run("kill", name)
+
+
+def remove(name: str) -> str:
+    return _run("down", name)
+
+
+def wan_up(*names: str) -> str:
+    """The router between the site hosts and its delay line (tools/bootstrap/wan.sh)."""
+    return _run("up", *names, script=WAN_SCRIPT)
+
+
+def wan_set(**settings: float) -> str:
+    """Change the link: delay_ms, jitter_ms (one-way), rate_mbit (0 = unlimited)."""
+    return _run("set", *(f"{k}={v}" for k, v in settings.items()), script=WAN_SCRIPT)
+
+
+def wan_partition(on: bool) -> str:
+    return _run("partition", "on" if on else "off", script=WAN_SCRIPT)
+
+
+def wan_block(name: str) -> str:
+    """The routed /24 of a site: where its WAN-facing networks live."""
+    return _run("block", name, script=WAN_SCRIPT)
+
+
+def wan_status() -> str:
+    """The link's settings and the delay line's pid (``... ; delay line pid N``)."""
+    return _run("status", script=WAN_SCRIPT)

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Site hosts on one machine: each site of the consortium gets a Docker engine of its own, in its
+# own network namespace (own kernel network stack, own iptables, own hostname, own /etc/docker),
+# reached only over tcp+TLS with client certificates from the consortium's engine CA
+# (docs/operator-guide.md "Site hosts"; decision: docs/decisions/pending-site-hosts.md).
+#
+#   site-hosts.sh [up] [NAME[=INDEX]...]   create/start (idempotent; default: $MC_SITE_HOSTS)
+#   site-hosts.sh kill NAME                power-off: SIGKILL every process of the host at once
+#   site-hosts.sh down NAME                stop the engine and remove the host (data stays)
+#   site-hosts.sh status [NAME...]         one line per host
+#   site-hosts.sh address NAME             the engine's address (tcp://ADDR:PORT) and namespace
+#
+# Settings (environment; defaults below): MC_SITE_HOSTS ("primary dr"), MC_SITE_PREFIX ("mc":
+# names of namespaces and links, so two checkouts on one machine can keep their hosts apart),
+# MC_SITE_LINK_NET ("10.250.0": host i is reached at <net>.(4i+2), the machine's end is
+# <net>.(4i+1), a /30 each), MC_SITE_PORT (2376). Writes $MC_STATE/sites/sites.yaml: the
+# `municloud:sites` value that points a stack at these hosts.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+MC_SITE_HOSTS="${MC_SITE_HOSTS-primary dr}"
+MC_SITE_PREFIX="${MC_SITE_PREFIX:-mc}"
+MC_SITE_LINK_NET="${MC_SITE_LINK_NET:-10.250.0}"
+MC_SITE_PORT="${MC_SITE_PORT:-2376}"
+PKI="$MC_STATE/pki"
+SITES="$MC_STATE/sites"
+declare -A DEFAULT_INDEX=([primary]=1 [dr]=2 [spare]=3)
+
+site_index() {  # NAME[=INDEX] -> sets NAME and INDEX
+  NAME="${1%%=*}"; INDEX="${1#*=}"
+  [ "$INDEX" != "$1" ] || INDEX="${DEFAULT_INDEX[$NAME]:-}"
+  [[ "$NAME" =~ ^[a-z][a-z0-9]{0,9}$ ]] || mc_die "site name '$NAME': lower-case letters and digits, at most 10"
+  [[ "$INDEX" =~ ^[0-9]+$ ]] && [ "$INDEX" -ge 1 ] && [ "$INDEX" -le 60 ] \
+    || mc_die "site '$NAME' has no index: give NAME=INDEX (1-60)"
+  NS="$MC_SITE_PREFIX-site-$NAME"; HOST_IF="$MC_SITE_PREFIX-$NAME"
+  [ ${#HOST_IF} -le 15 ] || mc_die "link name '$HOST_IF' longer than 15 characters: shorten MC_SITE_PREFIX or the name"
+  HOST_ADDR="$MC_SITE_LINK_NET.$((4 * INDEX + 1))"; SITE_ADDR="$MC_SITE_LINK_NET.$((4 * INDEX + 2))"
+  RUN="/run/$NS"; DATA="$SITES/$NAME"
+}
+
+engine() {  # docker CLI against the site's engine, over TLS with the operator's client certificate
+  docker --tlsverify --tlscacert "$PKI/ca.pem" --tlscert "$PKI/client-cert.pem" --tlskey "$PKI/client-key.pem" \
+    -H "tcp://$SITE_ADDR:$MC_SITE_PORT" "$@"
+}
+
+ensure_ca() {
+  mkdir -p "$PKI"; chmod 700 "$PKI"
+  if [ ! -s "$PKI/ca.pem" ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+      -subj "/O=municloud/CN=municloud consortium engine CA" -keyout "$PKI/ca-key.pem" -out "$PKI/ca.pem" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+  fi
+  if [ ! -s "$PKI/client-cert.pem" ]; then
+    issue "$PKI/client" "/O=municloud/CN=municloud operator" "extendedKeyUsage=clientAuth"
+  fi
+}
+
+issue() {  # issue PATH_PREFIX SUBJECT EXT...: key + certificate signed by the engine CA
+  local out="$1" subj="$2"; shift 2
+  local ext; ext=$(mktemp)
+  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" "$@" > "$ext"
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "$subj" \
+    -keyout "$out-key.pem" -out "$out.csr" 2>/dev/null
+  openssl x509 -req -in "$out.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca-key.pem" -CAcreateserial -days 825 \
+    -extfile "$ext" -out "$out-cert.pem" 2>/dev/null
+  chmod 600 "$out-key.pem"; rm -f "$out.csr" "$ext"
+}
+
+up_one() {
+  site_index "$1"
+  mc_step_start "site host $NAME"
+  mkdir -p "$DATA/docker" "$RUN"
+  local sans=""; [ ! -s "$DATA/server-cert.pem" ] || sans=$(openssl x509 -in "$DATA/server-cert.pem" -noout -ext subjectAltName 2>/dev/null || true)
+  if [[ "$sans" != *"IP Address:$SITE_ADDR"* ]]; then
+    issue "$DATA/server" "/O=municloud/CN=$NS" "extendedKeyUsage=serverAuth" \
+      "subjectAltName=IP:$SITE_ADDR,DNS:$NS"
+  fi
+  if engine version -f '{{.Server.Version}}' >/dev/null 2>&1; then
+    mc_step_done "engine already answering at tcp://$SITE_ADDR:$MC_SITE_PORT"; return
+  fi
+  ip netns add "$NS" 2>/dev/null || true
+  if ! ip link show "$HOST_IF" >/dev/null 2>&1; then
+    ip link add "$HOST_IF" type veth peer name mgmt0 netns "$NS"
+  fi
+  ip addr replace "$HOST_ADDR/30" dev "$HOST_IF"; ip link set "$HOST_IF" up
+  ip -n "$NS" link set lo up
+  ip -n "$NS" addr replace "$SITE_ADDR/30" dev mgmt0; ip -n "$NS" link set mgmt0 up
+  # The engine API answers on the management link only, never to a container of the site.
+  ip netns exec "$NS" iptables -C INPUT -p tcp --dport "$MC_SITE_PORT" ! -i mgmt0 -j REJECT 2>/dev/null \
+    || ip netns exec "$NS" iptables -I INPUT -p tcp --dport "$MC_SITE_PORT" ! -i mgmt0 -j REJECT
+  # leftovers of a power-off: processes are gone, their pid files and sockets are not
+  rm -f "$RUN/docker.pid" "$RUN/exec/containerd/containerd.pid"
+  # Own mount namespace: cgroup hierarchies mounted again (ip netns exec remounts /sys), a tmpfs
+  # over /etc/docker (the engine's own key.json), own hostname (unshare -u).
+  local hierarchies; hierarchies=$(awk '$3 == "cgroup" {print $4}' /proc/self/mounts | tr ',' '\n' \
+    | grep -E '^(blkio|cpu|cpuacct|cpuset|devices|freezer|memory|pids|net_cls|net_prio|perf_event|hugetlb|rdma|name=systemd)$' | sort -u | tr '\n' ' ')
+  local cgv2=0; [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && cgv2=1
+  setsid ip netns exec "$NS" unshare -m -u sh -c '
+    set -e
+    hostname "$0"
+    mount --make-rprivate /
+    if [ "$2" = 1 ]; then mount -t cgroup2 cgroup2 /sys/fs/cgroup; else
+      mount -t tmpfs -o mode=755 cgroup_root /sys/fs/cgroup
+      for h in $1; do d=${h#name=}; mkdir -p /sys/fs/cgroup/$d
+        case $h in name=*) mount -t cgroup -o none,$h cgroup /sys/fs/cgroup/$d;; *) mount -t cgroup -o $h cgroup /sys/fs/cgroup/$d;; esac
+      done
+    fi
+    mkdir -p /etc/docker; mount -t tmpfs -o mode=700 etc_docker /etc/docker
+    shift 2
+    exec dockerd "$@"' "$NS" "$hierarchies" "$cgv2" \
+      --data-root "$DATA/docker" --exec-root "$RUN/exec" --pidfile "$RUN/docker.pid" \
+      -H "tcp://$SITE_ADDR:$MC_SITE_PORT" --tlsverify --tlscacert "$PKI/ca.pem" \
+      --tlscert "$DATA/server-cert.pem" --tlskey "$DATA/server-key.pem" --log-level=warn \
+      </dev/null >"$MC_STATE/logs/site-$NAME-dockerd.log" 2>&1 &
+  for _ in $(seq 1 120); do engine version >/dev/null 2>&1 && break; sleep 0.25; done
+  engine version >/dev/null 2>&1 || mc_die "engine of site $NAME did not answer within 30 s, see $MC_STATE/logs/site-$NAME-dockerd.log"
+  mc_step_done "engine $(engine version -f '{{.Server.Version}}') answering at tcp://$SITE_ADDR:$MC_SITE_PORT (TLS, client certificates), storage $(engine info -f '{{.Driver}}')"
+}
+
+write_config() {  # the municloud:sites value of a stack on these hosts (primary and dr)
+  local out="$SITES/sites.yaml" tmp; tmp=$(mktemp)
+  echo "# municloud:sites for a stack on this machine's site hosts (tools/bootstrap/site-hosts.sh)" > "$tmp"
+  for spec in $MC_SITE_HOSTS; do
+    site_index "$spec"
+    case "$NAME" in primary|dr) ;; *) continue;; esac
+    printf '%s:\n  docker_host: tcp://%s:%s\n  role: %s\n  tls_ca_cert: %s\n  tls_cert: %s\n  tls_key: %s\n' \
+      "$NAME" "$SITE_ADDR" "$MC_SITE_PORT" "$NAME" "$PKI/ca.pem" "$PKI/client-cert.pem" "$PKI/client-key.pem" >> "$tmp"
+  done
+  mv "$tmp" "$out"
+}
+
+kill_one() {
+  site_index "$1"
+  mc_step_start "power off $NAME"
+  local pids; pids=$(ip netns pids "$NS" 2>/dev/null || true)
+  # every process of the host in one signal each, no shutdown of containers, no sync
+  [ -z "$pids" ] || kill -9 $pids 2>/dev/null || true
+  for _ in $(seq 1 40); do [ -z "$(ip netns pids "$NS" 2>/dev/null)" ] && break; sleep 0.05; done
+  mc_step_done "site host $NAME powered off ($(echo $pids | wc -w) processes killed)"
+}
+
+down_one() {
+  site_index "$1"
+  mc_step_start "remove site host $NAME"
+  if [ -s "$RUN/docker.pid" ] && kill -0 "$(cat "$RUN/docker.pid")" 2>/dev/null; then
+    kill -TERM "$(cat "$RUN/docker.pid")"
+    for _ in $(seq 1 60); do kill -0 "$(cat "$RUN/docker.pid" 2>/dev/null || echo 0)" 2>/dev/null || break; sleep 0.25; done
+  fi
+  local pids; pids=$(ip netns pids "$NS" 2>/dev/null || true); [ -z "$pids" ] || kill -9 $pids 2>/dev/null || true
+  ip link del "$HOST_IF" 2>/dev/null || true
+  ip netns del "$NS" 2>/dev/null || true
+  rm -rf "$RUN"
+  mc_step_done "site host $NAME removed (its data stays in $DATA)"
+}
+
+status_one() {
+  site_index "$1"
+  if engine version >/dev/null 2>&1; then
+    echo "$NAME: up at tcp://$SITE_ADDR:$MC_SITE_PORT ($(engine info -f '{{.Containers}} containers, {{.ContainersRunning}} running'))"
+  else
+    echo "$NAME: down (tcp://$SITE_ADDR:$MC_SITE_PORT does not answer)"; return 1
+  fi
+}
+
+cmd="${1:-up}"; [ $# -gt 0 ] && shift
+case "$cmd" in
+  up)
+    [ $# -gt 0 ] || set -- $MC_SITE_HOSTS
+    [ $# -gt 0 ] || { echo "[municloud] site hosts: none configured (MC_SITE_HOSTS is empty)" >&2; exit 0; }
+    if [ "$(id -u)" != 0 ]; then  # a stack on the local engine still works; its tests say what is missing
+      echo "[municloud] site hosts: skipped (need root for network namespaces and mounts)" >&2; exit 0
+    fi
+    ensure_ca
+    for spec in "$@"; do up_one "$spec"; done
+    write_config ;;
+  kill) [ $# = 1 ] || mc_die "usage: site-hosts.sh kill NAME"; kill_one "$1" ;;
+  down) [ $# -ge 1 ] || mc_die "usage: site-hosts.sh down NAME..."; for spec in "$@"; do down_one "$spec"; done ;;
+  address) [ $# = 1 ] || mc_die "usage: site-hosts.sh address NAME"; site_index "$1"
+    echo "tcp://$SITE_ADDR:$MC_SITE_PORT $NS $HOST_ADDR" ;;
+  status) [ $# -gt 0 ] || set -- $MC_SITE_HOSTS; rc=0; for spec in "$@"; do status_one "$spec" || rc=1; done; exit $rc ;;
+  *) mc_die "unknown command '$cmd' (up, kill, down, status, address)" ;;
+esac

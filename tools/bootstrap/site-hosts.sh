@@ -2,7 +2,7 @@
 # Site hosts on one machine: each site of the consortium gets a Docker engine of its own, in its
 # own network namespace (own kernel network stack, own iptables, own hostname, own /etc/docker),
 # reached only over tcp+TLS with client certificates from the consortium's engine CA
-# (docs/operator-guide.md "Site hosts"; decision: docs/decisions/pending-site-hosts.md).
+# (docs/operator-guide.md "Site hosts"; decision: docs/decisions/0025-site-hosts.md).
 #
 #   site-hosts.sh [up] [NAME[=INDEX]...]   create/start (idempotent; default: $MC_SITE_HOSTS)
 #   site-hosts.sh kill NAME                power-off: SIGKILL every process of the host at once

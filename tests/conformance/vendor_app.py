@@ -7,17 +7,14 @@ It keeps its data in memory and is only ever served on 127.0.0.1.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import random
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 
 from fastapi import FastAPI, Query, Request
-from service_harness import free_port
+from support.asgi import serve as serve_app
 from fastapi.responses import JSONResponse, Response
 
 from municloud import ids
@@ -323,24 +320,9 @@ def make_vendor_app(*, lgcode: str, token: str, key: SigningKey, registry: KeyRe
     return app
 
 
-@contextlib.contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Serve `app` with uvicorn in a thread on a free 127.0.0.1 port; yield its base URL."""
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "vendor fixture did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+def serve(app: FastAPI):
+    """Serve `app` in this process on a free 127.0.0.1 port (the one harness, support.asgi)."""
+    return serve_app(app, name="vendor-fixture", startup_timeout_s=10, log_level="error")
 
 
 def make_vendor_hub(*, key: SigningKey, registry: KeyRegistry,

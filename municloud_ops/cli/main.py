@@ -24,6 +24,7 @@ COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
     ("backup", "backup"),
     ("dr", "dr"),
     ("member", "member"),
+    ("opendata", "opendata"),
 )
 
 app = typer.Typer(

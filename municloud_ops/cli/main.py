@@ -25,6 +25,7 @@ COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
     ("dr", "dr"),
     ("member", "member"),
     ("opendata", "opendata"),
+    ("cost", "cost"),
 )
 
 app = typer.Typer(

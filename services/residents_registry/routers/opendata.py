@@ -8,7 +8,7 @@ resident because no resident is read."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -48,8 +48,6 @@ def _area_name(address_part: str, municipality: str) -> str:
 
 
 def _check_date(as_of: date) -> None:
-    from datetime import datetime
-
     if as_of > datetime.now(JST).date():
         raise ApiError(422, "as_of_in_future", "as_of must not be after today", "as_of")
 

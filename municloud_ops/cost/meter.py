@@ -94,12 +94,13 @@ class Meter:
     def open(cls, stack: str, path: Path | None = None, engines: list | None = None) -> "Meter":
         return cls(stack, path or store_path(stack), engines if engines is not None else _engines(stack))
 
-    def sample(self) -> str:
+    def sample(self, after_counters=None) -> str:
         """Take one sample of every container of the stack; returns a sentence.
 
         The counters of all containers are read first, side by side, so that one sample is one
-        moment (the sweep takes well under a second per engine); the slower storage and log reads
-        follow."""
+        moment; the slower storage and log reads follow (their own CPU, `du` in the containers,
+        falls after the moment). ``after_counters()`` is called in between (a check reads the
+        kernel's view at the same moment)."""
         from concurrent.futures import ThreadPoolExecutor
 
         t0 = time.monotonic()
@@ -115,6 +116,8 @@ class Meter:
             if s is not None:
                 rows.append((ts, c.id, c.name, site, owner, labels.get("municloud.component", ""), *s))
         sweep_s = time.monotonic() - t0
+        if after_counters is not None:
+            after_counters()
         for c in containers:
             labels = c.labels
             owner, site = labels.get("municloud.lgcode", SHARED), labels.get("municloud.site", "")

@@ -39,6 +39,11 @@ DEFAULTS: dict[str, Any] = {
             "backup_retention_full": 2, "backup_retention_diff": 6, "backup_full_every_hours": 168,
             "backup_diff_every_hours": 24, "concurrent_users": 200,
             "p95_ms": 500, "max_failure_ratio": 0.01, "min_rps": 100},
+    # Cost sharing (docs/cost.md): illustrative figures, our design, not any consortium's budget.
+    "cost": {"fixed_annual_yen": 0,
+             "unit_prices": {"cpu_core_hour": 10, "memory_gib_hour": 2, "storage_gib_month": 20,
+                             "dr_network_gib": 10, "million_requests": 1000},
+             "weights": {"equal": 0.2, "population": 0.5, "usage": 0.3}},
 }
 
 
@@ -143,6 +148,42 @@ def _ranges(slots: list[int]) -> str:
     return ", ".join(out) or "none"
 
 
+class UnitPrices(_Strict):
+    """Yen per unit of each metered resource (municloud cost usage measures the quantities)."""
+
+    cpu_core_hour: float = Field(ge=0, description="yen per CPU core-hour")
+    memory_gib_hour: float = Field(ge=0, description="yen per GiB-hour of memory in use")
+    storage_gib_month: float = Field(ge=0, description="yen per GiB-month stored (database, WAL, backups)")
+    dr_network_gib: float = Field(ge=0, description="yen per GiB sent to the DR site")
+    million_requests: float = Field(ge=0, description="yen per million requests served")
+
+
+class CostWeights(_Strict):
+    """The consortium's formula: 均等割 + 人口割 + 利用量割, weights summing to exactly 1."""
+
+    equal: float = Field(ge=0, le=1, description="均等割: the same amount for every member")
+    population: float = Field(ge=0, le=1, description="人口割: in proportion to population")
+    usage: float = Field(ge=0, le=1, description="利用量割: in proportion to the member's metered usage in yen")
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> "CostWeights":
+        from fractions import Fraction
+
+        total = sum(Fraction(str(w)) for w in (self.equal, self.population, self.usage))
+        if total != 1:
+            raise ValueError(f"cost.weights: equal + population + usage must be exactly 1 "
+                             f"(got {self.equal} + {self.population} + {self.usage} = {float(total)})")
+        return self
+
+
+class CostConfig(_Strict):
+    """What the shared environment costs and how the members share it (指針1, 4; docs/cost.md)."""
+
+    fixed_annual_yen: int = Field(ge=0, description="fixed annual cost of the shared environment (yen)")
+    unit_prices: UnitPrices = Field(description="yen per unit of each metered resource")
+    weights: CostWeights = Field(description="均等割 / 人口割 / 利用量割 weights (sum 1)")
+
+
 class MunicipalityConfig(BaseModel):
     """A member municipality; ``params`` is its MunicipalityParams (Guideline 5: parameters, not code)."""
 
@@ -181,6 +222,7 @@ class StackConfig(_Strict):
         description="members whose tenant networks get a route out of the engine (internal: false); "
                     "the guardrail policy tenant-network-internal refuses it (docs/security.md)")
     sla: SlaConfig = Field(description="SLA targets")
+    cost: CostConfig = Field(description="cost sharing: fixed cost, unit prices, formula weights")
 
     @field_validator("network_base")
     @classmethod

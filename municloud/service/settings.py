@@ -39,6 +39,9 @@ class ServiceSettings(BaseSettings):
     site: Literal["primary", "dr"] | None = None  # SITE: the site this container runs at (DR probe)
     outbox_relay: bool = True  # OUTBOX_RELAY=false: this replica leaves the outbox to others
     log_level: str = "INFO"
+    # Open data: a cell counting fewer residents (or households) than this is suppressed
+    # (municloud_ops.opendata.suppression; docs/opendata.md).
+    opendata_min_cell: int = Field(3, ge=1, le=100)
 
     @field_validator("lgcode")
     @classmethod

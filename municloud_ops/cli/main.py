@@ -24,6 +24,8 @@ COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
     ("backup", "backup"),
     ("dr", "dr"),
     ("member", "member"),
+    ("opendata", "opendata"),
+    ("cost", "cost"),
 )
 
 app = typer.Typer(

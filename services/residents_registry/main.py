@@ -11,7 +11,7 @@ from municloud.service.inbox import make_inbox_router
 from municloud.service.outbox_api import router as outbox_router
 from municloud.service.seeding import make_seed_router
 from services.residents_registry import inbox, layout_api, seed
-from services.residents_registry.routers import households, incoming, movements, residents
+from services.residents_registry.routers import households, incoming, movements, opendata, residents
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -25,6 +25,6 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
                  outbox_router,
                  make_seed_router(seed.load, "residents"),
                  make_inbox_router(inbox.HANDLERS, individual_number=inbox.INDIVIDUAL_NUMBER),
-                 layout_api.router],
+                 layout_api.router, opendata.router],
         migrations_dir=MIGRATIONS,
     )

@@ -224,6 +224,24 @@ def test_staff_routes_are_served_through_the_frontdoor_only(edge):
     assert edge.request(edge.internal, f"/{A}/residents_registry/api/v1/residents/x")[0] == 404
 
 
+def test_open_data_is_public_read_only_and_not_a_way_into_the_service(edge):
+    """/<lgcode>/opendata/ reaches only /api/v1/opendata/ of that municipality's registry, GET only."""
+    status, body = edge.request(edge.frontdoor, f"/{A}/opendata/catalog.jsonld?as_of=2026-04-01",
+                                source="127.0.0.15")
+    assert status == 200 and json.loads(body)["path"] == "/api/v1/opendata/catalog.jsonld?as_of=2026-04-01"
+    before = len(_Echo.hits)
+    for method, target in (("POST", f"/{A}/opendata/catalog.jsonld"),
+                           ("GET", f"/{A}/opendata/../residents_registry/api/v1/admin/seed"),
+                           ("GET", f"/{A}/opendata/%2e%2e/residents/x")):
+        status, _ = edge.request(edge.frontdoor, target, method=method, source="127.0.0.15")
+        assert status in (400, 403, 404), (method, target, status)
+    assert [h for h in _Echo.hits[before:] if not h[1].startswith("/api/v1/opendata/")] == []
+    assert edge.request(edge.internal, f"/{A}/opendata/catalog.jsonld")[0] == 404
+    # another municipality: its own registry's open data path
+    assert edge.request(edge.frontdoor, f"/{B}/opendata/x.csv", source="127.0.0.15")[0] == 200
+    assert _Echo.hits[-1][1] == "/api/v1/opendata/x.csv"
+
+
 def test_frontdoor_hands_the_client_address_to_the_gateway(edge):
     status, _ = edge.request(edge.frontdoor, f"/{B}/residents_registry/api/v1/who", source="127.0.0.14")
     assert status == 200

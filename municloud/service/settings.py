@@ -40,7 +40,7 @@ class ServiceSettings(BaseSettings):
     outbox_relay: bool = True  # OUTBOX_RELAY=false: this replica leaves the outbox to others
     log_level: str = "INFO"
     # Open data: a cell counting fewer residents (or households) than this is suppressed
-    # (municloud_ops.opendata.suppression; docs/opendata.md).
+    # (municloud.opendata.suppression; docs/opendata.md).
     opendata_min_cell: int = Field(3, ge=1, le=100)
 
     @field_validator("lgcode")

@@ -8,9 +8,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from municloud_ops.opendata.definition import Definition
-from municloud_ops.opendata.render import read_csv
-from municloud_ops.opendata.table import Cell, Table
+from municloud.opendata.definition import Definition
+from municloud.opendata.render import read_csv
+from municloud.opendata.table import Cell, Table
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from municloud_ops.opendata import definition
+from municloud.opendata import definition
 from municloud_ops.opendata.validate import Report, validate
 
 CATALOG, CKAN = "catalog.jsonld", "ckan.json"

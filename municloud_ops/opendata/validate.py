@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from municloud.ids import IdentifierError, validate_lgcode
-from municloud_ops.opendata.definition import Definition
-from municloud_ops.opendata.render import read_csv
+from municloud.opendata.definition import Definition
+from municloud.opendata.render import read_csv
 
 AREA_CODE = re.compile(r"^[0-9]{7}$")
 

@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from municloud_ops.opendata.definition import Definition
+from municloud.opendata.definition import Definition
 
 Cell = tuple[int, str]  # (row index, count column)
 Equation = tuple[Cell, tuple[Cell, ...]]  # total = sum(parts)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from municloud_ops.opendata.table import Cell, Equation, Table
+from municloud.opendata.table import Cell, Equation, Table
 
 PRIME = (1 << 61) - 1
 

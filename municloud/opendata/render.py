@@ -8,8 +8,8 @@ import hashlib
 import io
 from datetime import date
 
-from municloud_ops.opendata.definition import Definition
-from municloud_ops.opendata.table import Table
+from municloud.opendata.definition import Definition
+from municloud.opendata.table import Table
 
 LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"  # 政府標準利用規約 2.0 compatible
 CKAN_LICENSE_ID = "cc-by-4.0"

@@ -144,6 +144,26 @@ def move_in(fd: Frontdoor, household: FreshHousehold, **extra) -> dict[str, Any]
     return r.json()
 
 
+def move_in_from_certificate(fd: Frontdoor, destination: str, certificate: dict[str, Any], persons: list[dict],
+                             previous_address: str, previous_lgcode: str) -> list[str]:
+    """The destination's clerk completes a 転入 from a received 転出証明書情報 alone (``persons``:
+    the certificate's members in the order wanted); the new 宛名番号."""
+    payload = certificate["payload"]
+    members = [{"resident_record_code": p["resident_code"], "individual_number": p["individual_number"],
+                "family_name": p["family_name"], "given_name": p["given_name"],
+                "family_name_kana": p["family_name_kana"], "given_name_kana": p["given_name_kana"],
+                "birth_date": p["birth_date"], "sex": p["sex"], "relationship_to_head": p["relationship_to_head"]}
+               for p in persons]
+    r = fd.post(destination, "residents_registry", "/api/v1/movements", purpose="resident_record",
+                json={"kind": "move_in", "event_date": payload["planned_move_date"],
+                      "notification_date": "2025-06-03", "address": payload["new_address"],
+                      "previous_address": previous_address, "previous_lgcode": previous_lgcode,
+                      "new_household": {}, "members": members,
+                      "move_out_certificate_number": certificate["certificate_number"]})
+    assert r.status_code == 201, r.text
+    return [m["atena_number"] for m in r.json()["movements"]]
+
+
 def taxpayer(fd: Frontdoor, lgcode: str, atena: str, token_lgcode: str | None = None):
     """tax's copy of a resident (GET /api/v1/taxpayers/{atena})."""
     return fd.get(lgcode, "tax", f"/api/v1/taxpayers/{atena}", purpose="tax_assessment",

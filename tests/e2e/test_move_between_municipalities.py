@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from e2e_support import A, B, C, fresh_household, move_in, poll, report, sql
+from e2e_support import A, B, C, fresh_household, move_in, move_in_from_certificate, poll, report, sql
 
 pytestmark = [pytest.mark.live, pytest.mark.e2e]
 
@@ -60,21 +60,8 @@ def test_move_out_certificate_reaches_the_destination_which_completes_the_move_i
     assert _received(e2e_stack, C, atenas[0]) == []
 
     # 053279's clerk completes the 転入 from the certificate's data alone
-    members = [{
-        "resident_record_code": p["resident_code"], "individual_number": p["individual_number"],
-        "family_name": p["family_name"], "given_name": p["given_name"],
-        "family_name_kana": p["family_name_kana"], "given_name_kana": p["given_name_kana"],
-        "birth_date": p["birth_date"], "sex": p["sex"],
-        "relationship_to_head": p["relationship_to_head"],
-    } for p in (by_atena[a] for a in atenas)]
-    r = frontdoor.post(B, "residents_registry", "/api/v1/movements", purpose="resident_record",
-                       json={"kind": "move_in", "event_date": payload["planned_move_date"],
-                             "notification_date": "2025-06-03", "address": payload["new_address"],
-                             "previous_address": household.address, "previous_lgcode": A,
-                             "new_household": {}, "members": members,
-                             "move_out_certificate_number": certificate["certificate_number"]})
-    assert r.status_code == 201, r.text
-    arrived = [m["atena_number"] for m in r.json()["movements"]]
+    arrived = move_in_from_certificate(frontdoor, B, certificate, [by_atena[a] for a in atenas],
+                                       household.address, A)
     report("2 転出→転入", f"転入 of {len(arrived)} persons at {B} completed "
                         f"{time.monotonic() - t0:.2f} s after the 転出")
     for new_atena, original in zip(arrived, household.members):

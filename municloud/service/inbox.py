@@ -104,4 +104,3 @@ def load_platform_keys(app) -> None:
         from municloud.platform import WatchedKeyRegistry
 
         app.state.platform_registry = WatchedKeyRegistry(settings.platform_keys_file)
-    hot_files.record_start()

@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request, Response
 
-from municloud.service import hot_files
 
 log = logging.getLogger(__name__)
 

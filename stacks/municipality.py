@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 
+from municloud.naming import SERVICE_PORT
 from stacks.config import SERVICES, MunicipalityConfig
 from stacks.naming import docker_name, labels, urn_name
 from stacks.platform_keys import key_id, registry_entry, registry_yaml, trusted_entries
@@ -29,7 +30,6 @@ from stacks.providers.secrets import Ed25519KeyPair
 from stacks.tls import plain_file, secret_file
 
 APP_UID = 10001  # the python image's `app` user
-SERVICE_PORT = 8000
 #: a service container's files changed by a deploy: re-read in place when only the key registry
 #: changed (a member joined or left), restart in place otherwise (municloud/service/hot_files.py)
 SERVICE_RELOAD = ["python", "-m", "municloud.service.hot_files"]

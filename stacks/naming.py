@@ -1,20 +1,13 @@
-"""Names and labels of every Docker object (common brief: one convention everyone relies on)."""
+"""Names and labels of every Docker object (common brief: one convention everyone relies on).
+
+The convention itself lives in the runtime kit (municloud/naming.py), which the services use
+too; this module adds what only the Pulumi program needs (resource names)."""
 
 from __future__ import annotations
 
-SHARED = "shared"
+from municloud.naming import SHARED, docker_name, labels
 
-
-def docker_name(stack: str, site: str | None, component: str, lgcode: str | None = None) -> str:
-    """``mc-<stack>-<site>-<lgcode>-<component>``; ``site=None`` for stack-wide objects."""
-    parts = ["mc", stack] + ([site] if site else []) + ([lgcode] if lgcode else []) + ([component.replace("_", "-")] if component else [])
-    return "-".join(parts)
-
-
-def labels(stack: str, site: str, component: str, lgcode: str | None = None) -> dict[str, str]:
-    """The four labels every Docker object of the project carries."""
-    return {"municloud.stack": stack, "municloud.site": site, "municloud.lgcode": lgcode or SHARED,
-            "municloud.component": component}
+__all__ = ["SHARED", "docker_name", "labels", "urn_name"]
 
 
 def urn_name(*parts: str) -> str:

@@ -89,6 +89,9 @@ class ResidentMove(_Model):
 
 class Body(_Model):
     message_type: ClassVar[str]
+    #: a batch body names its list of records: consecutive queued bodies of the type, to the same
+    #: receiver, alike in every other field, may travel as one message (municloud/service/outbox.py)
+    batch_field: ClassVar[str | None] = None
 
     def record_count(self) -> int:
         return 1
@@ -98,6 +101,7 @@ class ResidentMoveNotice(Body):
     """住民異動通知: residents_registry tells tax and nhi what changed."""
 
     message_type: ClassVar[str] = "ResidentMoveNotice"
+    batch_field: ClassVar[str | None] = "moves"
     moves: list[ResidentMove] = Field(min_length=1, max_length=1000)
 
     def record_count(self) -> int:

@@ -14,7 +14,7 @@ from fastapi import Depends, Header, Request
 from municloud.audit import AccessEntry, AuditLog
 from municloud.auth import Principal, TokenCache, TokenError, verify_token
 from municloud.service.errors import ApiError
-from municloud.service.settings import ServiceSettings
+from municloud.service.settings import KitSettings, ServiceSettings
 
 
 async def get_settings(request: Request) -> ServiceSettings:
@@ -22,6 +22,8 @@ async def get_settings(request: Request) -> ServiceSettings:
 
 
 SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
+#: the settings of any process on the kit (a business service or the platform hub)
+KitSettingsDep = Annotated[KitSettings, Depends(get_settings)]
 
 
 async def get_pool(request: Request) -> asyncpg.Pool:

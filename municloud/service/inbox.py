@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request, Response
 
-from municloud.service import hot_files
 
 log = logging.getLogger(__name__)
 
@@ -104,4 +103,3 @@ def load_platform_keys(app) -> None:
         from municloud.platform import WatchedKeyRegistry
 
         app.state.platform_registry = WatchedKeyRegistry(settings.platform_keys_file)
-    hot_files.record_start()

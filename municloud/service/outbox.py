@@ -2,7 +2,8 @@
 
 Nothing is published that was not committed, nothing committed is lost. The relay claims
 pending rows with FOR UPDATE SKIP LOCKED (replicas may run it side by side), merges consecutive
-住民異動通知 to the same receiver into one message, publishes, and marks rows sent in the same
+bodies of a batch type (Body.batch_field, e.g. 住民異動通知) to the same receiver into one
+message, publishes, and marks rows sent in the same
 transaction; a failure leaves them pending with exponential backoff (at-least-once; receivers
 consume once by message id). With HUB_URL unset rows stay in the table (GET /api/v1/outbox)."""
 
@@ -18,50 +19,77 @@ from datetime import timedelta
 import asyncpg
 from fastapi import FastAPI
 
+from municloud.platform.models import BODY_TYPES, Body
+
 log = logging.getLogger(__name__)
 
 BATCH = 200
 IDLE_S = 0.5
 MAX_BACKOFF_S = 300
-MERGEABLE = {"ResidentMoveNotice": "moves"}
 
 
-async def enqueue(conn: asyncpg.Connection, body, *, receiver_unit: str, receiver_lgcode: str,
+def body_type(message_type: str) -> type[Body]:
+    """The platform body class of a queued row's ``message_type``."""
+    try:
+        return BODY_TYPES[message_type]
+    except KeyError:
+        raise ValueError(f"outbox message_type {message_type!r} is not a platform body type"
+                         f" (known: {', '.join(sorted(BODY_TYPES))})") from None
+
+
+async def enqueue(conn: asyncpg.Connection, body: Body, *, receiver_unit: str, receiver_lgcode: str,
                   correlation_id: uuid.UUID | None = None, source_ref: str | None = None) -> int:
-    """Queue a platform body (a municloud.platform model) inside the caller's transaction."""
+    """Queue any platform body (a municloud.platform.models Body) inside the caller's transaction."""
+    message_type = getattr(type(body), "message_type", None)
+    if not isinstance(body, Body) or BODY_TYPES.get(message_type) is not type(body):
+        raise TypeError(f"{type(body).__name__} is not a platform body type"
+                        f" (known: {', '.join(sorted(BODY_TYPES))})")
     return await conn.fetchval(
         "INSERT INTO outbox (message_type, receiver_unit, receiver_lgcode, correlation_id,"
         " source_ref, payload) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        type(body).message_type, receiver_unit, receiver_lgcode, correlation_id, source_ref,
+        message_type, receiver_unit, receiver_lgcode, correlation_id, source_ref,
         json.dumps(body.model_dump(mode="json"), ensure_ascii=False))
+
+
+def batch_limit(cls: type[Body]) -> int:
+    """How many records one message of a batch body type may carry (its field's max_length)."""
+    limits = [m.max_length for m in cls.model_fields[cls.batch_field].metadata
+              if getattr(m, "max_length", None) is not None]
+    return min(limits) if limits else BATCH
+
+
+def _joins(group: list, row) -> bool:
+    """Whether ``row`` may travel in the same message as ``group`` (a batch body type, the same
+    receiver and correlation, equal in every field but the batch, within the batch limit)."""
+    last = group[-1]
+    cls = body_type(row["message_type"])
+    field = cls.batch_field
+    if field is None or any(last.get(k) != row.get(k) for k in
+                            ("message_type", "receiver_unit", "receiver_lgcode", "correlation_id")):
+        return False
+    payloads = [json.loads(r["payload"]) for r in (*group, row)]
+    rest = [{k: v for k, v in p.items() if k != field} for p in payloads]
+    return (all(r == rest[0] for r in rest)
+            and sum(len(p.get(field) or []) for p in payloads) <= batch_limit(cls))
 
 
 def _groups(rows: list) -> list[list]:
     groups: list[list] = []
     for row in rows:
-        last = groups[-1][-1] if groups else None
-        if (last is not None and row["message_type"] in MERGEABLE
-                and (last["message_type"], last["receiver_unit"], last["receiver_lgcode"])
-                == (row["message_type"], row["receiver_unit"], row["receiver_lgcode"])
-                and sum(len(json.loads(r["payload"])[MERGEABLE[row["message_type"]]])
-                        for r in groups[-1]) < 1000):
+        if groups and _joins(groups[-1], row):
             groups[-1].append(row)
         else:
             groups.append([row])
     return groups
 
 
-def _body(group: list):
-    from municloud.platform.models import BODY_TYPES
-
-    message_type = group[0]["message_type"]
+def _body(group: list) -> Body:
+    cls = body_type(group[0]["message_type"])
     payloads = [json.loads(r["payload"]) for r in group]
-    if message_type in MERGEABLE:
-        field = MERGEABLE[message_type]
-        merged = payloads[0]
-        merged[field] = [item for p in payloads for item in p[field]]
-        payloads = [merged]
-    return BODY_TYPES[message_type].model_validate(payloads[0])
+    merged = payloads[0]
+    if len(payloads) > 1:
+        merged[cls.batch_field] = [item for p in payloads for item in p[cls.batch_field]]
+    return cls.model_validate(merged)
 
 
 async def _defer(conn: asyncpg.Connection, ids: list[int], exc: Exception) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import uuid
@@ -14,7 +13,6 @@ import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from municloud import db
 from municloud.platform.envelope import check_freshness, parse_message
 from municloud.platform.json_binding import message_to_json, parse_message_json
 from municloud.platform.errors import (
@@ -23,8 +21,9 @@ from municloud.platform.errors import (
 )
 from municloud.platform.models import AckStatus, Header, Message
 from municloud.platform.replies import make_ack, make_fault
+from municloud.service.app import create_kit_app
+from municloud.service.errors import not_found
 from services.platform_hub import hot_files
-from municloud.service.docs import install_docs
 from services.platform_hub import message_log
 from services.platform_hub.delivery import DeliveryWorker
 from services.platform_hub.routing import RouteRefusal
@@ -38,12 +37,12 @@ JSON = "application/json"
 HUB_UNIT = "platform_hub"
 
 
-def get_settings(request: Request) -> HubSettings:
+async def get_settings(request: Request) -> HubSettings:
     return request.app.state.settings
 
 
 SettingsDep = Annotated[HubSettings, Depends(get_settings)]
-router = APIRouter()
+router = APIRouter()  # under /api/v1 (municloud.service.app)
 
 
 def _status_for(exc: PlatformError) -> int:
@@ -69,7 +68,7 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-@router.post("/api/v1/messages", response_class=Response, status_code=202)
+@router.post("/messages", response_class=Response, status_code=202)
 async def receive(request: Request, settings: SettingsDep) -> Response:
     """Verify, authorise, store durably, then answer a signed Ack (202) or a Fault (4xx)."""
     state = request.app.state
@@ -113,7 +112,7 @@ def _fault(state, code: str, reason: str, path: str | None, header: Header | Non
     return _reply(body, status, as_json)
 
 
-@router.get("/api/v1/messages/{message_id}/deliveries")
+@router.get("/messages/{message_id}/deliveries")
 async def deliveries(message_id: uuid.UUID, request: Request) -> JSONResponse:
     async with request.app.state.pool.acquire() as conn:
         rows = await conn.fetch(
@@ -121,63 +120,43 @@ async def deliveries(message_id: uuid.UUID, request: Request) -> JSONResponse:
             " WHERE message_id = $1 ORDER BY id", message_id,
         )
     if not rows:
-        return JSONResponse({"detail": f"no message {message_id}"}, 404)
+        raise not_found(f"message {message_id}", "message_id")
     return JSONResponse({"message_id": str(message_id), "deliveries": [dict(r) for r in rows]})
 
 
-@router.get("/api/v1/log/verify")
+@router.get("/log/verify")
 async def verify_log(request: Request) -> JSONResponse:
     async with request.app.state.pool.acquire() as conn:
         report = await message_log.verify_chain(conn)
     return JSONResponse(report.as_dict(), 200 if report.ok else 409)
 
 
-@router.get("/healthz")
-async def healthz() -> dict:
-    return {"status": "ok", "service": HUB_UNIT}
-
-
-@router.get("/readyz")
-async def readyz(request: Request) -> JSONResponse:
-    try:
-        async with request.app.state.pool.acquire(timeout=2) as conn:
-            await conn.fetchval("SELECT 1")
-    except Exception as exc:
-        return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, 503)
-    return JSONResponse({"status": "ready", "service": HUB_UNIT})
+async def delivery(app: FastAPI) -> None:
+    """Background task: the delivery worker (opened with the app's resources)."""
+    await app.state.worker.run_forever()
 
 
 def create_app(settings: HubSettings | None = None) -> FastAPI:
+    """The hub on the service kit (municloud.service.app.create_kit_app): settings, logging,
+    health, JSON errors, pool, migrations and the reload check are the kit's; the message
+    endpoints, the routing table and the delivery worker are the hub's."""
     settings = settings or HubSettings()
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        target = settings.database()
-        log.info(await db.wait_for_database(target))
-        app.state.pool = await db.create_pool(target, 2, settings.db_pool_max)
-        async with app.state.pool.acquire() as conn:
-            log.info(await db.apply_migrations(conn, MIGRATIONS, HUB_UNIT))
+    async def resources(app: FastAPI) -> AsyncIterator[None]:
         http = httpx.AsyncClient(limits=httpx.Limits(max_connections=settings.delivery_connections,
                                                      max_keepalive_connections=settings.delivery_connections))
         app.state.worker = DeliveryWorker(app.state.pool, settings, http)
-        task = asyncio.create_task(app.state.worker.run_forever(), name="delivery")
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
             await http.aclose()
             await app.state.worker.lean.aclose()
-            await app.state.pool.close()
 
-    app = FastAPI(title="municloud platform hub", version="1.0.0", lifespan=lifespan,
-                  docs_url=None, redoc_url=None)
-    install_docs(app, "municloud platform hub")  # packaged assets, no CDN (municloud/service/docs.py)
-    app.state.settings = settings
+    app = create_kit_app(settings, title="municloud platform hub", routers=[router],
+                         migrations=[(MIGRATIONS, HUB_UNIT)], resources=resources,
+                         background=[delivery], hot=hot_files.HOT_FILES)
     app.state.signing_key = settings.signing_key()
     app.state.registry = settings.key_registry()
-    hot_files.record_start()
     app.state.routes = settings.routing_table()
-    app.include_router(router)
     return app

@@ -9,16 +9,11 @@ deploy applies them to the running hub. Exit codes as municloud.service.hot_file
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from municloud.service import hot_files
 from services.platform_hub.routing import ROUTES_FILE, RoutingTable
 
 HOT_FILES = {**hot_files.HOT_FILES, ROUTES_FILE: RoutingTable.load}
-
-
-def record_start(manifest: Path = hot_files.MANIFEST) -> None:
-    hot_files.record_start(manifest, hot=HOT_FILES)
 
 
 def main() -> int:

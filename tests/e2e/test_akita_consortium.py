@@ -17,7 +17,8 @@ import os
 import time
 
 import pytest
-from e2e_support import Frontdoor, fresh_household, move_in, poll, report, sql, wait_propagated
+from e2e_support import (Frontdoor, fresh_household, move_in, move_in_from_certificate, poll, report, sql,
+                          wait_propagated)
 
 pytestmark = [pytest.mark.live, pytest.mark.e2e]
 
@@ -25,6 +26,9 @@ SOURCE, DESTINATION = "053481", "054348"  # 三種町 → 美郷町
 LEAVER = "053490"                          # 八峰町, the fifth of twelve
 JOINER = ("052019", "秋田市", 307672)
 PAIRS = (("053031", "054640"), ("053686", "053279"), ("054631", "053465"))
+#: the consortium's shared units at both sites (everything not of one member)
+SHARED = {f"{site}-{unit}" for site in ("primary", "dr")
+          for unit in ("gateway", "gateway-config", "hub", "hub-config", "backup-repo", "backup-repo-config")}
 
 
 @pytest.fixture(scope="module")
@@ -72,20 +76,8 @@ def test_move_out_and_in_between_two_members_outside_dev(akita, akita_frontdoor)
                                   f"転出証明書情報 for {atenas[0]} at {DESTINATION}")
     assert certificate["sender_lgcode"] == SOURCE
     assert sql(akita, "053031", "residents_registry", query) == []  # the twin: nobody else got it
-    payload = certificate["payload"]
-    members = [{"resident_record_code": p["resident_code"], "individual_number": p["individual_number"],
-                "family_name": p["family_name"], "given_name": p["given_name"],
-                "family_name_kana": p["family_name_kana"], "given_name_kana": p["given_name_kana"],
-                "birth_date": p["birth_date"], "sex": p["sex"], "relationship_to_head": p["relationship_to_head"]}
-               for p in payload["members"]]
-    r = akita_frontdoor.post(DESTINATION, "residents_registry", "/api/v1/movements", purpose="resident_record",
-                             json={"kind": "move_in", "event_date": payload["planned_move_date"],
-                                   "notification_date": "2025-06-03", "address": payload["new_address"],
-                                   "previous_address": household.address, "previous_lgcode": SOURCE,
-                                   "new_household": {}, "members": members,
-                                   "move_out_certificate_number": certificate["certificate_number"]})
-    assert r.status_code == 201, r.text
-    arrived = [m["atena_number"] for m in r.json()["movements"]]
+    arrived = move_in_from_certificate(akita_frontdoor, DESTINATION, certificate, certificate["payload"]["members"],
+                                       household.address, SOURCE)
     assert all(a.startswith(DESTINATION) for a in arrived) and len(arrived) == len(atenas)
     wait_propagated(akita_frontdoor, DESTINATION, arrived)
     report("akita", f"転出 {SOURCE} → 転入 {DESTINATION}: certificate stored {waited:.2f} s after the 転出")
@@ -94,10 +86,11 @@ def test_move_out_and_in_between_two_members_outside_dev(akita, akita_frontdoor)
 @pytest.mark.parametrize("home, other", PAIRS)
 def test_members_are_isolated_from_each_other(akita, akita_frontdoor, home, other):
     # another member's token at this member's endpoint: refused; its own token: served (the twin)
-    refused = akita_frontdoor.get(home, "residents_registry", "/api/v1/residents?limit=1",
+    search = {"family_name": "秋田", "limit": 1}
+    refused = akita_frontdoor.get(home, "residents_registry", "/api/v1/residents", params=search,
                                   purpose="resident_record", signer=other)
     assert refused.status_code in (401, 403), refused.text
-    served = akita_frontdoor.get(home, "residents_registry", "/api/v1/residents?limit=1",
+    served = akita_frontdoor.get(home, "residents_registry", "/api/v1/residents", params=search,
                                  purpose="resident_record")
     assert served.status_code == 200, served.text
     # the network: this member's service cannot reach the other member's PostgreSQL; its own, it can
@@ -115,7 +108,7 @@ def test_members_are_isolated_from_each_other(akita, akita_frontdoor, home, othe
 
 def test_a_member_leaves_from_the_middle_and_another_joins_without_disturbing_anyone(akita):
     """The preview and the engine: only the leaver's resources deleted, only the joiner's created;
-    shared units updated in place; no other member's container replaced or restarted."""
+    shared units updated in place or replaced; no other member's container replaced or restarted."""
     import docker
 
     from municloud_ops.member import add_member, remove_member
@@ -156,12 +149,16 @@ def test_a_member_leaves_from_the_middle_and_another_joins_without_disturbing_an
             assert ops.get(kind) and all(code in n for n in ops[kind]), ops
             assert not ops.get("delete" if kind == "create" else "create"), ops
             replaced = ops.get("replace", set()) | ops.get("create-replacement", set())
-            assert not replaced, ops
+            # no member's resource is replaced; the shared edge and repository may be (their
+            # route table / stanza list changes: measured, docs/operator-guide.md)
+            assert not {n for n in replaced if any(m in n for m in _members(akita) + [LEAVER])}, ops
+            assert replaced <= SHARED, ops
             others = {n for n in ops.get("update", set()) if any(m in n for m in _members(akita)) and code not in n}
             # in place and only the members' residents_registry key registries (who trusts whom)
             assert all(n.endswith("residents-registry") for n in others), others
         after = running(code)
         assert {n: after.get(n) for n in before} == before  # nobody else restarted, nothing replaced
+        shared = sorted(done.get("replace", set()) | done.get("create-replacement", set()))
         report("akita", f"{step} of {code}: up {took:.1f} s, {len(done.get(kind, ()))} resources {kind}d, "
-                        f"{len(done.get('update', ()))} updated in place, none replaced")
+                        f"{len(done.get('update', ()))} updated in place, shared units replaced: {shared or 'none'}")
     assert akita.up().summary.result == "succeeded"

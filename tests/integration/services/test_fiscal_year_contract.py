@@ -24,7 +24,7 @@ def test_twin_assessment_for_a_supported_year_is_computed(harness):
     assert r.status_code == 201 and r.json()["fiscal_year"] == 2025, r.text
 
 
-@pytest.mark.parametrize("year", [2023, 2026])
+@pytest.mark.parametrize("year", [2023, 2027, 0])  # FY2026 (令和8年度) is implemented
 def test_nhi_premium_for_a_year_outside_the_rules_is_422(harness, year):
     with harness.client("nhi") as client:
         r = client.post(f"/api/v1/premiums/053031000000001/{year}", headers=harness.token("nhi", "nhi_administration"))

@@ -33,6 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "services" / "platform_hub" / "tests"))
+sys.path.insert(0, str(REPO / "tests"))  # test support (support.asgi), as pytest's pythonpath gives it
 
 import httpx  # noqa: E402
 

@@ -14,11 +14,9 @@ import contextlib
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,6 +27,7 @@ import httpx
 import uvicorn
 import yaml
 from fastapi import FastAPI, Request, Response
+from support.asgi import free_port, serve
 
 from municloud.platform import (
     KeyRegistry, PlatformError, SigningKey, consume_once, ensure_inbox, make_ack, make_fault, receive_message,
@@ -37,12 +36,6 @@ from municloud.platform import (
 DEV = ("053031", "053279", "053465")
 UNITS = ("residents_registry", "tax", "nhi")
 XML = "application/xml"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -114,20 +107,10 @@ class Receivers:
 
 @contextlib.contextmanager
 def run_receivers(receivers: Receivers) -> Iterator[Receivers]:
-    server = uvicorn.Server(uvicorn.Config(receivers.app(), host="127.0.0.1", port=receivers.port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name="receivers", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("receiver inboxes did not start")
-        time.sleep(0.05)
-    try:
+    """The inboxes in this process (the one in-process harness, support.asgi)."""
+    with serve(receivers.app(), name="receivers", port=receivers.port, startup_timeout_s=60,
+               shutdown_timeout_s=60):
         yield receivers
-    finally:
-        server.should_exit = True
-        thread.join(timeout=60)
 
 
 @contextlib.contextmanager

@@ -87,7 +87,9 @@ def check_frontdoor(inv: Inventory, lgcodes: list[str], port: int | None = None,
         ctx = ssl.create_default_context()
         ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE  # reachability probe on 127.0.0.1 only
         pending = set(lgcodes)
-        with httpx.Client(verify=ctx, timeout=3.0) as http:
+        # a new connection per probe: the frontdoor passes TLS through, so a kept-alive connection
+        # would stay with whichever gateway it first reached
+        with httpx.Client(verify=ctx, timeout=3.0, limits=httpx.Limits(max_keepalive_connections=0)) as http:
             while pending and t.elapsed < timeout:
                 for lg in sorted(pending):
                     try:

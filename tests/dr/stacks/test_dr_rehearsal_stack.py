@@ -6,6 +6,7 @@ the lag bound), a DR-site outage in both modes, kill -9 of a service and of a Po
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import time
@@ -49,9 +50,15 @@ def _mode(stack) -> str:
 
 
 def _switch(stack, mode: str):
-    """Change sla.replication_mode in the stack's config and `up`; returns {name: id} before and after."""
+    """Change sla.replication_mode in the stack's config and `up`; returns {name: id} before and after.
+
+    The SLA's RPO moves with it, as a consortium's would: asynchronous replication promises at most
+    the lag bound, synchronous promises 0 (the guardrail replication-matches-rpo refuses any other
+    pairing, docs/security.md)."""
     before = _container_ids(stack.name)
-    stack.update_config({"municloud:sla": {**(stack.config("municloud:sla") or {}), "replication_mode": mode}})
+    sla = stack.config("municloud:sla") or {}
+    rpo = 0 if mode == "synchronous" else math.ceil(sla.get("max_lag_seconds", SLA.max_lag_seconds))
+    stack.update_config({"municloud:sla": {**sla, "replication_mode": mode, "rpo_seconds": rpo}})
     stack.up()
     return before, _container_ids(stack.name)
 

@@ -22,8 +22,10 @@ from municloud.service.deps import authenticate
 from municloud.service.errors import ApiError, error_body
 
 API_PREFIX = "/api/v1/"
-#: paths under the API prefix that authenticate otherwise (platform messages carry a signature)
-UNAUTHENTICATED_PREFIXES = ("/api/v1/platform/",)
+#: paths under the API prefix without a bearer token: platform messages authenticate by their
+#: signature; open data (指針7) is public by design, aggregated and small-cell suppressed
+#: (docs/opendata.md), and the gateway serves it on the public listener for GET only
+UNAUTHENTICATED_PREFIXES = ("/api/v1/platform/", "/api/v1/opendata/")
 ERROR_SCHEMA = {
     "title": "Error", "type": "object", "required": ["error"], "additionalProperties": False,
     "properties": {"error": {

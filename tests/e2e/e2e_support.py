@@ -188,10 +188,19 @@ def wait_propagated(fd: Frontdoor, lgcode: str, atenas: list[str]) -> float:
 # --- the stack's own data and configuration ---------------------------------------------------
 
 def municipality_params(stack, lgcode: str) -> MunicipalityParams:
-    """The parameters the stack deployed for `lgcode` (from the stack's config, as stacks/ does)."""
-    for entry in stack.config("municloud:municipalities"):
-        if str(entry["lgcode"]) == lgcode:
-            return MunicipalityParams.model_validate({k: v for k, v in entry.items() if k != "sites"})
+    """The parameters the stack deployed for `lgcode`: its config validated by the program's own
+    loader (stacks.config.load), so what is a parameter and what is stack-only (sites, address
+    slot) is decided in one place."""
+    import yaml
+
+    from stacks.config import NAMESPACE, load
+
+    raw = yaml.safe_load((stack.work_dir / f"Pulumi.{stack.name}.yaml").read_text(encoding="utf-8"))["config"]
+    prefix = f"{NAMESPACE}:"
+    config = load(stack.name, {k[len(prefix):]: v for k, v in raw.items() if k.startswith(prefix)})
+    for m in config.municipalities:
+        if m.lgcode == lgcode:
+            return m.params
     raise LookupError(f"{lgcode} is not in the stack's municloud:municipalities")
 
 

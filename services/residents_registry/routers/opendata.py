@@ -79,7 +79,9 @@ def _base_url(request: Request, lgcode: str) -> str:
     return f"{proto}://{request.headers.get('host', 'localhost')}/{lgcode}/opendata"
 
 
-@router.get("/catalog.jsonld")
+@router.get("/catalog.jsonld", response_class=JSONResponse,
+            responses={200: {"content": {"application/ld+json": {"schema": {"type": "object"}}},
+                             "description": "DCAT catalog (JSON-LD)"}})
 async def catalog(request: Request, as_of: AsOf, conn: ConnDep, params: ParamsDep,
                   settings: SettingsDep) -> JSONResponse:
     """DCAT catalog (JSON-LD) of the datasets as of the date."""

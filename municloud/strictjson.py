@@ -53,10 +53,11 @@ def json_problem(text: str | bytes) -> tuple[str, str] | None:
     including text that is not JSON at all (the caller's parser reports that itself)."""
     try:
         tree = json.loads(text, object_pairs_hook=_Pairs, parse_constant=_keep_constant)
-    except ValueError:
-        return None
-    try:
         _walk(tree, "")
     except _Problem as exc:
         return exc.field, exc.reason
+    except RecursionError:  # hostile nesting (100,000 levels): refused, not a 500
+        return "(root)", "nested too deeply"
+    except ValueError:
+        return None
     return None

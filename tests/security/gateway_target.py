@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "roles" / "gateway" / "templates" / "nginx.conf.j2"
@@ -71,14 +70,15 @@ def _free_port() -> int:
 
 
 def render(routes: list[dict], port: int, rate: int = TEST_RATE, burst: int = TEST_BURST) -> str:
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    env.filters["comment"] = lambda text: "\n".join(f"# {line}" for line in str(text).splitlines())
-    return env.from_string(TEMPLATE.read_text(encoding="utf-8")).render(
-        ansible_managed="rendered by tests/security/gateway_target.py",
-        gateway_bind_address="127.0.0.1", gateway_listen_port=port, gateway_internal_port=0,
-        gateway_real_ip_from=[], gateway_server_name="gateway.municloud",
-        gateway_tls_dir="/run/secrets/gateway-tls", gateway_rate_per_second=rate, gateway_burst=burst,
-        gateway_routes=routes, gateway_hub={})
+    """The role's template with its defaults and vars, as Ansible renders it (one renderer:
+    policies.guardrails.render_role_template), for two tenants on 127.0.0.1."""
+    from policies.guardrails import render_role_template
+
+    return render_role_template("gateway", "nginx.conf.j2", {
+        "gateway_bind_address": "127.0.0.1", "gateway_listen_port": port, "gateway_internal_port": 0,
+        "gateway_real_ip_from": [], "gateway_server_name": "gateway.municloud",
+        "gateway_tls_dir": "/run/secrets/gateway-tls", "gateway_rate_per_second": rate, "gateway_burst": burst,
+        "gateway_routes": routes, "gateway_hub": {}})
 
 
 @contextlib.contextmanager

@@ -79,6 +79,9 @@ class GatewayArgs:
     """lifetime of its TLS certificate (short-lived instead of OCSP)"""
     cert_renew_before_days: int = 10
     """``up`` renews the certificate once less than this many days remain"""
+    wan_endpoint: dict | None = None
+    """sites on hosts of their own, the DR gateway: its place on its host's WAN network (the primary
+    site's frontdoor reaches it there)"""
 
 
 class Gateway(pulumi.ComponentResource):
@@ -108,6 +111,8 @@ class Gateway(pulumi.ComponentResource):
         files += tls_files("/run/secrets/gateway-tls", a.ca, self.cert, WWW_DATA_UID)
         networks = [{"name": a.edge_network.name, "aliases": []}] + [
             {"name": n.name, "aliases": []} for n in a.tenant_networks]
+        if a.wan_endpoint:
+            networks.append(dict(a.wan_endpoint))
         self.container = Container(
             urn_name(a.site, "gateway"), name=self.container_name, docker_host=a.docker_host, image=a.image,
             labels=labels(a.stack, a.site, "gateway"), networks=networks, user=str(WWW_DATA_UID),

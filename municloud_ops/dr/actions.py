@@ -14,6 +14,13 @@ from municloud_ops.dr.steps import StepFailed, StepResult, Stopwatch
 def fence_site(inv: Inventory, site: str, lgcodes: list[str] | None = None) -> StepResult:
     """Stop every running container of ``site`` (only those of ``lgcodes`` if given) so the fenced
     side cannot accept a write. Stop, not remove: its volumes stay for the failback."""
+    why = inv.unreachable(site)
+    if why is not None:
+        # A powered-off host runs nothing. In synchronous mode a host cut off by the WAN cannot
+        # acknowledge a write either (its standby is gone); when it answers again, a re-run of the
+        # failover stops its containers before any of them is rejoined.
+        return StepResult(f"site {site} unreachable ({why}): nothing of it can be stopped now; re-run the "
+                          f"failover when it answers to fence it", 0.0, False)
     with Stopwatch() as t:
         targets = [c for c in inv.site_containers(site)
                    if lgcodes is None or c.labels.get("municloud.lgcode") in lgcodes]
@@ -75,6 +82,13 @@ def stop_services(inv: Inventory, site: str, lgcode: str) -> StepResult:
 def check_frontdoor(inv: Inventory, lgcodes: list[str], port: int | None = None, timeout: float = 60.0) -> StepResult:
     """The frontdoor (HAProxy) sends traffic to the DR gateway by itself once the primary gateway
     fails its health check; this step waits until every municipality answers through it."""
+    if inv.engines:  # sites on hosts of their own: the frontdoor publishes on the primary host, not here
+        if inv.unreachable(PRIMARY) is not None:
+            return StepResult(f"the frontdoor runs at site {PRIMARY}, whose engine does not answer: the DR "
+                              f"gateway serves at its WAN address until a frontdoor reaches it", 0.0, False)
+        return StepResult(f"the frontdoor runs at site {PRIMARY}'s host and publishes its port there: not probed "
+                          f"from this machine (it sends to the DR gateway while the primary gateway is down)",
+                          0.0, False)
     fd = inv.frontdoor()
     port = port or inv.frontdoor_port()
     with Stopwatch() as t:
@@ -156,20 +170,26 @@ def _run_rebuild(inv: Inventory, db, timeout: float) -> None:
     mounts = [f"{m['Name'] if m['Type'] == 'volume' else m['Source']}:{m['Destination']}:{'rw' if m['RW'] else 'ro'}"
               for m in attrs["Mounts"]]
     networks = list(attrs["NetworkSettings"]["Networks"])
+    # the same place as the server: a fixed address (a routed WAN's pg_hba names it) and the other
+    # site's names (/etc/hosts), on the server's own engine
+    fixed = {n: ((attrs["NetworkSettings"]["Networks"][n].get("IPAMConfig") or {}).get("IPv4Address") or None)
+             for n in networks}
     labels = {**attrs["Config"]["Labels"], "municloud.component": "rebuild"}
     name = f"{db.name}-rebuild"
-    api = inv.client.api
-    for stale in inv.client.containers.list(all=True, filters={"name": f"^{name}$"}):
+    client = db.client
+    api = client.api
+    for stale in client.containers.list(all=True, filters={"name": f"^{name}$"}):
         stale.remove(force=True)
     created = api.create_container(
         attrs["Config"]["Image"], name=name, hostname=attrs["Config"]["Hostname"], environment=env, labels=labels,
-        host_config=api.create_host_config(binds=mounts),
-        networking_config=api.create_networking_config({networks[0]: api.create_endpoint_config()}),
+        host_config=api.create_host_config(binds=mounts, extra_hosts=attrs["HostConfig"].get("ExtraHosts") or None),
+        networking_config=api.create_networking_config(
+            {networks[0]: api.create_endpoint_config(ipv4_address=fixed[networks[0]])}),
     )
-    one_off = inv.client.containers.get(created["Id"])
+    one_off = client.containers.get(created["Id"])
     try:
         for net in networks[1:]:
-            inv.client.networks.get(net).connect(one_off)
+            client.networks.get(net).connect(one_off, ipv4_address=fixed[net])
         one_off.start()
         rc = one_off.wait(timeout=timeout)["StatusCode"]
         if rc != 0:

@@ -60,9 +60,10 @@ class ContainerProvider(ValidatingProvider):
     OPTIONAL = {"env": dict, "command": list, "user": str, "mounts": list, "tmpfs": dict, "ports": list,
                 "restart_policy": str, "cap_add": list, "read_only": bool, "files": list,
                 "health_timeout": int, "start": bool, "healthcheck": dict, "reload": list, "engine_socket": bool,
-                "docker_tls": dict}
+                "docker_tls": dict, "extra_hosts": dict}
     REPLACE_ON = ("name", "docker_host", "image", "labels", "networks", "env", "command", "user", "mounts",
-                  "tmpfs", "ports", "cap_add", "read_only", "files", "start", "healthcheck", "engine_socket")
+                  "tmpfs", "ports", "cap_add", "read_only", "files", "start", "healthcheck", "engine_socket",
+                  "extra_hosts")
     OUTPUTS = ("container_id",)
     #: exit status of a ``reload`` command asking for a restart instead (EX_TEMPFAIL)
     RESTART_EXIT_CODE = 75
@@ -114,6 +115,14 @@ class ContainerProvider(ValidatingProvider):
                                                                              "on-failure"):
             failures.append(CheckFailure("restart_policy", f"container {news['name']}: unknown restart "
                                                            f"policy {policy!r}"))
+        hosts = news.get("extra_hosts")
+        if hosts and not is_unknown(hosts):
+            for hostname, address in hosts.items():
+                try:
+                    ipaddress.IPv4Address(address)
+                except (ValueError, TypeError):
+                    failures.append(CheckFailure("extra_hosts", f"container {news['name']}: extra_hosts "
+                                                                f"{hostname!r}: not an IPv4 address: {address!r}"))
         host = news.get("docker_host")
         if news.get("engine_socket") and not is_unknown(host) and not str(host).startswith("unix://"):
             failures.append(CheckFailure("engine_socket", f"container {news['name']}: 'engine_socket' needs a "
@@ -152,7 +161,7 @@ class ContainerProvider(ValidatingProvider):
             cap_drop=["ALL"], cap_add=props.get("cap_add") or None,
             read_only=bool(props.get("read_only")), tmpfs=props.get("tmpfs") or None,
             security_opt=["no-new-privileges:true"], network_mode=props["networks"][0]["name"],
-            init=True, dns_opt=list(DNS_OPTIONS),
+            init=True, dns_opt=list(DNS_OPTIONS), extra_hosts=props.get("extra_hosts") or None,
         )
         first = props["networks"][0]
         networking = api.create_networking_config(
@@ -282,6 +291,8 @@ def live_view(props: dict[str, Any], attrs: dict[str, Any], image_config: dict[s
         live["env"] = _managed(props.get("env") or {}, _env_dict(config.get("Env")),
                                _env_dict(inherited.get("Env")), image_config is not None)
     live["restart_policy"] = (host.get("RestartPolicy") or {}).get("Name") or "no"
+    if "extra_hosts" in props:  # /etc/hosts entries the program set (other sites' names), as Docker holds them
+        live["extra_hosts"] = dict(entry.rsplit(":", 1) for entry in host.get("ExtraHosts") or [] if ":" in entry)
     attached = (attrs.get("NetworkSettings") or {}).get("Networks") or {}
     declared = [n for n in props.get("networks") or [] if isinstance(n, dict)]
     kept = [n for n in declared if n.get("name") in attached]
@@ -426,7 +437,7 @@ class Container(Resource, module="municloud", name="Container"):
                  restart_policy: str = "unless-stopped", cap_add: list | None = None,
                  read_only: bool = False, files: pulumi.Input[list] | None = None,
                  health_timeout: int = 120, start: bool = True, healthcheck: dict | None = None,
-                 reload: list | None = None, engine_socket: bool = False,
+                 reload: list | None = None, engine_socket: bool = False, extra_hosts: dict | None = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         props = {"name": name, "docker_host": docker_host, "image": image, "labels": labels,
                  "networks": networks, "env": env or {}, "command": command or [], "user": user or "",
@@ -438,6 +449,8 @@ class Container(Resource, module="municloud", name="Container"):
             props["reload"] = reload
         if engine_socket:  # likewise
             props["engine_socket"] = True
+        if extra_hosts:  # likewise: /etc/hosts entries for names on another engine (no shared DNS)
+            props["extra_hosts"] = dict(extra_hosts)
         props |= engine_props(docker_host)
         if files is not None:
             props["files"] = pulumi.Output.secret(files)

@@ -101,3 +101,20 @@ def wan_block(name: str) -> str:
 def wan_status() -> str:
     """The link's settings and the delay line's pid (``... ; delay line pid N``)."""
     return _run("status", script=WAN_SCRIPT)
+
+
+def two_site_config(path: Path = REPO_ROOT / "stacks" / "configs" / "two-sites.yaml") -> dict:
+    """The config of a stack on this machine's primary and dr site hosts: the overlay's base
+    stack, its first ``members`` municipalities, the overlay's keys, and ``municloud:sites`` from
+    the hosts themselves (their engines over tcp+TLS, their routed blocks as ``wan_subnet``)."""
+    import yaml
+
+    from stacks.automation import stack_config
+
+    overlay = yaml.safe_load(path.read_text(encoding="utf-8"))
+    config = stack_config(overlay["base"])
+    config["municloud:municipalities"] = config["municloud:municipalities"][: overlay["members"]]
+    config.update(overlay.get("config") or {})
+    config["municloud:sites"] = {name: {**host(name).site_config(name), "wan_subnet": wan_block(name)}
+                                 for name in ("primary", "dr")}
+    return config

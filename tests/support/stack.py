@@ -139,11 +139,12 @@ class LiveStack:
         return f"kept stack {self.name} up (MC_TEST_KEEP_STACK set)"
 
 
-def remove_labelled(stack_name: str) -> int:
-    """Remove every container, network and volume labelled municloud.stack=<stack_name>."""
+def remove_labelled(stack_name: str, client=None) -> int:
+    """Remove every container, network and volume labelled municloud.stack=<stack_name> (on the
+    local engine, or on ``client``'s)."""
     import docker
 
-    client = docker.from_env()
+    client = client or docker.from_env()
     flt = {"label": f"municloud.stack={stack_name}"}
     removed = 0
     for c in client.containers.list(all=True, filters=flt):

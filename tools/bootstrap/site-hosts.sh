@@ -118,12 +118,14 @@ up_one() {
 
 write_config() {  # the municloud:sites value of a stack on these hosts (primary and dr)
   local out="$SITES/sites.yaml" tmp; tmp=$(mktemp)
-  echo "# municloud:sites for a stack on this machine's site hosts (tools/bootstrap/site-hosts.sh)" > "$tmp"
+  echo "# municloud:sites for a stack on this machine's site hosts (tools/bootstrap/site-hosts.sh;" > "$tmp"
+  echo "# wan_subnet: the host's routed block behind the WAN router, tools/bootstrap/wan.sh)" >> "$tmp"
   for spec in $MC_SITE_HOSTS; do
     site_index "$spec"
     case "$NAME" in primary|dr) ;; *) continue;; esac
-    printf '%s:\n  docker_host: tcp://%s:%s\n  role: %s\n  tls_ca_cert: %s\n  tls_cert: %s\n  tls_key: %s\n' \
-      "$NAME" "$SITE_ADDR" "$MC_SITE_PORT" "$NAME" "$PKI/ca.pem" "$PKI/client-cert.pem" "$PKI/client-key.pem" >> "$tmp"
+    printf '%s:\n  docker_host: tcp://%s:%s\n  role: %s\n  tls_ca_cert: %s\n  tls_cert: %s\n  tls_key: %s\n  wan_subnet: %s\n' \
+      "$NAME" "$SITE_ADDR" "$MC_SITE_PORT" "$NAME" "$PKI/ca.pem" "$PKI/client-cert.pem" "$PKI/client-key.pem" \
+      "${MC_WAN_BLOCK_NET:-10.252}.$INDEX.0/24" >> "$tmp"
   done
   mv "$tmp" "$out"
 }

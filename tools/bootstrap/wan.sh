@@ -21,7 +21,11 @@ MC_SITE_PREFIX="${MC_SITE_PREFIX:-mc}"
 MC_WAN_LINK_NET="${MC_WAN_LINK_NET:-10.251.0}"
 MC_WAN_BLOCK_NET="${MC_WAN_BLOCK_NET:-10.252}"
 ROUTER="$MC_SITE_PREFIX-wan"
-WAN="$MC_STATE/wan"; SETTINGS="$WAN/settings.json"; SUPERVISOR="$WAN/supervisor.pid"
+WAN="$MC_STATE/wan"
+# the delay line is found by its command line: name its settings by their physical path (a state
+# directory reached through a symlink is the same delay line)
+[ ! -d "$WAN" ] || WAN=$(cd "$WAN" && pwd -P)
+SETTINGS="$WAN/settings.json"; SUPERVISOR="$WAN/supervisor.pid"
 TUN=delay0; TABLE=100
 declare -A DEFAULT_INDEX=([primary]=1 [dr]=2 [spare]=3)
 DELAYLINE="$MC_ROOT/tools/wan/delayline.py"

@@ -77,6 +77,16 @@ def test_a_shared_network_with_a_route_out_is_refused_too(ctx):
     assert "must be internal" in msg
 
 
+def test_a_routed_wan_network_passes_only_without_masquerade(ctx):
+    routed = net("shared", internal=False, component="wan")
+    routed.props["options"] = {"com.docker.network.bridge.enable_ip_masquerade": "false"}
+    assert tenant_network.check_internal(routed, ctx) == []
+    # the twin: a WAN network that masquerades (a route out to anywhere) is refused
+    routed.props["options"] = {}
+    [msg] = tenant_network.check_internal(routed, ctx)
+    assert "must be internal" in msg
+
+
 # -- tenant-network-attachments ---------------------------------------------------------------------
 
 def _attached(c, *nets):

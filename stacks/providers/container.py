@@ -9,7 +9,9 @@ Two changes are applied in place instead, like an Ansible handler: with a ``relo
 given, changed contents of the same set of files are copied in and the command runs in the
 container (``nginx -s reload``, ``pg_ctl reload``; exit status 75 asks for a restart, e.g. a
 PostgreSQL setting that needs one); and networks joined or left beside the first one are
-connected or disconnected on the running container.
+connected or disconnected on the running container. Files are judged by their paths: a preview
+in which a content is not known yet (a configuration rendered again, a joining member's key) shows
+the same in-place update that ``up`` applies, not a replacement (stacks/tls.py).
 
 While the engine still reports a new container "starting", the wait runs the image's own
 healthcheck command itself from 0.5 s after start (then every 0.75-1 s), so a service with a 10 s healthcheck interval is not
@@ -316,17 +318,26 @@ def _image_config(client, image_id: str | None) -> dict[str, Any] | None:
 
 
 def _in_place(key: str, olds: dict[str, Any], news: dict[str, Any]) -> bool:
-    """Whether a change of ``files`` or ``networks`` can be applied to the running container."""
+    """Whether a change of ``files`` or ``networks`` can be applied to the running container.
+
+    Files: the same paths and the same reload command; a content may still be unknown (a preview
+    before the configuration it comes from is rendered again): the paths decide, so the preview
+    shows the in-place update that ``up`` then applies."""
     new = news.get(key)
-    if is_unknown(new) or not isinstance(new, list) or not new:
+    if not isinstance(new, list) or not new:
         return False
     old = olds.get(key) or []
     if key == "networks":  # the first network is the container's network mode; aliases are set on connect
+        if is_unknown(new):
+            return False
         before = {n["name"]: n for n in old}
         return bool(old) and old[0] == new[0] and all(before.get(n["name"], n) == n for n in new)
     reload = news.get("reload")
-    return (bool(reload) and not is_unknown(reload) and reload == olds.get("reload")
-            and sorted(f["path"] for f in old) == sorted(f["path"] for f in new))
+    if not reload or is_unknown(reload) or reload != olds.get("reload"):
+        return False
+    if any(not isinstance(f, dict) or is_unknown({k: v for k, v in f.items() if k != "content"}) for f in new):
+        return False  # a path (or mode, owner) not known yet: cannot tell
+    return sorted(f["path"] for f in old) == sorted(f["path"] for f in new)
 
 
 def _known_list(value: Any) -> list:
@@ -424,7 +435,7 @@ class Container(Resource, module="municloud", name="Container"):
                  env: dict | None = None, command: list | None = None, user: str | None = None,
                  mounts: list | None = None, tmpfs: dict | None = None, ports: list | None = None,
                  restart_policy: str = "unless-stopped", cap_add: list | None = None,
-                 read_only: bool = False, files: pulumi.Input[list] | None = None,
+                 read_only: bool = False, files: list[dict] | None = None,
                  health_timeout: int = 120, start: bool = True, healthcheck: dict | None = None,
                  reload: list | None = None, engine_socket: bool = False,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -440,5 +451,8 @@ class Container(Resource, module="municloud", name="Container"):
             props["engine_socket"] = True
         props |= engine_props(docker_host)
         if files is not None:
-            props["files"] = pulumi.Output.secret(files)
+            # every content is secret (keys, passwords, and the rest need not be shown either); the
+            # paths stay plain and known, so a preview can tell an in-place reload (same paths)
+            # from a replacement while a content is not known yet (``_in_place``)
+            props["files"] = [{**f, "content": pulumi.Output.secret(f["content"])} for f in files]
         super().__init__(ContainerProvider(), resource_name, props, opts)

@@ -16,6 +16,10 @@ the same in-place update that ``up`` applies, not a replacement (stacks/tls.py).
 While the engine still reports a new container "starting", the wait runs the image's own
 healthcheck command itself from 0.5 s after start (then every 0.75-1 s), so a service with a 10 s healthcheck interval is not
 waited on for a whole interval after it is ready (Docker's status catches up at its next check).
+A probe is a process started in the container (~0.1 s of CPU): after the first 10 s of waiting the
+gaps grow to 4 s, and no more probes than the machine has cores run at once in the provider
+process (a busy slot skips that probe), so dozens of containers starting together (a 12-member
+consortium) do not spend the cores on asking whether they are ready yet.
 
 Files are copied into labelled anonymous volumes, one per distinct parent directory of the
 files (``/run/secrets``, ``/etc/municloud``...), because ``docker cp`` refuses a read-only root
@@ -30,6 +34,7 @@ import os
 import posixpath
 import re
 import tarfile
+import threading
 import time
 from typing import Any
 
@@ -50,6 +55,10 @@ _LOG_TAIL = 30
 DNS_OPTIONS = ("timeout:1", "attempts:2")
 #: where a container with ``engine_socket`` finds the engine (municloud.supervisor.SOCKET)
 ENGINE_SOCKET = "/run/docker.sock"
+#: our own health probes running at once in this provider process (one per core, see the docstring)
+PROBE_SLOTS = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+#: probe gaps: at most 1 s during the first 10 s of a wait, then growing to 4 s
+PROBE_FAST_S, PROBE_SLOW_AFTER_S, PROBE_MAX_GAP_S = 1.0, 10.0, 4.0
 
 
 class ContainerStartError(RuntimeError):
@@ -379,8 +388,9 @@ def _wait_healthy(client, cid: str, name: str, timeout_s: int) -> None:
     # gaps growing to 1 s): most containers are ready within 1-4 s, and a deploy waits for them in
     # a chain (PostgreSQL, its standby, the services), so each step's wait costs the whole up; each
     # probe is a docker exec (~0.1 s of CPU), so not more often than that
+    started = time.monotonic()
     probe_every = 0.5
-    next_probe = time.monotonic() + probe_every
+    next_probe = started + probe_every
     state: dict[str, Any] = {}
     info: dict[str, Any] = {}
     while time.monotonic() < deadline:
@@ -393,10 +403,12 @@ def _wait_healthy(client, cid: str, name: str, timeout_s: int) -> None:
         if health == "healthy" or (health is None and state.get("Running")):
             return
         if health == "starting" and time.monotonic() >= next_probe:
-            if _probe(client, cid, info):
+            if _bounded_probe(client, cid, info):
                 return
-            probe_every = min(1.0, probe_every * 1.5)
-            next_probe = time.monotonic() + probe_every
+            now = time.monotonic()
+            probe_every = min(PROBE_FAST_S if now - started < PROBE_SLOW_AFTER_S else PROBE_MAX_GAP_S,
+                              probe_every * 1.5)
+            next_probe = now + probe_every
         time.sleep(max(0.05, min(0.5, next_probe - time.monotonic())))
     logs = client.api.logs(cid, tail=_LOG_TAIL).decode(errors="replace").rstrip()
     status = state.get("Status"), (state.get("Health") or {}).get("Status"), state.get("ExitCode")
@@ -406,6 +418,16 @@ def _wait_healthy(client, cid: str, name: str, timeout_s: int) -> None:
     raise ContainerStartError(
         f"container {name} {why} "
         f"(status={status[0]}, health={status[1]}, exit={status[2]}); last log lines:\n{logs}")
+
+
+def _bounded_probe(client, cid: str, info: dict[str, Any]) -> bool:
+    """``_probe`` when a probe slot is free; False (probe again later) when every slot is busy."""
+    if not PROBE_SLOTS.acquire(blocking=False):
+        return False
+    try:
+        return _probe(client, cid, info)
+    finally:
+        PROBE_SLOTS.release()
 
 
 def _probe(client, cid: str, info: dict[str, Any]) -> bool:

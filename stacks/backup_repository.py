@@ -105,7 +105,7 @@ class BackupRepository(pulumi.ComponentResource):
             env=env, extra_hosts=a.extra_hosts,
             mounts=[{"source": self.volume.name, "target": "/var/lib/pgbackrest"}],
             tmpfs=dict(TMPFS),
-            files=pulumi.Output.all(*files), health_timeout=a.health_timeout_s, reload=RELOAD_BY_RESTART,
+            files=files, health_timeout=a.health_timeout_s, reload=RELOAD_BY_RESTART,
             opts=child)
         self.register_outputs({"container": self.container.name, "volume": self.volume.name,
                                "stanzas": sorted(a.stanzas)})

@@ -99,7 +99,7 @@ class Frontdoor(pulumi.ComponentResource):
             networks=[first]
             + [{"name": n.name, "aliases": [], "ipv4_address": address} for n, address in a.edge_networks],
             ports=[{"container_port": HAPROXY_PORT, "host_port": a.host_port}], read_only=True,
-            tmpfs={"/tmp": "rw,noexec,nosuid,size=16m"}, files=pulumi.Output.all(*files),
+            tmpfs={"/tmp": "rw,noexec,nosuid,size=16m"}, files=files,
             health_timeout=a.health_timeout_s, opts=pulumi.ResourceOptions(parent=self, depends_on=a.depends_on))
         self.url = f"https://127.0.0.1:{a.host_port}"
         self.register_outputs({"container": self.container.name, "url": self.url})

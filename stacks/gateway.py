@@ -116,7 +116,7 @@ class Gateway(pulumi.ComponentResource):
         self.container = Container(
             urn_name(a.site, "gateway"), name=self.container_name, docker_host=a.docker_host, image=a.image,
             labels=labels(a.stack, a.site, "gateway"), networks=networks, user=str(WWW_DATA_UID),
-            read_only=True, tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"}, files=pulumi.Output.all(*files),
+            read_only=True, tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"}, files=files,
             health_timeout=a.health_timeout_s, reload=RELOAD,
             opts=pulumi.ResourceOptions(parent=self, depends_on=a.depends_on))
         self.register_outputs({"container": self.container.name, "routes": len(a.routes)})

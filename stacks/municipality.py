@@ -182,7 +182,7 @@ class Municipality(pulumi.ComponentResource):
                 urn_name(a.site, code, svc), name=n(svc), docker_host=a.docker_host, image=image.ref,
                 labels=lab(svc), networks=[{"name": self.network.name, "aliases": []}], env=env_out,
                 user=str(APP_UID), read_only=True, tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
-                command=command, healthcheck=healthcheck, files=pulumi.Output.all(*files),
+                command=command, healthcheck=healthcheck, files=files,
                 health_timeout=a.health_timeout_s, start=a.start_services, reload=SERVICE_RELOAD,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.postgres]))
 

@@ -142,7 +142,7 @@ class PlatformHub(pulumi.ComponentResource):
             labels=labels(a.stack, a.site, "hub"),
             networks=[{"name": self.network.name, "aliases": []}, {"name": a.edge_network.name, "aliases": []}],
             env=env, user=str(APP_UID), read_only=True, tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
-            command=command, healthcheck=healthcheck, files=pulumi.Output.all(*files),
+            command=command, healthcheck=healthcheck, files=files,
             health_timeout=a.health_timeout_s, start=a.standby_of is None,  # DR: pilot light
             reload=HUB_RELOAD,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.postgres]))

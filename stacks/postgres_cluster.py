@@ -195,7 +195,7 @@ class PostgresCluster(pulumi.ComponentResource):
         self.container = Container(
             urn_name(a.site, tag, kind), name=self.container_name, docker_host=a.docker_host, image=a.image,
             labels=lab, networks=networks, env=env, mounts=[{"source": self.volume.name, "target": DATA_DIR}],
-            tmpfs=dict(TMPFS), files=pulumi.Output.all(*files), health_timeout=health_timeout, reload=RELOAD,
+            tmpfs=dict(TMPFS), files=files, health_timeout=health_timeout, reload=RELOAD,
             extra_hosts=extra_hosts, opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=depends_on)))
         self.register_outputs({"container": self.container.name, "volume": self.volume.name,
                                "mode": env["MC_PG_MODE"], "peer": env.get("MC_PG_PEER_HOST")})

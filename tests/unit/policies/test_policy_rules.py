@@ -179,6 +179,9 @@ def test_a_listener_with_a_consortium_certificate_passes_by_value_and_by_graph(c
     cert.props["ca_cert_pem"], cert.deps = UNKNOWN, {"ca_cert_pem": [ca.urn]}
     pg.props["files"], pg.deps = UNKNOWN, {"files": [cert.urn]}
     assert tls.check([ca, cert, pg], ctx) == []
+    # the list known, a content not yet (preview): judged by the graph as well
+    pg.props["files"] = [{"path": "/run/secrets/postgres-tls/server.crt", "content": UNKNOWN}]
+    assert tls.check([ca, cert, pg], ctx) == []
     pg.deps = {"files": []}
     assert "handed no server certificate" in tls.check([ca, cert, pg], ctx)[0][1]
 

@@ -142,7 +142,8 @@ def run_batch(batch, size: str, args, backend: Path, prices, client) -> list[Sta
     for name, kind, members, config in batch:
         net = free_network_base(exclude=tuple(chosen))
         chosen.append(net)
-        cfg = {**config, "municloud:network_base": net, "municloud:frontdoor_port": free_port()}
+        cfg = {**config, "municloud:network_base": net, "municloud:frontdoor_port": free_port(),
+               "municloud:health_timeout_s": args.health_timeout}
         scratch = ScratchStack.create(name, cfg, backend_dir=backend / name)
         if size == "akita":  # a production stack refuses the documented development passphrase
             scratch.env["PULUMI_CONFIG_PASSPHRASE"] = secrets.token_urlsafe(32)
@@ -267,6 +268,9 @@ def main() -> int:
     parser.add_argument("--settle", type=float, default=60.0, help="seconds idle before the window")
     parser.add_argument("--step", type=float, default=15.0, help="seconds between memory samples")
     parser.add_argument("--max-up", type=int, default=3, help="stacks of this benchmark up at once (≤ 3)")
+    parser.add_argument("--health-timeout", type=int, default=900,
+                        help="seconds a container may take to become healthy during up (a loaded machine "
+                             "needs more than the default 180; the idle measurement does not depend on it)")
     parser.add_argument("--render-only", action="store_true", help="re-render docs/cost.md from the saved figures")
     args = parser.parse_args()
     if not 2 <= args.max_up <= 3:
@@ -290,7 +294,7 @@ def main() -> int:
             "started": f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}", "finished": "",
             "uptime_start": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
             "uptime_end": "", "cores": os.cpu_count(), "settle_s": args.settle, "window_s": args.window,
-            "step_s": args.step, "max_up": args.max_up, "batches": [[b[0] for b in batch] for batch in batches]}
+            "step_s": args.step, "health_timeout_s": args.health_timeout, "max_up": args.max_up, "batches": [[b[0] for b in batch] for batch in batches]}
     backend = Path(tempfile.mkdtemp(prefix="mc-cst-"))
     measured: list[StackFigures] = []
     try:

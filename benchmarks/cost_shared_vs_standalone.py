@@ -37,6 +37,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
@@ -148,20 +150,44 @@ def run_batch(batch, size: str, args, backend: Path, prices, client) -> list[Sta
         if size == "akita":  # a production stack refuses the documented development passphrase
             scratch.env["PULUMI_CONFIG_PASSPHRASE"] = secrets.token_urlsafe(32)
         scratches.append((name, kind, members, scratch, scratch.stack()))
-    quiet = {"on_output": lambda _l: None, "color": "never", "suppress_progress": True}
+    configs = {}
+    for name, _k, _m, scratch, _s in scratches:
+        configs[name] = yaml.safe_load((scratch.work_dir / f"Pulumi.{name}.yaml").read_text())["config"]
+    from municloud_ops.images import STATE_DIR
+
+    def quiet(name: str) -> dict:  # Pulumi's output goes to .state/logs/cost-bench-<stack>.log
+        logfile = STATE_DIR / "logs" / f"cost-bench-{name}.log"
+        logfile.parent.mkdir(parents=True, exist_ok=True)
+        fh = logfile.open("a", encoding="utf-8")
+        return {"on_output": lambda line: (fh.write(line + "\n"), fh.flush()), "color": "never",
+                "suppress_progress": True}
 
     def up(entry):
         name, *_rest, stack = entry
         t0 = time.monotonic()
         log(f"up {name} …")
-        stack.up(**quiet)
+        scratch = entry[3]
+        for attempt in (1, 2, 3):
+            try:
+                stack.up(**quiet(name))
+                break
+            except Exception as exc:
+                log(f"up {name} failed after {time.monotonic() - t0:.0f} s: {str(exc)[-1500:]}")
+                # another stack on the shared engine took the range between our look and our create
+                if "Pool overlaps" not in str(exc) or attempt == 3:
+                    raise
+                stack.destroy(**quiet(name))
+                net = free_network_base(exclude=tuple(chosen))
+                chosen.append(net)
+                scratch.write_config({**configs[name], "municloud:network_base": net})
+                log(f"retrying {name} on {net}")
         log(f"{name} up in {time.monotonic() - t0:.0f} s")
 
     def down(entry):
         name, *_rest, stack = entry
         t0 = time.monotonic()
         try:
-            stack.destroy(**quiet)
+            stack.destroy(**quiet(name))
             stack.workspace.remove_stack(name)
         finally:
             left = _remove_labelled(name)

@@ -44,7 +44,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from municloud_ops.cost import cgroup  # noqa: E402
 from municloud_ops.cost.compare import (ContainerFigures, StackFigures, compare, markdown,  # noqa: E402
-                                        pct, standalone_config)
+                                        pct, per_stack, standalone_config)
 from stacks.automation import ScratchStack, free_network_base, free_port, stack_config  # noqa: E402
 
 PREFIX = "cst"  # every stack of this benchmark: cst<size letter><c|member index>
@@ -245,7 +245,8 @@ def render(size: str, prices) -> str:
     done = sorted(m for s in alone for m in s.members)
     if consortium is None or done != sorted(members):
         body = (f"**Incomplete**: measured {[s.stack for s in stacks]} (standalone members {done} of "
-                f"{sorted(members)}); no saving is stated for this size.")
+                f"{sorted(members)}); no saving is stated for this size, the figures measured are:\n\n"
+                + per_stack(stacks))
     else:
         result = compare(consortium, alone, prices)
         body = (f"**Saving at the unit prices: {pct(result.priced_saving)}** (CPU {pct(result.saving['cpu'])}, "

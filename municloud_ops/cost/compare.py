@@ -209,11 +209,17 @@ def markdown(result: Comparison, consortium: StackFigures, standalone: list[Stac
                      f"{float(a['cpu']):.4f} | {float(c['memory']):.3f} vs {float(a['memory']):.3f} | "
                      f"{float(c['storage']):.3f} vs {float(a['storage']):.3f} | "
                      f"{float(saved * HOURS_PER_YEAR):,.0f} | {share} |")
-    lines += ["", "Per stack (window, CPU-seconds in the window, mean memory, storage, containers, the "
-              "existing meter's priced usage of the window, load average when measured):", "",
-              "| stack | kind | members | window s | CPU-s | memory GiB | storage GiB | containers | meter yen | load |",
-              "|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
-    for s in [consortium, *standalone]:
+    lines += ["", per_stack([consortium, *standalone])]
+    return "\n".join(lines)
+
+
+def per_stack(stacks: list[StackFigures]) -> str:
+    """One row per measured stack (also for a run that did not complete: figures, no saving)."""
+    lines = ["Per stack (window, CPU-seconds in the window, mean memory, storage, containers, the existing "
+             "meter's priced usage of the window, load average 1/5/15 min at the window's end):", "",
+             "| stack | kind | members | window s | CPU-s | memory GiB | storage GiB | containers | meter yen | load |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    for s in stacks:
         lines.append(f"| {s.stack} | {s.kind} | {', '.join(s.members)} | {s.window_s:.0f} | "
                      f"{sum(c.cpu_s for c in s.containers):.1f} | {float(s.memory_gib):.3f} | "
                      f"{float(s.storage_gib):.3f} | {s.count} | {s.meter_yen:.4f} | {s.load} |")

@@ -85,9 +85,9 @@ def measure(client, names: list[str], settle_s: float, window_s: float, step_s: 
     time.sleep(settle_s)
     conts = {n: _containers(client, n) for n in names}
     meters = {n: Meter.open(n, path=meter_dir / f"{n}.sqlite", engines=[client]) for n in names}
+    start_dt = dt.datetime.now(dt.UTC)  # the meter's period: from before its first sample to after its last
     for n in names:  # the meter's own work (du in the containers) falls before the window opens
         log(meters[n].sample())
-    start_dt = dt.datetime.now(dt.UTC)
     t0 = time.monotonic()
     cpu0 = {c.id: cgroup.cpu_ns(c.id) for n in names for c in conts[n]}
     mem: dict[str, list[int]] = {c.id: [] for n in names for c in conts[n]}

@@ -38,7 +38,14 @@ ERROR_SCHEMA = {
 ERRORS = {400: "malformed request", 401: "missing, expired or invalid bearer token",
           403: "the token's purpose (利用目的) does not allow this", 404: "not found",
           409: "conflicts with the stored state", 422: "a field is invalid (named in `field`)",
-          503: "the service cannot answer now (database, parameters or access log unavailable)"}
+          503: "the service cannot answer now (database, parameters, access log or platform keys unavailable)"}
+#: What JSON Schema cannot say, said once in every document (docs/services.md, "The contract").
+CONVENTIONS = (
+    "Numbers are JSON integer literals: every number of this API is `type: integer` and is written "
+    "`460`, never `460.0` (strict input, docs/calc.md; `460.0` is a 422 naming the field). "
+    "Named string formats: `my-number`, `lgcode`, `atena-number`, `household-number`, "
+    "`resident-record-code` (check digits and municipality prefixes as municloud.ids checks them) and "
+    "`date-not-after-today` (ISO date, not after today in JST).")
 _VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 
@@ -67,6 +74,8 @@ class AuthenticateFirst:
 
 def document(schema: dict[str, Any]) -> dict[str, Any]:
     """Add the bearer scheme and the error answers to an OpenAPI document (in place, returned)."""
+    info = schema.setdefault("info", {})
+    info["description"] = "\n\n".join(filter(None, (info.get("description"), CONVENTIONS)))
     components = schema.setdefault("components", {})
     components.setdefault("securitySchemes", {})["bearer"] = {
         "type": "http", "scheme": "bearer", "bearerFormat": "JWT (EdDSA), signed with the municipality's key"}
@@ -78,7 +87,9 @@ def document(schema: dict[str, Any]) -> dict[str, Any]:
         for op in item.values():
             if not isinstance(op, dict) or "responses" not in op:
                 continue
-            statuses = set(ERRORS) - ({401, 403} if not needs_bearer(path) else set())
+            # an operation that names its JSON errors (x-json-errors) answers only those in JSON
+            statuses = set(op.pop("x-json-errors", None) or
+                           set(ERRORS) - ({401, 403} if not needs_bearer(path) else set()))
             if needs_bearer(path):
                 op["security"] = [{"bearer": []}]
                 op["parameters"] = [p for p in op.get("parameters", [])
@@ -88,6 +99,9 @@ def document(schema: dict[str, Any]) -> dict[str, Any]:
             for status in sorted(statuses):
                 answer = op["responses"].setdefault(str(status), {"description": ERRORS[status]})
                 answer["content"] = ref
+            for status, answer in op["responses"].items():
+                if status.startswith(("4", "5")) and "content" not in answer:
+                    answer["content"] = ref
     schemas = components["schemas"]
     text = repr(schema["paths"])
     for name in _VALIDATION_SCHEMAS:

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from municloud.auth import Principal
 from municloud.service.deps import AuditDep, ConnDep, PrincipalDep, log_access, log_accesses, principal_of
 from municloud.service.errors import ApiError, not_found
-from municloud.service.types import AtenaNumber, FlexibleDate, validate_path_atena, wareki_text
+from municloud.service.types import AtenaNumber, AtenaNumberRawPath, FlexibleDate, validate_path_atena, wareki_text
 from services.residents_registry import models as m
 from services.residents_registry.certificate import render_certificate_html
 
@@ -157,7 +157,7 @@ def audit_of(request: Request):
 
 @router.get("/{atena_number}/certificate", response_model=m.ResidentCertificate)
 async def resident_certificate(
-    request: Request, atena_number: str, household: bool = False,
+    request: Request, atena_number: AtenaNumberRawPath, household: bool = False,
     include_my_number: bool = False, include_resident_record_code: bool = False,
 ) -> Response:
     """住民票の写し as JSON. The benchmarked read path: no injected dependencies (see
@@ -175,7 +175,7 @@ async def resident_certificate(
 
 @router.get("/{atena_number}/certificate.html", response_class=HTMLResponse)
 async def resident_certificate_html(
-    request: Request, atena_number: str, household: bool = False,
+    request: Request, atena_number: AtenaNumberRawPath, household: bool = False,
     include_my_number: bool = False, include_resident_record_code: bool = False,
 ) -> HTMLResponse:
     principal = await principal_of(request)

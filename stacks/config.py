@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "edge_cert_renew_before_days": 10,
     "placeholder_services": [],
     "tenant_egress": [],
+    "test_stack": False,
     "sla": {"availability_percent": 99.5, "rto_seconds": 60, "rpo_seconds": 0,
             "replication_mode": "synchronous", "dr_services": "pilot_light", "max_lag_seconds": 5,
             "local_recovery_seconds": 30,
@@ -234,6 +235,9 @@ class StackConfig(_Strict):
     tenant_egress: tuple[str, ...] = Field(
         description="members whose tenant networks get a route out of the engine (internal: false); "
                     "the guardrail policy tenant-network-internal refuses it (docs/security.md)")
+    test_stack: bool = Field(
+        description="a stack for tests and load runs: `municloud loadtest reset` may empty its "
+                    "members' data (docs/benchmarks.md \"How to reproduce\"); never a production stack")
     sla: SlaConfig = Field(description="SLA targets")
     cost: CostConfig = Field(description="cost sharing: fixed cost, unit prices, formula weights")
 
@@ -274,6 +278,9 @@ class StackConfig(_Strict):
         elif subnets:
             raise ValueError("sites: wan_subnet applies to sites on engines of their own (here one engine: "
                              "the WAN is a bridge on it)")
+        if self.test_stack and self.environment == "production":
+            raise ValueError("test_stack: a production stack cannot be marked as a test stack "
+                             "(its members' data would be erasable by `municloud loadtest reset`)")
         if self.edge_cert_renew_before_days >= self.edge_cert_validity_days:
             raise ValueError("edge_cert_renew_before_days must be less than edge_cert_validity_days "
                              "(else every up renews)")

@@ -77,8 +77,13 @@ def test_the_cli_names_an_unknown_stack_with_exit_2():
     assert "Pulumi.nosuch.yaml not found" in result.output
 
 
-def test_the_dev_stack_and_the_suites_test_stacks_carry_the_mark():
+def test_the_dev_stack_and_the_suites_test_stacks_carry_the_mark(monkeypatch):
+    import stacks.automation
     from support.stack import default_overrides
+
+    # the free port and address range come from the engine; only the mark matters here
+    monkeypatch.setattr(stacks.automation, "free_port", lambda: 18443)
+    monkeypatch.setattr(stacks.automation, "free_network_base", lambda: "10.250.0.0/16")
 
     assert yaml.safe_load((REPO_ROOT / "Pulumi.dev.yaml").read_text(encoding="utf-8"))[
         "config"]["municloud:test_stack"] is True

@@ -152,6 +152,13 @@ def receive_cmd(
     (HB-RCV-xxx); reports in --out as for `run`. Ends by itself: every wait is bounded."""
     from municloud_ops.conformance.receiver import registration_yaml
 
+    from municloud.ids import IdentifierError, validate_lgcode
+
+    try:
+        validate_lgcode(lgcode)
+    except IdentifierError as exc:
+        typer.echo(f"error: --lgcode: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
     host, _, port = listen.rpartition(":")
     if not host or not port.isdigit():
         typer.echo(f"error: --listen must be host:port, got {listen!r}", err=True)

@@ -156,6 +156,8 @@ def _handler(receiver: KitReceiver) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
             length = int(self.headers.get("Content-Length") or 0)
             data = self.rfile.read(min(length, MAX_BODY)) if length > 0 else b""
+            if length > MAX_BODY:
+                self.close_connection = True  # the rest of the body is never read
             parts = self.path.split("?")[0].strip("/").split("/", 2)
             lgcode = parts[0] if parts else ""
             unit = None

@@ -90,6 +90,9 @@ def test_cli_prints_the_registration_and_refuses_bad_usage(tmp_path: Path) -> No
         f'"{LGCODE}/tax": http://kit.example.test:8790/{LGCODE}/tax/api/v1/platform/inbox\n'
         f'"{LGCODE}/nhi": http://kit.example.test:8790/{LGCODE}/nhi/api/v1/platform/inbox\n')
     common = ["--hub-url", "http://127.0.0.1:9", "--lgcode", LGCODE]
+    bad_code = kit(["--hub-url", "http://127.0.0.1:9", "--lgcode", "053032",
+                    "--print-registration"])
+    assert bad_code.returncode == 2 and "--lgcode" in bad_code.stderr, bad_code.stderr
     for extra, message in ((["--listen", "8790"], "--listen must be host:port"),
                            ([], "--signing-key is needed"),
                            (["--signing-key", "k.key", "--listen", "127.0.0.1:0"],

@@ -26,7 +26,7 @@ from vendor_app import (
 from municloud_ops.conformance import CHECKS, KitOptions, run_suite
 from municloud_ops.conformance.catalogue import checks_for
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration
 
 LGCODE, PEER = "053031", "053279"
 TOKEN = "vendor-test-token"

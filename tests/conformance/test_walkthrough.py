@@ -20,7 +20,7 @@ from vendor_app import make_vendor_app, sample_rows, serve
 
 from municloud.platform import KeyRegistry, SigningKey
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "conformance.md"

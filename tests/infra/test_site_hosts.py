@@ -176,10 +176,8 @@ def test_pointing_the_dr_site_at_a_third_engine_is_a_config_change(hosts, client
     print(sites.up("spare"))
     spare = sites.host("spare")
     try:
-        # sites on engines of their own each name their host's routed block (decision 0034)
-        raw = {**dev_config_raw, "sites": {
-            "primary": {**hosts["primary"].site_config("primary"), "wan_subnet": sites.wan_block("primary")},
-            "dr": {**spare.site_config("dr"), "wan_subnet": sites.wan_block("spare")}}}
+        raw = {**dev_config_raw, "sites": {"primary": hosts["primary"].site_config("primary"),
+                                           "dr": spare.site_config("dr")}}
         cfg = load("dev", raw)
         register_engines({s.docker_host: s.tls() for s in cfg.sites.values()})
         host = cfg.sites["dr"].docker_host

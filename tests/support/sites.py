@@ -50,10 +50,11 @@ class SiteHost:
                 "key": str(PKI / "client-key.pem")}
 
     def site_config(self, role: str) -> dict[str, str]:
-        """The ``municloud:sites.<name>`` entry of a stack on this host."""
+        """The ``municloud:sites.<name>`` entry of a stack on this host (with the host's routed
+        block as ``wan_subnet``: every site on an engine of its own names it, decision 0034)."""
         tls = self.tls()
         return {"docker_host": self.docker_host, "role": role, "tls_ca_cert": tls["ca_cert"],
-                "tls_cert": tls["cert"], "tls_key": tls["key"]}
+                "tls_cert": tls["cert"], "tls_key": tls["key"], "wan_subnet": wan_block(self.name)}
 
     def client(self, timeout: int = 120):
         from stacks.providers._base import engine_client
@@ -115,6 +116,6 @@ def two_site_config(path: Path = REPO_ROOT / "stacks" / "configs" / "two-sites.y
     config = stack_config(overlay["base"])
     config["municloud:municipalities"] = config["municloud:municipalities"][: overlay["members"]]
     config.update(overlay.get("config") or {})
-    config["municloud:sites"] = {name: {**host(name).site_config(name), "wan_subnet": wan_block(name)}
+    config["municloud:sites"] = {name: host(name).site_config(name)
                                  for name in ("primary", "dr")}
     return config

@@ -89,6 +89,16 @@ up_one() {
     || ip netns exec "$NS" iptables -I INPUT -p tcp --dport "$MC_SITE_PORT" ! -i mgmt0 -j REJECT
   # leftovers of a power-off: processes are gone, their pid files and sockets are not
   rm -f "$RUN/docker.pid" "$RUN/exec/containerd/containerd.pid"
+  # ... nor the kernel's devices: a real host loses them at power-off. A bridge left by an engine
+  # that is gone (this host's before a kill, or one of another checkout whose data root is gone)
+  # keeps the route to its subnet, so the new engine's network for the same block would be
+  # unreachable. Only the cables stay: mgmt0 (management) and wan0 (tools/bootstrap/wan.sh).
+  if [ -z "$(ip netns pids "$NS" 2>/dev/null)" ]; then
+    local dev
+    for dev in $(ip -n "$NS" -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do
+      case "$dev" in lo|mgmt0|wan0) ;; *) ip -n "$NS" link del "$dev" 2>/dev/null || true ;; esac
+    done
+  fi
   # Own mount namespace: cgroup hierarchies mounted again (ip netns exec remounts /sys), a tmpfs
   # over /etc/docker (the engine's own key.json), own hostname (unshare -u).
   local hierarchies; hierarchies=$(awk '$3 == "cgroup" {print $4}' /proc/self/mounts | tr ',' '\n' \

@@ -100,11 +100,16 @@ up() {
       ip -n "$NS" route replace "$other" via "$R_ADDR" dev wan0
       ipt "$ROUTER" FORWARD -i "$TUN" -s "$BLOCK" -d "$other" -j ACCEPT
     done
-    # the site host: containers reach the other sites' blocks only, never the machine
+    # the site host: containers reach the other sites' blocks only, never the machine. The engine
+    # appends RETURN to DOCKER-USER when it starts (only if missing), so the chain is written whole,
+    # in order, with RETURN last: a rule after RETURN would never be looked at.
     ip netns exec "$NS" iptables -N DOCKER-USER 2>/dev/null || true
-    ipt "$NS" DOCKER-USER -o mgmt0 -j REJECT --reject-with icmp-port-unreachable
-    ipt "$NS" DOCKER-USER -i mgmt0 -j DROP
-    ipt "$NS" DOCKER-USER -i wan0 -d "$BLOCK" -j ACCEPT
+    ip netns exec "$NS" iptables -F DOCKER-USER
+    ip netns exec "$NS" iptables -A DOCKER-USER -o mgmt0 -j REJECT --reject-with icmp-port-unreachable
+    ip netns exec "$NS" iptables -A DOCKER-USER -i mgmt0 -j DROP
+    ip netns exec "$NS" iptables -A DOCKER-USER -i wan0 -d "$BLOCK" -j ACCEPT
+    ip netns exec "$NS" iptables -A DOCKER-USER -i wan0 -j DROP
+    ip netns exec "$NS" iptables -A DOCKER-USER -j RETURN
     ipt "$NS" INPUT -i wan0 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
     ipt "$NS" INPUT -i wan0 -p icmp -j ACCEPT
     ipt "$NS" INPUT -i wan0 -j DROP

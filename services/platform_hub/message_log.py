@@ -72,7 +72,10 @@ async def locked_transaction(conn):
         yield conn
     except BaseException:
         if not conn.is_closed() and conn.is_in_transaction():
-            await conn.execute("ROLLBACK")
+            try:
+                await conn.execute("ROLLBACK")
+            except Exception:  # a command still in flight (timeout, cancel): drop the connection,
+                conn.terminate()  # the pool replaces it; the server rolls back; the first error stands
         raise
     await conn.execute("COMMIT")
 

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -25,7 +24,7 @@ from municloud.service.app import create_kit_app
 from municloud.service.errors import not_found
 from services.platform_hub import hot_files
 from services.platform_hub import message_log
-from services.platform_hub.delivery import DeliveryWorker
+from services.platform_hub.delivery import DeliveryWorker, delivery_session
 from services.platform_hub.routing import RouteRefusal
 from services.platform_hub.settings import HubSettings
 from services.platform_hub.store import DuplicateMessageError, store_message
@@ -144,14 +143,12 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def resources(app: FastAPI) -> AsyncIterator[None]:
-        http = httpx.AsyncClient(limits=httpx.Limits(max_connections=settings.delivery_connections,
-                                                     max_keepalive_connections=settings.delivery_connections))
+        http = delivery_session(settings.delivery_connections)
         app.state.worker = DeliveryWorker(app.state.pool, settings, http)
         try:
             yield
         finally:
-            await http.aclose()
-            await app.state.worker.lean.aclose()
+            await http.close()
 
     app = create_kit_app(settings, title="municloud platform hub", routers=[router],
                          migrations=[(MIGRATIONS, HUB_UNIT)], resources=resources,

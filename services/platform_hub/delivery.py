@@ -10,7 +10,7 @@ A 4xx other than 408/429 is a permanent refusal and dead-letters at once.
 
 The client is aiohttp (maintained, C HTTP parser, one keep-alive connection pool for every inbox,
 http or https): measured per POST on loopback in one run, aiohttp 0.12 CPU-ms, httpx 2.0,
-httpcore alone 1.4 (docs/benchmarks.md "Platform hub"; decision: pending-hub-delivery-client).
+httpcore alone 1.4 (docs/benchmarks.md "Platform hub"; decision 0037).
 """
 
 from __future__ import annotations

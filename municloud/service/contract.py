@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
+from municloud.rules import CHECK_KINDS, EXTENSION, MARKER
 from municloud.service.deps import authenticate
 from municloud.service.errors import ApiError, error_body
 
@@ -45,7 +46,12 @@ CONVENTIONS = (
     "`460`, never `460.0` (strict input, docs/calc.md; `460.0` is a 422 naming the field). "
     "Named string formats: `my-number`, `lgcode`, `atena-number`, `household-number`, "
     "`resident-record-code` (check digits and municipality prefixes as municloud.ids checks them) and "
-    "`date-not-after-today` (ISO date, not after today in JST).")
+    "`date-not-after-today` (ISO date, not after today in JST). "
+    "Cross-field rules are stated in JSON Schema where it can (an `allOf` entry marked "
+    f"`{MARKER}: <id>`) and otherwise in the `{EXTENSION}` extension of the schema or operation "
+    "(`{\"id\", \"field\", \"rule\", \"kind\", ...}`; kinds: "
+    + "; ".join(f"`{kind}`: {what}" for kind, what in CHECK_KINDS.items())
+    + "). A request breaking one is a 422 whose message ends `(rule <id>)`.")
 _VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 

@@ -163,12 +163,12 @@ def registered(formats: dict, xml_messages=None):
 
 def run_contract(base_url: str, token: str | None, *, formats: dict, xml_messages=None,
                  examples: int = EXAMPLES_PER_OPERATION, operations: set[str] | None = None,
-                 stated_rules: bool = True) -> dict[str, str]:
+                 edit=None) -> dict[str, str]:
     """{"MODE METHOD path": first failures} for every operation of the OpenAPI at ``base_url``.
     The staff ``token`` is given for the document's ``bearer`` scheme (as ``[auth.openapi.bearer]``
-    of the CLI), so a negative case that drops the credentials is sent without them. Positive
-    cases keep the rules of the document's extension; ``stated_rules=False`` runs against the
-    document with every cross-field rule taken out (the twin)."""
+    of the CLI), so a negative case that drops the credentials is sent without them (``None``: an
+    API without one). Positive cases keep the rules of the document's extension. ``edit`` changes
+    the document before the run (the twins: a document that says less than the API does)."""
     import schemathesis
     from hypothesis import HealthCheck, given, settings
     from hypothesis.errors import Unsatisfiable
@@ -178,8 +178,8 @@ def run_contract(base_url: str, token: str | None, *, formats: dict, xml_message
 
     failures: dict[str, str] = {}
     document = httpx.get(f"{base_url}/openapi.json").raise_for_status().json()
-    if not stated_rules:
-        document = without_rules(document)
+    if edit is not None:
+        document = edit(document)
     with registered(formats, xml_messages):
         auth = {"auth": {"openapi": {"bearer": {"bearer": token}}}} if token else {}
         schema = schemathesis.openapi.from_dict(document, config=SchemathesisConfig.from_dict(auth))
@@ -247,7 +247,8 @@ def platform_keys(tmp_path):
 
 def inbox_messages(keys: dict, unit: str):
     """Signed messages the unit's inbox accepts, from the senders its routes name
-    (services/platform_hub/routes.yaml), built from municloud.platform's samples."""
+    (services/platform_hub/routes.yaml), built from municloud.platform's samples (the same messages
+    the hub accepts for the unit)."""
     from hypothesis import strategies as st
 
     from municloud.platform import samples
@@ -312,7 +313,7 @@ def test_run_fails_when_the_document_does_not_state_the_rules(harness, platform_
     stated the same operations pass: test_every_operation_keeps_its_contract.)"""
     with _serve_service(harness, svc, platform_keys, tmp_path) as base_url:
         failures = run_contract(base_url, _bearer(harness.token(svc, PURPOSE[svc])), formats=format_strategies(A),
-                                operations={operation}, stated_rules=False)
+                                operations={operation}, edit=without_rules)
     assert set(failures) == {f"positive {operation}"}, failures
     assert "RejectedPositiveData" in failures[f"positive {operation}"]
     assert "(rule " in failures[f"positive {operation}"], failures
@@ -410,3 +411,106 @@ def test_every_stated_rule_is_enforced_by_the_api_naming_it(harness, move_in_bod
         assert status == 422 and error["message"].endswith(f"(rule {rule_id})"), (rule_id, error)
         assert error["message"].startswith(f"{error['field']}: "), (rule_id, error)
         assert f"(rule {rule_id})" not in good_text, (rule_id, good_status, good_text)
+
+
+class _HubSubscribers:
+    """An in-process inbox for every subscriber of the hub under test: it answers 200 to each
+    delivery and counts them, so nothing the hub delivers leaves the process."""
+
+    def __init__(self) -> None:
+        self.posts = 0
+
+    @contextlib.contextmanager
+    def serve(self):
+        from starlette.applications import Starlette
+        from starlette.responses import Response
+        from starlette.routing import Route
+
+        async def inbox(request):
+            await request.body()
+            self.posts += 1
+            return Response(status_code=200)
+
+        with serve_app(Starlette(routes=[Route("/{lgcode}/{unit}/inbox", inbox, methods=["POST"])]),
+                       name="hub-subscribers") as url:
+            yield url
+
+
+@contextlib.contextmanager
+def _serve_hub(pg, keys, tmp_path):
+    """The platform hub on the session's PostgreSQL (its database emptied), its subscribers'
+    inboxes in-process: ``(base_url, subscribers)``."""
+    from municloud.platform import SigningKey
+    from services.platform_hub.app import create_app
+    from services.platform_hub.settings import HubSettings
+
+    pg.exec_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public AUTHORIZATION platform_hub;",
+                database="platform_hub")
+    (tmp_path / "hub.password").write_text(pg.passwords["platform_hub"])
+    (tmp_path / "hub.key").write_bytes(SigningKey.generate("platform_hub-000000-1").private_pem())
+    subscribers = _HubSubscribers()
+    with subscribers.serve() as inboxes:
+        settings = HubSettings(
+            environment="test", database_host=pg.host, database_port=pg.port,
+            database_sslmode="verify-full", database_sslrootcert=pg.ca_file,
+            db_password_file=tmp_path / "hub.password", platform_signing_key_file=tmp_path / "hub.key",
+            platform_keys_file=tmp_path / "platform-keys.yaml",
+            inbox_url_template=inboxes + "/{lgcode}/{unit}/inbox")
+        with serve_app(create_app(settings), name="platform-hub") as base_url:
+            yield base_url, subscribers
+
+
+def _hub_messages(keys):
+    """Signed messages of every route the hub carries: what the units' inboxes accept."""
+    from hypothesis import strategies as st
+
+    return st.one_of(*(inbox_messages(keys, unit) for unit in ("residents_registry", "tax", "nhi")))
+
+
+def _deliveries(pg, deadline_s: float = 15.0) -> dict[str, int]:
+    """{status: count} of the hub's deliveries once none is pending (or at the deadline)."""
+    import time
+
+    end = time.monotonic() + deadline_s
+    while True:
+        rows = pg.exec_sql("SELECT status, count(*) FROM deliveries GROUP BY status", database="platform_hub")
+        counts = {status: int(n) for status, n in (line.split("|") for line in rows.split())}
+        if "pending" not in counts or time.monotonic() > end:
+            return counts
+        time.sleep(0.2)
+
+
+def test_the_platform_hub_keeps_its_contract(clean_db, platform_keys, tmp_path):
+    """The hub's API (POST /api/v1/messages, deliveries, log/verify) under the same run: no staff
+    token (a message's signature authenticates its sender; the hub's API is on the gateway's
+    internal listener only), XML bodies of every route from municloud.platform's samples, and
+    every delivery answered by the in-process subscribers."""
+    with _serve_hub(clean_db, platform_keys, tmp_path) as (base_url, subscribers):
+        document = httpx.get(f"{base_url}/openapi.json").json()
+        failures = run_contract(base_url, None, formats={}, xml_messages=_hub_messages(platform_keys))
+        deliveries = _deliveries(clean_db)
+    assert {"/api/v1/messages", "/api/v1/messages/{message_id}/deliveries", "/api/v1/log/verify"} <= set(
+        document["paths"]) and "securitySchemes" not in document["components"]
+    assert not failures, f"platform_hub: operations breaking their contract: {failures}"
+    # the run's messages were stored and each delivered in-process, once
+    assert set(deliveries) == {"delivered"} and deliveries["delivered"] == subscribers.posts > 0, (
+        deliveries, subscribers.posts)
+
+
+def _without_error_answers(document: dict) -> dict:
+    for item in document["paths"].values():
+        for op in item.values():
+            for status in [s for s in op.get("responses", {}) if s.startswith("4")]:
+                del op["responses"][status]
+    return document
+
+
+def test_the_hub_run_fails_when_the_document_omits_an_error_answer(clean_db, platform_keys, tmp_path):
+    """Twin: the hub's document as it was without its error answers: the deliveries of an unknown
+    message id (404) and a malformed one (422) are reported as undocumented statuses."""
+    with _serve_hub(clean_db, platform_keys, tmp_path) as (base_url, _):
+        failures = run_contract(base_url, None, formats={}, edit=_without_error_answers,
+                                operations={"GET /api/v1/messages/{message_id}/deliveries"})
+    assert set(failures) == {"positive GET /api/v1/messages/{message_id}/deliveries",
+                             "negative GET /api/v1/messages/{message_id}/deliveries"}, failures
+    assert all("UndefinedStatusCode" in reason for reason in failures.values()), failures

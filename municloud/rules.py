@@ -15,6 +15,7 @@ A model lists its rules in ``rules: ClassVar[tuple[Rule, ...]]`` and sets
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,16 @@ CHECK_KINDS = {
     "date-not-before": "the date in `field` is not before the date in `than`",
     "at-least-one-of": "at least one of the parameters `of` (in `in`) is given and not empty",
 }
+
+
+_FIELD_PREFIX = re.compile(r"^([a-z_][a-z0-9_.]*): (.+)$", re.S)
+
+
+def named_field(message: str) -> tuple[str | None, str]:
+    """``(field, reason)`` of a validator's ``"<field>: <reason>"`` message (``Rule.broken`` and the
+    models' other checks name their field so), ``(None, message)`` for any other."""
+    match = _FIELD_PREFIX.match(message)
+    return (match[1], match[2]) if match else (None, message)
 
 
 @dataclass(frozen=True)

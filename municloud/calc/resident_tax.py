@@ -125,12 +125,18 @@ ONE_STOP_NEEDS_DONATIONS = Rule(
     schema={"if": {"required": ["one_stop_special_case"], "properties": {"one_stop_special_case": {"const": True}}},
             "then": {"required": ["hometown_donations"], "properties": {"hometown_donations": {"minimum": 1}}}})
 
+#: 寡婦 and ひとり親 are exclusive statuses (地方税法 §292 ①十一, 十二): a declaration claims one
+WIDOW_OR_SINGLE_PARENT = Rule(
+    "widow-or-single-parent", "widow", "寡婦 and ひとり親 exclude each other",
+    schema={"not": {"required": ["widow", "single_parent"],
+                    "properties": {"widow": {"const": True}, "single_parent": {"enum": ["mother", "father"]}}}})
+
 
 class ResidentTaxDeclaration(_Input):
     """Income of the previous calendar year and the facts the deductions need (申告)."""
 
     model_config = ConfigDict(json_schema_extra=state_rules)
-    rules: ClassVar[tuple[Rule, ...]] = (ONE_MEDICAL_DEDUCTION, ONE_STOP_NEEDS_DONATIONS)
+    rules: ClassVar[tuple[Rule, ...]] = (ONE_MEDICAL_DEDUCTION, ONE_STOP_NEEDS_DONATIONS, WIDOW_OR_SINGLE_PARENT)
     age: Age
     """Taxpayer's age on 31 December of the income year."""
     salary_income: Yen = 0
@@ -179,6 +185,8 @@ class ResidentTaxDeclaration(_Input):
             raise ONE_MEDICAL_DEDUCTION.broken()
         if self.one_stop_special_case and self.hometown_donations == 0:
             raise ONE_STOP_NEEDS_DONATIONS.broken()
+        if self.widow and self.single_parent != "none":
+            raise WIDOW_OR_SINGLE_PARENT.broken()
         return self
 
 
@@ -501,8 +509,6 @@ def _own_status_deductions(d: ResidentTaxDeclaration, total_income: int, fiscal_
                                 else "disabled")
     if own is not None:
         out.append(own)
-    if d.widow and d.single_parent != "none":
-        raise UnsupportedInput("widow", "寡婦 and ひとり親 exclude each other")
     if d.widow and total_income <= 5_000_000:
         out.append(DependantDeduction(kind="widow", deduction=260_000,
                                       personal_difference=10_000,

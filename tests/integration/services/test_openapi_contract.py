@@ -363,6 +363,9 @@ RULE_CASES = {
                                  {"json": "declaration", "one_stop_special_case": True},
                                  {"json": "declaration", "one_stop_special_case": True,
                                   "hometown_donations": 30_000}),
+    "widow-or-single-parent": ("tax", "POST", "/api/v1/declarations",
+                               {"json": "declaration", "widow": True, "single_parent": "mother"},
+                               {"json": "declaration", "widow": True}),
 }
 
 

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from zoneinfo import ZoneInfo
-
 import functools
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
+from municloud.rules import CHECK_KINDS, EXTENSION, MARKER
 from municloud.service.deps import authenticate
 from municloud.service.errors import ApiError, error_body
 
@@ -45,7 +46,12 @@ CONVENTIONS = (
     "`460`, never `460.0` (strict input, docs/calc.md; `460.0` is a 422 naming the field). "
     "Named string formats: `my-number`, `lgcode`, `atena-number`, `household-number`, "
     "`resident-record-code` (check digits and municipality prefixes as municloud.ids checks them) and "
-    "`date-not-after-today` (ISO date, not after today in JST).")
+    "`date-not-after-today` (ISO date, not after today in JST). "
+    "Cross-field rules are stated in JSON Schema where it can (an `allOf` entry marked "
+    f"`{MARKER}: <id>`) and otherwise in the `{EXTENSION}` extension of the schema or operation "
+    "(`{\"id\", \"field\", \"rule\", \"kind\", ...}`; kinds: "
+    + "; ".join(f"`{kind}`: {what}" for kind, what in CHECK_KINDS.items())
+    + "). A request breaking one is a 422 whose message ends `(rule <id>)`.")
 _VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 
@@ -72,13 +78,15 @@ class AuthenticateFirst:
         await self.app(scope, receive, send)
 
 
-def document(schema: dict[str, Any]) -> dict[str, Any]:
-    """Add the bearer scheme and the error answers to an OpenAPI document (in place, returned)."""
+def document(schema: dict[str, Any], *, bearer: bool = True) -> dict[str, Any]:
+    """Add the bearer scheme (``bearer=False``: an app without one, the platform hub) and the error
+    answers to an OpenAPI document (in place, returned)."""
     info = schema.setdefault("info", {})
     info["description"] = "\n\n".join(filter(None, (info.get("description"), CONVENTIONS)))
     components = schema.setdefault("components", {})
-    components.setdefault("securitySchemes", {})["bearer"] = {
-        "type": "http", "scheme": "bearer", "bearerFormat": "JWT (EdDSA), signed with the municipality's key"}
+    if bearer:
+        components.setdefault("securitySchemes", {})["bearer"] = {
+            "type": "http", "scheme": "bearer", "bearerFormat": "JWT (EdDSA), signed with the municipality's key"}
     components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path, item in schema.get("paths", {}).items():
@@ -88,9 +96,10 @@ def document(schema: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(op, dict) or "responses" not in op:
                 continue
             # an operation that names its JSON errors (x-json-errors) answers only those in JSON
-            statuses = set(op.pop("x-json-errors", None) or
-                           set(ERRORS) - ({401, 403} if not needs_bearer(path) else set()))
-            if needs_bearer(path):
+            named = op.pop("x-json-errors", None)
+            statuses = set(named) if named is not None else set(ERRORS) - (
+                {401, 403} if not (bearer and needs_bearer(path)) else set())
+            if bearer and needs_bearer(path):
                 op["security"] = [{"bearer": []}]
                 op["parameters"] = [p for p in op.get("parameters", [])
                                     if not (p.get("in") == "header" and p.get("name", "").lower() == "authorization")]
@@ -110,14 +119,17 @@ def document(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def install_contract(app: FastAPI) -> None:
-    """Authenticate first and publish the documented OpenAPI (cached after the first build)."""
-    app.add_middleware(AuthenticateFirst)
+def install_contract(app: FastAPI, *, bearer: bool = True) -> None:
+    """Authenticate first and publish the documented OpenAPI (cached after the first build).
+    ``bearer=False``: an app whose API takes no staff token (the platform hub: signed messages,
+    internal listener only), documented with the same error answers."""
+    if bearer:
+        app.add_middleware(AuthenticateFirst)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             app.openapi_schema = document(get_openapi(title=app.title, version=app.version, routes=app.routes,
-                                                      description=app.description))
+                                                      description=app.description), bearer=bearer)
         return app.openapi_schema
 
     app.openapi = openapi

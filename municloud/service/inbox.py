@@ -18,26 +18,25 @@ log = logging.getLogger(__name__)
 
 InboxHandler = Callable[[object, object, object], Awaitable[None]]  # (app, conn, message)
 XML = "application/xml"
-_XML_TEXT = {XML: {"schema": {"type": "string"}}}
+#: a signed platform message or reply in XML, as the OpenAPI describes it (the inbox, the hub)
+XML_TEXT = {XML: {"schema": {"type": "string"}}}
 #: What the inbox answers (docs/platform.md, "Inbox"): a signed Ack or Fault in XML, and the kit's
 #: JSON error only when the unit cannot receive at all (no platform keys, database down).
 INBOX_RESPONSES = {
-    200: {"description": "signed Ack (applied, or a duplicate of an applied message)", "content": _XML_TEXT},
+    200: {"description": "signed Ack (applied, or a duplicate of an applied message)", "content": XML_TEXT},
     400: {"description": "signed Fault: malformed, invalid, stale, misaddressed or unsupported message",
-          "content": _XML_TEXT},
+          "content": XML_TEXT},
     403: {"description": "signed Fault: bad signature, or a 個人番号 this route may not carry",
-          "content": _XML_TEXT},
-    409: {"description": "signed Fault: a replayed message id with other content", "content": _XML_TEXT},
-    413: {"description": "signed Fault: over the size limit", "content": _XML_TEXT},
+          "content": XML_TEXT},
+    409: {"description": "signed Fault: a replayed message id with other content", "content": XML_TEXT},
+    413: {"description": "signed Fault: over the size limit", "content": XML_TEXT},
 }
 #: the request body is a platform message signed by its sender (no bearer token: the signature
 #: authenticates it); only JSON error the kit adds: 503 (municloud/service/contract.py)
-INBOX_OPENAPI = {
-    "requestBody": {"required": True, "content": {XML: {"schema": {
-        "type": "string", "format": "binary",
-        "description": "a platform message (Envelope) signed by its sender, docs/platform.md"}}}},
-    "x-json-errors": [503],
-}
+SIGNED_MESSAGE_BODY = {"required": True, "content": {XML: {"schema": {
+    "type": "string", "format": "binary",
+    "description": "a platform message (Envelope) signed by its sender, docs/platform.md"}}}}
+INBOX_OPENAPI = {"requestBody": SIGNED_MESSAGE_BODY, "x-json-errors": [503]}
 
 
 def make_inbox_router(handlers: dict[str, InboxHandler], *,

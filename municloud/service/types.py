@@ -8,7 +8,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from municloud import ids, wareki
 from municloud.calc.errors import UnsupportedInput
@@ -16,8 +16,14 @@ from municloud.params import (SUPPORTED_NHI_FISCAL_YEARS, SUPPORTED_RESIDENT_TAX
                              check_fiscal_year)
 
 # C0/C1 controls, DEL, line/paragraph separators, BOM, bidi embeddings/overrides/isolates.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\u202a-\u202e\u2066-\u2069]")
+_CONTROL_CHARS = r"\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[{_CONTROL_CHARS}]")
 _INVISIBLE = re.compile(r"^[\u200b-\u200d\u2060\s\u3000]*$")
+#: The same rule as a JSON Schema pattern, so the OpenAPI states it: no control character, and one
+#: character that is neither control nor blank (Python's \s outside the controls, spelled out:
+#: ECMA-262's \s is another set).
+_BLANK_CHARS = r"\x20\xa0\u1680\u2000-\u200d\u202f\u205f\u2060\u3000"
+FREE_TEXT_PATTERN = f"^[^{_CONTROL_CHARS}]*[^{_CONTROL_CHARS}{_BLANK_CHARS}][^{_CONTROL_CHARS}]*$"
 
 
 def check_free_text(value: str) -> str:
@@ -73,12 +79,11 @@ IDENTIFIER_FORMATS = {
 DATE_NOT_AFTER_TODAY = "date-not-after-today"
 
 
-def _identifier_schema(fmt: str, n: int, what: str) -> WithJsonSchema:
+def _identifier_schema(fmt: str) -> WithJsonSchema:
     """The contract states the format by name and the shape by pattern (the check digit and the
     prefix are checked by municloud.ids)."""
     assert fmt in IDENTIFIER_FORMATS, fmt
-    return WithJsonSchema({"type": "string", "format": fmt, "pattern": f"^[0-9]{{{n}}}$",
-                           "description": what})
+    return WithJsonSchema(ids.json_schema(fmt))
 
 
 def _identifier_path_schema(schema: WithJsonSchema):
@@ -86,23 +91,18 @@ def _identifier_path_schema(schema: WithJsonSchema):
     return Path(json_schema_extra=dict(schema.json_schema))
 
 
-MyNumber = Annotated[str, BeforeValidator(_identifier(ids.validate_my_number)),
-                     _identifier_schema("my-number", 12, "個人番号: 12 digits, the last a check digit")]
+MyNumber = Annotated[str, BeforeValidator(_identifier(ids.validate_my_number)), _identifier_schema("my-number")]
 AtenaNumber = Annotated[str, BeforeValidator(_identifier(ids.validate_atena_number)),
-                        _identifier_schema("atena-number", ids.ATENA_NUMBER_LENGTH,
-                                           "宛名番号: 地方公共団体コード (6, with its check digit) + serial (9)")]
+                        _identifier_schema("atena-number")]
 HouseholdNumber = Annotated[str, BeforeValidator(_identifier(ids.validate_household_number)),
-                            _identifier_schema("household-number", ids.HOUSEHOLD_NUMBER_LENGTH,
-                                               "世帯番号: 地方公共団体コード (6, with its check digit) + serial (9)")]
+                            _identifier_schema("household-number")]
 #: 宛名番号 in a path a route checks itself (the benchmarked read path skips FastAPI's validation);
 #: the OpenAPI states the same format as ``AtenaNumber``
 AtenaNumberRawPath = Annotated[str, _identifier_path_schema(AtenaNumber.__metadata__[1])]
 ResidentRecordCode = Annotated[str, BeforeValidator(_identifier(ids.validate_resident_record_code)),
-                               _identifier_schema("resident-record-code", 11, "住民票コード: 11 digits")]
-LgCode = Annotated[str, BeforeValidator(_identifier(ids.validate_lgcode)),
-                   _identifier_schema("lgcode", 6, "地方公共団体コード: 6 digits, prefecture 01..47, "
-                                                   "the last a check digit")]
-FreeText = Annotated[str, AfterValidator(check_free_text)]
+                               _identifier_schema("resident-record-code")]
+LgCode = Annotated[str, BeforeValidator(_identifier(ids.validate_lgcode)), _identifier_schema("lgcode")]
+FreeText = Annotated[str, AfterValidator(check_free_text), Field(json_schema_extra={"pattern": FREE_TEXT_PATTERN})]
 FlexibleDate = Annotated[date, BeforeValidator(parse_date), PlainSerializer(date.isoformat)]
 
 

@@ -14,8 +14,7 @@ import json
 import logging
 import time
 import uuid
-import datetime as dt
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import asyncpg
 from fastapi import FastAPI
@@ -30,7 +29,7 @@ MAX_BACKOFF_S = 300
 #: How long a refusal that means "the hub does not know this yet" is retried before the rows are
 #: set aside. When a member joins (or a key or route is added), the hub loads its new routing
 #: table and key registry a little after the member's services start (docs/operator-guide.md
-#: "Joining and leaving"): a first message sent in between is refused for a reason the next
+#: "Members joining and leaving"): a first message sent in between is refused for a reason the next
 #: reload removes, and must not be lost for it.
 CONFIG_LAG_S = 600
 
@@ -134,9 +133,11 @@ async def drain_once(pool: asyncpg.Pool, unit: str, lgcode: str, client, key) ->
             try:
                 await client.publish(message, key)
             except FaultError as exc:
-                young = (dt.datetime.now(dt.timezone.utc) - first["created_at"]).total_seconds() < CONFIG_LAG_S
-                if 400 <= (exc.status_code or 0) < 500 and not (young and awaits_hub_configuration(exc.fault)):
-                    failed += len(group)
+                refused = 400 <= (exc.status_code or 0) < 500
+                age_s = (datetime.now(timezone.utc) - first["created_at"]).total_seconds()
+                waiting = refused and age_s < CONFIG_LAG_S and awaits_hub_configuration(exc.fault)
+                failed += len(group)
+                if refused and not waiting:
                     await conn.execute(
                         "UPDATE outbox SET attempts = attempts + 1, dead_at = now(),"
                         " last_error = $2 WHERE id = ANY($1::bigint[])",
@@ -144,9 +145,8 @@ async def drain_once(pool: asyncpg.Pool, unit: str, lgcode: str, client, key) ->
                     log.error("hub refused %s (%s): %d outbox row(s) set aside",
                               first["message_type"], exc.fault.code, len(group))
                     continue
-                failed += len(group)
                 reason = f"fault {exc.fault.code}: {exc.fault.reason}"
-                if 400 <= (exc.status_code or 0) < 500:
+                if waiting:
                     reason += " (retried while the hub's configuration catches up)"
                     log.warning("hub does not know %s yet (%s): %d outbox row(s) retried", first["message_type"],
                                 exc.fault.code, len(group))

@@ -35,4 +35,4 @@ test-unit:
 # the whole-site rehearsal on the machine's two site hosts (docs/dr.md "Two site hosts"): its own
 # stack across both hosts, the primary host powered off, the DR site promoted, the old primary fenced
 rehearse-two-sites: setup
-	@$(ENV); python -m pytest -p no:cacheprovider -q -s tests/rehearsals/two_sites.py $(PYTEST_ARGS)
+	@$(ENV); python -m pytest -p no:cacheprovider -q -s tests/dr/sites/test_two_site_rehearsal.py $(PYTEST_ARGS)

@@ -129,9 +129,12 @@ def configured_sync_names(container) -> str:
 
 
 def rebuild_as_standby(inv: Inventory, site: str, lgcode: str, source_site: str, timeout: float = 300.0) -> StepResult:
-    """Make the database of ``lgcode`` at ``site`` a streaming standby of the one at ``source_site``
-    by a fresh base backup into its own volume (a one-off container with the same mounts, env and
-    networks, MC_PG_MODE=rebuild), then start it. Skipped when it already streams from the source."""
+    """Make the database of ``lgcode`` at ``site`` a streaming standby of the one at ``source_site``,
+    then start it. First by ``pg_rewind`` (only the blocks changed since the timelines diverged cross
+    the WAN); where the timelines do not allow it, by a fresh base backup, with the reason in the
+    sentence. Each is a one-off container with the server's mounts, env and networks
+    (``MC_PG_MODE=rewind`` / ``rebuild``, images/postgres/entrypoint.sh). Skipped when the server
+    already streams from the source."""
     db, source = inv.require_database(site, lgcode), inv.require_database(source_site, lgcode)
     me = application_name(db)
     with Stopwatch() as t:
@@ -141,12 +144,50 @@ def rebuild_as_standby(inv: Inventory, site: str, lgcode: str, source_site: str,
             raise StepFailed(f"{source_site} {lgcode} is not primary; cannot rebuild {site} from it")
         if is_running(db):
             db.stop(timeout=30)
-        _run_rebuild(inv, db, timeout)
+        # pg_rewind reads the source's timeline from its control file, which a promotion updates
+        # only at its next checkpoint: without one, a freshly promoted source looks like the old
+        # timeline and pg_rewind finds "no rewind required"
+        pg.psql(source, "CHECKPOINT")
+        rc, logs = _run_one_off(db, "rewind", timeout)
+        if rc == 0:
+            how = f"rewound {site} {lgcode} onto {source_site}'s timeline by pg_rewind{rewind_volume(logs)}"
+        else:
+            why = rewind_refusal(rc, logs)
+            rc, logs = _run_one_off(db, "rebuild", timeout)
+            if rc != 0:
+                raise StepFailed(f"base backup for {db.name} failed (exit {rc}): {_tail(logs)}")
+            how = f"rebuilt {site} {lgcode} by base backup (pg_rewind not possible: {why})"
         db.start()
         pg.wait_accepting(db, timeout)
         wait_streaming(source, me, timeout)
-    return StepResult(f"rebuilt {site} {lgcode} as standby of {source_site} by base backup in "
-                      f"{t.seconds:.1f} s", t.seconds)
+    return StepResult(f"{how}, streaming from {source_site} after {t.seconds:.1f} s", t.seconds)
+
+
+#: exit code of the entrypoint's rewind mode when pg_rewind cannot rewind (its reason logged)
+REWIND_NOT_POSSIBLE = 65
+
+
+def rewind_refusal(rc: int, logs: str) -> str:
+    """The reason a rewind one-off gave for not rewinding, from its log (exit 65), else its exit code
+    and last line."""
+    marked = [line.split("REWIND-NOT-POSSIBLE:", 1)[1].strip() for line in logs.splitlines()
+              if "REWIND-NOT-POSSIBLE:" in line]
+    if rc == REWIND_NOT_POSSIBLE and marked:
+        return marked[-1] or "pg_rewind failed without a message"
+    return f"the rewind exited {rc}: {_tail(logs, 1)}"
+
+
+def rewind_volume(logs: str) -> str:
+    """What pg_rewind copied, from its log: " (copied 104 MB of the source's 141 MB)", or "" when
+    it did not say (nothing to copy)."""
+    import re
+
+    found = re.search(r"need to copy (\d+) MB \(total source directory size is (\d+) MB\)", logs)
+    return f" (copied {found[1]} MB of the source's {found[2]} MB)" if found else ""
+
+
+def _tail(logs: str, lines: int = 10) -> str:
+    return "\n".join(logs.strip().splitlines()[-lines:])
 
 
 def _streaming(primary, app_name: str) -> bool:
@@ -164,9 +205,11 @@ def wait_streaming(primary, app_name: str, timeout: float, sync: bool = False) -
                      f"after {timeout:.0f} s")
 
 
-def _run_rebuild(inv: Inventory, db, timeout: float) -> None:
+def _run_one_off(db, mode: str, timeout: float) -> tuple[int, str]:
+    """Run the server's image once with ``MC_PG_MODE=mode`` on its data volume (the server stopped);
+    returns the exit code and the log."""
     attrs = db.attrs
-    env = [e for e in attrs["Config"]["Env"] if not e.startswith("MC_PG_MODE=")] + ["MC_PG_MODE=rebuild"]
+    env = [e for e in attrs["Config"]["Env"] if not e.startswith("MC_PG_MODE=")] + [f"MC_PG_MODE={mode}"]
     mounts = [f"{m['Name'] if m['Type'] == 'volume' else m['Source']}:{m['Destination']}:{'rw' if m['RW'] else 'ro'}"
               for m in attrs["Mounts"]]
     networks = list(attrs["NetworkSettings"]["Networks"])
@@ -174,8 +217,8 @@ def _run_rebuild(inv: Inventory, db, timeout: float) -> None:
     # site's names (/etc/hosts), on the server's own engine
     fixed = {n: ((attrs["NetworkSettings"]["Networks"][n].get("IPAMConfig") or {}).get("IPv4Address") or None)
              for n in networks}
-    labels = {**attrs["Config"]["Labels"], "municloud.component": "rebuild"}
-    name = f"{db.name}-rebuild"
+    labels = {**attrs["Config"]["Labels"], "municloud.component": mode}
+    name = f"{db.name}-{mode}"
     client = db.client
     api = client.api
     for stale in client.containers.list(all=True, filters={"name": f"^{name}$"}):
@@ -192,9 +235,7 @@ def _run_rebuild(inv: Inventory, db, timeout: float) -> None:
             client.networks.get(net).connect(one_off, ipv4_address=fixed[net])
         one_off.start()
         rc = one_off.wait(timeout=timeout)["StatusCode"]
-        if rc != 0:
-            raise StepFailed(f"base backup for {db.name} failed (exit {rc}): "
-                             f"{one_off.logs(tail=10).decode(errors='replace').strip()}")
+        return rc, one_off.logs().decode(errors="replace")
     finally:
         one_off.remove(force=True)
 

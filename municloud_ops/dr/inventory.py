@@ -6,7 +6,10 @@ container)."""
 
 from __future__ import annotations
 
+import socket
+import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 DATABASE_COMPONENTS = ("postgres", "standby")
 SERVICE_COMPONENTS = ("residents_registry", "tax", "nhi")
@@ -14,6 +17,10 @@ PRIMARY, DR = "primary", "dr"
 SITE_INDEPENDENT = ("frontdoor",)
 HUB = "hub"  # the platform hub's cluster key (not an lgcode: lgcodes are 6 digits)
 SHARED = "shared"
+#: a site host's engine port that accepts no connection within this is cut off (or off)
+CONNECT_TIMEOUT_S = 3.0
+#: how long a site found unreachable stays so before it is probed again (one operation's steps)
+UNREACHABLE_RECHECK_S = 15.0
 
 
 def docker_client(docker_host: str | None = None):
@@ -33,6 +40,7 @@ class Inventory:
     client: object = field(default_factory=docker_client)
     engines: dict[str, dict] = field(default_factory=dict)
     _clients: dict[str, object] = field(default_factory=dict, repr=False)
+    _down: dict[str, tuple[float, str]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def for_sites(cls, stack: str, sites: dict[str, dict] | None) -> "Inventory":
@@ -58,7 +66,9 @@ class Inventory:
         return self._clients[site]
 
     def unreachable(self, site: str) -> str | None:
-        """Why ``site``'s engine cannot be reached, or None when it answers."""
+        """Why ``site``'s engine cannot be reached, or None when it answers. A host that is cut off
+        (no answer at all, not even a refusal) costs one short connection attempt per
+        ``UNREACHABLE_RECHECK_S``, not a client timeout per call."""
         import docker.errors
         import requests
 
@@ -66,11 +76,19 @@ class Inventory:
 
         if not self.engines:
             return None
+        seen = self._down.get(site)
+        if seen is not None and time.monotonic() - seen[0] < UNREACHABLE_RECHECK_S:
+            return seen[1]
+        address = urlsplit(self.engines[site]["docker_host"])
         try:
+            socket.create_connection((address.hostname, address.port or 2376), timeout=CONNECT_TIMEOUT_S).close()
             self.engine(site).ping()
-        except (EngineUnreachable, docker.errors.DockerException, requests.RequestException) as exc:
+        except (OSError, EngineUnreachable, docker.errors.DockerException, requests.RequestException) as exc:
             self._clients.pop(site, None)
-            return f"engine {self.engines[site]['docker_host']} does not answer ({type(exc).__name__})"
+            why = f"engine {self.engines[site]['docker_host']} does not answer ({type(exc).__name__})"
+            self._down[site] = (time.monotonic(), why)
+            return why
+        self._down.pop(site, None)
         return None
 
     def find(self, **labels: str) -> list:

@@ -76,6 +76,12 @@ def power_off(name: str) -> str:
     return _run("kill", name)
 
 
+def isolate(name: str, on: bool) -> str:
+    """The host's management cable out (``on``) or in: its engine answers nobody, its processes run
+    on (with ``wan_partition(True)`` the site is cut off from everything)."""
+    return _run("isolate", name, "on" if on else "off")
+
+
 def remove(name: str) -> str:
     return _run("down", name)
 

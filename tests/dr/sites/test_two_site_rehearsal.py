@@ -1,13 +1,19 @@
 """The consortium on two Docker hosts: `pulumi up` of the program with each site on its own engine
 (stacks/configs/two-sites.yaml: the primary and dr site hosts of this machine, tcp+TLS, the routed
-WAN with its delay line between them), then the whole-site rehearsal: the primary host powered off,
-promotion at the DR site with `municloud dr failover`, RTO/RPO against the SLA, the old primary
-powered on again and fenced.
+WAN with its delay line between them), then the whole-site rehearsals of docs/dr.md "Two site
+hosts", in order, each starting from where the one before left the stack:
+(a) the primary host powered off, promotion at the DR site with `municloud dr failover`, RTO/RPO
+    against the SLA, the old primary powered on again and fenced;
+(c) failback across the hosts: the old primary rewound by pg_rewind (the hub, whose source refuses
+    pg_rewind's file functions, by a base backup with the reason said), then switched back;
+(b) the primary site cut off from everything with its host running (WAN partition, management
+    cable out): failover at the DR site, the isolated primary acknowledging nothing, fenced when it
+    answers again, and after the failback none of its unacknowledged writes anywhere.
 
-Run by `make rehearse-two-sites` — not yet by `make test` (docs/dr.md "Two site hosts" says why).
-One stack for the module (`ts2sites`, MC_TWO_SITE_STACK), brought up once, destroyed at the end;
-the primary host is powered on again whatever happens (other tests use it). Needs root (the site
-hosts) and the local engine (images are built there and shipped to the hosts).
+In `make test` and alone by `make rehearse-two-sites`. One stack for the module (`ts2sites`,
+MC_TWO_SITE_STACK), brought up once, destroyed at the end; the primary host is powered on and
+connected again whatever happens (other tests use it). Needs root (the site hosts) and the local
+engine (images are built there and shipped to the hosts).
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ pytestmark = [pytest.mark.live, pytest.mark.dr]
 
 STACK = os.environ.get("MC_TWO_SITE_STACK", "ts2sites")
 TABLE = "two_site_writes"
+#: what a rehearsal leaves for the next one (they run in file order on one stack)
+RUN: dict = {}
 
 
 def _remove_on_hosts(stack: str) -> int:
@@ -44,8 +52,10 @@ def two_sites():
         with stack_up(STACK, overrides=sites.two_site_config()) as stack:
             try:
                 yield stack
-            finally:
-                print(sites.up("primary"))  # the rehearsal powers it off; destroy needs it
+            finally:  # the rehearsals power it off and cut it off; destroy needs it
+                print(sites.isolate("primary", False))
+                print(sites.wan_partition(False))
+                print(sites.up("primary"))
     finally:
         if not os.environ.get("MC_TEST_KEEP_STACK"):
             print(f"[municloud] {_remove_on_hosts(STACK)} labelled objects left on the site hosts removed")
@@ -272,6 +282,7 @@ def test_power_off_of_the_primary_host_then_failover_at_the_dr_site(two_sites, s
               f"{rto:.1f} s (DR gateway serving {t_read - t_off:.1f} s, promoted database writable "
               f"{t_write - t_off:.1f} s after the power-off; SLA RTO {sla.rto_seconds} s, RPO {sla.rpo_seconds} s)")
         assert not lost
+        RUN["acked"] = acked
     finally:
         probe.remove(force=True)
 
@@ -297,3 +308,138 @@ def test_power_off_of_the_primary_host_then_failover_at_the_dr_site(two_sites, s
     assert pg.scalar(inv.require_database(DR, lg), f"SELECT count(*) FROM {TABLE} WHERE id = -2",
                      database="residents_registry") == "0"
     assert rto <= sla.rto_seconds, f"RTO {rto:.1f} s above the SLA's {sla.rto_seconds} s"
+
+
+def _ids(container) -> set[int]:
+    return {int(r[0]) for r in pg.psql(container, f"SELECT id FROM {TABLE}", database="residents_registry")}
+
+
+def test_failback_across_the_hosts_rewinds_the_old_primary(two_sites, sites_file):
+    """Rehearsal (c): `municloud dr failback` brings the fenced old primary back as a standby of the
+    promoted DR database by pg_rewind (only what changed since the timelines diverged crosses the
+    WAN), then switches over with no lost write. The twin: the hub's promoted database refuses
+    pg_rewind's file functions to the replicator (as a stack created before they were granted
+    does), so the hub falls back to a base backup and the step says why."""
+    from municloud_ops.dr.inventory import DR, HUB, PRIMARY
+
+    lg, inv = _lgcode(two_sites), _inv()
+    assert RUN.get("acked"), "rehearsal (a) did not run before this one"
+    revoke = "EXECUTE ON FUNCTION pg_catalog.pg_ls_dir(text, boolean, boolean)"
+    pg.psql(inv.require_database(DR, HUB), f"REVOKE {revoke} FROM replicator")
+    out = _cli("dr", "failback", "--stack", STACK, "--sites", str(sites_file))
+    assert f"rewound {PRIMARY} {lg} onto {DR}'s timeline by pg_rewind" in out
+    assert f"rebuilt {PRIMARY} {HUB} by base backup (pg_rewind not possible: " in out
+    assert "permission denied for function pg_ls_dir" in out
+    assert f"switched {lg} over to {PRIMARY}" in out and f"switched {HUB} over to {PRIMARY}" in out
+    inv = _inv()
+    primary = inv.require_database(PRIMARY, lg)
+    assert not pg.in_recovery(primary)
+    [row] = pg.replication(primary)
+    assert (row.state, row.sync_state) == ("streaming", "sync"), row
+    ids = _ids(primary)
+    # every write acknowledged before the power-off and the one taken at DR are back at the primary;
+    # the old primary's own unacknowledged write (-2) went with its timeline
+    assert set(RUN["acked"]) <= ids and -1 in ids and -2 not in ids
+    pg.psql(inv.require_database(PRIMARY, HUB), f"GRANT {revoke} TO replicator")
+
+
+#: a client at the primary site (the database's own socket): tries inserts until told to stop or
+#: 150 s have passed, "try N T" before each and "ack N T" when COMMIT returned (T epoch seconds)
+PARTITION_WRITER = r"""
+end=$((SECONDS + 150)); n=3000
+while [ $SECONDS -lt $end ] && [ ! -e /tmp/partition-stop ]; do
+  n=$((n + 1)); echo "try $n $(date +%s.%N)" >> /tmp/partition-writes
+  if timeout 5 psql -XAtq -d residents_registry -c "INSERT INTO two_site_writes (id) VALUES ($n)" >/dev/null 2>&1; then
+    echo "ack $n $(date +%s.%N)" >> /tmp/partition-writes
+  fi
+  sleep 0.1
+done
+"""
+
+
+def test_a_partition_with_the_primary_running_leaves_one_writer(two_sites, sites_file):
+    """Rehearsal (b): the primary site cut off from the DR site and from the operator (WAN
+    partition, management cable out) while its host runs on and a client at the site keeps writing.
+    The isolated primary acknowledges no write after the cut (synchronous: its standby is out of
+    reach); the failover at the DR site promotes it there; when the cables are back the old primary
+    still acknowledges nothing, the re-run failover fences it (a write to it is refused), and after
+    the failback none of the writes it took without acknowledging is anywhere."""
+    import docker.errors
+
+    from municloud_ops.dr.inventory import DR, PRIMARY
+    from municloud_ops.dr.sla import sla_targets
+
+    sla = sla_targets("dev")
+    lg = _lgcode(two_sites)
+    primary = _inv().require_database(PRIMARY, lg)
+    [row] = pg.replication(primary)
+    assert (row.state, row.sync_state) == ("streaming", "sync"), "rehearsal (c) did not leave a synchronous pair"
+    primary.exec_run(["bash", "-c", PARTITION_WRITER], user="postgres", detach=True)
+
+    def writes() -> tuple[dict[int, float], set[int]]:
+        acked, tried = {}, set()
+        for line in primary.exec_run(["cat", "/tmp/partition-writes"], user="postgres").output.decode().splitlines():
+            kind, n, at = line.split()
+            (tried.add(int(n)) if kind == "try" else acked.__setitem__(int(n), float(at)))
+        return acked, tried
+
+    deadline = time.monotonic() + 60
+    while len(writes()[0]) < 5:
+        assert time.monotonic() < deadline, "the client at the primary site got no acknowledgement within 60 s"
+        time.sleep(0.3)
+    print(sites.wan_partition(True))
+    print(sites.isolate(PRIMARY, True))
+    t_cut = time.time()
+    try:
+        out = _cli("dr", "failover", "--stack", STACK, "--sites", str(sites_file))
+        assert f"site {PRIMARY} unreachable" in out and f"promoted standby {lg} at {DR}" in out
+        new_primary = _inv().require_database(DR, lg)
+        while _insert(new_primary, -3) != 0:
+            assert time.time() - t_cut < 120, "the promoted database accepted no write within 120 s"
+            time.sleep(0.2)
+        writable = time.time() - t_cut
+        time.sleep(3)  # the client at the cut-off site goes on trying meanwhile
+    finally:
+        print(sites.isolate(PRIMARY, False))
+        print(sites.wan_partition(False))
+    print(f"partition: DR database writable {writable:.1f} s after the cut (SLA RTO {sla.rto_seconds} s)")
+
+    # the cables are back: the old primary runs and is still a primary, but acknowledges nothing
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            old = _inv().require_database(PRIMARY, lg)
+            break
+        except LookupError:
+            assert time.monotonic() < deadline, "the primary host's engine did not answer again within 60 s"
+            time.sleep(1)
+    assert old.status == "running" and not pg.in_recovery(old)
+    assert _insert(old, -4) == 124  # still waiting for a standby when the client gave up
+    old.exec_run(["touch", "/tmp/partition-stop"], user="postgres")
+    acked, tried = writes()
+    late = sorted(n for n, at in acked.items() if at > t_cut + 1.0)
+    assert not late, f"the cut-off primary acknowledged {late} after the cut"
+    at_dr = _ids(_inv().require_database(DR, lg))
+    assert set(acked) <= at_dr, f"acknowledged writes missing at DR: {sorted(set(acked) - at_dr)}"
+    unacknowledged = tried - set(acked)
+    assert unacknowledged and not (unacknowledged & at_dr)
+    print(f"partition: {len(acked)} writes acknowledged at the primary before the cut, all at DR, none "
+          f"after it; {len(unacknowledged)} tried at the cut-off primary without acknowledgement, none at DR")
+
+    # fenced when it answers: stopped, a write to it refused
+    out = _cli("dr", "failover", "--stack", STACK, "--sites", str(sites_file))
+    assert f"fenced site {PRIMARY}: stopped" in out and f"{DR} {lg} already primary" in out
+    old.reload()
+    assert old.status != "running"
+    with pytest.raises(docker.errors.APIError, match="is not running"):
+        old.exec_run(["psql", "-XAtq", "-d", "residents_registry", "-c", f"INSERT INTO {TABLE} (id) VALUES (-5)"],
+                     user="postgres")
+
+    # failback: rewound again; what the cut-off primary took without acknowledging is nowhere
+    out = _cli("dr", "failback", "--stack", STACK, "--sites", str(sites_file))
+    assert f"rewound {PRIMARY} {lg} onto {DR}'s timeline by pg_rewind" in out
+    ids = _ids(_inv().require_database(PRIMARY, lg))
+    assert set(acked) <= ids and -3 in ids
+    assert not ({-4} | unacknowledged) & ids, sorted(({-4} | unacknowledged) & ids)
+    assert writable <= sla.rto_seconds, f"DR database writable {writable:.1f} s after the cut: above the SLA's " \
+                                        f"{sla.rto_seconds} s"

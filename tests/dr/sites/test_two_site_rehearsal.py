@@ -417,7 +417,9 @@ def test_a_partition_with_the_primary_running_leaves_one_writer(two_sites, sites
     assert _insert(old, -4) == 124  # still waiting for a standby when the client gave up
     old.exec_run(["touch", "/tmp/partition-stop"], user="postgres")
     acked, tried = writes()
-    late = sorted(n for n, at in acked.items() if at > t_cut + 1.0)
+    # "ack" is written when psql has returned: on a loaded machine a second or two after the COMMIT
+    # it records; a cut-off primary that acknowledged writes would do so for the whole partition
+    late = sorted(n for n, at in acked.items() if at > t_cut + 3.0)
     assert not late, f"the cut-off primary acknowledged {late} after the cut"
     at_dr = _ids(_inv().require_database(DR, lg))
     assert set(acked) <= at_dr, f"acknowledged writes missing at DR: {sorted(set(acked) - at_dr)}"

@@ -330,6 +330,20 @@ class StackConfig(_Strict):
         PROXY protocol header the site's gateway believes (decision 0019). No container gets it."""
         return str(ipaddress.ip_network(self.subnet(site, kind="edge")).network_address + _BRIDGE_HOST)
 
+    def frontdoor_listen_address(self) -> str:
+        """Where the frontdoor listens on the primary site's engine host (decision 0019): 127.0.0.1,
+        or with sites on hosts of their own that host's WAN address (nothing routes to its loopback)."""
+        return self.wan_host_address(self.primary_site) if self.routed_wan else "127.0.0.1"
+
+    def frontdoor_source(self, site: str) -> str:
+        """The host address the frontdoor connects to ``site``'s gateway from, and so the one address
+        whose PROXY protocol header that gateway believes: the host side of the gateway's edge network
+        on the same engine, or across the WAN the primary host's WAN address (the WAN router forwards
+        only between sites' blocks)."""
+        if self.routed_wan and site != self.primary_site:
+            return self.wan_host_address(self.primary_site)
+        return self.edge_bridge_address(site)
+
     def gateway_address(self, site: str) -> str:
         """The gateway's fixed address on its site's edge network (outside the dynamic range): the
         frontdoor reaches it there (Docker's DNS does not answer on the host network)."""

@@ -100,20 +100,18 @@ class Consortium(pulumi.ComponentResource):
         primary_site = PrimarySite(urn_name(primary), site_args(primary), child)
         self.sites: dict[str, PrimarySite | DrSite] = {
             primary: primary_site, dr: DrSite(urn_name(dr), site_args(dr), primary_site, child)}
-        # the frontdoor on the host network of the primary site's engine (decision 0019): 127.0.0.1 and
-        # each gateway at its edge address, from the host side of that edge; with sites on hosts of
-        # their own it listens on the primary host's WAN address and reaches the DR gateway across
-        # the WAN at its fixed address, from that same address
-        bind, dr_backend = "127.0.0.1", Backend(dr, cfg.gateway_address(dr), cfg.edge_bridge_address(dr), backup=True)
-        after: list[pulumi.Resource] = [self.sites[s].edge_network for s in (primary, dr)]
+        # the frontdoor on the host network of the primary site's engine (decision 0019), each gateway
+        # at its fixed edge address; with sites on hosts of their own the DR gateway across the WAN
+        # at its fixed address there. Where it listens and connects from: StackConfig.
+        dr_address, after = cfg.gateway_address(dr), [self.sites[s].edge_network for s in (primary, dr)]
         if self.routed_wan is not None:
-            bind = cfg.wan_host_address(primary)
-            dr_backend = Backend(dr, self.routed_wan.address(dr, "gateway"), bind, backup=True)
-            after = [self.sites[primary].edge_network, wan_of[primary]]
+            dr_address, after = self.routed_wan.address(dr, "gateway"), [self.sites[primary].edge_network,
+                                                                         wan_of[primary]]
         self.frontdoor = Frontdoor("frontdoor", FrontdoorArgs(
             stack=cfg.stack, site=primary, docker_host=primary_host, image=image("haproxy", primary).ref, ca=self.ca,
-            backends=[Backend(primary, cfg.gateway_address(primary), cfg.edge_bridge_address(primary), backup=False),
-                      dr_backend], bind_address=bind, host_port=cfg.frontdoor_port,
+            backends=[Backend(primary, cfg.gateway_address(primary), cfg.frontdoor_source(primary), backup=False),
+                      Backend(dr, dr_address, cfg.frontdoor_source(dr), backup=True)],
+            bind_address=cfg.frontdoor_listen_address(), host_port=cfg.frontdoor_port,
             depends_on=[self.sites[primary].gateway.container, self.sites[dr].gateway.container, *after],
             health_timeout_s=cfg.health_timeout_s), child)
         self.url = self.frontdoor.url

@@ -11,8 +11,6 @@ from policies.guardrails import SHARED, UNKNOWN, Ctx, Res, Rule, by_kind, networ
 #: shared units that must reach every tenant network of their site: the gateway routes
 #: /<lgcode>/<service>/ to the member's services (stacks/gateway.py)
 REACHERS = frozenset({"gateway"})
-#: the one network that is not internal: the frontdoor's, which carries the published port
-PUBLISHING = frozenset({"frontdoor"})
 #: sites on hosts of their own: each host's WAN-facing network is routed (stacks/wan.py), never
 #: masqueraded - its only way out is the WAN router, which forwards between sites' blocks only
 ROUTED_WAN = "wan"
@@ -27,7 +25,9 @@ def _routed_wan(res: Res) -> bool:
 
 def check_internal(res: Res, ctx: Ctx) -> list[str]:
     internal = res.props.get("internal")
-    if internal is True or internal is UNKNOWN or res.component in PUBLISHING or _routed_wan(res):
+    # no exception for the frontdoor: it runs on the host network (decision 0019), a network of its own
+    # with a route out (to publish from) is not needed any more
+    if internal is True or internal is UNKNOWN or _routed_wan(res):
         return []
     owner = res.lgcode
     what = f"tenant network of municipality {owner}" if owner not in (None, SHARED) else "network"

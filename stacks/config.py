@@ -143,7 +143,12 @@ _RESERVED_THIRD = {"edge": 250, "hub": 252, "wan": 254}
 #: Sites on engines of their own: fixed host numbers on a site's routed WAN network (its host's
 #: ``wan_subnet``): member slot s's PostgreSQL at .(10+s), the shared units above them.
 _WAN_MEMBER_OFFSET = 10
-_WAN_UNITS = {"hub_postgres": 240, "backup_repo": 241, "gateway": 242, "frontdoor": 243}
+_WAN_UNITS = {"hub_postgres": 240, "backup_repo": 241, "gateway": 242}
+#: A bridge network's own address on its engine's host: Docker gives the bridge the first address of
+#: the subnet when the network names no gateway (none of ours does), with or without an ip_range.
+_BRIDGE_HOST = 1
+#: The gateway's fixed address on its site's edge network (the upper half: outside the dynamic range).
+_EDGE_GATEWAY = 240
 
 
 def free_slots(taken) -> list[int]:
@@ -222,7 +227,8 @@ class StackConfig(_Strict):
     environment: Literal["development", "production"] = Field(
         description="production refuses the documented development state passphrase")
     network_base: str = Field(description="a /16 from which every project network gets a /24")
-    frontdoor_port: int = Field(ge=1024, le=65535, description="frontdoor port on 127.0.0.1")
+    frontdoor_port: int = Field(ge=1024, le=65535, description="the frontdoor's port on 127.0.0.1 of the primary "
+                                "site's engine host (sites on hosts of their own: on that host's WAN address)")
     gateway_rate_per_second: int = Field(gt=0, description="gateway requests/s per client address")
     gateway_burst: int = Field(ge=0, description="gateway burst above the rate")
     health_timeout_s: int = Field(gt=0, le=1800, description="container health wait")
@@ -301,20 +307,47 @@ class StackConfig(_Strict):
 
     def wan_address(self, site: str, unit: int | str) -> str:
         """A unit's fixed address on ``site``'s routed WAN network: a member's PostgreSQL by its
-        ``address_slot`` (int), or ``hub_postgres``, ``backup_repo``, ``gateway``, ``frontdoor``."""
+        ``address_slot`` (int), or ``hub_postgres``, ``backup_repo``, ``gateway``."""
         block = ipaddress.IPv4Network(self.sites[site].wan_subnet)
         host = _WAN_MEMBER_OFFSET + unit if isinstance(unit, int) else _WAN_UNITS[unit]
         return str(block.network_address + host)
+
+    def wan_host_address(self, site: str) -> str:
+        """Sites on engines of their own: the site host's own address in its routed block (the
+        bridge of its WAN-facing network). The frontdoor, on the primary host's network, listens
+        there and connects to the DR gateway from there: the one address whose PROXY protocol
+        header the DR gateway believes."""
+        return str(ipaddress.IPv4Network(self.sites[site].wan_subnet).network_address + _BRIDGE_HOST)
 
     def edge_dynamic_range(self, site: str) -> str:
         """The lower half of a site's edge /24: where Docker assigns addresses on the edge network."""
         edge = ipaddress.ip_network(self.subnet(site, kind="edge"))
         return str(next(edge.subnets(prefixlen_diff=1)))
 
-    def frontdoor_address(self, site: str) -> str:
-        """The frontdoor's fixed address on a site's edge network (outside the dynamic range): the one
-        address whose PROXY protocol header the site's gateway believes."""
-        return str(ipaddress.ip_network(self.subnet(site, kind="edge")).network_address + 250)
+    def edge_bridge_address(self, site: str) -> str:
+        """The host side of a site's edge network (its bridge's address): where the frontdoor, on the
+        host network of the site's engine, connects to the gateway from - the one address whose
+        PROXY protocol header the site's gateway believes (decision 0019). No container gets it."""
+        return str(ipaddress.ip_network(self.subnet(site, kind="edge")).network_address + _BRIDGE_HOST)
+
+    def frontdoor_listen_address(self) -> str:
+        """Where the frontdoor listens on the primary site's engine host (decision 0019): 127.0.0.1,
+        or with sites on hosts of their own that host's WAN address (nothing routes to its loopback)."""
+        return self.wan_host_address(self.primary_site) if self.routed_wan else "127.0.0.1"
+
+    def frontdoor_source(self, site: str) -> str:
+        """The host address the frontdoor connects to ``site``'s gateway from, and so the one address
+        whose PROXY protocol header that gateway believes: the host side of the gateway's edge network
+        on the same engine, or across the WAN the primary host's WAN address (the WAN router forwards
+        only between sites' blocks)."""
+        if self.routed_wan and site != self.primary_site:
+            return self.wan_host_address(self.primary_site)
+        return self.edge_bridge_address(site)
+
+    def gateway_address(self, site: str) -> str:
+        """The gateway's fixed address on its site's edge network (outside the dynamic range): the
+        frontdoor reaches it there (Docker's DNS does not answer on the host network)."""
+        return str(ipaddress.ip_network(self.subnet(site, kind="edge")).network_address + _EDGE_GATEWAY)
 
     def subnet(self, site: str, slot: int | None = None, kind: str = "municipality") -> str:
         """The /24 of a project network (``SLOTS``): a member's by its ``address_slot`` (never by its

@@ -100,21 +100,19 @@ class Consortium(pulumi.ComponentResource):
         primary_site = PrimarySite(urn_name(primary), site_args(primary), child)
         self.sites: dict[str, PrimarySite | DrSite] = {
             primary: primary_site, dr: DrSite(urn_name(dr), site_args(dr), primary_site, child)}
-        # the frontdoor at the primary site; the DR gateway on the same engine by name, on a host of
-        # its own across the WAN at its fixed address
-        edge_sites, publish_on = (primary, dr), None
-        dr_gateway = self.sites[dr].gateway.container_name
+        # the frontdoor on the host network of the primary site's engine (decision 0019), each gateway
+        # at its fixed edge address; with sites on hosts of their own the DR gateway across the WAN
+        # at its fixed address there. Where it listens and connects from: StackConfig.
+        dr_address, after = cfg.gateway_address(dr), [self.sites[s].edge_network for s in (primary, dr)]
         if self.routed_wan is not None:
-            edge_sites = (primary,)
-            publish_on = (wan_of[primary], self.routed_wan.address(primary, "frontdoor"))
-            dr_gateway = self.routed_wan.address(dr, "gateway")
+            dr_address, after = self.routed_wan.address(dr, "gateway"), [self.sites[primary].edge_network,
+                                                                         wan_of[primary]]
         self.frontdoor = Frontdoor("frontdoor", FrontdoorArgs(
             stack=cfg.stack, site=primary, docker_host=primary_host, image=image("haproxy", primary).ref, ca=self.ca,
-            edge_networks=[(self.sites[s].edge_network, cfg.frontdoor_address(s)) for s in edge_sites],
-            backends=[Backend(primary, self.sites[primary].gateway.container_name, backup=False),
-                      Backend(dr, dr_gateway, backup=True)], publish_on=publish_on,
-            host_port=cfg.frontdoor_port,
-            depends_on=[self.sites[primary].gateway.container, self.sites[dr].gateway.container],
+            backends=[Backend(primary, cfg.gateway_address(primary), cfg.frontdoor_source(primary), backup=False),
+                      Backend(dr, dr_address, cfg.frontdoor_source(dr), backup=True)],
+            bind_address=cfg.frontdoor_listen_address(), host_port=cfg.frontdoor_port,
+            depends_on=[self.sites[primary].gateway.container, self.sites[dr].gateway.container, *after],
             health_timeout_s=cfg.health_timeout_s), child)
         self.url = self.frontdoor.url
         self.register_outputs({"frontdoor_url": self.url, "ca_cert_pem": self.ca.cert_pem})

@@ -1,8 +1,13 @@
-"""Frontdoor: the consortium's one published endpoint, 127.0.0.1:<port> (HAProxy).
+"""Frontdoor: the consortium's one published endpoint (HAProxy), 127.0.0.1:<port> of its engine's host.
 
 TCP pass-through to the site gateways' public listeners with TLS health checks, the client's
-address sent ahead by PROXY protocol (v2); the primary site's gateway takes
-all traffic while healthy, the DR gateway is a backup server. Config rendered by roles/frontdoor.
+address sent ahead by PROXY protocol (v2); the primary site's gateway takes all traffic while
+healthy, the DR gateway is a backup server. Config rendered by roles/frontdoor.
+
+It runs on the host network of the primary site's engine (decision 0019): no userland proxy
+between the client and HAProxy, so the address it hands on is the client's own. There Docker's
+DNS does not answer, so each gateway is reached at its fixed address, and from a fixed address of
+the host (``Backend.source``) - the one its gateway believes the PROXY header from.
 """
 
 from __future__ import annotations
@@ -13,13 +18,14 @@ import pulumi
 
 from stacks.gateway import GATEWAY_PUBLIC_PORT
 from stacks.naming import docker_name, labels, urn_name
-from stacks.providers.container import Container
-from stacks.providers.network import Network
+from stacks.providers.container import HOST_NETWORK, Container
 from stacks.providers.pki import CertificateAuthority
 from stacks.providers.rendered import RenderedConfig
 from stacks.tls import plain_file
 
-HAPROXY_PORT = 8443
+#: the frontdoor's own /healthz (HAProxy monitor-uri): a unix socket in the container's /tmp, so that
+#: on the host network it takes no port of the host (every stack on an engine has a frontdoor)
+HEALTH_SOCKET = "/tmp/frontdoor-health.sock"
 
 
 @dataclass
@@ -28,8 +34,10 @@ class Backend:
 
     name: str
     """server name in HAProxy (the site)"""
-    host: str
-    """gateway container name"""
+    address: str
+    """the gateway's fixed address (on its edge network, or across the WAN)"""
+    source: str
+    """the host address the frontdoor connects from: the one the gateway believes the PROXY header from"""
     backup: bool
     """True for the DR gateway"""
 
@@ -43,63 +51,47 @@ class FrontdoorArgs:
     site: str
     """site it runs at (label), the primary"""
     docker_host: str
-    """Docker engine it runs on"""
+    """Docker engine it runs on (on that engine's host network)"""
     image: pulumi.Input[str]
     """haproxy image reference"""
     ca: CertificateAuthority
     """consortium CA (verifies gateway certificates in health checks)"""
-    edge_networks: list[tuple[Network, str]]
-    """edge network of every site, with the frontdoor's fixed address on it"""
     backends: list[Backend]
     """gateways, primary first"""
+    bind_address: str
+    """host address it listens on: 127.0.0.1, or on a site host of its own that host's WAN address"""
     host_port: int
-    """published on 127.0.0.1 only"""
+    """port it listens on (``frontdoor_port``)"""
     depends_on: list[pulumi.Resource]
-    """gateways"""
+    """gateways, and the networks whose host-side addresses it binds or connects from"""
     health_timeout_s: int = 180
     """container health wait"""
-    publish_on: tuple[Network, str] | None = None
-    """sites on hosts of their own: the primary host's WAN network and the frontdoor's fixed address
-    on it, its first network (the port is published from it, and the DR gateway is reached across
-    it); None: a network of its own for publishing"""
 
 
 class Frontdoor(pulumi.ComponentResource):
-    """HAProxy on 127.0.0.1:<port>, primary gateway first, DR as backup."""
+    """HAProxy on <bind_address>:<port> of its engine's host, primary gateway first, DR as backup."""
 
     def __init__(self, name: str, args: FrontdoorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("municloud:stack:Frontdoor", name, None, opts)
         a = args
         child = pulumi.ResourceOptions(parent=self)
         self.container_name = docker_name(a.stack, None, "frontdoor")
-        variables = {"frontdoor_listen_port": HAPROXY_PORT,
-                     "frontdoor_backends": [{"name": b.name, "host": b.host, "port": GATEWAY_PUBLIC_PORT,
-                                             "backup": b.backup} for b in a.backends]}
+        self.listen = f"{a.bind_address}:{a.host_port}"
+        variables = {"frontdoor_bind_address": a.bind_address, "frontdoor_listen_port": a.host_port,
+                     "frontdoor_health_socket": HEALTH_SOCKET,
+                     "frontdoor_backends": [{"name": b.name, "host": b.address, "port": GATEWAY_PUBLIC_PORT,
+                                             "source": b.source, "backup": b.backup} for b in a.backends]}
         self.config = RenderedConfig(urn_name("frontdoor-config"), role="frontdoor",
                                      instance=f"{a.stack}-frontdoor", output_var="frontdoor_output_dir",
                                      variables=variables, opts=child)
         files = [plain_file("/etc/municloud/haproxy.cfg", self.config.files.apply(lambda f: f["haproxy.cfg"])),
                  plain_file("/run/secrets/frontdoor-tls/ca.crt", a.ca.cert_pem)]
-        # Docker publishes no port of a container on internal networks only (the edges are):
-        # the frontdoor alone gets a non-internal network, first, to carry 127.0.0.1:<port>. With
-        # sites on hosts of their own that is the primary host's routed WAN network: its default
-        # route is then the WAN, where the DR gateway is.
-        if a.publish_on is not None:
-            self.publish_network, address = a.publish_on
-            first = {"name": self.publish_network.name, "aliases": [], "ipv4_address": address}
-        else:
-            self.publish_network = Network(
-                urn_name("frontdoor-net"), name=docker_name(a.stack, None, "frontdoor-net"),
-                docker_host=a.docker_host, labels=labels(a.stack, a.site, "frontdoor"), internal=False,
-                opts=child)
-            first = {"name": self.publish_network.name, "aliases": []}
         self.container = Container(
             urn_name("frontdoor"), name=self.container_name, docker_host=a.docker_host, image=a.image,
-            labels=labels(a.stack, a.site, "frontdoor"),
-            networks=[first]
-            + [{"name": n.name, "aliases": [], "ipv4_address": address} for n, address in a.edge_networks],
-            ports=[{"container_port": HAPROXY_PORT, "host_port": a.host_port}], read_only=True,
+            labels=labels(a.stack, a.site, "frontdoor"), networks=[], network_mode=HOST_NETWORK,
+            # where it listens, for the operator tooling (municloud dr): nothing is published to read it from
+            env={"FRONTDOOR_LISTEN": self.listen}, read_only=True,
             tmpfs={"/tmp": "rw,noexec,nosuid,size=16m"}, files=files,
             health_timeout=a.health_timeout_s, opts=pulumi.ResourceOptions(parent=self, depends_on=a.depends_on))
-        self.url = f"https://127.0.0.1:{a.host_port}"
+        self.url = f"https://{self.listen}"
         self.register_outputs({"container": self.container.name, "url": self.url})

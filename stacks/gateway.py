@@ -1,9 +1,11 @@
 """Gateway: a site's TLS entry point; ``/<lgcode>/<service>/`` reaches only that municipality.
 
 It joins every municipality network of its site (the gateway link) and the site's edge network
-(frontdoor, hub). Its nginx configuration is rendered by roles/gateway. Two listeners: the public
-one (GATEWAY_PUBLIC_PORT, the frontdoor's only backend; PROXY protocol believed from the
-frontdoor's network only, so rate limiting sees the real client) serves the staff routes; the
+(hub; the frontdoor reaches it there from its engine's host, at the gateway's fixed address). Its
+nginx configuration is rendered by roles/gateway. Two listeners: the public one
+(GATEWAY_PUBLIC_PORT, the frontdoor's only backend; PROXY protocol believed from the address the
+frontdoor connects from only, so rate limiting and the access log see the real client) serves the
+staff routes; the
 internal one (GATEWAY_PORT, not published, what HUB_URL and the hub's INBOX_URL_TEMPLATE name)
 serves the machine paths: the hub API ``/hub/``, the platform inboxes and admin endpoints.
 """
@@ -59,6 +61,8 @@ class GatewayArgs:
     """consortium CA"""
     edge_network: Network
     """the site's edge network"""
+    edge_address: str
+    """its fixed address there (the frontdoor, on the host network, has no DNS to find it by)"""
     tenant_networks: list[Network]
     """municipality networks the gateway links to"""
     routes: list[Route]
@@ -74,7 +78,7 @@ class GatewayArgs:
     health_timeout_s: int = 180
     """container health wait"""
     trusted_proxies: list[str] = field(default_factory=list)
-    """CIDRs whose PROXY protocol header is believed (the frontdoor's edge network)"""
+    """CIDRs whose PROXY protocol header is believed (the host address the frontdoor connects from)"""
     cert_validity_days: int = 30
     """lifetime of its TLS certificate (short-lived instead of OCSP)"""
     cert_renew_before_days: int = 10
@@ -109,7 +113,7 @@ class Gateway(pulumi.ComponentResource):
                                      variables=variables, opts=child)
         files = [plain_file("/etc/municloud/nginx.conf", self.config.files.apply(lambda f: f["nginx.conf"]))]
         files += tls_files("/run/secrets/gateway-tls", a.ca, self.cert, WWW_DATA_UID)
-        networks = [{"name": a.edge_network.name, "aliases": []}] + [
+        networks = [{"name": a.edge_network.name, "aliases": [], "ipv4_address": a.edge_address}] + [
             {"name": n.name, "aliases": []} for n in a.tenant_networks]
         if a.wan_endpoint:
             networks.append(dict(a.wan_endpoint))

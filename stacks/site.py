@@ -83,22 +83,23 @@ class _Site(pulumi.ComponentResource):
         upstreams = [c for mun in self.municipalities.values() for c in mun.services.values()]
         if self.hub is not None:
             upstreams.append(self.hub.container)
-        # The frontdoor runs on the primary site's engine. On one engine it joins every site's edge
-        # network; with sites on hosts of their own the DR gateway is reached across the WAN at its
-        # fixed address, and believes the PROXY header from the frontdoor's WAN address only.
-        wan_endpoint, trusted = None, [f"{cfg.frontdoor_address(a.site)}/32"]
+        # The frontdoor runs on the host network of the primary site's engine (decision 0019) and
+        # connects to a gateway on the same engine from the host side of its edge network (the
+        # bridge's address, which no container gets); with sites on hosts of their own it reaches
+        # the DR gateway across the WAN at its fixed address, from the primary host's WAN address.
+        wan_endpoint = None
         if a.routed_wan is not None and a.site != cfg.primary_site:
             wan_endpoint = a.routed_wan.endpoint(a.site, "gateway")
-            trusted = [a.routed_wan.peer_cidr(cfg.primary_site, "frontdoor")]
         self.gateway = Gateway(urn_name(a.site, "gateway"), GatewayArgs(
             stack=cfg.stack, site=a.site, docker_host=self.docker_host, image=a.images["nginx"], ca=a.ca,
-            edge_network=self.edge_network, tenant_networks=[m.network for m in self.municipalities.values()],
+            edge_network=self.edge_network, edge_address=cfg.gateway_address(a.site),
+            tenant_networks=[m.network for m in self.municipalities.values()],
             routes=routes, hub={"host": self.hub.container_name, "port": SERVICE_PORT} if self.hub else None,
             rate_per_second=cfg.gateway_rate_per_second, burst=cfg.gateway_burst, depends_on=upstreams,
             health_timeout_s=cfg.health_timeout_s,
-            # The frontdoor's PROXY header only: another container on the edge network (the hub)
-            # cannot claim a client address of its choice (rate limits and logs key on it).
-            trusted_proxies=trusted, wan_endpoint=wan_endpoint,
+            # The frontdoor's PROXY header only: a container on the edge network (the hub) cannot
+            # claim a client address of its choice (rate limits and logs key on it).
+            trusted_proxies=[f"{cfg.frontdoor_source(a.site)}/32"], wan_endpoint=wan_endpoint,
             cert_validity_days=cfg.edge_cert_validity_days,
             cert_renew_before_days=cfg.edge_cert_renew_before_days), pulumi.ResourceOptions(parent=self))
         # The supervisor mounts its engine's unix socket: on a site reached over tcp+TLS there is no

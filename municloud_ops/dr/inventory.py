@@ -149,8 +149,13 @@ class Inventory:
         return found[0] if found else None
 
     def frontdoor_port(self, default: int = 8443) -> int:
-        """The frontdoor's published port on 127.0.0.1 (a test stack has its own free one)."""
+        """The frontdoor's port on 127.0.0.1 (a test stack has its own free one): where it says it
+        listens (``FRONTDOOR_LISTEN``, on the host network), else its published port (a frontdoor
+        made before it moved to the host network)."""
         fd = self.frontdoor()
+        listen = env_of(fd).get("FRONTDOOR_LISTEN", "") if fd is not None else ""
+        if listen.rpartition(":")[2].isdigit():
+            return int(listen.rpartition(":")[2])
         bindings = fd.attrs["HostConfig"].get("PortBindings") or {} if fd is not None else {}
         for published in bindings.values():
             for b in published or []:

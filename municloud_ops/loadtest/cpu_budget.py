@@ -11,7 +11,7 @@ the budget is what an optimisation of one hop is judged by. Sources:
 - the access-log appender: the PostgreSQL backends whose ``application_name`` is
   ``access-log-appender`` (the appender's own connection), split out of their PostgreSQL;
 - host processes from /proc: the Locust process tree, ``docker-proxy`` of the stack's published
-  port, and the shims of the stack's containers (where the runc of every health check is
+  port (none since the frontdoor runs on the host network, decision 0019: it reads 0), and the shims of the stack's containers (where the runc of every health check is
   accounted; dockerd and containerd serve every stack of the engine, so they are left out);
 - the kernel's softirq time of the whole machine (bridges, NAT), from /proc/stat: machine-wide,
   so other work on the machine shows in it.

@@ -21,6 +21,11 @@ gaps grow to 4 s, and no more probes than the machine has cores run at once in t
 process (a busy slot skips that probe), so dozens of containers starting together (a 12-member
 consortium) do not spend the cores on asking whether they are ready yet.
 
+``network_mode: "host"`` puts a container in its engine host's network namespace (the frontdoor,
+decision 0019): it joins no network (``networks`` is empty) and publishes no port (it binds host
+addresses itself); ``read`` reports the mode the engine holds, and the engine's own ``host``
+network entry is not a network the program joined.
+
 Files are copied into labelled anonymous volumes, one per distinct parent directory of the
 files (``/run/secrets``, ``/etc/municloud``...), because ``docker cp`` refuses a read-only root
 filesystem but writes into volumes; those directories must be empty in the image.
@@ -53,6 +58,8 @@ _LOG_TAIL = 30
 #: in that lookup held promotion for ~11 s in 2 to 4 of a rehearsal's 4 failover lanes (docs/dr.md). With these
 #: options a missing name fails in about 2 s; names that exist are answered locally, well within 1 s.
 DNS_OPTIONS = ("timeout:1", "attempts:2")
+#: the one ``network_mode`` besides a network of the stack: the engine host's network namespace
+HOST_NETWORK = "host"
 #: where a container with ``engine_socket`` finds the engine (municloud.supervisor.SOCKET)
 ENGINE_SOCKET = "/run/docker.sock"
 #: our own health probes running at once in this provider process (one per core, see the docstring)
@@ -71,10 +78,10 @@ class ContainerProvider(ValidatingProvider):
     OPTIONAL = {"env": dict, "command": list, "user": str, "mounts": list, "tmpfs": dict, "ports": list,
                 "restart_policy": str, "cap_add": list, "read_only": bool, "files": list,
                 "health_timeout": int, "start": bool, "healthcheck": dict, "reload": list, "engine_socket": bool,
-                "docker_tls": dict, "extra_hosts": dict}
+                "docker_tls": dict, "extra_hosts": dict, "network_mode": str}
     REPLACE_ON = ("name", "docker_host", "image", "labels", "networks", "env", "command", "user", "mounts",
                   "tmpfs", "ports", "cap_add", "read_only", "files", "start", "healthcheck", "engine_socket",
-                  "extra_hosts")
+                  "extra_hosts", "network_mode")
     OUTPUTS = ("container_id",)
     #: exit status of a ``reload`` command asking for a restart instead (EX_TEMPFAIL)
     RESTART_EXIT_CODE = 75
@@ -95,8 +102,19 @@ class ContainerProvider(ValidatingProvider):
                 failures.append(CheckFailure("env", f"container {news['name']}: env '{key}' looks like a "
                                                     f"secret; pass it as a file and set '{key}_FILE'"))
         nets = news["networks"]
+        mode = news.get("network_mode")
+        if mode is not None and not is_unknown(mode):
+            if mode != HOST_NETWORK:
+                failures.append(CheckFailure("network_mode", f"container {news['name']}: network_mode {mode!r}: "
+                                                             f"only {HOST_NETWORK!r} (else name its networks)"))
+            if not is_unknown(nets) and nets:
+                failures.append(CheckFailure("networks", f"container {news['name']}: on the host network it "
+                                                         f"joins no other network, got {len(nets)}"))
+            if _known_list(news.get("ports")):
+                failures.append(CheckFailure("ports", f"container {news['name']}: on the host network nothing is "
+                                                      f"published; it binds the host's addresses itself"))
         if not is_unknown(nets):
-            if not nets:
+            if not nets and mode is None:
                 failures.append(CheckFailure("networks", f"container {news['name']}: needs at least one network"))
             for n in _known_list(nets):
                 if not isinstance(n, dict) or "name" not in n:
@@ -171,13 +189,15 @@ class ContainerProvider(ValidatingProvider):
             restart_policy={"Name": props.get("restart_policy") or "unless-stopped"},
             cap_drop=["ALL"], cap_add=props.get("cap_add") or None,
             read_only=bool(props.get("read_only")), tmpfs=props.get("tmpfs") or None,
-            security_opt=["no-new-privileges:true"], network_mode=props["networks"][0]["name"],
+            security_opt=["no-new-privileges:true"], network_mode=props.get("network_mode") or props["networks"][0]["name"],
             init=True, dns_opt=list(DNS_OPTIONS), extra_hosts=props.get("extra_hosts") or None,
         )
-        first = props["networks"][0]
-        networking = api.create_networking_config(
-            {first["name"]: api.create_endpoint_config(aliases=first.get("aliases") or None,
-                                                       ipv4_address=first.get("ipv4_address") or None)})
+        networking = None
+        if props["networks"]:
+            first = props["networks"][0]
+            networking = api.create_networking_config(
+                {first["name"]: api.create_endpoint_config(aliases=first.get("aliases") or None,
+                                                           ipv4_address=first.get("ipv4_address") or None)})
         created = api.create_container(
             props["image"], name=name, command=props.get("command") or None, user=props.get("user") or None,
             environment=props.get("env") or {}, labels=props["labels"], host_config=host_config,
@@ -305,6 +325,9 @@ def live_view(props: dict[str, Any], attrs: dict[str, Any], image_config: dict[s
     if "extra_hosts" in props:  # /etc/hosts entries the program set (other sites' names), as Docker holds them
         live["extra_hosts"] = dict(entry.rsplit(":", 1) for entry in host.get("ExtraHosts") or [] if ":" in entry)
     attached = (attrs.get("NetworkSettings") or {}).get("Networks") or {}
+    if "network_mode" in props:  # the engine lists its host mode as a network: not one the program joined
+        live["network_mode"] = host.get("NetworkMode") or props["network_mode"]
+        attached = {k: v for k, v in attached.items() if k != live["network_mode"]}
     declared = [n for n in props.get("networks") or [] if isinstance(n, dict)]
     kept = [n for n in declared if n.get("name") in attached]
     extra = [{"name": name} for name in sorted(attached) if name not in {n.get("name") for n in declared}]
@@ -471,7 +494,7 @@ class Container(Resource, module="municloud", name="Container"):
                  read_only: bool = False, files: list[dict] | None = None,
                  health_timeout: int = 120, start: bool = True, healthcheck: dict | None = None,
                  reload: list | None = None, engine_socket: bool = False, extra_hosts: dict | None = None,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 network_mode: str | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
         props = {"name": name, "docker_host": docker_host, "image": image, "labels": labels,
                  "networks": networks, "env": env or {}, "command": command or [], "user": user or "",
                  "mounts": mounts or [], "tmpfs": tmpfs or {}, "ports": ports or [],
@@ -484,6 +507,8 @@ class Container(Resource, module="municloud", name="Container"):
             props["engine_socket"] = True
         if extra_hosts:  # likewise: /etc/hosts entries for names on another engine (no shared DNS)
             props["extra_hosts"] = dict(extra_hosts)
+        if network_mode:  # likewise: the engine host's network namespace (``networks`` then empty)
+            props["network_mode"] = network_mode
         props |= engine_props(docker_host)
         if files is not None:
             # every content is secret (keys, passwords, and the rest need not be shown either); the

@@ -72,7 +72,7 @@ def test_twin_postgres_container_can_be_entered_as_root(containers):
 @pytest.mark.parametrize("component,expected", [
     # 8432: the pgBackRest TLS server the DR site's repository talks to (archiving, backups)
     ("postgres", {5432, 8432}), ("standby", {5432, 8432}), ("backup_repo", {8432}),
-    ("hub_postgres", {5432, 8432}), ("gateway", {8443, 8444}), ("frontdoor", {8443, 8404}),
+    ("hub_postgres", {5432, 8432}), ("gateway", {8443, 8444}),
     ("residents_registry", {8000}), ("tax", {8000}), ("nhi", {8000}), ("hub", {8000}),
 ])
 def test_only_expected_ports_listen(containers, component, expected):
@@ -83,6 +83,37 @@ def test_only_expected_ports_listen(containers, component, expected):
         # Docker's embedded DNS listens on a random port inside every user-defined network
         ports = {p for p in ports if p < 32768}
         assert ports == expected, (name, ports)
+
+
+def _own_listeners(h) -> set[tuple[str, int]]:
+    """(address, port) of the TCP listeners the container's own processes hold. On the host network
+    /proc/net/tcp lists every listener of the host, so only sockets whose inode one of the
+    container's processes holds (its /proc shows its own processes only) are its own."""
+    links = h.check_output("for f in /proc/[0-9]*/fd/*; do readlink \"$f\"; done 2>/dev/null; true")
+    inodes = {line[len("socket:["):-1] for line in links.split() if line.startswith("socket:[")}
+    found = set()
+    for line in h.file("/proc/net/tcp").content_string.splitlines()[1:]:
+        cols = line.split()
+        if cols[3] == "0A" and cols[9] in inodes:  # LISTEN, and ours
+            address, port = cols[1].split(":")
+            found.add((".".join(str(int(address[i:i + 2], 16)) for i in (6, 4, 2, 0)), int(port, 16)))
+    return found
+
+
+def test_the_frontdoor_on_the_host_network_listens_on_loopback_only(containers):
+    """Decision 0019: HAProxy binds 127.0.0.1:<frontdoor_port> of the engine's host itself (nothing is
+    published, no docker-proxy); its own /healthz is a unix socket, so it takes no other port."""
+    (name,) = by_component(containers, "frontdoor")
+    fd = containers[name]
+    assert fd.attrs["HostConfig"]["NetworkMode"] == "host" and not fd.attrs["HostConfig"].get("PortBindings")
+    listen = dict(e.split("=", 1) for e in fd.attrs["Config"]["Env"])["FRONTDOOR_LISTEN"]
+    address, port = listen.rsplit(":", 1)
+    assert _own_listeners(host(name)) == {(address, int(port))} and address == "127.0.0.1"
+    assert host(name).file("/tmp/frontdoor-health.sock").is_socket
+    assert host(name).check_output("curl -fsS --unix-socket /tmp/frontdoor-health.sock http://frontdoor/healthz")
+    # the twin: the same look at a gateway (a network namespace of its own) finds its two listeners
+    (gateway, *_rest) = by_component(containers, "gateway")
+    assert {p for _a, p in _own_listeners(host(gateway))} == {8443, 8444}
 
 
 def _cert(name: str, path: str) -> x509.Certificate:

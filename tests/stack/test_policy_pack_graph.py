@@ -128,3 +128,20 @@ def test_the_warm_dr_slice_of_the_live_suite_passes(dev_raw):
     assert violations == {}
     dr_services = [r for r in resources if r.kind == "Container" and r.site == "dr" and r.component == "tax"]
     assert [r.props["start"] for r in dr_services] == [True]
+
+
+def test_the_two_site_program_passes_every_rule(dev_raw):
+    """Sites on hosts of their own (decision 0034): the frontdoor on the primary host's network
+    listens on that host's planned WAN address, which frontdoor-published-address accepts there."""
+    tls = {"tls_ca_cert": "/ca.pem", "tls_cert": "/c.pem", "tls_key": "/k.pem"}
+    sites = {"primary": {"docker_host": "tcp://192.0.2.10:2376", "role": "primary", **tls, "wan_subnet": "10.252.1.0/24"},
+             "dr": {"docker_host": "tcp://198.51.100.20:2376", "role": "dr", **tls, "wan_subnet": "10.252.2.0/24"}}
+    violations, resources = _violations(dev_raw, sites=sites)
+    fd = next(r for r in resources if r.kind == "RenderedConfig" and r.props.get("role") == "frontdoor")
+    assert fd.props["variables"]["frontdoor_bind_address"] == "10.252.1.1"
+    assert violations == {}
+    # the twin: the same address on a single-engine stack is not a planned address, and is refused
+    from policies import publishing
+    from stacks.config import load
+
+    assert publishing.check(fd, Ctx("dev", load("dev", dev_raw))) != []

@@ -123,8 +123,9 @@ def test_gateway_routes_each_path_to_its_own_municipality(dev_raw):
         for r in routes:
             assert r["host"] == f"mc-dev-{site}-{r['lgcode']}-{r['service'].replace('_', '-')}"
     fd = configs["frontdoor-config"]["variables"]["frontdoor_backends"]
-    assert [(b["host"], b["backup"]) for b in fd] == [("mc-dev-primary-gateway", False),
-                                                      ("mc-dev-dr-gateway", True)]
+    # on the host network the frontdoor finds each gateway at its planned edge address (no DNS there)
+    assert [(b["host"], b["backup"]) for b in fd] == [(made.cfg.gateway_address("primary"), False),
+                                                      (made.cfg.gateway_address("dr"), True)]
 
 
 def test_each_site_has_one_supervisor_with_the_engine_socket_and_no_network(dev_raw):

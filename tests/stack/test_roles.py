@@ -10,8 +10,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.stack]
 @pytest.mark.parametrize("role,variables,output", [
     ("gateway", {"gateway_routes": [{"lgcode": "053031", "service": "tax", "host": "mc-t-primary-053031-tax",
                                      "port": 8000}]}, "nginx.conf"),
-    ("frontdoor", {"frontdoor_backends": [{"name": "primary", "host": "gw-a", "port": 8443, "backup": False},
-                                          {"name": "dr", "host": "gw-b", "port": 8443, "backup": True}]},
+    ("frontdoor", {"frontdoor_backends": [{"name": "primary", "host": "10.201.250.240", "port": 8444,
+                                           "source": "10.201.250.1", "backup": False},
+                                          {"name": "dr", "host": "10.201.251.240", "port": 8444, "backup": True}]},
      "haproxy.cfg"),
     ("docker_host", {}, "daemon.json"),
 ])
@@ -34,6 +35,15 @@ def test_bad_route_fails_the_role(tmp_path):
                                                             "port": 8000}]})
     assert run.status == "failed" and run.rc != 0
     assert not (tmp_path / "o" / "nginx.conf").exists()
+
+
+def test_a_frontdoor_backend_named_by_host_name_fails_the_role(tmp_path):
+    """On the host network Docker's DNS does not answer: a gateway is named by its address."""
+    runner = AnsibleRunner(tmp_path / "state")
+    run = runner.apply_role("frontdoor", {"frontdoor_output_dir": str(tmp_path / "o"), "frontdoor_backends": [
+        {"name": "primary", "host": "mc-t-primary-gateway", "port": 8444, "source": "10.201.250.1", "backup": False}]})
+    assert run.status == "failed" and run.rc != 0
+    assert not (tmp_path / "o" / "haproxy.cfg").exists()
 
 
 def test_hardening_audit_fails_an_unhardened_container_and_passes_a_hardened_one(tmp_path):

@@ -110,7 +110,8 @@ def test_sites_on_engines_of_their_own_need_each_hosts_routed_block(dev_raw):
     # the twin: both blocks given, distinct
     cfg = load("dev", _two_hosts(dev_raw))
     assert cfg.routed_wan and cfg.wan_address("dr", 1) == "10.252.2.11"
-    assert cfg.wan_address("primary", "frontdoor") == "10.252.1.243"
+    assert cfg.wan_address("primary", "gateway") == "10.252.1.242"
+    assert cfg.wan_host_address("primary") == "10.252.1.1"  # the host's own: its WAN bridge's address
 
 
 def _by_name(mocks, kind: str) -> dict[str, dict]:
@@ -144,17 +145,22 @@ def test_sites_on_hosts_of_their_own_reach_each_other_across_the_routed_wan(dev_
     assert repo["networks"] == [{"name": f"mc-{s}-dr-wan", "aliases": [], "ipv4_address": "10.252.2.241"}]
     assert set(repo["extra_hosts"]) == {f"mc-{s}-primary-{m.lgcode}-postgres" for m in cfg.municipalities} | {
         f"mc-{s}-primary-hub-postgres"}
+    # the frontdoor on the primary host's network: it listens on that host's WAN address (not its
+    # loopback) and reaches the DR gateway across the WAN from that address, the one it believes
     fd = cons[f"mc-{s}-frontdoor"]
-    assert fd["networks"][0] == {"name": f"mc-{s}-primary-wan", "aliases": [], "ipv4_address": "10.252.1.243"}
-    assert [n["name"] for n in fd["networks"][1:]] == [f"mc-{s}-primary-edge"]  # not the DR engine's edge
+    assert (fd["network_mode"], fd["networks"], fd["ports"]) == ("host", [], [])
     assert fd["docker_host"] == cfg.sites["primary"].docker_host
+    assert fd["env"] == {"FRONTDOOR_LISTEN": f"10.252.1.1:{cfg.frontdoor_port}"}
     dr_gw = cons[f"mc-{s}-dr-gateway"]
     assert {"name": f"mc-{s}-dr-wan", "aliases": [], "ipv4_address": "10.252.2.242"} in dr_gw["networks"]
     fd_cfg = next(i for k, n, i in made.created if k == "RenderedConfig" and n == "frontdoor-config")
-    assert [(b["name"], b["host"], b["backup"]) for b in fd_cfg["variables"]["frontdoor_backends"]] == [
-        ("primary", f"mc-{s}-primary-gateway", False), ("dr", "10.252.2.242", True)]
-    dr_gw_cfg = next(i for k, n, i in made.created if k == "RenderedConfig" and n == "dr-gateway-config")
-    assert dr_gw_cfg["variables"]["gateway_real_ip_from"] == ["10.252.1.243/32"]
+    assert fd_cfg["variables"]["frontdoor_bind_address"] == "10.252.1.1"
+    assert [(b["name"], b["host"], b["source"], b["backup"]) for b in fd_cfg["variables"]["frontdoor_backends"]] == [
+        ("primary", cfg.gateway_address("primary"), cfg.edge_bridge_address("primary"), False),
+        ("dr", "10.252.2.242", "10.252.1.1", True)]
+    gw_cfg = {n: i["variables"] for k, n, i in made.created if k == "RenderedConfig" and n.endswith("gateway-config")}
+    assert gw_cfg["dr-gateway-config"]["gateway_real_ip_from"] == ["10.252.1.1/32"]
+    assert gw_cfg["primary-gateway-config"]["gateway_real_ip_from"] == [f"{cfg.edge_bridge_address('primary')}/32"]
     # the supervisor mounts a unix socket: none on a tcp+TLS engine
     assert not [c for c in cons.values() if c["labels"]["municloud.component"] == "supervisor"]
 

@@ -126,7 +126,7 @@ def edge(tmp_path_factory):
     echo_port = echo.server_address[1]
     client = docker.from_env(timeout=120)
     nginx, haproxy = ensure_image("nginx", client), ensure_image("haproxy", client)
-    public, internal, fd_port, fd_health = (_free_port() for _ in range(4))
+    public, internal, fd_port = (_free_port() for _ in range(3))
     root = tmp_path_factory.mktemp("edge")
     os.chmod(root, 0o755)
     runner = AnsibleRunner(root / "state")
@@ -139,9 +139,9 @@ def edge(tmp_path_factory):
         "gateway_routes": routes, "gateway_hub": {"host": "127.0.0.1", "port": echo_port}},
         root / "gw-out", "nginx.conf")
     fd_conf = _render(runner, "frontdoor", {
-        "frontdoor_bind_address": "127.0.0.1", "frontdoor_listen_port": fd_port,
-        "frontdoor_health_port": fd_health, "frontdoor_ca_file": HAPROXY_CA,
-        "frontdoor_backends": [{"name": "primary", "host": "127.0.0.1", "port": public, "backup": False}]},
+        "frontdoor_bind_address": "127.0.0.1", "frontdoor_listen_port": fd_port, "frontdoor_ca_file": HAPROXY_CA,
+        "frontdoor_backends": [{"name": "primary", "host": "127.0.0.1", "port": public, "source": "127.0.0.1",
+                                "backup": False}]},
         root / "fd-out", "haproxy.cfg")
     ca = CertificateAuthority.create()
     cert, key = ca.issue("gateway.municloud", ips=("127.0.0.1",))

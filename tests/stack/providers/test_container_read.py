@@ -133,3 +133,24 @@ def test_read_of_a_real_container_shows_no_drift_then_a_hand_made_twin_does():
             c.remove(force=True)
     gone = ContainerProvider().read(made[0].id, {**PROPS, "docker_host": "unix:///var/run/docker.sock"})
     assert gone.id == "" and gone.outs == {}
+
+
+HOST_PROPS = {**PROPS, "name": "mc-s-frontdoor", "networks": [], "network_mode": "host", "env": {}}
+
+
+def _host_attrs(mode: str = "host"):
+    return _attrs(Name="/mc-s-frontdoor", HostConfig={"RestartPolicy": {"Name": "unless-stopped"}, "NetworkMode": mode},
+                  NetworkSettings={"Networks": {mode: {}}}, Config__Env=IMAGE["Env"])
+
+
+@pytest.mark.unit
+def test_a_host_network_container_reads_back_exactly_its_props():
+    """The engine lists the host mode as a network ("host"): not one the program joined."""
+    assert live_view(HOST_PROPS, _host_attrs(), IMAGE) == HOST_PROPS
+
+
+@pytest.mark.unit
+def test_twin_a_host_network_container_moved_to_a_bridge_by_hand_is_drift():
+    view = live_view(HOST_PROPS, _host_attrs("bridge"), IMAGE)
+    assert view["network_mode"] == "bridge" and view["networks"] == []
+    assert view != HOST_PROPS

@@ -82,3 +82,19 @@ def test_a_refused_rewind_gives_its_reason_and_a_done_one_what_it_copied():
     done = "pg_rewind: pg_rewind: need to copy 104 MB (total source directory size is 141 MB)\n"
     assert actions.rewind_volume(done) == " (copied 104 MB of the source's 141 MB)"
     assert actions.rewind_volume("pg_rewind: no rewind required") == ""
+
+
+class _Frontdoor:
+    def __init__(self, env: list[str], bindings: dict) -> None:
+        self.attrs = {"Config": {"Env": env}, "HostConfig": {"PortBindings": bindings}}
+
+
+@pytest.mark.parametrize("env, bindings, port", [
+    (["FRONTDOOR_LISTEN=127.0.0.1:18443"], {}, 18443),  # on the host network: where it says it listens
+    ([], {"8443/tcp": [{"HostIp": "127.0.0.1", "HostPort": "19443"}]}, 19443),  # made before: its published port
+    ([], {}, 8443),  # neither: the default
+])
+def test_the_frontdoor_port_is_read_where_the_frontdoor_says_it_listens(monkeypatch, env, bindings, port):
+    inv = Inventory("s", client=None)
+    monkeypatch.setattr(inv, "frontdoor", lambda: _Frontdoor(env, bindings))
+    assert inv.frontdoor_port() == port

@@ -66,10 +66,15 @@ def test_a_tenant_network_with_a_route_out_is_refused(ctx):
     assert "remove 053031 from municloud:tenant_egress" in msg
 
 
-def test_an_internal_tenant_network_and_the_frontdoors_network_pass(ctx):
+def test_an_internal_tenant_network_passes(ctx):
     assert tenant_network.check_internal(net(internal=True), ctx) == []
-    assert tenant_network.check_internal(net("shared", internal=False, component="frontdoor"), ctx) == []
     assert tenant_network.check_internal(net(internal=UNKNOWN), ctx) == []  # decided by `up`
+
+
+def test_a_frontdoor_network_with_a_route_out_is_refused_too(ctx):
+    """The frontdoor runs on the host network (decision 0019): no network of its own may route out."""
+    [msg] = tenant_network.check_internal(net("shared", internal=False, component="frontdoor"), ctx)
+    assert "must be internal" in msg
 
 
 def test_a_shared_network_with_a_route_out_is_refused_too(ctx):
@@ -284,6 +289,36 @@ def test_a_frontdoor_on_loopback_or_a_configured_address_passes(ctx):
     lan = container("frontdoor", ports=[{"container_port": 8443, "host_port": 8443, "host_ip": "192.0.2.10"}])
     assert publishing.check(lan, ctx) != []
     assert publishing.check(lan, Ctx("dev", ctx.config, {"allowed_addresses": ["192.0.2.10"]})) == []
+
+
+def test_only_the_frontdoor_runs_on_the_host_network(ctx):
+    svc = container("tax", "053031", networks=[], network_mode="host")
+    assert "runs on the host network: only the frontdoor may" in publishing.check(svc, ctx)[0]
+    assert publishing.check(container("frontdoor", networks=[], network_mode="host"), ctx) == []  # the twin
+
+
+def _frontdoor_config(bind):
+    return Res("RenderedConfig", "frontdoor-config", {"role": "frontdoor", "instance": "dev-frontdoor",
+                                                       "variables": {"frontdoor_bind_address": bind}})
+
+
+@pytest.mark.parametrize("bind", ["", "0.0.0.0", "192.0.2.10", "10.252.1.1"])
+def test_a_frontdoor_listening_beyond_loopback_is_refused(ctx, bind):
+    [msg] = publishing.check(_frontdoor_config(bind), ctx)
+    assert f"the frontdoor listens on {bind or 'every address of the host'}" in msg
+
+
+def test_a_frontdoor_on_loopback_a_configured_address_or_its_hosts_wan_address_passes(ctx):
+    assert publishing.check(_frontdoor_config("127.0.0.1"), ctx) == []
+    assert publishing.check(_frontdoor_config("192.0.2.10"),
+                            Ctx("dev", ctx.config, {"allowed_addresses": ["192.0.2.10"]})) == []
+    tls = {"tls_ca_cert": "/ca.pem", "tls_cert": "/c.pem", "tls_key": "/k.pem"}
+    two_hosts = _dev_config(sites={"primary": {"docker_host": "tcp://192.0.2.1:2376", "role": "primary", **tls,
+                                               "wan_subnet": "10.252.1.0/24"},
+                                   "dr": {"docker_host": "tcp://192.0.2.2:2376", "role": "dr", **tls,
+                                          "wan_subnet": "10.252.2.0/24"}})
+    assert publishing.check(_frontdoor_config("10.252.1.1"), Ctx("dev", two_hosts)) == []
+    assert publishing.check(_frontdoor_config("10.252.2.1"), Ctx("dev", two_hosts)) != []  # the DR host's: no
 
 
 # -- image-content-addressed -------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from stacks.postgres_cluster import StandbyPairing
 from stacks.providers.network import Network
 from stacks.providers.pki import CertificateAuthority
 from stacks.providers.secrets import Ed25519KeyPair
+from stacks.status_page import status_host
 from stacks.supervisor import SiteSupervisor, SupervisorArgs
 
 TYPE = "municloud:stack:Site"
@@ -84,6 +85,7 @@ class _Site(pulumi.ComponentResource):
             stack=cfg.stack, site=a.site, docker_host=self.docker_host, image=a.images["nginx"], ca=a.ca,
             edge_network=self.edge_network, tenant_networks=[m.network for m in self.municipalities.values()],
             routes=routes, hub={"host": self.hub.container_name, "port": SERVICE_PORT} if self.hub else None,
+            status={"host": status_host(cfg.stack, cfg.primary_site), "port": SERVICE_PORT},
             rate_per_second=cfg.gateway_rate_per_second, burst=cfg.gateway_burst, depends_on=upstreams,
             health_timeout_s=cfg.health_timeout_s,
             # The frontdoor's PROXY header only: another container on the edge network (the hub)

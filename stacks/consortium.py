@@ -96,7 +96,7 @@ class Consortium(pulumi.ComponentResource):
         # The status page (サービス稼働状況): a prober per site, Prometheus and the page at the primary.
         def entry(site: str) -> SiteEntry:
             return SiteEntry(site, cfg.sites[site].docker_host, site_images[site][0]["python"],
-                             self.sites[site].edge_network)
+                             self.sites[site].edge_network, cfg.subnet(site, kind="monitoring"))
         self.status_page = StatusPage("status-page", StatusPageArgs(
             stack=cfg.stack, primary=entry(primary), others=[entry(dr)], standby_sites=[dr],
             prometheus_image=image("prometheus", primary).ref,

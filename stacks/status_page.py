@@ -64,6 +64,8 @@ class SiteEntry:
     """the python image at that engine"""
     edge_network: Network
     """its edge network (the gateway reaches the page there)"""
+    monitoring_subnet: str
+    """the /24 of its monitoring network (the address plan's, stacks/config.py)"""
 
 
 @dataclass
@@ -98,7 +100,7 @@ class StatusPage(pulumi.ComponentResource):
         for site in [a.primary, *a.others]:
             net = Network(urn_name(site.name, "monitoring"), name=docker_name(a.stack, site.name, "monitoring"),
                           docker_host=site.docker_host, labels=labels(a.stack, site.name, "monitoring"),
-                          internal=True, opts=child)
+                          internal=True, subnet=site.monitoring_subnet, opts=child)
             self.networks[site.name] = net
             command = ["python", "-m", "municloud.status.prober", "--stack", a.stack, "--site", site.name]
             for s in a.standby_sites:

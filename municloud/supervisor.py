@@ -94,11 +94,12 @@ class Engine:
             raise ConnectionError(f"engine refused the container list: HTTP {status}")
         return json.loads(body)
 
-    def exec(self, cid: str, cmd: list[str], user: str = "") -> tuple[int, str]:
-        """Run ``cmd`` in a running container; its exit code and standard output (the status
-        prober's psql and pgbackrest queries, municloud/status/prober.py)."""
+    def exec(self, cid: str, cmd: list[str], user: str = "", timeout_s: int = 20) -> tuple[int, str]:
+        """Run ``cmd`` in a running container (ended after ``timeout_s``: exit 124); its exit code and
+        standard output (the status prober's psql and pgbackrest queries, municloud/status/prober.py)."""
         status, body = self._post_json(f"/containers/{cid}/exec", {
-            "Cmd": cmd, "User": user, "AttachStdout": True, "AttachStderr": True})
+            "Cmd": ["timeout", str(timeout_s), *cmd], "User": user, "Env": ["PGCONNECT_TIMEOUT=5"],
+            "AttachStdout": True, "AttachStderr": True})
         if status != 201:
             return -1, ""
         exec_id = json.loads(body)["Id"]

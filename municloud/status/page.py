@@ -63,7 +63,10 @@ class StatusView:
     notes: list[str] = field(default_factory=list)
 
     def down(self) -> list[tuple[Section, UnitRow]]:
-        return [(s, u) for s in self.sections for u in s.units if u.state in ("down", "unknown")]
+        return [(s, u) for s in self.sections for u in s.units if u.state == "down"]
+
+    def unknown(self) -> list[tuple[Section, UnitRow]]:
+        return [(s, u) for s in self.sections for u in s.units if u.state == "unknown"]
 
 
 def duration(seconds: float | None) -> str:
@@ -104,9 +107,14 @@ def _unit_row(u: UnitRow) -> str:
 def render(view: StatusView) -> str:
     """The whole page."""
     when = datetime.fromtimestamp(view.generated_at, JST).strftime("%Y-%m-%d %H:%M:%S JST")
-    down = view.down()
-    summary = ("All units up." if not down else
-               f"{len(down)} unit(s) down: " + ", ".join(f"{s.lgcode} {u.component} at {u.site}" for s, u in down) + ".")
+    down, unknown = view.down(), view.unknown()
+    said = []
+    if down:
+        said.append(f"{len(down)} unit(s) down: " + ", ".join(f"{s.lgcode} {u.component} at {u.site}" for s, u in down) + ".")
+    if unknown:
+        said.append(f"{len(unknown)} unit(s) not measured lately (see the notes).")
+    summary = " ".join(said) or "All units up."
+    down = down or unknown
     parts = [
         "<!DOCTYPE html>", '<html lang="ja"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',

@@ -26,39 +26,47 @@ DEEP_INTERVAL_S = 30.0
 
 
 class Prober:
-    """Keeps the latest probe; units every UNIT_INTERVAL_S, replication and backups every DEEP_INTERVAL_S."""
+    """Keeps the latest probe: units every UNIT_INTERVAL_S; replication and backups every
+    DEEP_INTERVAL_S in a thread of their own, so a slow ``docker exec`` never delays the units."""
 
     def __init__(self, engine: Engine, stack: str, site: str, standby_sites: set[str]) -> None:
         self.engine, self.stack, self.site, self.standby_sites = engine, stack, site, standby_sites
         self.latest: Facts | None = None
         self._deep: Facts | None = None
-        self._deep_at = 0.0
         self._last: float | None = None
+        self._lock = threading.Lock()
 
     def once(self) -> Facts:
         now = time.monotonic()
         since = now - self._last if self._last is not None else None
         self._last = now
-        if self._deep is None or now - self._deep_at >= DEEP_INTERVAL_S:
-            self._deep = probe(self.engine, self.stack, self.standby_sites, self.site, since_s=since)
-            self._deep_at = now
-            facts = self._deep
-        else:
-            facts = probe(self.engine, self.stack, self.standby_sites, self.site, deep=False, since_s=since)
-            facts.replication, facts.backups = self._deep.replication, self._deep.backups
-            facts.errors = list(self._deep.errors)
-        for sentence in facts.errors:
-            log.warning(sentence)
-        self.latest = facts
+        facts = probe(self.engine, self.stack, self.standby_sites, self.site, deep=False, since_s=since)
+        with self._lock:
+            if self._deep is not None:
+                facts.replication, facts.backups = self._deep.replication, self._deep.backups
+                facts.errors = list(self._deep.errors)
+            self.latest = facts
         return facts
 
+    def deep_once(self) -> Facts:
+        deep = probe(self.engine, self.stack, self.standby_sites, self.site)
+        for sentence in deep.errors:
+            log.warning(sentence)
+        with self._lock:
+            self._deep = deep
+        return deep
+
     def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                self.once()
-            except (OSError, ConnectionError, ValueError) as exc:
-                log.warning("probe of stack %s at %s failed: %s", self.stack, self.site, exc)
-            stop.wait(UNIT_INTERVAL_S)
+        def loop(step, interval: float) -> None:
+            while not stop.is_set():
+                try:
+                    step()
+                except (OSError, ConnectionError, ValueError) as exc:
+                    log.warning("probe of stack %s at %s failed: %s", self.stack, self.site, exc)
+                stop.wait(interval)
+
+        threading.Thread(target=loop, args=(self.deep_once, DEEP_INTERVAL_S), name="deep", daemon=True).start()
+        loop(self.once, UNIT_INTERVAL_S)
 
 
 def serve(prober: Prober, port: int = PROBER_PORT) -> ThreadingHTTPServer:

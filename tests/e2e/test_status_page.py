@@ -30,7 +30,7 @@ SHOWS_WITHIN_S = 60.0
 
 
 def page(frontdoor) -> str:
-    r = frontdoor.client.get("/status", timeout=15.0)  # no token: the page is public
+    r = frontdoor.client.get("/status", timeout=60.0)  # no token: the page is public
     assert r.status_code == 200, r.text[:300]
     assert r.headers["content-type"].startswith("text/html")
     return r.text
@@ -162,7 +162,7 @@ def test_stack_status_exits_0_on_the_healthy_stack_and_1_naming_a_stopped_unit(e
     try:
         down = cli_status(e2e_stack)
         assert down.returncode == 1
-        assert re.search(rf"units down: {re.escape(victim.name)} \(exited", down.stdout), down.stdout[-1500:]
+        assert re.search(rf"units down: .*{re.escape(victim.name)} \(exited", down.stdout), down.stdout[-1500:]
     finally:
         victim.start()
     wait_for(frontdoor, all_up, 180.0, "every unit up after the stopped unit started again")

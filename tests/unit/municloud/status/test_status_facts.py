@@ -113,3 +113,16 @@ def test_a_unit_that_restarted_since_the_last_probe_was_down_meanwhile():
     assert classify(restarted, {"dr"}).state == "up"
     assert classify(entry("nhi", "running", "Up 4 minutes (healthy)"), {"dr"}, since_s=5.0).state == "up"
     assert classify(entry("nhi", "running", "Up Less than a second"), {"dr"}, since_s=5.0).state == "down"
+
+
+def test_the_prober_serves_units_every_probe_and_the_last_deep_facts_beside_them():
+    from municloud.status.prober import Prober
+
+    entries = [entry("postgres", "running", "Up 2 minutes (healthy)")]
+    engine = FakeEngine(entries, {"psql": (0, "f\t1\t0.5\t4096\n")})
+    prober = Prober(engine, "t", "primary", {"dr"})
+    assert prober.once().replication == [] and engine.calls == []  # units only: no exec
+    prober.deep_once()
+    facts = prober.once()
+    assert [(r.lag_bytes, r.lag_seconds) for r in facts.replication] == [(4096, 0.5)]
+    assert "municloud_replication_lag_bytes" in exposition(prober.latest)

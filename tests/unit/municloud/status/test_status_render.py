@@ -86,3 +86,10 @@ def test_view_from_prometheus_results():
     results["probe_age"] = [sample({"prober_site": "primary"}, 90), sample({"prober_site": "dr"}, 2)]
     v = build_view(results, "dev", [("053031", "小坂町")], 0.0)
     assert v.sections[1].units[1].state == "unknown" and "last reported 90 s ago" in v.notes[0]
+
+
+def test_units_not_measured_lately_are_not_called_down_nor_up():
+    v = view("unknown")
+    v.notes.append("the prober of site primary last reported 90 s ago: its units show as unknown")
+    html = render(v)
+    assert "1 unit(s) not measured lately" in html and "down:" not in html and "All units up." not in html

@@ -26,7 +26,8 @@ test: setup
 	    -o junit_family=xunit2 --durations=25
 
 # the fast inner loop: needs only the venv (no engine, no Pulumi build, no images); DOCKER_HOST
-# names no engine, so a test marked unit that reaches for one fails here instead of passing slowly
+# names no engine, so a test marked unit that reaches for one fails here instead of passing slowly;
+# one pytest-xdist worker per core (unit tests share no state between processes)
 test-unit:
 	@bash tools/bootstrap/venv.sh
-	@$(ENV); DOCKER_HOST=unix:///nonexistent/docker.sock python -m pytest -m unit -q $(PYTEST_ARGS)
+	@$(ENV); DOCKER_HOST=unix:///nonexistent/docker.sock python -m pytest -m unit -q -n auto $(PYTEST_ARGS)

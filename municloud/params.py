@@ -117,9 +117,11 @@ FISCAL_YEARS: dict[int, FiscalYearRules] = {r.fiscal_year: r for r in (
                     (650_000, 240_000, 170_000, 0), (295_000, 545_000)),
     FiscalYearRules(2025, "令和7年度", 550_000, 1_628_000, 480_000, 750_000, False,
                     (660_000, 260_000, 170_000, 0), (305_000, 560_000)),
-    # 令和7年度税制改正 (resident tax from FY2026) and 令和8年度 NHI: caps 67万 / 26万 / 17万 and the
-    # new 子ども・子育て支援納付金分 3万; 軽減 31万 / 57万 per insured. The NHI figures follow the
-    # 令和8年度 amendment as read here (docs/calc.md marks them to confirm against the 政令).
+    # 令和7年度税制改正 (resident tax from FY2026) and 令和8年度 NHI. Caps 67万 / 26万 / 17万 / 3万:
+    # 医療 66万 → 67万 by 令和8年政令第2号 (国民健康保険法施行令 §29-7), the others unchanged, the new
+    # 子ども・子育て支援納付金分 3万 (朝霞市 publishes the 3万; the four together as 社労士 offices
+    # read the 官報 — docs/calc.md, Fiscal years). 軽減 31万 / 57万 per insured: NOT confirmed
+    # against a published 令和8年度 notice (none readable here; docs/calc.md lists what was searched).
     FiscalYearRules(2026, "令和8年度", 650_000, 1_900_000, 580_000, 850_000, True,
                     (670_000, 260_000, 170_000, 30_000), (310_000, 570_000)),
 )}

@@ -16,6 +16,10 @@ os.environ.setdefault("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true")
 
 import pytest  # noqa: E402
 
+# the security suite's tally, registered here so that the process that prints the summary (with
+# pytest-xdist: the controller, which collects nothing) sees every report
+from support.security_tally import pytest_runtest_logreport, pytest_terminal_summary  # noqa: E402,F401
+
 
 @pytest.fixture(scope="session")
 def live_stack():

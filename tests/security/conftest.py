@@ -2,7 +2,7 @@
 allowed action that must succeed (so a check that can never fail shows up as a failing twin).
 
 Mark tests with `pytest.mark.attack("<category>")` or `pytest.mark.twin("<category>")`;
-categories are CATEGORIES. At the end of the run the terminal summary prints, per category,
+categories are CATEGORIES. At the end of the run the terminal summary (tests/support/security_tally.py) prints, per category,
 how many attempts were made and how many were refused, and how many twins were allowed.
 A strict xfail on an attack (a known, reported vulnerability) is counted as "vulnerable".
 """
@@ -10,23 +10,18 @@ A strict xfail on an attack (a known, reported vulnerability) is counted as "vul
 from __future__ import annotations
 
 import os
-from collections import Counter
 
 import pytest
 
+from support.security_tally import CATEGORIES, KEY
+
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 os.environ.setdefault("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
-
-CATEGORIES = ("cross-tenant", "hostile input", "auth", "secrets", "audit")
-_KEY = "security_check"
-# (kind:category, outcome) -> count, for this run (one pytest process).
-TALLY: Counter = Counter()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "attack(category): an attempt that must be refused")
     config.addinivalue_line("markers", "twin(category): the allowed twin that must succeed")
-
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -38,53 +33,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             category = marker.args[0] if marker.args else None
             if category not in CATEGORIES:
                 raise pytest.UsageError(f"{item.nodeid}: {kind} category must be one of {CATEGORIES}")
-            item.user_properties.append((_KEY, f"{kind}:{category}"))
-
-
-def _outcome(report: pytest.TestReport) -> str | None:
-    if report.when == "call":
-        if hasattr(report, "wasxfail"):
-            return "xfail" if report.skipped else "xpass"
-        return report.outcome
-    if report.outcome != "passed":  # setup/teardown error or skip
-        return "skipped" if report.skipped else "error"
-    return None
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    tag = dict(report.user_properties).get(_KEY)
-    outcome = _outcome(report)
-    if tag is not None and outcome is not None:
-        TALLY[(tag, outcome)] += 1
-
-
-def summary_lines(tally: Counter) -> list[str]:
-    lines = [f"{'category':<14} {'attempts':>8} {'refused':>8} {'vulnerable':>10} "
-             f"{'not run':>8} {'twins':>6} {'allowed':>8}"]
-    totals = Counter()
-    for category in CATEGORIES:
-        attack = {o: n for (t, o), n in tally.items() if t == f"attack:{category}"}
-        twin = {o: n for (t, o), n in tally.items() if t == f"twin:{category}"}
-        row = Counter(
-            attempts=sum(attack.values()), refused=attack.get("passed", 0),
-            vulnerable=attack.get("failed", 0) + attack.get("xfail", 0) + attack.get("xpass", 0),
-            not_run=attack.get("skipped", 0) + attack.get("error", 0),
-            twins=sum(twin.values()), allowed=twin.get("passed", 0))
-        totals.update(row)
-        lines.append(f"{category:<14} {row['attempts']:>8} {row['refused']:>8} {row['vulnerable']:>10} "
-                     f"{row['not_run']:>8} {row['twins']:>6} {row['allowed']:>8}")
-    lines.append(f"{'total':<14} {totals['attempts']:>8} {totals['refused']:>8} "
-                 f"{totals['vulnerable']:>10} {totals['not_run']:>8} {totals['twins']:>6} "
-                 f"{totals['allowed']:>8}")
-    return lines
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    if not TALLY:
-        return
-    terminalreporter.section("security: attempts per category")
-    for line in summary_lines(TALLY):
-        terminalreporter.write_line(line)
+            item.user_properties.append((KEY, f"{kind}:{category}"))
 
 
 @pytest.fixture(scope="session")

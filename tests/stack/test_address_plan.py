@@ -6,29 +6,19 @@ from __future__ import annotations
 
 import copy
 
-import pulumi
 import pytest
 
 from stacks.config import ConfigError, free_slots, load
-from test_program import Mocks  # same directory (pytest rootdir-relative import)
+from mocked_program import compose  # same directory (pytest rootdir-relative import)
 
 pytestmark = pytest.mark.unit
 
 
 def _networks(raw: dict, stack: str) -> dict:
     """Run the program under mocks; every network's and PostgreSQL's addresses by resource name."""
-    from pulumi.runtime.stack import run_pulumi_func
-    from pulumi.runtime.sync_await import _sync_await
-
-    from stacks.consortium import Consortium, ConsortiumArgs
-
-    mocks = Mocks()
-    pulumi.runtime.set_mocks(mocks, project="municloud", stack=stack, preview=False)
-    cfg = load(stack, raw)
-    _sync_await(run_pulumi_func(lambda: Consortium("consortium", ConsortiumArgs(config=cfg,
-                                                                                 built_services=frozenset()))))
-    out = {name: i["subnet"] for kind, name, i in mocks.created if kind == "Network"}
-    out |= {name: i["env"]["MC_PG_ALLOWED_NETWORKS"] for kind, name, i in mocks.created
+    made = compose(raw, stack)
+    out = {name: i["subnet"] for kind, name, i in made.created if kind == "Network"}
+    out |= {name: i["env"]["MC_PG_ALLOWED_NETWORKS"] for kind, name, i in made.created
             if kind == "Container" and "MC_PG_ALLOWED_NETWORKS" in i.get("env", {})}
     return out
 

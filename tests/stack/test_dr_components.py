@@ -7,7 +7,7 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from test_program import Mocks  # same directory (pytest rootdir-relative import)
+from mocked_program import Mocks  # same directory (pytest rootdir-relative import)
 
 pytestmark = pytest.mark.unit
 

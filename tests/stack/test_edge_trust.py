@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ipaddress
 
-import pulumi
 import pytest
 
 from test_dr_wiring import _compose, _containers  # same directory
@@ -14,28 +13,23 @@ from test_dr_wiring import _compose, _containers  # same directory
 pytestmark = pytest.mark.unit
 
 
-@pulumi.runtime.test
 def test_gateways_believe_the_proxy_header_of_the_frontdoor_address_only(dev_raw):
-    mocks, consortium = _compose(dev_raw)
-
-    def check(_):
-        c = _containers(mocks)
-        networks = {i["name"]: i for k, _n, i in mocks.created if k == "Network"}
-        frontdoor = {n["name"]: n.get("ipv4_address") for n in c["mc-dev-frontdoor"]["networks"]}
-        gateway_vars = {i["instance"]: i["variables"] for k, _n, i in mocks.created
-                        if k == "RenderedConfig" and i["role"] == "gateway"}
-        for site in ("primary", "dr"):
-            edge = networks[f"mc-dev-{site}-edge"]
-            address = ipaddress.ip_address(frontdoor[f"mc-dev-{site}-edge"])
-            assert address in ipaddress.ip_network(edge["subnet"])
-            assert address not in ipaddress.ip_network(edge["ip_range"])  # never given to another container
-            trusted = next(v["gateway_real_ip_from"] for inst, v in gateway_vars.items() if f"-{site}-" in inst)
-            assert trusted == [f"{address}/32"]
-            # the twin: the whole edge subnet (where the hub and other containers live) is not trusted
-            assert edge["subnet"] not in trusted
-        assert frontdoor["mc-dev-frontdoor-net"] is None  # the published network: Docker picks the address
-
-    return consortium.frontdoor.container.container_id.apply(check)
+    made = _compose(dev_raw)
+    c = _containers(made)
+    networks = {i["name"]: i for k, _n, i in made.created if k == "Network"}
+    frontdoor = {n["name"]: n.get("ipv4_address") for n in c["mc-dev-frontdoor"]["networks"]}
+    gateway_vars = {i["instance"]: i["variables"] for k, _n, i in made.created
+                    if k == "RenderedConfig" and i["role"] == "gateway"}
+    for site in ("primary", "dr"):
+        edge = networks[f"mc-dev-{site}-edge"]
+        address = ipaddress.ip_address(frontdoor[f"mc-dev-{site}-edge"])
+        assert address in ipaddress.ip_network(edge["subnet"])
+        assert address not in ipaddress.ip_network(edge["ip_range"])  # never given to another container
+        trusted = next(v["gateway_real_ip_from"] for inst, v in gateway_vars.items() if f"-{site}-" in inst)
+        assert trusted == [f"{address}/32"]
+        # the twin: the whole edge subnet (where the hub and other containers live) is not trusted
+        assert edge["subnet"] not in trusted
+    assert frontdoor["mc-dev-frontdoor-net"] is None  # the published network: Docker picks the address
 
 
 def test_network_and_container_inputs_are_checked():

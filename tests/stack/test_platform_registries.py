@@ -4,12 +4,11 @@ hub, and for residents_registry (転出→転入 between members) the other memb
 
 from __future__ import annotations
 
-import pulumi
 import pytest
 import yaml
 
 from stacks.platform_keys import trusted_entries
-from test_program import program  # noqa: F401  (the mocked consortium)
+from mocked_program import compose  # same directory (pytest rootdir-relative import)
 
 pytestmark = pytest.mark.unit
 
@@ -29,29 +28,26 @@ def _registries(mocks) -> dict[tuple[str, str, str], dict[str, str]]:
     return found
 
 
-@pulumi.runtime.test
-def test_each_unit_trusts_its_tenant_the_hub_and_only_residents_registry_its_peers(program):  # noqa: F811
-    mocks, consortium, cfg = program
+def test_each_unit_trusts_its_tenant_the_hub_and_only_residents_registry_its_peers(dev_raw):
+    made = compose(dev_raw)
+    cfg = made.cfg
     codes = [m.lgcode for m in cfg.municipalities]
 
-    def check(_):
-        registries = _registries(mocks)
-        primary = {("primary", c, u) for c in codes for u in ("residents_registry", "tax", "nhi")}
-        assert primary <= set(registries)  # every unit of the primary site (DR slices: checked below)
-        for (site, code, unit), keys in registries.items():
-            own = {f"{code}-{u}-1" for u in ("residents_registry", "tax", "nhi")} | {"platform_hub-1"}
-            peers = {f"{c}-residents_registry-1" for c in codes if c != code}
-            expected = own | peers if unit == "residents_registry" else own
-            assert set(keys) == expected, (site, code, unit, sorted(keys))
-        # the peer entry is the peer's own key (same value everywhere it appears)
-        a, b = codes[0], codes[1]
-        assert registries[("primary", b, "residents_registry")][f"{a}-residents_registry-1"] == \
-            registries[("primary", a, "residents_registry")][f"{a}-residents_registry-1"]
-        # a DR slice carries the primary's registries unchanged
-        for (site, code, unit), keys in registries.items():
-            assert site == "primary" or keys == registries[("primary", code, unit)], (site, code, unit)
-
-    return consortium.frontdoor.container.container_id.apply(check)
+    registries = _registries(made)
+    primary = {("primary", c, u) for c in codes for u in ("residents_registry", "tax", "nhi")}
+    assert primary <= set(registries)  # every unit of the primary site (DR slices: checked below)
+    for (site, code, unit), keys in registries.items():
+        own = {f"{code}-{u}-1" for u in ("residents_registry", "tax", "nhi")} | {"platform_hub-1"}
+        peers = {f"{c}-residents_registry-1" for c in codes if c != code}
+        expected = own | peers if unit == "residents_registry" else own
+        assert set(keys) == expected, (site, code, unit, sorted(keys))
+    # the peer entry is the peer's own key (same value everywhere it appears)
+    a, b = codes[0], codes[1]
+    assert registries[("primary", b, "residents_registry")][f"{a}-residents_registry-1"] == \
+        registries[("primary", a, "residents_registry")][f"{a}-residents_registry-1"]
+    # a DR slice carries the primary's registries unchanged
+    for (site, code, unit), keys in registries.items():
+        assert site == "primary" or keys == registries[("primary", code, unit)], (site, code, unit)
 
 
 def test_trusted_entries_adds_peers_only_for_the_cross_tenant_unit():

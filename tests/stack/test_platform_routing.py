@@ -4,23 +4,12 @@ and the table is a hot file (re-read in place when membership changes)."""
 
 from __future__ import annotations
 
-import pulumi
 import pytest
 import yaml
 
-from test_program import Mocks  # same directory (pytest rootdir-relative import)
+from mocked_program import compose  # same directory (pytest rootdir-relative import)
 
 pytestmark = pytest.mark.unit
-
-
-def _compose(raw: dict, stack: str):
-    from stacks.config import load
-    from stacks.consortium import Consortium, ConsortiumArgs
-
-    mocks = Mocks()
-    pulumi.runtime.set_mocks(mocks, project="municloud", stack=stack, preview=False)
-    cfg = load(stack, raw)
-    return mocks, cfg, Consortium("consortium", ConsortiumArgs(config=cfg, built_services=frozenset()))
 
 
 def _hub_tables(mocks, stack: str) -> dict:
@@ -45,44 +34,36 @@ def _notice(code: str):
                          receiver_unit="platform_hub", receiver_lgcode=code)
 
 
-@pulumi.runtime.test
 def test_every_akita_member_is_routable_at_both_hubs(akita_raw):
     from municloud.platform import build_message
     from municloud.platform.samples import sample_move_out_certificate
 
-    mocks, cfg, consortium = _compose(akita_raw, "akita")
+    made = compose(akita_raw, "akita")
+    cfg = made.cfg
     codes = [m.lgcode for m in cfg.municipalities]
     assert len(codes) == 12
 
-    def check(_):
-        tables = _hub_tables(mocks, "akita")
-        assert tables["primary"] == tables["dr"]  # the DR hub routes as the primary would
-        table = tables["primary"]
-        assert list(table.municipalities) == codes
-        for code in codes:
-            route, subscribers = table.authorise(_notice(code))
-            assert route.id == "resident-move-notice" and subscribers == [(code, "tax"), (code, "nhi")]
-        # 転出→転入 between two members outside dev's three
-        move = build_message(sample_move_out_certificate("053481"), sender_unit="residents_registry",
-                             sender_lgcode="053481", receiver_unit="residents_registry", receiver_lgcode="054640")
-        assert table.authorise(move)[1] == [("054640", "residents_registry")]
-
-    return consortium.frontdoor.container.container_id.apply(check)
+    tables = _hub_tables(made, "akita")
+    assert tables["primary"] == tables["dr"]  # the DR hub routes as the primary would
+    table = tables["primary"]
+    assert list(table.municipalities) == codes
+    for code in codes:
+        route, subscribers = table.authorise(_notice(code))
+        assert route.id == "resident-move-notice" and subscribers == [(code, "tax"), (code, "nhi")]
+    # 転出→転入 between two members outside dev's three
+    move = build_message(sample_move_out_certificate("053481"), sender_unit="residents_registry",
+                         sender_lgcode="053481", receiver_unit="residents_registry", receiver_lgcode="054640")
+    assert table.authorise(move)[1] == [("054640", "residents_registry")]
 
 
-@pulumi.runtime.test
 def test_twin_a_code_outside_the_config_is_refused(dev_raw):
     from services.platform_hub.routing import RouteRefusal
 
-    mocks, cfg, consortium = _compose(dev_raw, "dev")
-
-    def check(_):
-        table = _hub_tables(mocks, "dev")["primary"]
-        assert table.authorise(_notice("053031"))[1] == [("053031", "tax"), ("053031", "nhi")]
-        with pytest.raises(RouteRefusal, match="not in this consortium"):  # an akita member, not a dev one
-            table.authorise(_notice("053481"))
-
-    return consortium.frontdoor.container.container_id.apply(check)
+    made = compose(dev_raw, "dev")
+    table = _hub_tables(made, "dev")["primary"]
+    assert table.authorise(_notice("053031"))[1] == [("053031", "tax"), ("053031", "nhi")]
+    with pytest.raises(RouteRefusal, match="not in this consortium"):  # an akita member, not a dev one
+        table.authorise(_notice("053481"))
 
 
 def test_a_consortium_of_one_routes_within_the_member_and_has_no_crossing_route():

@@ -5,23 +5,14 @@ retention and schedule (new keys, validated), and the passphrase is never a role
 
 from __future__ import annotations
 
-import pulumi
 import pytest
 
 from stacks.config import ConfigError, load
-from stacks.consortium import Consortium, ConsortiumArgs
 from stacks.platform_hub import HUB_DB, HUB_MEMORY_MB
 from stacks.postgres_config import CONFIG_DIR, RELOAD, memory_budget_mb
-from test_program import Mocks  # same directory (pytest rootdir-relative import)
+from mocked_program import compose  # same directory (pytest rootdir-relative import)
 
 pytestmark = pytest.mark.unit
-
-
-def _compose(raw):
-    mocks = Mocks()
-    pulumi.runtime.set_mocks(mocks, project="municloud", stack="dev", preview=False)
-    consortium = Consortium("consortium", ConsortiumArgs(config=load("dev", raw), built_services=frozenset()))
-    return mocks, consortium
 
 
 def _rendered(mocks, role: str) -> dict[str, dict]:
@@ -29,17 +20,11 @@ def _rendered(mocks, role: str) -> dict[str, dict]:
 
 
 def _check_dev_program(dev_raw, check):
-    """Compose the dev program; once it has resolved, ``check(cfg, rendered postgres configs, containers)``."""
-    mocks, consortium = _compose(dev_raw)
-    cfg = load("dev", dev_raw)
-
-    def run(_):
-        check(cfg, _rendered(mocks, "postgres"), {i["name"]: i for k, _n, i in mocks.created if k == "Container"})
-
-    return consortium.frontdoor.container.container_id.apply(run)
+    """Compose the dev program; ``check(cfg, rendered postgres configs, containers)``."""
+    made = compose(dev_raw)
+    check(made.cfg, _rendered(made, "postgres"), made.containers())
 
 
-@pulumi.runtime.test
 def test_each_primary_cluster_renders_its_own_configuration_and_reloads_it(dev_raw):
     def check(cfg, rendered, containers):
         for m in cfg.municipalities:
@@ -60,7 +45,6 @@ def test_each_primary_cluster_renders_its_own_configuration_and_reloads_it(dev_r
     return _check_dev_program(dev_raw, check)
 
 
-@pulumi.runtime.test
 def test_each_dr_standby_mirrors_its_primary_configuration_for_its_own_networks(dev_raw):
     def check(cfg, rendered, containers):
         for m in cfg.municipalities:
@@ -80,7 +64,6 @@ def test_each_dr_standby_mirrors_its_primary_configuration_for_its_own_networks(
     return _check_dev_program(dev_raw, check)
 
 
-@pulumi.runtime.test
 def test_the_hub_cluster_is_configured_by_the_same_role_for_its_one_database(dev_raw):
     def check(cfg, rendered, containers):
         v = rendered["dev-primary-hub-postgres"]
@@ -99,21 +82,16 @@ def test_memory_budget_grows_with_population_and_is_capped():
     assert memory_budget_mb(10_000_000) == 2048
 
 
-@pulumi.runtime.test
 def test_repository_schedule_and_retention_come_from_the_sla_config(dev_raw):
     dev_raw["sla"] = {**(dev_raw.get("sla") or {}), "backup_full_every_hours": 48, "backup_diff_every_hours": 6,
                       "backup_retention_full": 4}
-    mocks, consortium = _compose(dev_raw)
-
-    def check(_):
-        v = _rendered(mocks, "pgbackrest")["dev-dr-backup-repo"]
-        assert (v["pgbackrest_full_every_hours"], v["pgbackrest_diff_every_hours"]) == (48, 6)
-        assert (v["pgbackrest_retention_full"], v["pgbackrest_retention_diff"]) == (4, 6)
-        assert not any("cipher" in k or "pass" in k for k in v)
-        repo = next(i for k, _n, i in mocks.created if k == "Container" and i["name"] == "mc-dev-dr-backup-repo")
-        assert repo["reload"] and "MC_PGBACKREST_FULL_EVERY_MIN" not in repo["env"]
-
-    return consortium.frontdoor.container.container_id.apply(check)
+    made = compose(dev_raw)
+    v = _rendered(made, "pgbackrest")["dev-dr-backup-repo"]
+    assert (v["pgbackrest_full_every_hours"], v["pgbackrest_diff_every_hours"]) == (48, 6)
+    assert (v["pgbackrest_retention_full"], v["pgbackrest_retention_diff"]) == (4, 6)
+    assert not any("cipher" in k or "pass" in k for k in v)
+    repo = next(i for k, _n, i in made.created if k == "Container" and i["name"] == "mc-dev-dr-backup-repo")
+    assert repo["reload"] and "MC_PGBACKREST_FULL_EVERY_MIN" not in repo["env"]
 
 
 def test_schedule_defaults_are_weekly_full_daily_differential(dev_raw):

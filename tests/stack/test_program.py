@@ -12,52 +12,9 @@ import json
 import pulumi
 import pytest
 
-from stacks.providers._base import integral
-from stacks.providers.pki import CertificateAuthorityProvider, CertificateProvider
-from stacks.providers.secrets import Ed25519KeyPairProvider, RandomPasswordProvider
+from mocked_program import Mocks, compose  # same directory (pytest rootdir-relative import)
 
 pytestmark = pytest.mark.unit
-
-_REAL = {"RandomPassword": RandomPasswordProvider, "Ed25519KeyPair": Ed25519KeyPairProvider,
-         "CertificateAuthority": CertificateAuthorityProvider, "Certificate": CertificateProvider}
-
-
-def _unwrap(value):
-    """Secret inputs arrive wrapped ({<secret sig>: ..., "value": v}); the tests want the value."""
-    from pulumi.runtime import rpc
-
-    if isinstance(value, dict):
-        if rpc._special_sig_key in value and value[rpc._special_sig_key] == rpc._special_secret_sig:
-            return _unwrap(value["value"])
-        return {k: _unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unwrap(v) for v in value]
-    return value
-
-
-#: files the roles render (roles/gateway, frontdoor, postgres, pgbackrest)
-_RENDERED = ("nginx.conf", "haproxy.cfg", "postgresql.conf", "pg_hba.conf", "pgbackrest.conf", "schedule.conf")
-
-
-class Mocks(pulumi.runtime.Mocks):
-    def __init__(self) -> None:
-        self.created: list[tuple[str, str, dict]] = []
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        kind = args.typ.rsplit(":", 1)[-1]
-        inputs = integral(_unwrap({k: v for k, v in args.inputs.items() if k != "__provider"}))
-        self.created.append((kind, args.name, inputs))
-        if kind in _REAL:
-            result = _REAL[kind]().create(inputs)
-            return result.id, result.outs
-        if kind == "Image":
-            return f"img-{args.name}", {**inputs, "ref": f"municloud/{inputs['image']}:mock"}
-        if kind == "RenderedConfig":  # the role itself is tested in tests/stack/test_roles.py
-            return f"cfg-{args.name}", {**inputs, "files": {n: f"# mock {n}" for n in _RENDERED}}
-        return f"{args.name}-id", inputs
-
-    def call(self, args: pulumi.runtime.MockCallArgs):
-        return {}
 
 
 @pytest.fixture
@@ -73,39 +30,29 @@ def program(dev_raw):
     yield mocks, consortium, cfg
 
 
-def _resolve(output):
-    box = {}
-    output.apply(lambda v: box.setdefault("v", v))
-    return box
-
-
-@pulumi.runtime.test
-def test_each_municipality_joins_only_its_own_network(program):
-    mocks, consortium, cfg = program
-
-    def check(_):
-        containers = [i for k, _n, i in mocks.created if k == "Container"]
-        codes = [m.lgcode for m in cfg.municipalities]
-        own_nets = {(s, c): f"mc-dev-{s}-{c}" for c in codes for s in ("primary", "dr")}
-        tenant_containers = [c for c in containers if c["labels"]["municloud.lgcode"] in codes]
-        assert len(tenant_containers) == 2 * 3 * 4  # per site: postgres (DR: its standby) + 3 services each
-        for c in tenant_containers:
-            code, site = c["labels"]["municloud.lgcode"], c["labels"]["municloud.site"]
-            nets = {n["name"] for n in c["networks"]}
-            db = c["labels"]["municloud.component"] in ("postgres", "standby")
-            allowed = {own_nets[site, code]} | ({"mc-dev-wan"} if db else set())
-            assert nets == allowed, (c["name"], nets)
-        gateways = {f"mc-dev-{s}-gateway": s for s in ("primary", "dr")}
-        for name, site in gateways.items():
-            gateway = next(c for c in containers if c["name"] == name)
-            assert {n["name"] for n in gateway["networks"]} == \
-                {n for (s, _c), n in own_nets.items() if s == site} | {f"mc-dev-{site}-edge"}
-        # the shared containers join no tenant network besides the gateway link
-        for c in containers:
-            if c["labels"]["municloud.lgcode"] == "shared" and c["name"] not in gateways:
-                assert not {n["name"] for n in c["networks"]} & set(own_nets.values()), c["name"]
-
-    return consortium.frontdoor.container.container_id.apply(check)
+def test_each_municipality_joins_only_its_own_network(dev_raw):
+    made = compose(dev_raw)
+    cfg = made.cfg
+    containers = [i for k, _n, i in made.created if k == "Container"]
+    codes = [m.lgcode for m in cfg.municipalities]
+    own_nets = {(s, c): f"mc-dev-{s}-{c}" for c in codes for s in ("primary", "dr")}
+    tenant_containers = [c for c in containers if c["labels"]["municloud.lgcode"] in codes]
+    assert len(tenant_containers) == 2 * 3 * 4  # per site: postgres (DR: its standby) + 3 services each
+    for c in tenant_containers:
+        code, site = c["labels"]["municloud.lgcode"], c["labels"]["municloud.site"]
+        nets = {n["name"] for n in c["networks"]}
+        db = c["labels"]["municloud.component"] in ("postgres", "standby")
+        allowed = {own_nets[site, code]} | ({"mc-dev-wan"} if db else set())
+        assert nets == allowed, (c["name"], nets)
+    gateways = {f"mc-dev-{s}-gateway": s for s in ("primary", "dr")}
+    for name, site in gateways.items():
+        gateway = next(c for c in containers if c["name"] == name)
+        assert {n["name"] for n in gateway["networks"]} == \
+            {n for (s, _c), n in own_nets.items() if s == site} | {f"mc-dev-{site}-edge"}
+    # the shared containers join no tenant network besides the gateway link
+    for c in containers:
+        if c["labels"]["municloud.lgcode"] == "shared" and c["name"] not in gateways:
+            assert not {n["name"] for n in c["networks"]} & set(own_nets.values()), c["name"]
 
 
 @pulumi.runtime.test
@@ -158,107 +105,81 @@ def test_secrets_reach_containers_only_as_files(program):
     return pulumi.Output.all(consortium.frontdoor.container.container_id, *pairs).apply(lambda v: check(v[1:]))
 
 
-@pulumi.runtime.test
-def test_every_docker_object_carries_the_four_labels(program):
-    mocks, consortium, _cfg = program
-
-    def check(_):
-        for kind, name, inputs in mocks.created:
-            if kind in ("Container", "Network", "Volume"):
-                assert set(inputs["labels"]) == {"municloud.stack", "municloud.site", "municloud.lgcode",
-                                                 "municloud.component"}, name
-                assert inputs["labels"]["municloud.stack"] == "dev"
-                assert inputs["name"].startswith("mc-dev-"), inputs["name"]
-
-    return consortium.frontdoor.container.container_id.apply(check)
+def test_every_docker_object_carries_the_four_labels(dev_raw):
+    made = compose(dev_raw)
+    for kind, name, inputs in made.created:
+        if kind in ("Container", "Network", "Volume"):
+            assert set(inputs["labels"]) == {"municloud.stack", "municloud.site", "municloud.lgcode",
+                                             "municloud.component"}, name
+            assert inputs["labels"]["municloud.stack"] == "dev"
+            assert inputs["name"].startswith("mc-dev-"), inputs["name"]
 
 
-@pulumi.runtime.test
-def test_gateway_routes_each_path_to_its_own_municipality(program):
-    mocks, consortium, cfg = program
-
-    def check(_):
-        configs = {n: i for k, n, i in mocks.created if k == "RenderedConfig"}
-        for site in ("primary", "dr"):
-            routes = configs[f"{site}-gateway-config"]["variables"]["gateway_routes"]
-            assert len(routes) == 9
-            for r in routes:
-                assert r["host"] == f"mc-dev-{site}-{r['lgcode']}-{r['service'].replace('_', '-')}"
-        fd = configs["frontdoor-config"]["variables"]["frontdoor_backends"]
-        assert [(b["host"], b["backup"]) for b in fd] == [("mc-dev-primary-gateway", False),
-                                                          ("mc-dev-dr-gateway", True)]
-
-    return consortium.frontdoor.container.container_id.apply(check)
+def test_gateway_routes_each_path_to_its_own_municipality(dev_raw):
+    made = compose(dev_raw)
+    configs = {n: i for k, n, i in made.created if k == "RenderedConfig"}
+    for site in ("primary", "dr"):
+        routes = configs[f"{site}-gateway-config"]["variables"]["gateway_routes"]
+        assert len(routes) == 9
+        for r in routes:
+            assert r["host"] == f"mc-dev-{site}-{r['lgcode']}-{r['service'].replace('_', '-')}"
+    fd = configs["frontdoor-config"]["variables"]["frontdoor_backends"]
+    assert [(b["host"], b["backup"]) for b in fd] == [("mc-dev-primary-gateway", False),
+                                                      ("mc-dev-dr-gateway", True)]
 
 
-@pulumi.runtime.test
-def test_each_site_has_one_supervisor_with_the_engine_socket_and_no_network(program):
+def test_each_site_has_one_supervisor_with_the_engine_socket_and_no_network(dev_raw):
     """municloud/supervisor.py brings back what `docker kill` leaves down; one per site, no network."""
-    mocks, consortium, _cfg = program
-
-    def check(_):
-        containers = [i for k, _n, i in mocks.created if k == "Container"]
-        supervisors = {c["labels"]["municloud.site"]: c for c in containers
-                       if c["labels"]["municloud.component"] == "supervisor"}
-        assert sorted(supervisors) == ["dr", "primary"]
-        for site, c in supervisors.items():
-            assert c["engine_socket"] is True and c["networks"] == [{"name": "none", "aliases": []}], c
-            assert c["command"][-4:] == ["--stack", "dev", "--site", site]
-            assert c["user"] != "0" and c["read_only"] and c["restart_policy"] == "always"
-        # twin: no other container gets the engine's socket but the status probers, which join only
-        # their site's monitoring network (stacks/status_page.py)
-        others = [c["name"] for c in containers if c.get("engine_socket") and c["labels"]["municloud.component"]
-                  not in ("supervisor", "prober")]
-        assert others == [] and len(containers) > len(supervisors)
-        probers = [c for c in containers if c["labels"]["municloud.component"] == "prober"]
-        assert sorted(c["labels"]["municloud.site"] for c in probers) == ["dr", "primary"]
-        for c in probers:
-            assert c["networks"] == [{"name": f"mc-dev-{c['labels']['municloud.site']}-monitoring", "aliases": []}]
-
-    return pulumi.Output.all(consortium.frontdoor.container.container_id,
-                             *[s.supervisor.container.container_id for s in consortium.sites.values()]).apply(check)
+    made = compose(dev_raw)
+    containers = [i for k, _n, i in made.created if k == "Container"]
+    supervisors = {c["labels"]["municloud.site"]: c for c in containers
+                   if c["labels"]["municloud.component"] == "supervisor"}
+    assert sorted(supervisors) == ["dr", "primary"]
+    for site, c in supervisors.items():
+        assert c["engine_socket"] is True and c["networks"] == [{"name": "none", "aliases": []}], c
+        assert c["command"][-4:] == ["--stack", "dev", "--site", site]
+        assert c["user"] != "0" and c["read_only"] and c["restart_policy"] == "always"
+    # twin: no other container gets the engine's socket but the status probers, which join only
+    # their site's monitoring network (stacks/status_page.py)
+    others = [c["name"] for c in containers if c.get("engine_socket") and c["labels"]["municloud.component"]
+              not in ("supervisor", "prober")]
+    assert others == [] and len(containers) > len(supervisors)
+    probers = [c for c in containers if c["labels"]["municloud.component"] == "prober"]
+    assert sorted(c["labels"]["municloud.site"] for c in probers) == ["dr", "primary"]
+    for c in probers:
+        assert c["networks"] == [{"name": f"mc-dev-{c['labels']['municloud.site']}-monitoring", "aliases": []}]
 
 
-@pulumi.runtime.test
-def test_gateway_certificates_are_short_lived_and_renewed_other_certificates_unchanged(program):
-    mocks, consortium, cfg = program
-
-    def check(_):
-        certs = {n: i for k, n, i in mocks.created if k == "Certificate"}
-        edge = {n: i for n, i in certs.items() if n.endswith("gateway-cert")}
-        assert sorted(edge) == ["dr-gateway-cert", "primary-gateway-cert"]
-        for i in edge.values():
-            assert (i["validity_days"], i["renew_before_days"]) == (cfg.edge_cert_validity_days,
-                                                                    cfg.edge_cert_renew_before_days) == (30, 10)
-        # twin: the internal certificates (PostgreSQL, hub...) keep their lifetime and no renewal key
-        internal = [i for n, i in certs.items() if n not in edge]
-        assert internal and all("renew_before_days" not in i and i["validity_days"] == 825 for i in internal)
-
-    return consortium.frontdoor.container.container_id.apply(check)
+def test_gateway_certificates_are_short_lived_and_renewed_other_certificates_unchanged(dev_raw):
+    made = compose(dev_raw)
+    cfg = made.cfg
+    certs = {n: i for k, n, i in made.created if k == "Certificate"}
+    edge = {n: i for n, i in certs.items() if n.endswith("gateway-cert")}
+    assert sorted(edge) == ["dr-gateway-cert", "primary-gateway-cert"]
+    for i in edge.values():
+        assert (i["validity_days"], i["renew_before_days"]) == (cfg.edge_cert_validity_days,
+                                                                cfg.edge_cert_renew_before_days) == (30, 10)
+    # twin: the internal certificates (PostgreSQL, hub...) keep their lifetime and no renewal key
+    internal = [i for n, i in certs.items() if n not in edge]
+    assert internal and all("renew_before_days" not in i and i["validity_days"] == 825 for i in internal)
 
 
-@pulumi.runtime.test
-def test_status_page_prometheus_keeps_30_days_and_both_gateways_route_status_to_the_page(program):
+def test_status_page_prometheus_keeps_30_days_and_both_gateways_route_status_to_the_page(dev_raw):
     """stacks/status_page.py: Prometheus scrapes both probers and keeps more than 30 days; the page is
     on both edge networks and each gateway's public listener routes GET /status to it."""
-    mocks, consortium, _cfg = program
-
-    def check(_):
-        containers = {i["name"]: i for k, _n, i in mocks.created if k == "Container"}
-        prom = containers["mc-dev-primary-prometheus"]
-        [cfg_file] = [f for f in prom["files"] if f["path"] == "/etc/municloud/prometheus.yml"]
-        targets = json.loads(cfg_file["content"])["scrape_configs"][0]["static_configs"]
-        assert sorted(t["targets"][0] for t in targets) == ["mc-dev-dr-prober:9100", "mc-dev-primary-prober:9100"]
-        assert [n["name"] for n in prom["networks"]] == ["mc-dev-primary-monitoring", "mc-dev-dr-monitoring"]
-        retention = [a for a in prom["command"] if a.startswith("--storage.tsdb.retention.time=")]
-        assert retention == ["--storage.tsdb.retention.time=31d"]
-        page = containers["mc-dev-primary-status"]
-        assert [n["name"] for n in page["networks"]] == ["mc-dev-primary-monitoring", "mc-dev-primary-edge",
-                                                          "mc-dev-dr-edge"]
-        assert not page.get("engine_socket") and page["user"] != "0" and page["read_only"]
-        for site in ("primary", "dr"):
-            conf = [i for k, n, i in mocks.created if k == "RenderedConfig" and n == f"{site}-gateway-config"][0]
-            assert conf["variables"]["gateway_status"] == {"host": "mc-dev-primary-status", "port": 8000}
-
-    return pulumi.Output.all(consortium.status_page.page.container_id,
-                             *[s.gateway.container.container_id for s in consortium.sites.values()]).apply(check)
+    made = compose(dev_raw)
+    containers = {i["name"]: i for k, _n, i in made.created if k == "Container"}
+    prom = containers["mc-dev-primary-prometheus"]
+    [cfg_file] = [f for f in prom["files"] if f["path"] == "/etc/municloud/prometheus.yml"]
+    targets = json.loads(cfg_file["content"])["scrape_configs"][0]["static_configs"]
+    assert sorted(t["targets"][0] for t in targets) == ["mc-dev-dr-prober:9100", "mc-dev-primary-prober:9100"]
+    assert [n["name"] for n in prom["networks"]] == ["mc-dev-primary-monitoring", "mc-dev-dr-monitoring"]
+    retention = [a for a in prom["command"] if a.startswith("--storage.tsdb.retention.time=")]
+    assert retention == ["--storage.tsdb.retention.time=31d"]
+    page = containers["mc-dev-primary-status"]
+    assert [n["name"] for n in page["networks"]] == ["mc-dev-primary-monitoring", "mc-dev-primary-edge",
+                                                      "mc-dev-dr-edge"]
+    assert not page.get("engine_socket") and page["user"] != "0" and page["read_only"]
+    for site in ("primary", "dr"):
+        conf = [i for k, n, i in made.created if k == "RenderedConfig" and n == f"{site}-gateway-config"][0]
+        assert conf["variables"]["gateway_status"] == {"host": "mc-dev-primary-status", "port": 8000}

@@ -3,9 +3,9 @@ created on that site's own engine with that engine's TLS files (program shape, u
 
 from __future__ import annotations
 
-import pulumi
 import pytest
 
+from mocked_program import compose  # same directory (pytest rootdir-relative import)
 from stacks.config import ConfigError, load
 from stacks.providers._base import EngineUnreachable, docker_client, engine_props, register_engines
 
@@ -64,44 +64,25 @@ def test_engine_props_only_for_registered_tls_engines():
         register_engines({})
 
 
-def _program(raw):
-    from stacks.consortium import Consortium, ConsortiumArgs
-    from tests.stack.test_program import Mocks
-
-    mocks = Mocks()
-    pulumi.runtime.set_mocks(mocks, project="municloud", stack="dev", preview=False)
-    cfg = load("dev", raw)
-    return mocks, Consortium("consortium", ConsortiumArgs(config=cfg, built_services=frozenset())), cfg
-
-
-@pulumi.runtime.test
 def test_every_docker_resource_is_on_its_own_sites_engine_with_its_tls_files(dev_raw):
-    mocks, consortium, cfg = _program(_two_hosts(dev_raw))
-
-    def check(_):
-        docker_objects = [(k, i) for k, _n, i in mocks.created if k in _DOCKER_KINDS]
-        sites_seen = set()
-        for kind, inputs in docker_objects:
-            site = inputs["labels"]["municloud.site"] if "labels" in inputs else None
-            if site is None:  # images carry no labels: the site is in the resource name
-                site = next(s for s in cfg.sites if inputs["docker_host"] == cfg.sites[s].docker_host)
-            sites_seen.add(site)
-            assert inputs["docker_host"] == cfg.sites[site].docker_host, (kind, inputs.get("name"))
-            assert inputs["docker_tls"] == cfg.sites[site].tls(), (kind, inputs.get("name"))
-        assert sites_seen == {"primary", "dr"}
-        per_site = {s: sum(1 for _k, i in docker_objects if i["docker_host"] == cfg.sites[s].docker_host)
-                    for s in cfg.sites}
-        assert per_site["primary"] > 20 and per_site["dr"] > 20, per_site
-
-    return consortium.frontdoor.container.container_id.apply(check)
+    made = compose(_two_hosts(dev_raw))
+    cfg = made.cfg
+    docker_objects = [(k, i) for k, _n, i in made.created if k in _DOCKER_KINDS]
+    sites_seen = set()
+    for kind, inputs in docker_objects:
+        site = inputs["labels"]["municloud.site"] if "labels" in inputs else None
+        if site is None:  # images carry no labels: the site is in the resource name
+            site = next(s for s in cfg.sites if inputs["docker_host"] == cfg.sites[s].docker_host)
+        sites_seen.add(site)
+        assert inputs["docker_host"] == cfg.sites[site].docker_host, (kind, inputs.get("name"))
+        assert inputs["docker_tls"] == cfg.sites[site].tls(), (kind, inputs.get("name"))
+    assert sites_seen == {"primary", "dr"}
+    per_site = {s: sum(1 for _k, i in docker_objects if i["docker_host"] == cfg.sites[s].docker_host)
+                for s in cfg.sites}
+    assert per_site["primary"] > 20 and per_site["dr"] > 20, per_site
 
 
-@pulumi.runtime.test
 def test_on_one_unix_engine_no_resource_carries_tls(dev_raw):
-    mocks, consortium, _cfg = _program(dev_raw)
-
-    def check(_):
-        docker_objects = [i for k, _n, i in mocks.created if k in _DOCKER_KINDS]
-        assert docker_objects and not [i for i in docker_objects if "docker_tls" in i]
-
-    return consortium.frontdoor.container.container_id.apply(check)
+    made = compose(dev_raw)
+    docker_objects = [i for k, _n, i in made.created if k in _DOCKER_KINDS]
+    assert docker_objects and not [i for i in docker_objects if "docker_tls" in i]

@@ -20,7 +20,7 @@ from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from test_program import Mocks  # same directory (pytest rootdir-relative import)
+from mocked_program import Mocks  # same directory (pytest rootdir-relative import)
 
 pytestmark = pytest.mark.unit
 

@@ -68,11 +68,24 @@ def test_housing_loan_specified_acquisition_cap() -> None:
 
 
 @pytest.mark.parametrize(("unabsorbed", "taxable", "credit"), [
+    (136_500, 5_000_000, 136_500),   # 特定取得: the 136,500 cap exactly
+    (136_501, 5_000_000, 136_500),   # +1: capped
+    (136_499, 5_000_000, 136_499),   # −1
+    (200_000, 1_950_000, 136_500),   # 7 % of 課税総所得 = the cap
+    (200_000, 1_949_999, 136_499),   # −1 yen: 7 % binds (rounded down)
+])
+def test_housing_loan_specified_acquisition_caps(unabsorbed: int, taxable: int,
+                                                 credit: int) -> None:
+    assert housing_loan_credit(unabsorbed, taxable, True, False).total == credit
+
+
+@pytest.mark.parametrize(("unabsorbed", "taxable", "credit"), [
     (97_500, 5_000_000, 97_500),    # the cap exactly
     (97_501, 5_000_000, 97_500),    # +1: capped
     (97_499, 5_000_000, 97_499),    # −1
     (200_000, 1_950_000, 97_500),   # 5 % of 課税総所得 = the cap
     (200_000, 1_949_000, 97_450),   # 5 % binds
+    (200_000, 1_949_999, 97_499),   # −1 yen of 課税総所得: 5 % rounded down
     (50_000, 1_000_000, 50_000),    # the unabsorbed amount binds
     (0, 1_000_000, 0),
 ])
@@ -120,6 +133,9 @@ def test_gifu_hometown_donation_example() -> None:
     assert credit.one_stop == PartSplit(0, 0)
 
 
+# 申告特例控除 (ワンストップ): no published worked example with amounts could be found (see
+# docs/calc.md, Test vectors); this applies the statutory ratio (限界税率 x 1.021) / (90 % − 限界税率 x
+# 1.021) of 地方税法附則 §5の7 to 岐阜市's published 特例控除 above.
 def test_one_stop_adds_the_income_tax_share() -> None:
     credit = gifu_donation(one_stop=True)
     # 24,450 x 5.105 / 84.895 = 1,470.25 → 1,471; 16,300 x … = 980.17 → 981
@@ -145,6 +161,7 @@ def test_special_credit_cap_is_20_percent_of_income_levy(levy: int, special: int
     (30_001, 1_680),    # above 30 %: the base stays 28,000
     (29_999, 1_680),    # 27,999 x 6 % = 1,679.94 → 1,680 (rounded up)
     (2_000, 0),         # nothing above the 2,000 floor
+    (1_999, 0),         # below the floor: never negative
     (2_001, 1),         # a 1-yen base: 0.06 yen, rounded up
 ])
 def test_basic_credit_thirty_percent_cap(donations: int, basic_municipal: int) -> None:
@@ -154,6 +171,9 @@ def test_basic_credit_thirty_percent_cap(donations: int, basic_municipal: int) -
     assert credit.basic.municipal == basic_municipal
 
 
+# The 特例控除 割合 by band as 錦町 publishes it ("課税総所得金額 − 人的控除の差の合計額": below 0 → 0.9,
+# ≤195万 0.84895, ≤330万 0.7979, ≤695万 0.6958, ≤900万 0.66517, ≤1,800万 0.56307, ≤4,000万 0.4916,
+# above 0.44055: https://www.town.kumamoto-nishiki.lg.jp/kiji003204/index.html); each band edge ±1.
 @pytest.mark.parametrize(("taxable", "difference", "rate", "one_stop"), [
     (2_000_000, 50_000, 84_895, 5_105),       # adjusted 1,950,000: the 5 % band's top
     (2_000_000, 49_999, 79_790, 10_210),      # adjusted 1,950,001: 10 %
@@ -161,9 +181,13 @@ def test_basic_credit_thirty_percent_cap(donations: int, basic_municipal: int) -
     (3_350_000, 49_999, 69_580, 20_420),      # 3,300,001: 20 %
     (7_000_000, 50_000, 69_580, 20_420),      # 6,950,000
     (7_000_000, 49_999, 66_517, 23_483),      # 23 %
+    (9_050_000, 50_000, 66_517, 23_483),      # 9,000,000: still 23 %
     (9_050_000, 49_999, 56_307, 33_693),      # 9,000,001: 33 %
+    (18_050_000, 50_000, 56_307, 33_693),     # 18,000,000
     (18_050_000, 49_999, 49_160, 40_840),     # 18,000,001: 40 %
+    (40_050_000, 50_000, 49_160, 40_840),     # 40,000,000
     (40_050_000, 49_999, 44_055, 45_945),     # 40,000,001: 45 %
+    (49_999, 50_000, 90_000, 0),              # adjusted −1
     (40_000, 50_000, 90_000, 0),              # adjusted negative: no income tax at the margin
     (0, 50_000, 90_000, 0),
     (50_000, 50_000, 84_895, 5_105),          # adjusted 0: the 5 % band

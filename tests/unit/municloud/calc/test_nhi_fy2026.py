@@ -87,6 +87,42 @@ def test_reduction_applies_to_the_child_support_per_capita() -> None:
     assert part.per_capita == 1_900 * 3 // 10   # one adult, 7割軽減; the child pays none
 
 
+# 令和8年度 賦課限度額 (国民健康保険法施行令 as amended by 令和8年政令第2号, 地方税法施行令 §56-88-2 for
+# the 税): 医療 (基礎) 67万 (66万 + 1万), 後期高齢者支援金等 26万 and 介護納付金 17万 unchanged, 子ども・子育て
+# 支援納付金 3万 — as published by 朝霞市 (3万: https://www.city.asaka.lg.jp/soshiki/25/kodomo-kosodade.html)
+# and, for the four together (67 / 26 / 17 / 3万, 合計 113万), by 社会保険労務士 offices reading the 官報
+# (https://www.sakanouehr.jp/news/tags/国民健康保険, https://sr-bridge.com/info/6612914); no municipal
+# page listing all four could be read here. Each cap is hit exactly and exceeded by one yen, with
+# the illustrative rates of default_nhi_params (one insured member aged 56, no 軽減):
+# medical (9,644,391 − 430,000) x 6.81 % = 627,500 + 21,500 + 21,000 = 670,000;
+# support (10,026,079 − 430,000) x 2.55 % = 244,700 + 8,500 + 6,800 = 260,000;
+# care (8,313,249 − 430,000) x 1.97 % = 155,300 + 14,700 = 170,000; the next income giving one yen
+# more of 所得割 is 9,644,406 / 10,026,118 / 8,313,300.
+@pytest.mark.parametrize(("part_name", "income", "subtotal", "capped"), [
+    ("medical", 9_644_391, 670_000, False), ("medical", 9_644_406, 670_001, True),
+    ("support", 10_026_079, 260_000, False), ("support", 10_026_118, 260_001, True),
+    ("care", 8_313_249, 170_000, False), ("care", 8_313_300, 170_001, True),
+])
+def test_fy2026_caps_exactly_and_one_yen_above(part_name: str, income: int, subtotal: int,
+                                               capped: bool) -> None:
+    household = NhiHousehold(members=[member(date(1970, 1, 1), head=True, income=income)])
+    breakdown = compute(household, default_nhi_params(2026), 2026)
+    (part,) = [p for p in breakdown.parts if p.part == part_name]
+    assert (part.subtotal, part.capped) == (subtotal, capped)
+    assert part.amount == (subtotal - 1 if capped else subtotal)   # the cap, not more
+
+
+# 軽減 FY2026 (5割 31万 / 2割 57万 per insured): the figures in FISCAL_YEARS could not be confirmed
+# against a published 令和8年度 notice (docs/calc.md, Fiscal years); the boundaries are tested as
+# the table has them, two insured, one earner: 430,000 + 310,000 x 2 and 430,000 + 570,000 x 2.
+@pytest.mark.parametrize(("income", "tenths"), [
+    (430_000, 7), (430_001, 5), (1_050_000, 5), (1_050_001, 2), (1_570_000, 2), (1_570_001, 0)])
+def test_fy2026_reduction_thresholds(income: int, tenths: int) -> None:
+    household = NhiHousehold(members=[member(date(1980, 1, 1), head=True, income=income),
+                                      member(date(1982, 1, 1))])
+    assert compute(household, FY26, 2026).reduction_tenths == tenths
+
+
 def test_default_fy2026_has_four_parts_and_national_caps() -> None:
     params = default_nhi_params(2026)
     assert params.child_support is not None

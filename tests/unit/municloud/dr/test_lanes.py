@@ -12,9 +12,9 @@ from municloud_ops.dr.steps import StepFailed, StepResult, run_lanes
 pytestmark = pytest.mark.unit
 
 
-def _meeting(barrier: threading.Barrier, name: str):
+def _meeting(barrier: threading.Barrier, name: str, timeout: float = 5):
     def lane() -> list[StepResult]:
-        barrier.wait(timeout=5)  # returns only when the other lane is running at the same time
+        barrier.wait(timeout=timeout)  # returns only when the other lane is running at the same time
         return [StepResult(f"promoted {name}", 0.0), StepResult(f"started services of {name}", 0.0)]
     return lane
 
@@ -29,7 +29,8 @@ def test_lanes_run_side_by_side_and_results_keep_lane_order():
 def test_twin_one_at_a_time_when_max_parallel_is_one():
     barrier = threading.Barrier(2)
     with pytest.raises(StepFailed, match="2 of 2 clusters failed"):
-        run_lanes([("a", _meeting(barrier, "a")), ("b", _meeting(barrier, "b"))], max_parallel=1)
+        # one at a time, the first lane waits for a partner that never comes: a short wait says so
+        run_lanes([("a", _meeting(barrier, "a", 0.5)), ("b", _meeting(barrier, "b", 0.5))], max_parallel=1)
 
 
 def test_a_failed_lane_lets_the_others_finish_and_is_named():

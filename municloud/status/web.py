@@ -86,8 +86,10 @@ def build_view(results: dict[str, list[dict]], consortium: str, members: list[tu
             state = "standby"
         elif k in up:
             state = "up" if up[k] == 1 else "down"
-        else:
-            state = "unknown"
+        else:  # measured before, its prober reports, but the unit is not there any more
+            state = "down"
+            notes.append(f"{component} of {lgcode} at {site} is no longer reported by its prober "
+                         f"(its container is gone)")
         row = UnitRow(site, component, state)
         for w, seconds in WINDOWS.items():
             if k in avail[w]:

@@ -93,3 +93,17 @@ def test_units_not_measured_lately_are_not_called_down_nor_up():
     v.notes.append("the prober of site primary last reported 90 s ago: its units show as unknown")
     html = render(v)
     assert "1 unit(s) not measured lately" in html and "down:" not in html and "All units up." not in html
+
+
+def test_a_unit_with_history_but_no_current_sample_is_down_and_said_to_be_gone():
+    unit = {"site": "primary", "lgcode": "053031", "component": "nhi"}
+    results = {name: [] for name in QUERIES}
+    results.update({"avail_30d": [sample(unit, 0.99)], "count_30d": [sample(unit, 100)],
+                    "probe_age": [sample({"prober_site": "primary"}, 2)]})
+    v = build_view(results, "dev", [("053031", "小坂町")], 0.0)
+    assert [(u.component, u.state) for u in v.sections[1].units] == [("nhi", "down")]
+    assert v.notes == ["nhi of 053031 at primary is no longer reported by its prober (its container is gone)"]
+    # twin: with a current sample it is what the sample says
+    results["up"] = [sample(unit, 1)]
+    v = build_view(results, "dev", [("053031", "小坂町")], 0.0)
+    assert v.sections[1].units[0].state == "up" and v.notes == []

@@ -8,7 +8,7 @@ ENV := source tools/bootstrap/env.sh
 STACK ?= dev
 PYTEST_ARGS ?=
 
-.PHONY: setup up down test test-unit
+.PHONY: setup up down test test-unit rehearse-two-sites
 
 setup:
 	@bash tools/bootstrap/setup.sh
@@ -31,3 +31,8 @@ test: setup
 test-unit:
 	@bash tools/bootstrap/venv.sh
 	@$(ENV); DOCKER_HOST=unix:///nonexistent/docker.sock python -m pytest -m unit -q -n auto $(PYTEST_ARGS)
+
+# the whole-site rehearsal on the machine's two site hosts (docs/dr.md "Two site hosts"): its own
+# stack across both hosts, the primary host powered off, the DR site promoted, the old primary fenced
+rehearse-two-sites: setup
+	@$(ENV); python -m pytest -p no:cacheprovider -q -s tests/dr/sites/test_two_site_rehearsal.py $(PYTEST_ARGS)

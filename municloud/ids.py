@@ -24,6 +24,7 @@ __all__ = [
     "HOUSEHOLD_NUMBER_LENGTH",
     "IdentifierError",
     "generate_my_number",
+    "json_schema",
     "lgcode_check_digit",
     "my_number_check_digit",
     "my_number_for_serial",
@@ -40,6 +41,23 @@ __all__ = [
 ATENA_NUMBER_LENGTH = 15
 HOUSEHOLD_NUMBER_LENGTH = 15
 _SERIAL_DIGITS = 9
+
+#: The identifiers as the OpenAPI states them (docs/services.md, "The contract"): the digit pattern
+#: a JSON Schema can say and a named format for the check digit and prefix it cannot.
+_FORMATS = {
+    "my-number": (12, "個人番号: 12 digits, the last a check digit"),
+    "atena-number": (ATENA_NUMBER_LENGTH, "宛名番号: 地方公共団体コード (6, with its check digit) + serial (9)"),
+    "household-number": (HOUSEHOLD_NUMBER_LENGTH,
+                         "世帯番号: 地方公共団体コード (6, with its check digit) + serial (9)"),
+    "resident-record-code": (11, "住民票コード: 11 digits"),
+    "lgcode": (6, "地方公共団体コード: 6 digits, prefecture 01..47, the last a check digit"),
+}
+
+
+def json_schema(fmt: str) -> dict:
+    """The JSON Schema of an identifier of the named format (``atena-number``, ...)."""
+    length, what = _FORMATS[fmt]
+    return {"type": "string", "format": fmt, "pattern": f"^[0-9]{{{length}}}$", "description": what}
 
 _MY_NUMBER_WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 _LGCODE_WEIGHTS = (6, 5, 4, 3, 2)

@@ -13,11 +13,21 @@ from policies.guardrails import SHARED, UNKNOWN, Ctx, Res, Rule, by_kind, networ
 REACHERS = frozenset({"gateway"})
 #: the one network that is not internal: the frontdoor's, which carries the published port
 PUBLISHING = frozenset({"frontdoor"})
+#: sites on hosts of their own: each host's WAN-facing network is routed (stacks/wan.py), never
+#: masqueraded - its only way out is the WAN router, which forwards between sites' blocks only
+ROUTED_WAN = "wan"
+NO_MASQUERADE = ("com.docker.network.bridge.enable_ip_masquerade", "false")
+
+
+def _routed_wan(res: Res) -> bool:
+    options = res.props.get("options")
+    return (res.component == ROUTED_WAN and isinstance(options, dict)
+            and options.get(NO_MASQUERADE[0]) == NO_MASQUERADE[1])
 
 
 def check_internal(res: Res, ctx: Ctx) -> list[str]:
     internal = res.props.get("internal")
-    if internal is True or internal is UNKNOWN or res.component in PUBLISHING:
+    if internal is True or internal is UNKNOWN or res.component in PUBLISHING or _routed_wan(res):
         return []
     owner = res.lgcode
     what = f"tenant network of municipality {owner}" if owner not in (None, SHARED) else "network"
@@ -51,8 +61,9 @@ def check_attachments(resources: list[Res], ctx: Ctx) -> list[tuple[Res, str]]:
 
 INTERNAL = Rule(
     name="tenant-network-internal",
-    description="Every network of the consortium but the frontdoor's is internal: tenant networks have no route "
-                "out of the engine (三層の対策: the My Number segment does not reach the internet).",
+    description="Every network of the consortium but the frontdoor's and a site host's routed WAN network (no "
+                "masquerade) is internal: tenant networks have no route out of the engine (三層の対策: the My "
+                "Number segment does not reach the internet).",
     enforcement="mandatory", check=check_internal, kinds=("Network",))
 
 ATTACHMENTS = Rule(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from policies.guardrails import UNKNOWN, Ctx, Res, Rule, by_kind, is_unknown, render_role_template
+from policies.guardrails import Ctx, Res, Rule, by_kind, is_unknown, render_role_template
 
 #: components whose container listens for peers on other networks, and must carry a server certificate
 TLS_LISTENERS = frozenset({"gateway", "postgres", "standby", "hub_postgres", "backup_repo"})
@@ -32,7 +32,7 @@ def _issued_by(cert: Res, ca: Res) -> bool | None:
 def _server_certs(container: Res, certs: list[Res]) -> list[Res] | None:
     """The certificates a container is handed (None: not known yet)."""
     files = container.props.get("files")
-    if isinstance(files, list) and not any(f is UNKNOWN for f in files):
+    if isinstance(files, list) and not is_unknown(files):  # every content known: judge by value
         pems = {f.get("content") for f in files if isinstance(f, dict)
                 and str(f.get("path", "")).endswith(SERVER_CERT)}
         return [c for c in certs if c.props.get("cert_pem") in pems]

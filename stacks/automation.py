@@ -103,8 +103,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def free_network_base(docker_host: str | None = None) -> str:
-    """A private /16 (10.200-10.249) that no existing network of the engine overlaps."""
+def free_network_base(docker_host: str | None = None, exclude: tuple[str, ...] = ()) -> str:
+    """A private /16 (10.200-10.249) that no existing network of the engine overlaps, nor any of
+    ``exclude`` (ranges already chosen for stacks not yet up)."""
     import ipaddress
 
     import docker
@@ -115,6 +116,7 @@ def free_network_base(docker_host: str | None = None) -> str:
         for cfg in (net.attrs.get("IPAM") or {}).get("Config") or []:
             if cfg.get("Subnet"):
                 used.append(ipaddress.ip_network(cfg["Subnet"]))
+    used += [ipaddress.ip_network(e) for e in exclude]
     for second in range(200, 250):
         candidate = ipaddress.ip_network(f"10.{second}.0.0/16")
         if not any(candidate.overlaps(u) for u in used):

@@ -60,6 +60,10 @@ class BackupRepositoryArgs:
     """a differential backup when the last backup is older than this, SLA backup_diff_every_hours"""
     health_timeout_s: int = 180
     """container health wait"""
+    wan_endpoint: dict | None = None
+    """sites on hosts of their own: its place on its host's WAN network (fixed address)"""
+    extra_hosts: dict[str, str] | None = None
+    """sites on hosts of their own: the other site's database names and addresses (/etc/hosts)"""
 
 
 def stanza_list(stanzas: dict[str, list[str]], port: int = 5432) -> list[dict]:
@@ -97,10 +101,11 @@ class BackupRepository(pulumi.ComponentResource):
         env = repo_env()  # stanzas, retention, schedule: the files roles/pgbackrest rendered
         self.container = Container(
             urn_name(a.site, "backup-repo"), name=self.container_name, docker_host=a.docker_host, image=a.image,
-            labels=lab, networks=[{"name": a.wan_network.name, "aliases": []}], env=env,
+            labels=lab, networks=[dict(a.wan_endpoint) if a.wan_endpoint else {"name": a.wan_network.name, "aliases": []}],
+            env=env, extra_hosts=a.extra_hosts,
             mounts=[{"source": self.volume.name, "target": "/var/lib/pgbackrest"}],
             tmpfs=dict(TMPFS),
-            files=pulumi.Output.all(*files), health_timeout=a.health_timeout_s, reload=RELOAD_BY_RESTART,
+            files=files, health_timeout=a.health_timeout_s, reload=RELOAD_BY_RESTART,
             opts=child)
         self.register_outputs({"container": self.container.name, "volume": self.volume.name,
                                "stanzas": sorted(a.stanzas)})

@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "edge_cert_renew_before_days": 10,
     "placeholder_services": [],
     "tenant_egress": [],
+    "test_stack": False,
     "sla": {"availability_percent": 99.5, "rto_seconds": 60, "rpo_seconds": 0,
             "replication_mode": "synchronous", "dr_services": "pilot_light", "max_lag_seconds": 5,
             "local_recovery_seconds": 30,
@@ -68,6 +69,8 @@ class SiteConfig(_Strict):
     tls_ca_cert: str = Field("", description="tcp://: CA certificate (PEM file) the engine's certificate must chain to")
     tls_cert: str = Field("", description="tcp://: the operator's client certificate (PEM file)")
     tls_key: str = Field("", description="tcp://: the client certificate's private key (PEM file, kept outside the state)")
+    wan_subnet: str = Field("", description="sites on engines of their own: the site host's routed /24 for its "
+                            "WAN-facing network (no masquerade, fixed addresses from the address plan)")
 
     @model_validator(mode="after")
     def _engine(self) -> "SiteConfig":
@@ -85,6 +88,13 @@ class SiteConfig(_Strict):
         for key, path in tls.items():
             if path and not path.startswith("/"):
                 raise ValueError(f"{key} must be an absolute path, got {path!r}")
+        if self.wan_subnet:
+            try:
+                net = ipaddress.IPv4Network(self.wan_subnet)
+            except ValueError:
+                raise ValueError(f"wan_subnet {self.wan_subnet!r} is not an IPv4 network") from None
+            if net.prefixlen != 24 or not net.is_private:
+                raise ValueError(f"wan_subnet {self.wan_subnet}: must be a private /24 (the site host's routed block)")
         return self
 
     def tls(self) -> dict[str, str]:
@@ -131,6 +141,10 @@ class SlaConfig(_Strict):
 SLOTS = range(1, 100)
 _DR_OFFSET = 100
 _RESERVED_THIRD = {"monitoring": 248, "edge": 250, "hub": 252, "wan": 254}
+#: Sites on engines of their own: fixed host numbers on a site's routed WAN network (its host's
+#: ``wan_subnet``): member slot s's PostgreSQL at .(10+s), the shared units above them.
+_WAN_MEMBER_OFFSET = 10
+_WAN_UNITS = {"hub_postgres": 240, "backup_repo": 241, "gateway": 242, "frontdoor": 243}
 
 
 def free_slots(taken) -> list[int]:
@@ -222,6 +236,9 @@ class StackConfig(_Strict):
     tenant_egress: tuple[str, ...] = Field(
         description="members whose tenant networks get a route out of the engine (internal: false); "
                     "the guardrail policy tenant-network-internal refuses it (docs/security.md)")
+    test_stack: bool = Field(
+        description="a stack for tests and load runs: `municloud loadtest reset` may empty its "
+                    "members' data (docs/benchmarks.md \"How to reproduce\"); never a production stack")
     sla: SlaConfig = Field(description="SLA targets")
     cost: CostConfig = Field(description="cost sharing: fixed cost, unit prices, formula weights")
 
@@ -250,6 +267,21 @@ class StackConfig(_Strict):
         for code in self.tenant_egress:
             if code not in members:
                 raise ValueError(f"tenant_egress: {code!r} is not a member municipality of this stack")
+        hosts = {s.docker_host for s in self.sites.values()}
+        subnets = [s.wan_subnet for s in self.sites.values() if s.wan_subnet]
+        if len(hosts) > 1:
+            missing = sorted(n for n, s in self.sites.items() if not s.wan_subnet)
+            if missing:
+                raise ValueError(f"sites.{missing[0]}.wan_subnet: sites on engines of their own need each host's "
+                                 f"routed /24 (tools/bootstrap/wan.sh block <site>)")
+            if len(set(subnets)) != len(subnets):
+                raise ValueError("sites: every site host needs a wan_subnet of its own")
+        elif subnets:
+            raise ValueError("sites: wan_subnet applies to sites on engines of their own (here one engine: "
+                             "the WAN is a bridge on it)")
+        if self.test_stack and self.environment == "production":
+            raise ValueError("test_stack: a production stack cannot be marked as a test stack "
+                             "(its members' data would be erasable by `municloud loadtest reset`)")
         if self.edge_cert_renew_before_days >= self.edge_cert_validity_days:
             raise ValueError("edge_cert_renew_before_days must be less than edge_cert_validity_days "
                              "(else every up renews)")
@@ -262,6 +294,18 @@ class StackConfig(_Strict):
     @property
     def dr_site(self) -> str:
         return next(n for n, s in self.sites.items() if s.role == "dr")
+
+    @property
+    def routed_wan(self) -> bool:
+        """The sites are on engines of their own: each joins the WAN by a routed network on its host."""
+        return len({s.docker_host for s in self.sites.values()}) > 1
+
+    def wan_address(self, site: str, unit: int | str) -> str:
+        """A unit's fixed address on ``site``'s routed WAN network: a member's PostgreSQL by its
+        ``address_slot`` (int), or ``hub_postgres``, ``backup_repo``, ``gateway``, ``frontdoor``."""
+        block = ipaddress.IPv4Network(self.sites[site].wan_subnet)
+        host = _WAN_MEMBER_OFFSET + unit if isinstance(unit, int) else _WAN_UNITS[unit]
+        return str(block.network_address + host)
 
     def edge_dynamic_range(self, site: str) -> str:
         """The lower half of a site's edge /24: where Docker assigns addresses on the edge network."""

@@ -1,6 +1,6 @@
 """Consortium (一部事務組合 / 協議会): the whole environment of one stack.
 
-Composes the CA, images, WAN network, the backup repository at the DR site
+Composes the CA, images, the WAN (stacks/wan.py), the backup repository at the DR site
 (stacks/backup_repository.py), both sites (stacks/site.py: the DR site standing by for every
 member and the hub of the primary site, docs/dr.md) and the frontdoor.
 """
@@ -23,6 +23,7 @@ from stacks.providers.network import Network
 from stacks.providers.pki import CertificateAuthority
 from stacks.site import DrSite, PrimarySite, SiteArgs
 from stacks.status_page import SiteEntry, StatusPage, StatusPageArgs
+from stacks.wan import RoutedWan
 
 
 @dataclass
@@ -62,42 +63,66 @@ class Consortium(pulumi.ComponentResource):
                     service_images[svc] = ServiceImage(refs["python"], placeholder=True)
             return refs, service_images
 
-        # WAN: replication and backup traffic only, between the sites' PostgreSQL and the repository.
-        self.wan = Network("wan", name=docker_name(cfg.stack, None, "wan"), docker_host=primary_host,
-                           labels=labels(cfg.stack, primary, "wan"), internal=True,
-                           subnet=cfg.subnet(primary, kind="wan"), opts=child)
+        # WAN: replication and backup traffic only, between the sites' PostgreSQL and the repository:
+        # one bridge on a shared engine, or a routed network per site host (stacks/wan.py).
+        self.routed_wan = RoutedWan.create(cfg, self) if cfg.routed_wan else None
+        if self.routed_wan is None:
+            self.wan = Network("wan", name=docker_name(cfg.stack, None, "wan"), docker_host=primary_host,
+                               labels=labels(cfg.stack, primary, "wan"), internal=True,
+                               subnet=cfg.subnet(primary, kind="wan"), opts=child)
+            wan_of = {primary: self.wan, dr: self.wan}
+        else:
+            wan_of = dict(self.routed_wan.networks)
+            self.wan = wan_of[primary]
         site_images = {site: images_for(site) for site in (primary, dr)}
+        stanzas = {**{m.lgcode: [postgres_name(cfg.stack, primary, m.lgcode), postgres_name(cfg.stack, dr, m.lgcode)]
+                      for m in cfg.municipalities},
+                   "hub": [postgres_name(cfg.stack, primary, None), postgres_name(cfg.stack, dr, None)]}
+        repo_wan, repo_hosts = None, None
+        if self.routed_wan is not None:
+            w = self.routed_wan
+            repo_wan = w.endpoint(dr, "backup_repo")
+            repo_hosts = w.hosts(dr, [(postgres_name(cfg.stack, site, m.lgcode), site, m.address_slot)
+                                      for m in cfg.municipalities for site in (primary, dr)]
+                                 + [(postgres_name(cfg.stack, site, None), site, "hub_postgres") for site in (primary, dr)])
         # Remote backup (遠隔バックアップ): one stanza per municipality, either site's database may hold it.
         self.backup_repo = BackupRepository("backup-repo", BackupRepositoryArgs(
             stack=cfg.stack, site=dr, docker_host=cfg.sites[dr].docker_host, image=site_images[dr][0]["postgres"],
-            ca=self.ca, wan_network=self.wan,
-            stanzas={**{m.lgcode: [postgres_name(cfg.stack, primary, m.lgcode), postgres_name(cfg.stack, dr, m.lgcode)]
-                        for m in cfg.municipalities},
-                     "hub": [postgres_name(cfg.stack, primary, None), postgres_name(cfg.stack, dr, None)]},
+            ca=self.ca, wan_network=wan_of[dr], stanzas=stanzas, wan_endpoint=repo_wan, extra_hosts=repo_hosts,
             retention_full=cfg.sla.backup_retention_full, retention_diff=cfg.sla.backup_retention_diff,
             full_every_hours=cfg.sla.backup_full_every_hours, diff_every_hours=cfg.sla.backup_diff_every_hours,
             health_timeout_s=cfg.health_timeout_s), child)
         def site_args(site: str) -> SiteArgs:
             refs, service_images = site_images[site]
             return SiteArgs(config=cfg, site=site, ca=self.ca, images=refs, service_images=service_images,
-                            wan_network=self.wan, backup_repo=self.backup_repo.container_name)
+                            wan_network=wan_of[site], backup_repo=self.backup_repo.container_name,
+                            routed_wan=self.routed_wan)
 
         primary_site = PrimarySite(urn_name(primary), site_args(primary), child)
         self.sites: dict[str, PrimarySite | DrSite] = {
             primary: primary_site, dr: DrSite(urn_name(dr), site_args(dr), primary_site, child)}
+        # the frontdoor at the primary site; the DR gateway on the same engine by name, on a host of
+        # its own across the WAN at its fixed address
+        edge_sites, publish_on = (primary, dr), None
+        dr_gateway = self.sites[dr].gateway.container_name
+        if self.routed_wan is not None:
+            edge_sites = (primary,)
+            publish_on = (wan_of[primary], self.routed_wan.address(primary, "frontdoor"))
+            dr_gateway = self.routed_wan.address(dr, "gateway")
         self.frontdoor = Frontdoor("frontdoor", FrontdoorArgs(
             stack=cfg.stack, site=primary, docker_host=primary_host, image=image("haproxy", primary).ref, ca=self.ca,
-            edge_networks=[(self.sites[s].edge_network, cfg.frontdoor_address(s)) for s in (primary, dr)],
+            edge_networks=[(self.sites[s].edge_network, cfg.frontdoor_address(s)) for s in edge_sites],
             backends=[Backend(primary, self.sites[primary].gateway.container_name, backup=False),
-                      Backend(dr, self.sites[dr].gateway.container_name, backup=True)],
+                      Backend(dr, dr_gateway, backup=True)], publish_on=publish_on,
             host_port=cfg.frontdoor_port,
             depends_on=[self.sites[primary].gateway.container, self.sites[dr].gateway.container],
             health_timeout_s=cfg.health_timeout_s), child)
         # The status page (サービス稼働状況): a prober per site, Prometheus and the page at the primary.
+        # Not across site hosts yet: Prometheus would scrape the DR prober across the WAN.
         def entry(site: str) -> SiteEntry:
             return SiteEntry(site, cfg.sites[site].docker_host, site_images[site][0]["python"],
                              self.sites[site].edge_network, cfg.subnet(site, kind="monitoring"))
-        self.status_page = StatusPage("status-page", StatusPageArgs(
+        self.status_page = None if self.routed_wan is not None else StatusPage("status-page", StatusPageArgs(
             stack=cfg.stack, primary=entry(primary), others=[entry(dr)], standby_sites=[dr],
             prometheus_image=image("prometheus", primary).ref,
             members=[(m.lgcode, m.name) for m in cfg.municipalities], health_timeout_s=cfg.health_timeout_s), child)

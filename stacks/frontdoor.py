@@ -58,6 +58,10 @@ class FrontdoorArgs:
     """gateways"""
     health_timeout_s: int = 180
     """container health wait"""
+    publish_on: tuple[Network, str] | None = None
+    """sites on hosts of their own: the primary host's WAN network and the frontdoor's fixed address
+    on it, its first network (the port is published from it, and the DR gateway is reached across
+    it); None: a network of its own for publishing"""
 
 
 class Frontdoor(pulumi.ComponentResource):
@@ -77,18 +81,25 @@ class Frontdoor(pulumi.ComponentResource):
         files = [plain_file("/etc/municloud/haproxy.cfg", self.config.files.apply(lambda f: f["haproxy.cfg"])),
                  plain_file("/run/secrets/frontdoor-tls/ca.crt", a.ca.cert_pem)]
         # Docker publishes no port of a container on internal networks only (the edges are):
-        # the frontdoor alone gets a non-internal network, first, to carry 127.0.0.1:<port>.
-        self.publish_network = Network(
-            urn_name("frontdoor-net"), name=docker_name(a.stack, None, "frontdoor-net"),
-            docker_host=a.docker_host, labels=labels(a.stack, a.site, "frontdoor"), internal=False,
-            opts=child)
+        # the frontdoor alone gets a non-internal network, first, to carry 127.0.0.1:<port>. With
+        # sites on hosts of their own that is the primary host's routed WAN network: its default
+        # route is then the WAN, where the DR gateway is.
+        if a.publish_on is not None:
+            self.publish_network, address = a.publish_on
+            first = {"name": self.publish_network.name, "aliases": [], "ipv4_address": address}
+        else:
+            self.publish_network = Network(
+                urn_name("frontdoor-net"), name=docker_name(a.stack, None, "frontdoor-net"),
+                docker_host=a.docker_host, labels=labels(a.stack, a.site, "frontdoor"), internal=False,
+                opts=child)
+            first = {"name": self.publish_network.name, "aliases": []}
         self.container = Container(
             urn_name("frontdoor"), name=self.container_name, docker_host=a.docker_host, image=a.image,
             labels=labels(a.stack, a.site, "frontdoor"),
-            networks=[{"name": self.publish_network.name, "aliases": []}]
+            networks=[first]
             + [{"name": n.name, "aliases": [], "ipv4_address": address} for n, address in a.edge_networks],
             ports=[{"container_port": HAPROXY_PORT, "host_port": a.host_port}], read_only=True,
-            tmpfs={"/tmp": "rw,noexec,nosuid,size=16m"}, files=pulumi.Output.all(*files),
+            tmpfs={"/tmp": "rw,noexec,nosuid,size=16m"}, files=files,
             health_timeout=a.health_timeout_s, opts=pulumi.ResourceOptions(parent=self, depends_on=a.depends_on))
         self.url = f"https://127.0.0.1:{a.host_port}"
         self.register_outputs({"container": self.container.name, "url": self.url})

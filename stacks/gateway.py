@@ -81,6 +81,9 @@ class GatewayArgs:
     """``up`` renews the certificate once less than this many days remain"""
     status: dict | None = None
     """{host, port} of the status page (``GET /status`` on the public listener), or None"""
+    wan_endpoint: dict | None = None
+    """sites on hosts of their own, the DR gateway: its place on its host's WAN network (the primary
+    site's frontdoor reaches it there)"""
 
 
 class Gateway(pulumi.ComponentResource):
@@ -111,10 +114,12 @@ class Gateway(pulumi.ComponentResource):
         files += tls_files("/run/secrets/gateway-tls", a.ca, self.cert, WWW_DATA_UID)
         networks = [{"name": a.edge_network.name, "aliases": []}] + [
             {"name": n.name, "aliases": []} for n in a.tenant_networks]
+        if a.wan_endpoint:
+            networks.append(dict(a.wan_endpoint))
         self.container = Container(
             urn_name(a.site, "gateway"), name=self.container_name, docker_host=a.docker_host, image=a.image,
             labels=labels(a.stack, a.site, "gateway"), networks=networks, user=str(WWW_DATA_UID),
-            read_only=True, tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"}, files=pulumi.Output.all(*files),
+            read_only=True, tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"}, files=files,
             health_timeout=a.health_timeout_s, reload=RELOAD,
             opts=pulumi.ResourceOptions(parent=self, depends_on=a.depends_on))
         self.register_outputs({"container": self.container.name, "routes": len(a.routes)})

@@ -22,6 +22,7 @@ from stacks.config import SERVICES, MunicipalityConfig
 from stacks.naming import docker_name, labels, urn_name
 from stacks.platform_keys import key_id, registry_entry, registry_yaml, trusted_entries
 from stacks.postgres_cluster import PostgresCluster, PostgresClusterArgs, StandbyPairing
+from stacks.wan import RoutedWan
 from stacks.postgres_config import memory_budget_mb
 from stacks.providers.container import Container
 from stacks.providers.network import Network
@@ -77,6 +78,8 @@ class MunicipalityArgs:
     """WAN network for replication/backup; the PostgreSQL container joins it when given"""
     wan_subnet: str | None = None
     """its CIDR (allowed for replication)"""
+    routed_wan: RoutedWan | None = None
+    """sites on engines of their own (stacks/wan.py): the cluster's place on its host's WAN network"""
     health_timeout_s: int = 180
     """container health wait"""
     extra_service_env: dict[str, str] = field(default_factory=dict)
@@ -114,7 +117,7 @@ class Municipality(pulumi.ComponentResource):
                 network=self.network, subnet=a.subnet, ca=a.ca, image=a.postgres_image,
                 memory_mb=memory_budget_mb(a.municipality.population), wan_network=a.wan_network,
                 wan_subnet=a.wan_subnet or "", pairing=a.pairing, standby_of=src.cluster if src else None,
-                health_timeout_s=a.health_timeout_s), child)
+                health_timeout_s=a.health_timeout_s, routed_wan=a.routed_wan), child)
         self.postgres, self.postgres_name = self.cluster.container, self.cluster.container_name
         self.passwords = self.cluster.passwords
         if src is not None:  # the primary's credentials and keys: the DR slice stands in for it
@@ -179,7 +182,7 @@ class Municipality(pulumi.ComponentResource):
                 urn_name(a.site, code, svc), name=n(svc), docker_host=a.docker_host, image=image.ref,
                 labels=lab(svc), networks=[{"name": self.network.name, "aliases": []}], env=env_out,
                 user=str(APP_UID), read_only=True, tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
-                command=command, healthcheck=healthcheck, files=pulumi.Output.all(*files),
+                command=command, healthcheck=healthcheck, files=files,
                 health_timeout=a.health_timeout_s, start=a.start_services, reload=SERVICE_RELOAD,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.postgres]))
 

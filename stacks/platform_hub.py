@@ -23,6 +23,7 @@ from stacks.municipality import APP_UID, SERVICE_PORT, ServiceImage
 from stacks.naming import docker_name, labels, urn_name
 from stacks.platform_keys import HUB_UNIT, key_id, registry_yaml
 from stacks.postgres_cluster import PostgresCluster, PostgresClusterArgs, StandbyPairing
+from stacks.wan import RoutedWan
 from stacks.providers.container import Container
 from stacks.providers.network import Network
 from stacks.providers.pki import CertificateAuthority
@@ -80,6 +81,8 @@ class PlatformHubArgs:
     """the WAN network (replication + backup); its cluster joins it"""
     wan_subnet: str = ""
     """its CIDR (replication allowed from it)"""
+    routed_wan: RoutedWan | None = None
+    """sites on engines of their own (stacks/wan.py): the cluster's place on its host's WAN network"""
     pairing: StandbyPairing | None = None
     """primary site: its cluster is the source of a DR standby (made by the DR site)"""
     standby_of: "PlatformHub | None" = None
@@ -108,7 +111,8 @@ class PlatformHub(pulumi.ComponentResource):
                 stack=a.stack, site=a.site, docker_host=a.docker_host, lgcode=None, databases=[HUB_DB],
                 network=self.network, subnet=a.subnet, ca=a.ca, image=a.postgres_image, memory_mb=HUB_MEMORY_MB,
                 wan_network=a.wan_network, wan_subnet=a.wan_subnet, pairing=a.pairing,
-                standby_of=src.cluster if src else None, health_timeout_s=a.health_timeout_s),
+                standby_of=src.cluster if src else None, health_timeout_s=a.health_timeout_s,
+                routed_wan=a.routed_wan),
             pulumi.ResourceOptions(parent=self))
         self.postgres, self.passwords = self.cluster.container, self.cluster.passwords
         pg_name = self.cluster.container_name
@@ -138,7 +142,7 @@ class PlatformHub(pulumi.ComponentResource):
             labels=labels(a.stack, a.site, "hub"),
             networks=[{"name": self.network.name, "aliases": []}, {"name": a.edge_network.name, "aliases": []}],
             env=env, user=str(APP_UID), read_only=True, tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
-            command=command, healthcheck=healthcheck, files=pulumi.Output.all(*files),
+            command=command, healthcheck=healthcheck, files=files,
             health_timeout=a.health_timeout_s, start=a.standby_of is None,  # DR: pilot light
             reload=HUB_RELOAD,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.postgres]))

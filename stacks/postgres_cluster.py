@@ -35,6 +35,7 @@ from stacks.providers.pki import Certificate, CertificateAuthority
 from stacks.providers.secrets import RandomPassword
 from stacks.providers.volume import Volume
 from stacks.tls import secret_file, tls_files
+from stacks.wan import RoutedWan
 
 TYPE = "municloud:stack:PostgresCluster"
 #: the type a standby had before it became a PostgresCluster (its alias)
@@ -99,6 +100,9 @@ class PostgresClusterArgs:
     """standby: the primary's cluster (made with ``pairing``)"""
     health_timeout_s: int = 180
     """container health wait (a standby waits at least STANDBY_MIN_HEALTH_TIMEOUT_S)"""
+    routed_wan: RoutedWan | None = None
+    """sites on engines of their own: the cluster joins its host's WAN network at its fixed address,
+    streams to and from its peer's address only, and finds the other site's names in /etc/hosts"""
 
 
 class PostgresCluster(pulumi.ComponentResource):
@@ -120,6 +124,7 @@ class PostgresCluster(pulumi.ComponentResource):
             raise ValueError(f"cluster {postgres_name(a.stack, a.site, a.lgcode)}: DR pairing needs the WAN network")
         super().__init__(TYPE, name, None, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=aliases)))
         self.owner = owner
+        self.site = a.site
         self.lgcode, self.databases, self.pairing = a.lgcode, list(a.databases), a.pairing
         self.memory_mb = src.memory_mb if src is not None else a.memory_mb
         self.container_name = postgres_name(a.stack, a.site, a.lgcode)
@@ -131,12 +136,23 @@ class PostgresCluster(pulumi.ComponentResource):
         lab = labels(a.stack, a.site, ("standby" if src is not None else "postgres") if a.lgcode else "hub_postgres",
                      a.lgcode)
 
+        wan_subnet, wan_endpoint, extra_hosts = a.wan_subnet, None, None
+        if a.routed_wan is not None and a.wan_network is not None:
+            w, unit = a.routed_wan, a.routed_wan.unit(a.lgcode)
+            peer_site = src.site if src is not None else a.pairing.site
+            peer_name = postgres_name(a.stack, peer_site, a.lgcode)
+            wan_subnet, wan_endpoint = w.peer_cidr(peer_site, unit), w.endpoint(a.site, unit)
+            repo = src.pairing.backup_repo if src is not None else a.pairing.backup_repo
+            names = [(peer_name, peer_site, unit)]
+            if repo:  # the repository runs at the DR site (stacks/backup_repository.py)
+                names.append((repo, a.pairing.site if src is None else a.site, "backup_repo"))
+            extra_hosts = w.hosts(a.site, names)
         # The rendered configuration first: it depends on config only, and a new member's database -
         # the head of its deploy's longest chain - waits for it.
         self.config, conf_files = postgres_config(
             urn_name(a.site, tag, "standby-config" if src is not None else "postgres-config"),
             instance=f"{a.stack}-{a.site}-{tag}-{kind}", databases=self.databases, allowed_networks=[a.subnet],
-            replication_networks=[a.wan_subnet] if a.wan_network is not None and a.wan_subnet else [],
+            replication_networks=[wan_subnet] if a.wan_network is not None and wan_subnet else [],
             memory_mb=self.memory_mb, opts=child)
         if src is not None:
             self.passwords = src.passwords  # a standby is a copy of its primary
@@ -156,11 +172,11 @@ class PostgresCluster(pulumi.ComponentResource):
 
         networks = [{"name": a.network.name, "aliases": []}]
         if a.wan_network is not None:
-            networks.append({"name": a.wan_network.name, "aliases": []})
+            networks.append(wan_endpoint or {"name": a.wan_network.name, "aliases": []})
         if src is not None:
             primary_name = src.container_name
             env = server_env("standby", databases=self.databases, allowed_networks=[a.subnet],
-                             application_name=self.container_name, replication_networks=[a.wan_subnet],
+                             application_name=self.container_name, replication_networks=[wan_subnet],
                              peer_host=primary_name, synchronous=src.pairing.synchronous,
                              stanza=stanza_name(a.lgcode) if src.pairing.backup_repo else None,
                              repo_host=src.pairing.backup_repo)
@@ -170,7 +186,7 @@ class PostgresCluster(pulumi.ComponentResource):
             p = a.pairing
             env = server_env("primary", databases=self.databases, allowed_networks=[a.subnet],
                              application_name=self.container_name,
-                             replication_networks=[a.wan_subnet] if a.wan_network is not None else None,
+                             replication_networks=[wan_subnet] if a.wan_network is not None else None,
                              peer_host=postgres_name(a.stack, p.site, a.lgcode) if p else None,
                              synchronous=bool(p and p.synchronous),
                              stanza=stanza_name(a.lgcode) if p and p.backup_repo else None,
@@ -179,8 +195,8 @@ class PostgresCluster(pulumi.ComponentResource):
         self.container = Container(
             urn_name(a.site, tag, kind), name=self.container_name, docker_host=a.docker_host, image=a.image,
             labels=lab, networks=networks, env=env, mounts=[{"source": self.volume.name, "target": DATA_DIR}],
-            tmpfs=dict(TMPFS), files=pulumi.Output.all(*files), health_timeout=health_timeout, reload=RELOAD,
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=depends_on)))
+            tmpfs=dict(TMPFS), files=files, health_timeout=health_timeout, reload=RELOAD,
+            extra_hosts=extra_hosts, opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=depends_on)))
         self.register_outputs({"container": self.container.name, "volume": self.volume.name,
                                "mode": env["MC_PG_MODE"], "peer": env.get("MC_PG_PEER_HOST")})
 

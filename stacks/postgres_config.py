@@ -35,7 +35,7 @@ def memory_budget_mb(population: int) -> int:
 
 def postgres_config(resource_name: str, *, instance: str, databases: list[str], allowed_networks: list[str],
                     replication_networks: list[str], memory_mb: int,
-                    opts: pulumi.ResourceOptions | None = None) -> tuple[RenderedConfig, list[pulumi.Output]]:
+                    opts: pulumi.ResourceOptions | None = None) -> tuple[RenderedConfig, list[dict]]:
     """The rendered configuration and the two files for the Container (``files``)."""
     config = RenderedConfig(resource_name, role="postgres", instance=instance, output_var="postgres_output_dir",
                             variables={"postgres_databases": list(databases),

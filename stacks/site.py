@@ -32,6 +32,7 @@ from stacks.providers.pki import CertificateAuthority
 from stacks.providers.secrets import Ed25519KeyPair
 from stacks.status_page import status_host
 from stacks.supervisor import SiteSupervisor, SupervisorArgs
+from stacks.wan import RoutedWan
 
 TYPE = "municloud:stack:Site"
 
@@ -54,6 +55,8 @@ class SiteArgs:
     """the WAN network (replication + backup)"""
     backup_repo: str | None = None
     """backup repository container name: the databases archive WAL to it"""
+    routed_wan: RoutedWan | None = None
+    """sites on engines of their own (stacks/wan.py): per host WAN networks and the address plan on them"""
 
 
 class _Site(pulumi.ComponentResource):
@@ -81,21 +84,32 @@ class _Site(pulumi.ComponentResource):
         upstreams = [c for mun in self.municipalities.values() for c in mun.services.values()]
         if self.hub is not None:
             upstreams.append(self.hub.container)
+        # The frontdoor runs on the primary site's engine. On one engine it joins every site's edge
+        # network; with sites on hosts of their own the DR gateway is reached across the WAN at its
+        # fixed address, and believes the PROXY header from the frontdoor's WAN address only.
+        wan_endpoint, trusted = None, [f"{cfg.frontdoor_address(a.site)}/32"]
+        if a.routed_wan is not None and a.site != cfg.primary_site:
+            wan_endpoint = a.routed_wan.endpoint(a.site, "gateway")
+            trusted = [a.routed_wan.peer_cidr(cfg.primary_site, "frontdoor")]
         self.gateway = Gateway(urn_name(a.site, "gateway"), GatewayArgs(
             stack=cfg.stack, site=a.site, docker_host=self.docker_host, image=a.images["nginx"], ca=a.ca,
             edge_network=self.edge_network, tenant_networks=[m.network for m in self.municipalities.values()],
             routes=routes, hub={"host": self.hub.container_name, "port": SERVICE_PORT} if self.hub else None,
-            status={"host": status_host(cfg.stack, cfg.primary_site), "port": SERVICE_PORT},
+            # the status page runs on a single engine only (decision: "status page", its consequences)
+            status=None if a.routed_wan is not None else {"host": status_host(cfg.stack, cfg.primary_site),
+                                                          "port": SERVICE_PORT},
             rate_per_second=cfg.gateway_rate_per_second, burst=cfg.gateway_burst, depends_on=upstreams,
             health_timeout_s=cfg.health_timeout_s,
             # The frontdoor's PROXY header only: another container on the edge network (the hub)
             # cannot claim a client address of its choice (rate limits and logs key on it).
-            trusted_proxies=[f"{cfg.frontdoor_address(a.site)}/32"],
+            trusted_proxies=trusted, wan_endpoint=wan_endpoint,
             cert_validity_days=cfg.edge_cert_validity_days,
             cert_renew_before_days=cfg.edge_cert_renew_before_days), pulumi.ResourceOptions(parent=self))
+        # The supervisor mounts its engine's unix socket: on a site reached over tcp+TLS there is no
+        # socket on this machine to mount, and the engine's restart policies are all that heals.
         self.supervisor = SiteSupervisor(urn_name(a.site, "supervisor"), SupervisorArgs(
             stack=cfg.stack, site=a.site, docker_host=self.docker_host, image=a.images["python"]),
-            pulumi.ResourceOptions(parent=self))
+            pulumi.ResourceOptions(parent=self)) if self.docker_host.startswith("unix://") else None
         self.register_outputs({"edge_network": self.edge_network.name, "gateway": self.gateway.container.name,
                                "municipalities": sorted(self.municipalities)})
 
@@ -124,7 +138,7 @@ class PrimarySite(_Site):
                 wan_subnet=wan_subnet, hub_key_entry=hub_entry, platform_keys=keys[m.lgcode],
                 peer_entries=peer_entries(keys, m.lgcode), health_timeout_s=cfg.health_timeout_s,
                 extra_service_env={"SITE": a.site}, pairing=pairing,
-                egress=m.lgcode in cfg.tenant_egress), child)
+                egress=m.lgcode in cfg.tenant_egress, routed_wan=a.routed_wan), child)
             self.municipalities[m.lgcode] = mun
             all_entries += mun.registry_entries
         self.hub = PlatformHub(urn_name(a.site, "hub"), PlatformHubArgs(
@@ -133,7 +147,7 @@ class PrimarySite(_Site):
             image=a.service_images["platform_hub"], key=hub_key, registry_entries=all_entries,
             routing_table=routing_table([m.lgcode for m in cfg.municipalities]), gateway_name=self.gateway_name,
             health_timeout_s=cfg.health_timeout_s, wan_network=a.wan_network,
-            wan_subnet=wan_subnet, pairing=pairing), child)
+            wan_subnet=wan_subnet, pairing=pairing, routed_wan=a.routed_wan), child)
         self._finish(a)
 
 
@@ -156,7 +170,7 @@ class DrSite(_Site):
                 health_timeout_s=cfg.health_timeout_s, standby_of=primary.municipalities[m.lgcode],
                 start_services=cfg.sla.dr_services == "warm",
                 hub_url=self.hub_url if primary.hub else None, extra_service_env={"SITE": a.site},
-                egress=m.lgcode in cfg.tenant_egress), child)
+                egress=m.lgcode in cfg.tenant_egress, routed_wan=a.routed_wan), child)
             self.municipalities[m.lgcode] = mun
         if primary.hub is not None:
             # the hub's DR twin: pilot light on the hub's standby, same key and registry as the primary's
@@ -167,5 +181,5 @@ class DrSite(_Site):
                 image=a.service_images["platform_hub"], key=src.key, registry_entries=src.registry_entries,
                 routing_table=src.routing_table, gateway_name=self.gateway_name,
                 health_timeout_s=cfg.health_timeout_s, wan_network=a.wan_network,
-                wan_subnet=wan_subnet, standby_of=src), child)
+                wan_subnet=wan_subnet, standby_of=src, routed_wan=a.routed_wan), child)
         self._finish(a)

@@ -4,6 +4,8 @@
 #   MC_PG_MODE=standby  empty data dir -> base backup from MC_PG_PEER_HOST, then streaming
 #   MC_PG_MODE=repo     pgBackRest repository: `pgbackrest server` (TLS) in the foreground
 #   MC_PG_MODE=rebuild  one-off (failback): wipe the data dir, base backup from the peer, exit
+#   MC_PG_MODE=rewind   one-off (failback): pg_rewind the data dir onto the peer's timeline, exit
+#                       (exit 65 with the reason logged when a rewind is not possible)
 # Configuration derived from env (listen, TLS, replication, archiving) is rewritten on every
 # start, so a changed container definition takes effect on restart. Tuning and pg_hba.conf come
 # from roles/postgres, copied to $ROLE_CONF_DIR (included last, hba_file points there: a reload
@@ -79,6 +81,7 @@ write_hba() {
     done
     for net in $(words "${MC_PG_REPLICATION_NETWORKS:-}"); do
       echo "hostssl replication replicator $net scram-sha-256"
+      echo "hostssl postgres replicator $net scram-sha-256"  # pg_rewind's source connection
     done
   } > "$PGDATA/pg_hba.conf"
 }
@@ -222,6 +225,13 @@ init_primary() {
     if [ -r "$SECRETS/replicator.password" ]; then
       echo "\\set pw \`cat $SECRETS/replicator.password\`"
       echo "SELECT format('CREATE ROLE replicator WITH REPLICATION LOGIN PASSWORD %L', :'pw') \\gexec"
+      # pg_rewind (failback) reads the source's files through these functions, no superuser needed;
+      # the replicator can already copy the whole data directory by a base backup
+      echo "GRANT CONNECT ON DATABASE postgres TO replicator;"
+      echo "GRANT EXECUTE ON FUNCTION pg_catalog.pg_ls_dir(text, boolean, boolean) TO replicator;"
+      echo "GRANT EXECUTE ON FUNCTION pg_catalog.pg_stat_file(text, boolean) TO replicator;"
+      echo "GRANT EXECUTE ON FUNCTION pg_catalog.pg_read_binary_file(text) TO replicator;"
+      echo "GRANT EXECUTE ON FUNCTION pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean) TO replicator;"
     fi
     for db in $(words "${MC_PG_DATABASES:-}"); do
       echo "\\set pw \`cat $(secret "$db")\`"
@@ -255,6 +265,28 @@ init_standby() {
   done
   touch "$PGDATA/standby.signal"
   log "base backup done; starting as a streaming standby"
+}
+
+# One-off (failback): bring a former primary onto the peer's timeline by pg_rewind, copying only
+# the blocks changed since the timelines diverged (wal_log_hints and data checksums make that
+# possible). pg_rewind recovers a crashed data dir itself first (single-user mode). When it cannot
+# rewind (no common history left in pg_wal, the source refuses the connection...) the exit code is
+# 65 with the reason in the log (REWIND-NOT-POSSIBLE): the caller falls back to a base backup.
+rewind_from_peer() {
+  [ -n "${MC_PG_PEER_HOST:-}" ] || die "MC_PG_PEER_HOST must name the new primary in rewind mode"
+  [ -s "$PGDATA/PG_VERSION" ] || { log "REWIND-NOT-POSSIBLE: no data directory to rewind"; exit 65; }
+  log "pg_rewind onto the timeline of $MC_PG_PEER_HOST:$PEER_PORT"
+  rm -f "$PGDATA/standby.signal"
+  local out rc=0
+  out="$(pg_rewind --target-pgdata="$PGDATA" --progress \
+        --source-server="host=$MC_PG_PEER_HOST port=$PEER_PORT user=replicator dbname=postgres passfile=/var/lib/postgresql/.pgpass sslmode=verify-ca sslrootcert=$TLS/ca.crt application_name=$APP_NAME-rewind connect_timeout=10" 2>&1)" || rc=$?
+  printf '%s\n' "$out" | sed 's/^/pg_rewind: /' >&2
+  if [ "$rc" -ne 0 ]; then
+    log "REWIND-NOT-POSSIBLE: $(printf '%s\n' "$out" | grep -E 'error|fatal|FATAL|could not' | tail -1)"
+    exit 65
+  fi
+  touch "$PGDATA/standby.signal"
+  log "rewind done; starting as a streaming standby"
 }
 
 repo_stanzas() {  # the stanza sections of the repository's configuration
@@ -313,7 +345,7 @@ run_repo() {
 
 main() {
   [ "$(id -u)" != 0 ] || die "refusing to run as root"
-  case "$MODE" in primary|standby|repo|rebuild) ;; *) die "MC_PG_MODE must be primary, standby, repo or rebuild (got '$MODE')";; esac
+  case "$MODE" in primary|standby|repo|rebuild|rewind) ;; *) die "MC_PG_MODE must be primary, standby, repo, rebuild or rewind (got '$MODE')";; esac
   validate_names
   [ "$MODE" = repo ] && run_repo
   install_tls
@@ -321,6 +353,10 @@ main() {
   if [ "$MODE" = rebuild ]; then  # one-off: replace the data dir by a base backup of the peer, exit
     find "$PGDATA" -mindepth 1 -delete
     init_standby
+    exit 0
+  fi
+  if [ "$MODE" = rewind ]; then  # one-off: pg_rewind onto the peer's timeline, exit
+    rewind_from_peer
     exit 0
   fi
   if [ ! -s "$PGDATA/PG_VERSION" ]; then

@@ -22,7 +22,7 @@ Every year's figures come from `municloud.params.FISCAL_YEARS`.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, NamedTuple
+from typing import Annotated, ClassVar, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -36,6 +36,7 @@ from municloud.params import (
     StrictModel,
     check_fiscal_year,
 )
+from municloud.rules import Rule, state_rules
 
 __all__ = [
     "Dependant",
@@ -111,9 +112,31 @@ class HousingLoan(_Input):
     """特定取得 / 特別特定取得 (consumption tax 8 % / 10 %) occupied 2014-2021: 7 %, 136,500."""
 
 
+#: セルフメディケーション特例 is claimed instead of 医療費控除, never beside it
+ONE_MEDICAL_DEDUCTION = Rule(
+    "one-medical-deduction", "self_medication",
+    "セルフメディケーション特例 and 医療費控除 exclude each other; claim one",
+    schema={"not": {"required": ["medical_expenses", "self_medication"],
+                    "properties": {"medical_expenses": {"type": "object"},
+                                   "self_medication": {"type": "object"}}}})
+#: ワンストップ特例 is about ふるさと納税: without donations there is nothing to apply it to
+ONE_STOP_NEEDS_DONATIONS = Rule(
+    "one-stop-needs-donations", "one_stop_special_case", "ワンストップ特例 needs hometown_donations",
+    schema={"if": {"required": ["one_stop_special_case"], "properties": {"one_stop_special_case": {"const": True}}},
+            "then": {"required": ["hometown_donations"], "properties": {"hometown_donations": {"minimum": 1}}}})
+
+#: 寡婦 and ひとり親 are exclusive statuses (地方税法 §292 ①十一, 十二): a declaration claims one
+WIDOW_OR_SINGLE_PARENT = Rule(
+    "widow-or-single-parent", "widow", "寡婦 and ひとり親 exclude each other",
+    schema={"not": {"required": ["widow", "single_parent"],
+                    "properties": {"widow": {"const": True}, "single_parent": {"enum": ["mother", "father"]}}}})
+
+
 class ResidentTaxDeclaration(_Input):
     """Income of the previous calendar year and the facts the deductions need (申告)."""
 
+    model_config = ConfigDict(json_schema_extra=state_rules)
+    rules: ClassVar[tuple[Rule, ...]] = (ONE_MEDICAL_DEDUCTION, ONE_STOP_NEEDS_DONATIONS, WIDOW_OR_SINGLE_PARENT)
     age: Age
     """Taxpayer's age on 31 December of the income year."""
     salary_income: Yen = 0
@@ -159,10 +182,11 @@ class ResidentTaxDeclaration(_Input):
     @model_validator(mode="after")
     def _one_medical_deduction(self) -> ResidentTaxDeclaration:
         if self.medical_expenses is not None and self.self_medication is not None:
-            raise ValueError("self_medication: セルフメディケーション特例 and 医療費控除 exclude each "
-                             "other; claim one")
+            raise ONE_MEDICAL_DEDUCTION.broken()
         if self.one_stop_special_case and self.hometown_donations == 0:
-            raise ValueError("one_stop_special_case: ワンストップ特例 needs hometown_donations")
+            raise ONE_STOP_NEEDS_DONATIONS.broken()
+        if self.widow and self.single_parent != "none":
+            raise WIDOW_OR_SINGLE_PARENT.broken()
         return self
 
 
@@ -485,8 +509,6 @@ def _own_status_deductions(d: ResidentTaxDeclaration, total_income: int, fiscal_
                                 else "disabled")
     if own is not None:
         out.append(own)
-    if d.widow and d.single_parent != "none":
-        raise UnsupportedInput("widow", "寡婦 and ひとり親 exclude each other")
     if d.widow and total_income <= 5_000_000:
         out.append(DependantDeduction(kind="widow", deduction=260_000,
                                       personal_difference=10_000,

@@ -13,16 +13,24 @@ import enum
 import uuid
 from typing import Annotated, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from municloud import ids
+from municloud.calc.resident_tax import Yen
 
-# Identifier checks live once, in municloud.ids; their errors never echo the value.
-LgCode = Annotated[str, AfterValidator(lambda v: ids.validate_lgcode(v, "lgcode"))]
-AtenaNumber = Annotated[str, AfterValidator(lambda v: ids.validate_atena_number(v, "atena_number"))]
-HouseholdNumber = Annotated[str, AfterValidator(lambda v: ids.validate_household_number(v, "household_number"))]
-ResidentCode = Annotated[str, AfterValidator(lambda v: ids.validate_resident_record_code(v, "resident_code"))]
-IndividualNumber = Annotated[str, AfterValidator(lambda v: ids.validate_my_number(v, "individual_number"))]
+# Identifier checks live once, in municloud.ids; their errors never echo the value. The JSON
+# Schema (a model that is also a JSON binding, e.g. nhi's POST /api/v1/income-records) names the
+# format, as the services' own identifiers do.
+LgCode = Annotated[str, AfterValidator(lambda v: ids.validate_lgcode(v, "lgcode")),
+                   WithJsonSchema(ids.json_schema("lgcode"))]
+AtenaNumber = Annotated[str, AfterValidator(lambda v: ids.validate_atena_number(v, "atena_number")),
+                        WithJsonSchema(ids.json_schema("atena-number"))]
+HouseholdNumber = Annotated[str, AfterValidator(lambda v: ids.validate_household_number(v, "household_number")),
+                            WithJsonSchema(ids.json_schema("household-number"))]
+ResidentCode = Annotated[str, AfterValidator(lambda v: ids.validate_resident_record_code(v, "resident_code")),
+                         WithJsonSchema(ids.json_schema("resident-record-code"))]
+IndividualNumber = Annotated[str, AfterValidator(lambda v: ids.validate_my_number(v, "individual_number")),
+                             WithJsonSchema(ids.json_schema("my-number"))]
 
 SCHEMA_VERSION = "1"
 NAMESPACE = "urn:municloud:platform:v1"
@@ -128,9 +136,11 @@ class IncomeInquiry(Body):
 class IncomeRecord(_Model):
     atena_number: AtenaNumber
     found: bool
-    total_income: int | None = Field(default=None, ge=0)  # 総所得金額等 (yen)
-    salary_income: int | None = Field(default=None, ge=0)  # 給与所得
-    pension_income: int | None = Field(default=None, ge=0)  # 公的年金等所得
+    # amounts within what the calculations take (municloud.calc: up to 10^11 yen), so a stored
+    # record is one nhi can compute with (and fits its bigint columns)
+    total_income: Yen | None = None  # 総所得金額等 (yen)
+    salary_income: Yen | None = None  # 給与所得
+    pension_income: Yen | None = None  # 公的年金等所得
     is_earner: bool | None = None  # salary or pension earner (軽減判定)
     individual_number: IndividualNumber | None = None
 

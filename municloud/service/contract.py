@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
+from municloud.rules import CHECK_KINDS, EXTENSION, MARKER
 from municloud.service.deps import authenticate
 from municloud.service.errors import ApiError, error_body
 
@@ -38,7 +39,19 @@ ERROR_SCHEMA = {
 ERRORS = {400: "malformed request", 401: "missing, expired or invalid bearer token",
           403: "the token's purpose (利用目的) does not allow this", 404: "not found",
           409: "conflicts with the stored state", 422: "a field is invalid (named in `field`)",
-          503: "the service cannot answer now (database, parameters or access log unavailable)"}
+          503: "the service cannot answer now (database, parameters, access log or platform keys unavailable)"}
+#: What JSON Schema cannot say, said once in every document (docs/services.md, "The contract").
+CONVENTIONS = (
+    "Numbers are JSON integer literals: every number of this API is `type: integer` and is written "
+    "`460`, never `460.0` (strict input, docs/calc.md; `460.0` is a 422 naming the field). "
+    "Named string formats: `my-number`, `lgcode`, `atena-number`, `household-number`, "
+    "`resident-record-code` (check digits and municipality prefixes as municloud.ids checks them) and "
+    "`date-not-after-today` (ISO date, not after today in JST). "
+    "Cross-field rules are stated in JSON Schema where it can (an `allOf` entry marked "
+    f"`{MARKER}: <id>`) and otherwise in the `{EXTENSION}` extension of the schema or operation "
+    "(`{\"id\", \"field\", \"rule\", \"kind\", ...}`; kinds: "
+    + "; ".join(f"`{kind}`: {what}" for kind, what in CHECK_KINDS.items())
+    + "). A request breaking one is a 422 whose message ends `(rule <id>)`.")
 _VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 
@@ -65,11 +78,15 @@ class AuthenticateFirst:
         await self.app(scope, receive, send)
 
 
-def document(schema: dict[str, Any]) -> dict[str, Any]:
-    """Add the bearer scheme and the error answers to an OpenAPI document (in place, returned)."""
+def document(schema: dict[str, Any], *, bearer: bool = True) -> dict[str, Any]:
+    """Add the bearer scheme (``bearer=False``: an app without one, the platform hub) and the error
+    answers to an OpenAPI document (in place, returned)."""
+    info = schema.setdefault("info", {})
+    info["description"] = "\n\n".join(filter(None, (info.get("description"), CONVENTIONS)))
     components = schema.setdefault("components", {})
-    components.setdefault("securitySchemes", {})["bearer"] = {
-        "type": "http", "scheme": "bearer", "bearerFormat": "JWT (EdDSA), signed with the municipality's key"}
+    if bearer:
+        components.setdefault("securitySchemes", {})["bearer"] = {
+            "type": "http", "scheme": "bearer", "bearerFormat": "JWT (EdDSA), signed with the municipality's key"}
     components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path, item in schema.get("paths", {}).items():
@@ -78,8 +95,11 @@ def document(schema: dict[str, Any]) -> dict[str, Any]:
         for op in item.values():
             if not isinstance(op, dict) or "responses" not in op:
                 continue
-            statuses = set(ERRORS) - ({401, 403} if not needs_bearer(path) else set())
-            if needs_bearer(path):
+            # an operation that names its JSON errors (x-json-errors) answers only those in JSON
+            named = op.pop("x-json-errors", None)
+            statuses = set(named) if named is not None else set(ERRORS) - (
+                {401, 403} if not (bearer and needs_bearer(path)) else set())
+            if bearer and needs_bearer(path):
                 op["security"] = [{"bearer": []}]
                 op["parameters"] = [p for p in op.get("parameters", [])
                                     if not (p.get("in") == "header" and p.get("name", "").lower() == "authorization")]
@@ -88,6 +108,9 @@ def document(schema: dict[str, Any]) -> dict[str, Any]:
             for status in sorted(statuses):
                 answer = op["responses"].setdefault(str(status), {"description": ERRORS[status]})
                 answer["content"] = ref
+            for status, answer in op["responses"].items():
+                if status.startswith(("4", "5")) and "content" not in answer:
+                    answer["content"] = ref
     schemas = components["schemas"]
     text = repr(schema["paths"])
     for name in _VALIDATION_SCHEMAS:
@@ -96,14 +119,17 @@ def document(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def install_contract(app: FastAPI) -> None:
-    """Authenticate first and publish the documented OpenAPI (cached after the first build)."""
-    app.add_middleware(AuthenticateFirst)
+def install_contract(app: FastAPI, *, bearer: bool = True) -> None:
+    """Authenticate first and publish the documented OpenAPI (cached after the first build).
+    ``bearer=False``: an app whose API takes no staff token (the platform hub: signed messages,
+    internal listener only), documented with the same error answers."""
+    if bearer:
+        app.add_middleware(AuthenticateFirst)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             app.openapi_schema = document(get_openapi(title=app.title, version=app.version, routes=app.routes,
-                                                      description=app.description))
+                                                      description=app.description), bearer=bearer)
         return app.openapi_schema
 
     app.openapi = openapi

@@ -5,13 +5,13 @@ Messages never echo the submitted value (it may be a 個人番号)."""
 from __future__ import annotations
 
 import logging
-import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from municloud.rules import named_field
 from municloud.service.logging import mask_my_numbers
 
 log = logging.getLogger(__name__)
@@ -34,9 +34,6 @@ def not_found(what: str, field: str | None = None) -> ApiError:
 
 def error_body(code: str, message: str, field: str | None) -> dict:
     return {"error": {"code": code, "field": field, "message": mask_my_numbers(message)}}
-
-
-_FIELD_PREFIX = re.compile(r"^([a-z_][a-z0-9_.]*): (.+)$", re.S)
 
 
 def _field_of(loc: tuple, body: object) -> str | None:
@@ -62,9 +59,9 @@ def install_error_handlers(app: FastAPI) -> None:
         # pydantic prefixes "Value error, " for ValueError raised in validators.
         reason = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
         # Model-level validators name their field as "field: reason".
-        if match := _FIELD_PREFIX.match(reason):
-            field = f"{field}.{match[1]}" if field else match[1]
-            reason = match[2]
+        named, rest = named_field(reason)
+        if named is not None:
+            field, reason = (f"{field}.{named}" if field else named), rest
         return JSONResponse(
             error_body("invalid", f"{field or 'request'}: {reason}", field), 422
         )

@@ -12,11 +12,31 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request, Response
 
+from municloud.service.errors import ApiError
 
 log = logging.getLogger(__name__)
 
 InboxHandler = Callable[[object, object, object], Awaitable[None]]  # (app, conn, message)
 XML = "application/xml"
+#: a signed platform message or reply in XML, as the OpenAPI describes it (the inbox, the hub)
+XML_TEXT = {XML: {"schema": {"type": "string"}}}
+#: What the inbox answers (docs/platform.md, "Inbox"): a signed Ack or Fault in XML, and the kit's
+#: JSON error only when the unit cannot receive at all (no platform keys, database down).
+INBOX_RESPONSES = {
+    200: {"description": "signed Ack (applied, or a duplicate of an applied message)", "content": XML_TEXT},
+    400: {"description": "signed Fault: malformed, invalid, stale, misaddressed or unsupported message",
+          "content": XML_TEXT},
+    403: {"description": "signed Fault: bad signature, or a 個人番号 this route may not carry",
+          "content": XML_TEXT},
+    409: {"description": "signed Fault: a replayed message id with other content", "content": XML_TEXT},
+    413: {"description": "signed Fault: over the size limit", "content": XML_TEXT},
+}
+#: the request body is a platform message signed by its sender (no bearer token: the signature
+#: authenticates it); only JSON error the kit adds: 503 (municloud/service/contract.py)
+SIGNED_MESSAGE_BODY = {"required": True, "content": {XML: {"schema": {
+    "type": "string", "format": "binary",
+    "description": "a platform message (Envelope) signed by its sender, docs/platform.md"}}}}
+INBOX_OPENAPI = {"requestBody": SIGNED_MESSAGE_BODY, "x-json-errors": [503]}
 
 
 def make_inbox_router(handlers: dict[str, InboxHandler], *,
@@ -27,7 +47,8 @@ def make_inbox_router(handlers: dict[str, InboxHandler], *,
 
     router = APIRouter(prefix="/platform", tags=["platform"])
 
-    @router.post("/inbox", response_class=Response)
+    @router.post("/inbox", response_class=Response, responses=INBOX_RESPONSES,
+                 openapi_extra=INBOX_OPENAPI)
     async def inbox(request: Request) -> Response:
         from municloud import platform as p
 
@@ -36,7 +57,8 @@ def make_inbox_router(handlers: dict[str, InboxHandler], *,
         unit, lgcode = settings.service_name, settings.lgcode
         registry, key = getattr(app.state, "platform_registry", None), getattr(app.state, "platform_key", None)
         if registry is None or key is None:
-            return Response(b"platform keys not configured", 503, media_type="text/plain")
+            raise ApiError(503, "platform_keys_missing", "this unit has no platform keys configured "
+                           "(PLATFORM_SIGNING_KEY_FILE, PLATFORM_KEYS_FILE)")
         data = await request.body()
 
         def fault(exc: Exception, status: int) -> Response:

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import asyncpg
 from fastapi import FastAPI
@@ -26,6 +26,19 @@ log = logging.getLogger(__name__)
 BATCH = 200
 IDLE_S = 0.5
 MAX_BACKOFF_S = 300
+#: How long a refusal that means "the hub does not know this yet" is retried before the rows are
+#: set aside. When a member joins (or a key or route is added), the hub loads its new routing
+#: table and key registry a little after the member's services start (docs/operator-guide.md
+#: "Members joining and leaving"): a first message sent in between is refused for a reason the next
+#: reload removes, and must not be lost for it.
+CONFIG_LAG_S = 600
+
+
+def awaits_hub_configuration(fault) -> bool:
+    """A refusal the hub's next configuration reload can lift: a municipality or route it does not
+    know yet, or a signing key it has not loaded yet. Every other 4xx Fault is final."""
+    return (fault.code in ("wrong-municipality", "route-unauthorised")
+            or (fault.code == "signature-invalid" and fault.path == "/Envelope/Signature/@keyId"))
 
 
 def body_type(message_type: str) -> type[Body]:
@@ -92,12 +105,12 @@ def _body(group: list) -> Body:
     return cls.model_validate(merged)
 
 
-async def _defer(conn: asyncpg.Connection, ids: list[int], exc: Exception) -> None:
+async def _defer(conn: asyncpg.Connection, ids: list[int], exc: Exception, reason: str | None = None) -> None:
     await conn.execute(
         "UPDATE outbox SET attempts = attempts + 1, last_error = $2,"
         " next_attempt_at = now() + least(interval '1 second' * power(2, attempts),"
         " $3::interval) WHERE id = ANY($1::bigint[])",
-        ids, type(exc).__name__, timedelta(seconds=MAX_BACKOFF_S))
+        ids, (reason or type(exc).__name__)[:500], timedelta(seconds=MAX_BACKOFF_S))
 
 
 async def drain_once(pool: asyncpg.Pool, unit: str, lgcode: str, client, key) -> tuple[int, int]:
@@ -120,8 +133,11 @@ async def drain_once(pool: asyncpg.Pool, unit: str, lgcode: str, client, key) ->
             try:
                 await client.publish(message, key)
             except FaultError as exc:
-                if 400 <= (exc.status_code or 0) < 500:
-                    failed += len(group)
+                refused = 400 <= (exc.status_code or 0) < 500
+                age_s = (datetime.now(timezone.utc) - first["created_at"]).total_seconds()
+                waiting = refused and age_s < CONFIG_LAG_S and awaits_hub_configuration(exc.fault)
+                failed += len(group)
+                if refused and not waiting:
                     await conn.execute(
                         "UPDATE outbox SET attempts = attempts + 1, dead_at = now(),"
                         " last_error = $2 WHERE id = ANY($1::bigint[])",
@@ -129,8 +145,12 @@ async def drain_once(pool: asyncpg.Pool, unit: str, lgcode: str, client, key) ->
                     log.error("hub refused %s (%s): %d outbox row(s) set aside",
                               first["message_type"], exc.fault.code, len(group))
                     continue
-                failed += len(group)
-                await _defer(conn, ids, exc)
+                reason = f"fault {exc.fault.code}: {exc.fault.reason}"
+                if waiting:
+                    reason += " (retried while the hub's configuration catches up)"
+                    log.warning("hub does not know %s yet (%s): %d outbox row(s) retried", first["message_type"],
+                                exc.fault.code, len(group))
+                await _defer(conn, ids, exc, reason)
                 continue
             except Exception as exc:
                 failed += len(group)

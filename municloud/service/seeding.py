@@ -3,7 +3,13 @@
 Each service provides `async def load(conn, data: SeedData) -> tuple[int, int]` (households,
 persons); this module gives it two front ends: POST /api/v1/admin/seed (staff token with
 purpose system_operation or data_migration; refused when data already exists) and
-`python -m services.<svc>.seed --population N --seed S` (settings from the environment)."""
+`python -m services.<svc>.seed --population N --seed S` (settings from the environment).
+
+`python -m services.<svc>.seed --reset` empties the service's data tables (its own, listed by the
+service beside its loader, and the kit's outbox and platform inbox) so a test stack can be seeded
+again. Only the in-container command does it — there is no HTTP front end — and only
+`municloud loadtest reset` runs it, on a stack marked as a test stack (docs/benchmarks.md
+"How to reproduce"). The access log is an audit record and is kept."""
 
 from __future__ import annotations
 
@@ -51,6 +57,25 @@ async def seed_database(conn: asyncpg.Connection, loader: Loader, lgcode: str, p
                               f"(seed {seed}) in {time.monotonic() - started:.1f} s")
 
 
+#: The kit's tables holding a tenant's working data (the access log is not one of them).
+KIT_DATA_TABLES = ("outbox", "platform_inbox")
+
+
+async def reset_database(conn: asyncpg.Connection, lgcode: str, data_tables: tuple[str, ...]) -> str:
+    """Empty ``data_tables`` and the kit's data tables in one transaction; the sentence says what
+    was emptied. Tables a service has not created (the platform inbox before its first message)
+    are skipped; one TRUNCATE without CASCADE, so a referencing table left off the list fails it
+    instead of being emptied unseen."""
+    async with conn.transaction():
+        present = [t for t in (*data_tables, *KIT_DATA_TABLES)
+                   if await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", t)]
+        counts = {t: await conn.fetchval(f"SELECT count(*) FROM {t}") for t in present}
+        await conn.execute(f"LOCK TABLE {', '.join(present)} IN ACCESS EXCLUSIVE MODE")
+        await conn.execute(f"TRUNCATE {', '.join(present)}")
+    return (f"emptied {len(present)} tables of {lgcode} ({sum(counts.values())} rows: "
+            + ", ".join(f"{t} {n}" for t, n in counts.items()) + "); the access log is kept")
+
+
 def make_seed_router(loader: Loader, empty_table: str) -> APIRouter:
     router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -68,14 +93,19 @@ def make_seed_router(loader: Loader, empty_table: str) -> APIRouter:
     return router
 
 
-def seed_main(service_name: str, loader: Loader, empty_table: str, migrations_dir) -> None:
+def seed_main(service_name: str, loader: Loader, empty_table: str, migrations_dir,
+              data_tables: tuple[str, ...]) -> None:
     """Command-line front end: settings from the environment (as the service itself)."""
     from municloud import db
     from municloud.service.app import KIT_MIGRATIONS
     from municloud.service.settings import ServiceSettings
 
     parser = argparse.ArgumentParser(prog=f"python -m services.{service_name}.seed")
-    parser.add_argument("--population", type=int, required=True)
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--population", type=int, help="load this many residents of seed data")
+    what.add_argument("--reset", action="store_true",
+                      help=f"empty {', '.join(data_tables)} and the kit's data tables "
+                           "(test stacks only: run by `municloud loadtest reset`)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     settings = ServiceSettings(service_name=service_name)
@@ -85,6 +115,8 @@ def seed_main(service_name: str, loader: Loader, empty_table: str, migrations_di
         try:
             await db.apply_migrations(conn, KIT_MIGRATIONS, "kit")
             await db.apply_migrations(conn, migrations_dir, service_name)
+            if args.reset:
+                return await reset_database(conn, settings.lgcode, data_tables)
             result = await seed_database(conn, loader, settings.lgcode, args.population,
                                          args.seed, empty_table)
             return result.message

@@ -39,11 +39,12 @@ def start_scratch(inv: Inventory, stanza: str, name: str, restore_args: list[str
     repo = inv.backup_repo()
     mounts = [f"{m['Name'] if m['Type'] == 'volume' else m['Source']}:{m['Destination']}:ro"
               for m in repo.attrs["Mounts"] if m["Destination"] in ("/var/lib/pgbackrest", "/run/secrets/pgbackrest")]
-    for stale in inv.client.containers.list(all=True, filters={"name": f"^{name}$"}):
+    client = repo.client  # the scratch server reads the repository's volume: on the repository's engine
+    for stale in client.containers.list(all=True, filters={"name": f"^{name}$"}):
         stale.remove(force=True, v=True)
     labels = {"municloud.stack": inv.stack, "municloud.site": DR, "municloud.lgcode": stanza,
               "municloud.component": component}
-    c = inv.client.containers.run(
+    c = client.containers.run(
         repo.attrs["Config"]["Image"], name=name, detach=True, labels=labels, network_mode="none",
         entrypoint=["bash", "-c", _SCRIPT, "restore", *restore_args], volumes=mounts,
         environment={"STANZA": stanza, "MC_PG_MODE": "primary"},

@@ -14,6 +14,8 @@ EXIT_BAD_INPUT = 2   # an option is invalid (named on stderr)
 EXIT_NOT_FOUND = 3   # the stack's containers (or the backup repository) are not there
 
 StackOpt = typer.Option("dev", "--stack", help="stack (consortium) name, e.g. dev or akita")
+SitesOpt = typer.Option(None, "--sites", help="YAML file with the stack's municloud:sites value (each site's "
+                        "engine, e.g. .state/sites/sites.yaml); default: Pulumi.<stack>.yaml's, else the local engine")
 
 
 def show(result: StepResult) -> None:

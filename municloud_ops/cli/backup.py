@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from municloud_ops.cli._ops import EXIT_BAD_INPUT, StackOpt, fail, operation, show
+from municloud_ops.cli._ops import EXIT_BAD_INPUT, SitesOpt, StackOpt, fail, operation, show
 
 app = typer.Typer(help="Encrypted remote backups (pgBackRest): run, list, verify, restore (PITR).",
                   no_args_is_help=True)
@@ -20,10 +21,10 @@ app = typer.Typer(help="Encrypted remote backups (pgBackRest): run, list, verify
 LgcodeOpt = Annotated[Optional[list[str]], typer.Option("--lgcode", help="municipality code (repeatable; default all)")]
 
 
-def _inventory(stack: str):
-    from municloud_ops.dr.inventory import Inventory
+def _inventory(stack: str, sites: Optional[Path] = None):
+    from municloud_ops.dr.inventory import stack_inventory
 
-    return Inventory(stack)
+    return stack_inventory(stack, sites)
 
 
 def _codes(inv, lgcodes: list[str] | None) -> list[str]:
@@ -34,7 +35,7 @@ def _codes(inv, lgcodes: list[str] | None) -> list[str]:
 
 
 @app.command("run")
-def run(stack: str = StackOpt, lgcode: LgcodeOpt = None,
+def run(stack: str = StackOpt, sites: Optional[Path] = SitesOpt, lgcode: LgcodeOpt = None,
         backup_type: Annotated[str, typer.Option("--type", help="full, diff or incr")] = "full") -> None:
     """Take a backup of each municipality's cluster into the DR-site repository."""
     from municloud_ops.backup.pgbackrest import run_backup
@@ -42,18 +43,18 @@ def run(stack: str = StackOpt, lgcode: LgcodeOpt = None,
     if backup_type not in ("full", "diff", "incr"):
         fail(EXIT_BAD_INPUT, f"--type: must be full, diff or incr (got {backup_type!r})")
     with operation():
-        inv = _inventory(stack)
+        inv = _inventory(stack, sites)
         for lg in _codes(inv, lgcode):
             show(run_backup(inv, lg, backup_type))
 
 
 @app.command("list")
-def list_(stack: str = StackOpt, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def list_(stack: str = StackOpt, sites: Optional[Path] = SitesOpt, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the backups of every stanza (label, type, end time, size)."""
     from municloud_ops.backup.pgbackrest import info
 
     with operation():
-        stanzas = info(_inventory(stack))
+        stanzas = info(_inventory(stack, sites))
     if as_json:
         typer.echo(json.dumps(stanzas, indent=2))
         return
@@ -66,13 +67,13 @@ def list_(stack: str = StackOpt, as_json: Annotated[bool, typer.Option("--json")
 
 
 @app.command("verify")
-def verify(stack: str = StackOpt, lgcode: LgcodeOpt = None) -> None:
+def verify(stack: str = StackOpt, sites: Optional[Path] = SitesOpt, lgcode: LgcodeOpt = None) -> None:
     """Check repository checksums, restore the latest backup into a scratch container and compare
     every table (row count + checksum) with the source."""
     from municloud_ops.backup.verify import verify as do_verify
 
     with operation():
-        inv = _inventory(stack)
+        inv = _inventory(stack, sites)
         for lg in _codes(inv, lgcode):
             show(do_verify(inv, lg))
 
@@ -80,7 +81,7 @@ def verify(stack: str = StackOpt, lgcode: LgcodeOpt = None) -> None:
 @app.command("restore")
 def restore(to: Annotated[str, typer.Option("--to", help="target time, ISO 8601 with zone, e.g. 2026-11-26T14:00:00+09:00")],
             lgcode: Annotated[str, typer.Option("--lgcode", help="municipality code")],
-            stack: str = StackOpt) -> None:
+            stack: str = StackOpt, sites: Optional[Path] = SitesOpt) -> None:
     """Point-in-time recovery into a NEW database server container at the DR site (the running
     clusters are not touched): the rows committed before --to."""
     from municloud_ops.backup.restore import pitr
@@ -90,5 +91,5 @@ def restore(to: Annotated[str, typer.Option("--to", help="target time, ISO 8601 
     except ValueError:
         fail(EXIT_BAD_INPUT, f"--to: not an ISO 8601 time: {to!r}")
     with operation():
-        name, seconds = pitr(_inventory(stack), lgcode, target)
+        name, seconds = pitr(_inventory(stack, sites), lgcode, target)
     typer.echo(f"[{seconds:6.1f}s] restored {lgcode} to {target.isoformat()} into {name}")

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from municloud.calc import nhi_premium, resident_tax
 from municloud.calc.errors import UnsupportedInput
+from municloud.rules import named_field
 from municloud.params import (
     MunicipalityParams,
     apply_overrides,
@@ -78,9 +79,16 @@ def check_json(text: str, what: str) -> None:
 
 
 def problems(exc: ValidationError) -> str:
-    return "; ".join(
-        f"field {'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}"
-        for err in exc.errors(include_url=False, include_input=False))
+    return "; ".join(_problem(err) for err in exc.errors(include_url=False, include_input=False))
+
+
+def _problem(err: dict) -> str:
+    """A model's cross-field rule names its own field ("widow: ... (rule <id>)", municloud/rules.py)."""
+    field, message = ".".join(str(p) for p in err["loc"]), err["msg"].removeprefix("Value error, ")
+    named, rest = named_field(message) if err["type"] == "value_error" else (None, message)
+    if named is not None:
+        field, message = ".".join(filter(None, (field, named))), rest
+    return f"field {field or '(root)'}: {message}"
 
 
 def load_model(model: type[M], source: str, what: str) -> M:

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from municloud_ops.cli._ops import EXIT_FAILED, StackOpt, fail, operation, show
+from municloud_ops.cli._ops import EXIT_FAILED, SitesOpt, StackOpt, fail, operation, show
 
 app = typer.Typer(help="DR site: status, failover, failback, rehearse (RTO/RPO against the SLA).",
                   no_args_is_help=True)
@@ -19,19 +19,19 @@ app = typer.Typer(help="DR site: status, failover, failback, rehearse (RTO/RPO a
 LgcodeOpt = Annotated[Optional[list[str]], typer.Option("--lgcode", help="municipality code (repeatable; default all)")]
 
 
-def _inventory(stack: str):
-    from municloud_ops.dr.inventory import Inventory
+def _inventory(stack: str, sites: Optional[Path] = None):
+    from municloud_ops.dr.inventory import stack_inventory
 
-    return Inventory(stack)
+    return stack_inventory(stack, sites)
 
 
 @app.command("status")
-def status(stack: str = StackOpt, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def status(stack: str = StackOpt, sites: Optional[Path] = SitesOpt, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Per municipality: active site, replication mode, lag, last backup and age, last verify."""
     from municloud_ops.dr.status import stack_status, to_json
 
     with operation():
-        statuses = stack_status(_inventory(stack))
+        statuses = stack_status(_inventory(stack, sites))
         if not statuses:
             raise LookupError(f"no municipality databases found in stack {stack}")
     if as_json:
@@ -45,27 +45,27 @@ def status(stack: str = StackOpt, as_json: Annotated[bool, typer.Option("--json"
 
 
 @app.command("failover")
-def failover(stack: str = StackOpt, lgcode: LgcodeOpt = None) -> None:
+def failover(stack: str = StackOpt, sites: Optional[Path] = SitesOpt, lgcode: LgcodeOpt = None) -> None:
     """Fence the primary site, promote the DR standbys, start DR services, check the frontdoor."""
     from municloud_ops.dr.failover import failover as do_failover
 
     with operation():
-        do_failover(_inventory(stack), lgcode, reporter=show)
+        do_failover(_inventory(stack, sites), lgcode, reporter=show)
 
 
 @app.command("failback")
-def failback(stack: str = StackOpt, lgcode: LgcodeOpt = None) -> None:
+def failback(stack: str = StackOpt, sites: Optional[Path] = SitesOpt, lgcode: LgcodeOpt = None) -> None:
     """Rebuild the primary site's databases from DR, then switch back with no lost write."""
     from municloud_ops.dr.failback import failback as do_failback
     from municloud_ops.dr.sla import sla_targets
 
     with operation():
-        do_failback(_inventory(stack), lgcode, reporter=show, dr_services=sla_targets(stack).dr_services)
+        do_failback(_inventory(stack, sites), lgcode, reporter=show, dr_services=sla_targets(stack).dr_services)
 
 
 @app.command("rehearse")
 def rehearse(
-    stack: str = StackOpt,
+    stack: str = StackOpt, sites: Optional[Path] = SitesOpt,
     lgcode: Annotated[Optional[str], typer.Option("--lgcode", help="municipality the writes go to (default: the first)")] = None,
     failback_after: Annotated[bool, typer.Option("--failback/--no-failback")] = True,
     json_out: Annotated[Optional[Path], typer.Option("--json-out", help="result JSON (default .state/dr/<stack>/)")] = None,
@@ -84,7 +84,7 @@ def rehearse(
     sla = sla_targets(stack)
     plan = RehearsalPlan(failback=failback_after, max_seconds=max_seconds, dr_services=sla.dr_services)
     with operation():
-        inv = _inventory(stack)
+        inv = _inventory(stack, sites)
         codes = inv.lgcodes()
         if not codes:
             raise LookupError(f"no municipality databases found in stack {stack}")

@@ -2,10 +2,12 @@
 
     municloud loadtest run --stack dev --shape steady|step|spike|soak [--processes N]
     municloud loadtest capacity --stack dev
+    municloud loadtest reset --stack dev
 
-Exit codes: 0 the SLA held (run) / the capacity reaches the SLA's concurrent users (capacity);
-3 the SLA gate failed / capacity below the SLA; 2 bad options or stack config; 1 the run
-itself failed (Locust error, seeding failed, target unreachable).
+Exit codes: 0 the SLA held (run) / the capacity reaches the SLA's concurrent users (capacity) /
+every member's services emptied (reset); 3 the SLA gate failed / capacity below the SLA; 2 bad
+options or stack config, or reset on a stack not marked as a test stack; 1 the run itself failed
+(Locust error, seeding or reset failed, target unreachable).
 """
 
 from __future__ import annotations
@@ -165,3 +167,23 @@ def capacity(
         _say(found.sentence())
         _say(f"report: {report.write(result, target, found, f'capacity-{stack}' if publish else None)}")
     raise typer.Exit(0 if found.meets_sla_users else EXIT_SLA_BREACH)
+
+
+@app.command()
+def reset(stack: str = typer.Option(..., "--stack", help="deployed stack marked as a test stack "
+                                                          "(municloud:test_stack: true)")) -> None:
+    """Empty the load-test data of every member's services on a test stack (each service's
+    in-container `seed --reset`; the access log is kept), so seeding starts afresh. Refuses
+    (exit 2) a stack not marked as a test stack."""
+    from municloud_ops.loadtest.data import DataLoadError, NotATestStack, reset_stack
+    from municloud_ops.loadtest.targets import TargetError
+
+    try:
+        sentences = reset_stack(stack, progress=_say)
+    except (NotATestStack, TargetError) as exc:
+        _say(f"error: {exc}")
+        raise typer.Exit(2) from None
+    except DataLoadError as exc:
+        _say(f"error: reset failed: {exc}")
+        raise typer.Exit(1) from None
+    _say(f"reset {len(sentences)} members of stack {stack}")

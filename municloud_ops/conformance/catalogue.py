@@ -31,6 +31,9 @@ class Check:
     # The endpoints the check is for: the business units' inboxes and layout endpoints, or the
     # hub's POST /api/v1/messages (the kit as a sender against a hub).
     units: tuple[str, ...] = UNIT_SERVICES
+    # What the kit plays: "sender" (it sends to the endpoint: `conformance run`) or "receiver"
+    # (it is a receiving unit registered behind a hub: `conformance receive`).
+    kit_role: str = "sender"
 
 
 CHECKS: dict[str, Check] = {c.id: c for c in (
@@ -137,9 +140,47 @@ CHECKS: dict[str, Check] = {c.id: c for c in (
     Check("HUB-007", "A 個人番号 on a route that may not carry one (tax's 所得照会 answer) is refused: "
                      "HTTP 403, Fault individual-number-not-allowed",
           f"{PLATFORM}#individual-numbers-on-routes", units=HUB),
+    # The kit as a receiving unit (tax and nhi of --lgcode) registered behind a hub: it publishes
+    # through the hub and checks what the hub delivers to its inbox addresses.
+    Check("RCV-001", "A delivery arrives in the documented shape: POST to the registered inbox "
+                     "address with Content-Type application/xml and X-Municloud-Delivery-Attempt "
+                     "1, no Authorization, Cookie or other credential header",
+          f"{PLATFORM}#authentication-of-deliveries", side="positive", units=HUB,
+          kit_role="receiver"),
+    Check("RCV-002", "The delivered bytes are the sender's signed message unchanged (byte-"
+                     "identical: MessageId, CorrelationId and 個人番号 kept) and verify with the "
+                     "sender's registered key, not re-signed by the hub",
+          f"{PLATFORM}#signature", side="positive", units=HUB, kit_role="receiver"),
+    Check("RCV-003", "Every subscriber of the route gets the message at its own address "
+                     "(住民異動通知: tax and nhi of the municipality), and no other address does",
+          f"{PLATFORM}#hub-servicesplatform_hub", side="positive", units=HUB,
+          kit_role="receiver"),
+    Check("RCV-004", "An Ack (HTTP 200) ends the delivery: no second POST, and GET "
+                     "/api/v1/messages/{id}/deliveries shows it delivered after 1 attempt",
+          f"{PLATFORM}#hub-servicesplatform_hub", side="positive", units=HUB,
+          kit_role="receiver"),
+    Check("RCV-005", "A delivery answered with HTTP 503 is retried: the same bytes again with "
+                     "X-Municloud-Delivery-Attempt 2", f"{PLATFORM}#hub-servicesplatform_hub",
+          side="positive", units=HUB, kit_role="receiver"),
+    Check("RCV-006", "A Fault (HTTP 4xx) is final: the hub does not deliver again and shows the "
+                     "delivery dead after 1 attempt", f"{PLATFORM}#fault-codes-and-http-status",
+          units=HUB, kit_role="receiver"),
+    Check("RCV-007", "Messages the hub must refuse (unsigned, signed with a key not registered "
+                     "to the header's sender, outside the freshness window) never reach the "
+                     "receiver",
+          f"{PLATFORM}#signature; {PLATFORM}#freshness-and-replay", units=HUB,
+          kit_role="receiver"),
+    Check("RCV-008", "A 個人番号 on a route that may not carry one (tax's 所得照会 answer) never "
+                     "reaches nhi; the same answer without one does",
+          f"{PLATFORM}#individual-numbers-on-routes", needs="responder_key", units=HUB,
+          kit_role="receiver"),
+    Check("RCV-009", "The same message published again (identical bytes, after its delivery) "
+                     "starts no second delivery", f"{PLATFORM}#hub-servicesplatform_hub",
+          units=HUB, kit_role="receiver"),
 )}
 
 
-def checks_for(unit: str) -> list[Check]:
-    """The checks that apply to an endpoint of `unit`, in catalogue order."""
-    return [c for c in CHECKS.values() if unit in c.units]
+def checks_for(unit: str, kit_role: str = "sender") -> list[Check]:
+    """The checks that apply to an endpoint of `unit` with the kit in `kit_role`, in catalogue
+    order."""
+    return [c for c in CHECKS.values() if unit in c.units and c.kit_role == kit_role]

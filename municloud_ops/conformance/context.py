@@ -13,6 +13,7 @@ import httpx
 from lxml import etree
 
 from municloud_ops.conformance.profiles import PROFILES, UnitProfile
+from municloud_ops.conformance.receiver import KitReceiver
 from municloud.layout import LayoutDef, load_layout
 from municloud.platform import (
     KeyRegistry,
@@ -26,6 +27,7 @@ from municloud.platform import (
 from municloud.platform.envelope import to_element
 from municloud.platform.signing import ALGORITHM, canonical_bytes
 from municloud.platform.client import INBOX_PATH as INBOX
+from municloud.platform.client import MESSAGES_PATH
 from municloud.platform.client import delivery_headers
 from municloud.platform.codec import NS
 
@@ -57,6 +59,13 @@ class KitOptions:
     timeout: float = 30.0
     out_dir: Path = Path("conformance-report")
     seed: int | None = None
+    # "sender" (`conformance run`: the kit sends to the endpoint) or "receiver" (`conformance
+    # receive`: the kit plays tax and nhi of lgcode behind the hub at base_url).
+    kit_role: str = "sender"
+    listen: str = "127.0.0.1:0"  # receiver: host:port the kit's inboxes listen on
+    advertise_url: str | None = None  # receiver: how the hub reaches them (default http://listen)
+    wait_s: float = 60.0  # receiver: longest wait for a delivery the hub owes (retries included)
+    quiet_s: float = 5.0  # receiver: how long to watch for a delivery that must not come
 
     @property
     def profile(self) -> UnitProfile:
@@ -88,6 +97,7 @@ class KitContext:
     # A receiver may check its own database against it (report.json "messages"): every applied
     # entry stored once, nothing of the others.
     ledger: list[dict] = field(default_factory=list)
+    receiver: "KitReceiver | None" = None  # `conformance receive`: the kit's inboxes
 
     def note(self, data: bytes, *, applied: bool) -> None:
         """Record a sent message (skipped when even its id cannot be read)."""
@@ -112,10 +122,12 @@ class KitContext:
 
     def inbound_message(self, *, receiver_lgcode: str | None = None,
                         sender_lgcode: str | None = None, sender_unit: str | None = None,
-                        timestamp: dt.datetime | None = None) -> Message:
+                        timestamp: dt.datetime | None = None,
+                        individual_number: bool = False) -> Message:
         """A fresh message the endpoint should accept; the keyword arguments break one header
         field on purpose (the body is still made for the kit's own sender)."""
-        body = self.profile.sample_body(self.sender_lgcode, self.rng)
+        body = self.profile.sample_body(self.sender_lgcode, self.rng,
+                                        individual_number=individual_number)
         return build_message(body, sender_unit=sender_unit or self.profile.sender_unit,
                              sender_lgcode=sender_lgcode or self.sender_lgcode,
                              receiver_unit=self.profile.receiver_unit,
@@ -151,6 +163,20 @@ class KitContext:
             for name in ("accept", "accept-encoding", "user-agent", "connection"):
                 request.headers.pop(name, None)  # the hub's lean client sends none of these
             return plain.send(request)
+
+    def publish(self, data: bytes, *, applied: bool = False) -> httpx.Response:
+        """POST to a hub's /api/v1/messages (no token: the signature authenticates); `applied`:
+        whether a conforming hub stores it (for the ledger)."""
+        self.note(data, applied=applied)
+        return self.client.post(MESSAGES_PATH, content=data,
+                                headers={"Content-Type": "application/xml"})
+
+    def hub_deliveries(self, message_id) -> list[dict]:
+        """The hub's GET /api/v1/messages/{id}/deliveries rows (docs/platform.md "Hub")."""
+        response = self.client.get(f"{MESSAGES_PATH}/{message_id}/deliveries")
+        assert response.status_code == 200, (
+            f"GET {MESSAGES_PATH}/{message_id}/deliveries answered HTTP {response.status_code}")
+        return response.json()["deliveries"]
 
     def parse_reply(self, response: httpx.Response) -> Message:
         """Parse a reply as an untrusted message: safe parse, XSD, signature present (and

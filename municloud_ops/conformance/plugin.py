@@ -36,8 +36,9 @@ def _short(report: pytest.TestReport) -> str:
 class KitPlugin:
     """Registered with pytest.main(plugins=[...]); fixtures are methods of this object."""
 
-    def __init__(self, options: KitOptions) -> None:
+    def __init__(self, options: KitOptions, receiver=None) -> None:
         self.options = options
+        self.receiver = receiver  # receiver.KitReceiver of `conformance receive`
         self.results: dict[str, CheckResult] = {}
         self._context: KitContext | None = None
 
@@ -62,13 +63,21 @@ class KitPlugin:
     def kit(self) -> KitContext:
         if self._context is None:
             self._context = open_context(self.options)
+            self._context.receiver = self.receiver
         return self._context
 
     def pytest_collection_modifyitems(self, config: pytest.Config,
                                       items: list[pytest.Item]) -> None:
-        unit = self.options.unit
-        applicable = [i for i in items if i.get_closest_marker("check") is None
-                      or unit in CHECKS[i.get_closest_marker("check").args[0]].units]
+        unit, role = self.options.unit, self.options.kit_role
+
+        def applies(item: pytest.Item) -> bool:
+            marker = item.get_closest_marker("check")
+            if marker is None:
+                return True
+            check = CHECKS[marker.args[0]]
+            return unit in check.units and check.kit_role == role
+
+        applicable = [i for i in items if applies(i)]
         deselected = [i for i in items if i not in applicable]
         if deselected:
             config.hook.pytest_deselected(items=deselected)

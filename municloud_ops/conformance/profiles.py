@@ -38,18 +38,22 @@ class UnitProfile:
     # sender unit; MSG-017 sends such a message with one, signed with --responder-key.
     no_number_sender: str | None = None
 
-    def no_number_body(self, lgcode: str, rng: random.Random) -> Body:
-        """An IncomeInquiryResponse (tax → nhi, a route without 個人番号) carrying one."""
+    def no_number_body(self, lgcode: str, rng: random.Random, *, with_number: bool = True) -> Body:
+        """An IncomeInquiryResponse (tax → nhi, a route without 個人番号) carrying one (or, as
+        its allowed twin, not)."""
         serial = rng.randrange(900_000_000, 999_999_999)
         return IncomeInquiryResponse(fiscal_year=dt.date.today().year - 1, records=[IncomeRecord(
             atena_number=ids.new_atena_number(lgcode, serial), found=True, total_income=0,
             salary_income=0, pension_income=0, is_earner=False,
-            individual_number=ids.generate_my_number(rng))])
+            individual_number=ids.generate_my_number(rng) if with_number else None)])
 
-    def sample_body(self, lgcode: str, rng: random.Random) -> Body:
-        """A fresh inbound message body; serials from 900,000,000 up keep kit data apart."""
+    def sample_body(self, lgcode: str, rng: random.Random, *,
+                    individual_number: bool = False) -> Body:
+        """A fresh inbound message body; serials from 900,000,000 up keep kit data apart.
+        `individual_number`: the person carries a (made-up, valid) 個人番号."""
         serial = rng.randrange(900_000_000, 999_999_999)
         person = Person(
+            individual_number=ids.generate_my_number(rng) if individual_number else None,
             atena_number=ids.new_atena_number(lgcode, serial),
             household_number=ids.new_household_number(lgcode, serial),
             family_name="適合", given_name="検査", family_name_kana="テキゴウ",

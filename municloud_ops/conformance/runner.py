@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from municloud_ops.conformance.catalogue import checks_for
 from municloud_ops.conformance.context import KitOptions, open_context
 from municloud_ops.conformance.plugin import CheckResult, KitPlugin
+from municloud_ops.conformance.receiver import KitReceiver
 from municloud_ops.conformance.report import RunReport, write_html, write_json
 
 EXIT_CONFORMING = 0
@@ -35,9 +37,27 @@ def preflight(options: KitOptions) -> None:
         raise Unreachable(f"{url} unreachable: {exc.__class__.__name__}: {exc}") from None
 
 
-def run_suite(options: KitOptions, *, quiet: bool = True) -> tuple[int, RunReport]:
+def run_suite(options: KitOptions, *, quiet: bool = True,
+              announce: Callable[[str], None] | None = None) -> tuple[int, RunReport]:
     """Run every check for the unit; returns the exit code and the report (also written to
-    options.out_dir as junit.xml, report.json, report.html)."""
+    options.out_dir as junit.xml, report.json, report.html). With kit_role "receiver" the kit's
+    inboxes listen for the run's length; `announce` gets the sentence naming their addresses."""
+    if options.kit_role != "receiver":
+        return _run(options, quiet, None)
+    host, _, port = options.listen.rpartition(":")
+    context = open_context(options)  # usage errors before anything listens
+    context.client.close()
+    with KitReceiver(context.lgcode, host or "127.0.0.1", int(port or 0),
+                     options.advertise_url) as receiver:
+        sentence = (f"kit inboxes listening on {host or '127.0.0.1'}:{receiver.port}; the hub "
+                    f"must deliver to: " + ", ".join(
+                        f"{k} -> {v}" for k, v in receiver.addresses().items()))
+        if announce is not None:
+            announce(sentence)
+        return _run(options, quiet, receiver)
+
+
+def _run(options: KitOptions, quiet: bool, receiver: KitReceiver | None) -> tuple[int, RunReport]:
     started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     started = time.perf_counter()
     context = open_context(options)  # fails early on a bad key file or missing lgcode
@@ -47,16 +67,18 @@ def run_suite(options: KitOptions, *, quiet: bool = True) -> tuple[int, RunRepor
     preflight(options)
     out = options.out_dir
     out.mkdir(parents=True, exist_ok=True)
-    plugin = KitPlugin(options)
+    plugin = KitPlugin(options, receiver)
+    suite_name = f"municloud-conformance-{options.unit}" + (
+        "-receiver" if options.kit_role == "receiver" else "")
     args = [str(SUITE), "-c", os.devnull, "--rootdir", str(SUITE), "--confcutdir", str(SUITE),
             "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:asyncio",
             f"--junitxml={out / 'junit.xml'}",
-            "-o", "junit_family=xunit1", "-o", f"junit_suite_name=municloud-conformance-"
-                                               f"{options.unit}", "-q" if quiet else "-v",
+            "-o", "junit_family=xunit1", "-o", f"junit_suite_name={suite_name}",
+            "-q" if quiet else "-v",
             "--no-header", "-rN"]
     pytest_rc = pytest.main(args, plugins=[plugin])
     prefix = options.profile.prefix
-    for check in checks_for(options.unit):
+    for check in checks_for(options.unit, options.kit_role):
         full_id = f"{prefix}-{check.id}"
         report.checks.append(plugin.results.get(full_id) or CheckResult(
             full_id, check.title, check.requirement, "error",

@@ -14,6 +14,13 @@ from municloud_ops.dr.steps import StepFailed, StepResult, Stopwatch
 def fence_site(inv: Inventory, site: str, lgcodes: list[str] | None = None) -> StepResult:
     """Stop every running container of ``site`` (only those of ``lgcodes`` if given) so the fenced
     side cannot accept a write. Stop, not remove: its volumes stay for the failback."""
+    why = inv.unreachable(site)
+    if why is not None:
+        # A powered-off host runs nothing. In synchronous mode a host cut off by the WAN cannot
+        # acknowledge a write either (its standby is gone); when it answers again, a re-run of the
+        # failover stops its containers before any of them is rejoined.
+        return StepResult(f"site {site} unreachable ({why}): nothing of it can be stopped now; re-run the "
+                          f"failover when it answers to fence it", 0.0, False)
     with Stopwatch() as t:
         targets = [c for c in inv.site_containers(site)
                    if lgcodes is None or c.labels.get("municloud.lgcode") in lgcodes]
@@ -75,6 +82,13 @@ def stop_services(inv: Inventory, site: str, lgcode: str) -> StepResult:
 def check_frontdoor(inv: Inventory, lgcodes: list[str], port: int | None = None, timeout: float = 60.0) -> StepResult:
     """The frontdoor (HAProxy) sends traffic to the DR gateway by itself once the primary gateway
     fails its health check; this step waits until every municipality answers through it."""
+    if inv.engines:  # sites on hosts of their own: the frontdoor publishes on the primary host, not here
+        if inv.unreachable(PRIMARY) is not None:
+            return StepResult(f"the frontdoor runs at site {PRIMARY}, whose engine does not answer: the DR "
+                              f"gateway serves at its WAN address until a frontdoor reaches it", 0.0, False)
+        return StepResult(f"the frontdoor runs at site {PRIMARY}'s host and publishes its port there: not probed "
+                          f"from this machine (it sends to the DR gateway while the primary gateway is down)",
+                          0.0, False)
     fd = inv.frontdoor()
     port = port or inv.frontdoor_port()
     with Stopwatch() as t:
@@ -115,9 +129,12 @@ def configured_sync_names(container) -> str:
 
 
 def rebuild_as_standby(inv: Inventory, site: str, lgcode: str, source_site: str, timeout: float = 300.0) -> StepResult:
-    """Make the database of ``lgcode`` at ``site`` a streaming standby of the one at ``source_site``
-    by a fresh base backup into its own volume (a one-off container with the same mounts, env and
-    networks, MC_PG_MODE=rebuild), then start it. Skipped when it already streams from the source."""
+    """Make the database of ``lgcode`` at ``site`` a streaming standby of the one at ``source_site``,
+    then start it. First by ``pg_rewind`` (only the blocks changed since the timelines diverged cross
+    the WAN); where the timelines do not allow it, by a fresh base backup, with the reason in the
+    sentence. Each is a one-off container with the server's mounts, env and networks
+    (``MC_PG_MODE=rewind`` / ``rebuild``, images/postgres/entrypoint.sh). Skipped when the server
+    already streams from the source."""
     db, source = inv.require_database(site, lgcode), inv.require_database(source_site, lgcode)
     me = application_name(db)
     with Stopwatch() as t:
@@ -127,12 +144,50 @@ def rebuild_as_standby(inv: Inventory, site: str, lgcode: str, source_site: str,
             raise StepFailed(f"{source_site} {lgcode} is not primary; cannot rebuild {site} from it")
         if is_running(db):
             db.stop(timeout=30)
-        _run_rebuild(inv, db, timeout)
+        # pg_rewind reads the source's timeline from its control file, which a promotion updates
+        # only at its next checkpoint: without one, a freshly promoted source looks like the old
+        # timeline and pg_rewind finds "no rewind required"
+        pg.psql(source, "CHECKPOINT")
+        rc, logs = _run_one_off(db, "rewind", timeout)
+        if rc == 0:
+            how = f"rewound {site} {lgcode} onto {source_site}'s timeline by pg_rewind{rewind_volume(logs)}"
+        else:
+            why = rewind_refusal(rc, logs)
+            rc, logs = _run_one_off(db, "rebuild", timeout)
+            if rc != 0:
+                raise StepFailed(f"base backup for {db.name} failed (exit {rc}): {_tail(logs)}")
+            how = f"rebuilt {site} {lgcode} by base backup (pg_rewind not possible: {why})"
         db.start()
         pg.wait_accepting(db, timeout)
         wait_streaming(source, me, timeout)
-    return StepResult(f"rebuilt {site} {lgcode} as standby of {source_site} by base backup in "
-                      f"{t.seconds:.1f} s", t.seconds)
+    return StepResult(f"{how}, streaming from {source_site} after {t.seconds:.1f} s", t.seconds)
+
+
+#: exit code of the entrypoint's rewind mode when pg_rewind cannot rewind (its reason logged)
+REWIND_NOT_POSSIBLE = 65
+
+
+def rewind_refusal(rc: int, logs: str) -> str:
+    """The reason a rewind one-off gave for not rewinding, from its log (exit 65), else its exit code
+    and last line."""
+    marked = [line.split("REWIND-NOT-POSSIBLE:", 1)[1].strip() for line in logs.splitlines()
+              if "REWIND-NOT-POSSIBLE:" in line]
+    if rc == REWIND_NOT_POSSIBLE and marked:
+        return marked[-1] or "pg_rewind failed without a message"
+    return f"the rewind exited {rc}: {_tail(logs, 1)}"
+
+
+def rewind_volume(logs: str) -> str:
+    """What pg_rewind copied, from its log: " (copied 104 MB of the source's 141 MB)", or "" when
+    it did not say (nothing to copy)."""
+    import re
+
+    found = re.search(r"need to copy (\d+) MB \(total source directory size is (\d+) MB\)", logs)
+    return f" (copied {found[1]} MB of the source's {found[2]} MB)" if found else ""
+
+
+def _tail(logs: str, lines: int = 10) -> str:
+    return "\n".join(logs.strip().splitlines()[-lines:])
 
 
 def _streaming(primary, app_name: str) -> bool:
@@ -150,31 +205,37 @@ def wait_streaming(primary, app_name: str, timeout: float, sync: bool = False) -
                      f"after {timeout:.0f} s")
 
 
-def _run_rebuild(inv: Inventory, db, timeout: float) -> None:
+def _run_one_off(db, mode: str, timeout: float) -> tuple[int, str]:
+    """Run the server's image once with ``MC_PG_MODE=mode`` on its data volume (the server stopped);
+    returns the exit code and the log."""
     attrs = db.attrs
-    env = [e for e in attrs["Config"]["Env"] if not e.startswith("MC_PG_MODE=")] + ["MC_PG_MODE=rebuild"]
+    env = [e for e in attrs["Config"]["Env"] if not e.startswith("MC_PG_MODE=")] + [f"MC_PG_MODE={mode}"]
     mounts = [f"{m['Name'] if m['Type'] == 'volume' else m['Source']}:{m['Destination']}:{'rw' if m['RW'] else 'ro'}"
               for m in attrs["Mounts"]]
     networks = list(attrs["NetworkSettings"]["Networks"])
-    labels = {**attrs["Config"]["Labels"], "municloud.component": "rebuild"}
-    name = f"{db.name}-rebuild"
-    api = inv.client.api
-    for stale in inv.client.containers.list(all=True, filters={"name": f"^{name}$"}):
+    # the same place as the server: a fixed address (a routed WAN's pg_hba names it) and the other
+    # site's names (/etc/hosts), on the server's own engine
+    fixed = {n: ((attrs["NetworkSettings"]["Networks"][n].get("IPAMConfig") or {}).get("IPv4Address") or None)
+             for n in networks}
+    labels = {**attrs["Config"]["Labels"], "municloud.component": mode}
+    name = f"{db.name}-{mode}"
+    client = db.client
+    api = client.api
+    for stale in client.containers.list(all=True, filters={"name": f"^{name}$"}):
         stale.remove(force=True)
     created = api.create_container(
         attrs["Config"]["Image"], name=name, hostname=attrs["Config"]["Hostname"], environment=env, labels=labels,
-        host_config=api.create_host_config(binds=mounts),
-        networking_config=api.create_networking_config({networks[0]: api.create_endpoint_config()}),
+        host_config=api.create_host_config(binds=mounts, extra_hosts=attrs["HostConfig"].get("ExtraHosts") or None),
+        networking_config=api.create_networking_config(
+            {networks[0]: api.create_endpoint_config(ipv4_address=fixed[networks[0]])}),
     )
-    one_off = inv.client.containers.get(created["Id"])
+    one_off = client.containers.get(created["Id"])
     try:
         for net in networks[1:]:
-            inv.client.networks.get(net).connect(one_off)
+            client.networks.get(net).connect(one_off, ipv4_address=fixed[net])
         one_off.start()
         rc = one_off.wait(timeout=timeout)["StatusCode"]
-        if rc != 0:
-            raise StepFailed(f"base backup for {db.name} failed (exit {rc}): "
-                             f"{one_off.logs(tail=10).decode(errors='replace').strip()}")
+        return rc, one_off.logs().decode(errors="replace")
     finally:
         one_off.remove(force=True)
 

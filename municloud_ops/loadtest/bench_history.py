@@ -22,7 +22,9 @@ BEGIN, END = "<!-- history:begin -->", "<!-- history:end -->"
 #: the headline figure of each benchmark (what the trend plot draws), with its unit
 HEADLINES = {"read_path": ("rps", "req/s"), "load_gate": ("rps", "req/s"),
              "hub": ("end_to_end_msg_s", "msg/s"),
-             "ceilings": ("nginx_static_rps", "req/s")}
+             "ceilings": ("nginx_static_rps", "req/s"),
+             "cost_shared_vs_standalone_dev": ("saving_priced_pct", "%"),
+             "cost_shared_vs_standalone_akita": ("saving_priced_pct", "%")}
 
 
 def commit(root: Path = REPO_ROOT) -> str:

@@ -11,7 +11,8 @@ households' incomes (所得照会 answered by tax, stored at nhi) so premiums ca
 
 A tenant that already holds data (409) is accepted when sample residents of the expected seed
 are found in it (first at the requested population, then at the full population); otherwise
-seeding stops with a message. The manifest holds no 個人番号.
+seeding stops with a message naming `municloud loadtest reset` (`reset_stack`: empties every
+member's services on a stack marked as a test stack). The manifest holds no 個人番号.
 """
 
 from __future__ import annotations
@@ -86,9 +87,8 @@ class _Tenant:
         return True
 
 
-def _seed_in_container(stack: str, lgcode: str, service: str, population: int) -> bool:
-    """Seed one service of a deployed stack from inside its container (the admin API is not
-    reachable through the frontdoor). True when seeded now, False when it already held data."""
+def _service_container(stack: str, lgcode: str, service: str):
+    """The one running primary-site container of a member's service on a deployed stack."""
     import docker
 
     labels = [f"municloud.stack={stack}", f"municloud.lgcode={lgcode}",
@@ -97,14 +97,61 @@ def _seed_in_container(stack: str, lgcode: str, service: str, population: int) -
     if len(found) != 1:
         raise DataLoadError(f"{lgcode}/{service}: expected one running container labelled for "
                             f"stack {stack}, found {len(found)}")
-    rc, out = found[0].exec_run(["python", "-m", f"services.{service}.seed",
-                                 "--population", str(population), "--seed", str(SEED)])
+    return found[0]
+
+
+def _seed_in_container(stack: str, lgcode: str, service: str, population: int) -> bool:
+    """Seed one service of a deployed stack from inside its container (the admin API is not
+    reachable through the frontdoor). True when seeded now, False when it already held data."""
+    container = _service_container(stack, lgcode, service)
+    rc, out = container.exec_run(["python", "-m", f"services.{service}.seed",
+                                  "--population", str(population), "--seed", str(SEED)])
     text = out.decode(errors="replace").strip()
     if rc == 0:
         return True
     if "already holds data" in text:
         return False
-    raise DataLoadError(f"{lgcode}/{service}: seeding in {found[0].name} failed: {text[-300:]}")
+    raise DataLoadError(f"{lgcode}/{service}: seeding in {container.name} failed: {text[-300:]}")
+
+
+def _reset_in_container(stack: str, lgcode: str, service: str) -> str:
+    """Empty one service of a deployed stack from inside its container; the service's sentence."""
+    container = _service_container(stack, lgcode, service)
+    rc, out = container.exec_run(["python", "-m", f"services.{service}.seed", "--reset"])
+    text = out.decode(errors="replace").strip()
+    if rc != 0:
+        raise DataLoadError(f"{lgcode}/{service}: reset in {container.name} failed: {text[-300:]}")
+    return text.splitlines()[-1] if text else "emptied"
+
+
+class NotATestStack(DataLoadError):
+    """The stack does not carry the test-stack mark (config key municloud:test_stack)."""
+
+
+def reset_stack(stack: str, *, root: Path | None = None, reset=_reset_in_container,
+                progress=None) -> list[str]:
+    """Empty the load-test data of every member's services on ``stack``: one sentence per member.
+
+    Refuses (NotATestStack, before anything is touched) unless the stack's config marks it as a
+    test stack (``municloud:test_stack: true``). ``reset(stack, lgcode, service)`` empties one
+    service (the in-container ``python -m services.<svc>.seed --reset``)."""
+    from municloud_ops.loadtest.targets import REPO_ROOT, read_stack_config, running_services
+
+    root = root or REPO_ROOT
+    validated, _ = read_stack_config(stack, root)
+    if not validated.test_stack:
+        raise NotATestStack(
+            f"stack {stack} is not marked as a test stack (municloud:test_stack: true in "
+            f"Pulumi.{stack}.yaml); its members' data is left untouched")
+    services = running_services(stack, root)
+    sentences = []
+    for member in validated.municipalities:
+        parts = [f"{service}: {reset(stack, member.lgcode, service)}" for service in services]
+        sentence = f"{member.lgcode} {member.name}: " + "; ".join(parts)
+        sentences.append(sentence)
+        if progress is not None:
+            progress(sentence)
+    return sentences
 
 
 def _seed_services(tenant: _Tenant, muni: Municipality, population: int):
@@ -125,7 +172,8 @@ def _seed_services(tenant: _Tenant, muni: Municipality, population: int):
     if population != muni.population and tenant.has_residents(full):
         return full, seeded
     raise DataLoadError(f"{muni.lgcode}: the tenant already holds data that is not seed {SEED} "
-                        f"at population {population} or {muni.population}; reset it first")
+                        f"at population {population} or {muni.population}; reset it first "
+                        f"(municloud loadtest reset --stack {tenant.target.stack}, test stacks only)")
 
 
 def _has_assessment(tenant: _Tenant, atena_number: str, fiscal_year: int) -> bool:

@@ -193,17 +193,20 @@ class PostgresReady(WaitStrategy):
 @contextlib.contextmanager
 def postgres_container(services: tuple[str, ...] = DEFAULT_SERVICES, *, name: str | None = None,
                        env: dict[str, str] | None = None, labels: dict[str, str] | None = None,
-                       passwords: dict[str, str] | None = None, timeout: float = 90.0,
+                       passwords: dict[str, str] | None = None, timeout: float | None = None,
                        wait_login: bool = True) -> Iterator[PostgresHandle]:
     """A configured primary with one database and role per service, reachable on 127.0.0.1 only,
     on a labelled network of its own (testcontainers' DockerContainer and Network, with the
     project's local image: nothing is pulled). ``wait_login=False`` waits only until the server
-    answers over TCP, with a login or a refusal (for a test whose host may not log in)."""
+    answers over TCP, with a login or a refusal (for a test whose host may not log in).
+    ``timeout`` defaults to MC_SCRATCH_PG_TIMEOUT_S or 90 s (initdb on a saturated machine can
+    take longer)."""
     from testcontainers.core.container import DockerContainer
     from testcontainers.core.network import Network
 
     from municloud_ops.images import ensure_image
 
+    timeout = timeout or float(os.environ.get("MC_SCRATCH_PG_TIMEOUT_S") or 90.0)
     client = _docker()
     image = ensure_image("postgres", client)
     name = name or f"mc-test-postgres-{uuid.uuid4().hex[:8]}"

@@ -8,6 +8,10 @@ from pathlib import Path
 
 from services.nhi.enrolment import PERSONS
 
+#: What `--reset` empties (with the kit's outbox and platform inbox): every table the loader
+#: and the API fill.
+DATA_TABLES = ("enrolments", "enrolment_events", "member_incomes", "premiums", "persons")
+
 
 async def load(conn, data) -> tuple[int, int]:
     await PERSONS.seed(conn, data.residents)
@@ -24,4 +28,5 @@ async def load(conn, data) -> tuple[int, int]:
 if __name__ == "__main__":
     from municloud.service.seeding import seed_main
 
-    seed_main("nhi", load, "persons", Path(__file__).with_name("migrations"))
+    seed_main("nhi", load, "persons", Path(__file__).with_name("migrations"),
+              DATA_TABLES)

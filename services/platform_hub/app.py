@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from municloud.platform.envelope import check_freshness, parse_message
 from municloud.platform.json_binding import message_to_json, parse_message_json
@@ -22,10 +22,12 @@ from municloud.platform.errors import (
 from municloud.platform.models import AckStatus, Header, Message
 from municloud.platform.replies import make_ack, make_fault
 from municloud.service.app import create_kit_app
+from municloud.service.contract import install_contract
 from municloud.service.errors import not_found
+from municloud.service.inbox import SIGNED_MESSAGE_BODY, XML_TEXT
 from services.platform_hub import hot_files
 from services.platform_hub import message_log
-from services.platform_hub.delivery import DeliveryWorker
+from services.platform_hub.delivery import DeliveryWorker, delivery_session
 from services.platform_hub.routing import RouteRefusal
 from services.platform_hub.settings import HubSettings
 from services.platform_hub.store import DuplicateMessageError, store_message
@@ -43,6 +45,46 @@ async def get_settings(request: Request) -> HubSettings:
 
 SettingsDep = Annotated[HubSettings, Depends(get_settings)]
 router = APIRouter()  # under /api/v1 (municloud.service.app)
+
+#: What POST /messages answers (docs/platform.md, "Hub"): a signed Ack or Fault in XML (the REST/JSON
+#: binding answers the same in JSON; it is not in the document). No staff token: the message's
+#: signature authenticates its sender, and the hub's API is served only on the gateway's internal
+#: listener (docs/security.md).
+MESSAGES_RESPONSES = {
+    202: {"description": "signed Ack, status accepted: stored durably (or an identical replay)",
+          "content": XML_TEXT},
+    400: {"description": "signed Fault: unsafe, malformed, schema-invalid or stale message", "content": XML_TEXT},
+    403: {"description": "signed Fault: bad signature, unauthorised route, wrong municipality or a "
+                         "個人番号 the route may not carry", "content": XML_TEXT},
+    409: {"description": "signed Fault: duplicate-message-id (the id again with other content)",
+          "content": XML_TEXT},
+    413: {"description": "signed Fault: over the size limit", "content": XML_TEXT},
+}
+MESSAGES_OPENAPI = {"requestBody": SIGNED_MESSAGE_BODY, "x-json-errors": []}
+
+
+class Delivery(BaseModel):
+    subscriber_lgcode: str
+    subscriber_unit: str
+    status: str
+    """pending | delivered | dead"""
+    attempts: int
+    last_error: str | None
+
+
+class Deliveries(BaseModel):
+    message_id: uuid.UUID
+    deliveries: list[Delivery]
+
+
+class LogReport(BaseModel):
+    """The message log's hash chain, recomputed (services/platform_hub/message_log.py)."""
+
+    ok: bool
+    rows: int
+    head_hash: str | None
+    broken_at: int | None
+    sentence: str
 
 
 def _status_for(exc: PlatformError) -> int:
@@ -68,7 +110,8 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-@router.post("/messages", response_class=Response, status_code=202)
+@router.post("/messages", response_class=Response, status_code=202, responses=MESSAGES_RESPONSES,
+             openapi_extra=MESSAGES_OPENAPI)
 async def receive(request: Request, settings: SettingsDep) -> Response:
     """Verify, authorise, store durably, then answer a signed Ack (202) or a Fault (4xx)."""
     state = request.app.state
@@ -112,7 +155,8 @@ def _fault(state, code: str, reason: str, path: str | None, header: Header | Non
     return _reply(body, status, as_json)
 
 
-@router.get("/messages/{message_id}/deliveries")
+@router.get("/messages/{message_id}/deliveries", response_model=Deliveries,
+            openapi_extra={"x-json-errors": [404, 422]})
 async def deliveries(message_id: uuid.UUID, request: Request) -> JSONResponse:
     async with request.app.state.pool.acquire() as conn:
         rows = await conn.fetch(
@@ -124,7 +168,9 @@ async def deliveries(message_id: uuid.UUID, request: Request) -> JSONResponse:
     return JSONResponse({"message_id": str(message_id), "deliveries": [dict(r) for r in rows]})
 
 
-@router.get("/log/verify")
+@router.get("/log/verify", response_model=LogReport,
+            responses={409: {"model": LogReport, "description": "the chain is broken (at `broken_at`)"}},
+            openapi_extra={"x-json-errors": []})
 async def verify_log(request: Request) -> JSONResponse:
     async with request.app.state.pool.acquire() as conn:
         report = await message_log.verify_chain(conn)
@@ -144,14 +190,12 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def resources(app: FastAPI) -> AsyncIterator[None]:
-        http = httpx.AsyncClient(limits=httpx.Limits(max_connections=settings.delivery_connections,
-                                                     max_keepalive_connections=settings.delivery_connections))
+        http = delivery_session(settings.delivery_connections)
         app.state.worker = DeliveryWorker(app.state.pool, settings, http)
         try:
             yield
         finally:
-            await http.aclose()
-            await app.state.worker.lean.aclose()
+            await http.close()
 
     app = create_kit_app(settings, title="municloud platform hub", routers=[router],
                          migrations=[(MIGRATIONS, HUB_UNIT)], resources=resources,
@@ -159,4 +203,5 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
     app.state.signing_key = settings.signing_key()
     app.state.registry = settings.key_registry()
     app.state.routes = settings.routing_table()
+    install_contract(app, bearer=False)  # the error answers in the OpenAPI: municloud/service/contract.py
     return app

@@ -2,13 +2,14 @@
 
 Every receipt, delivery attempt and outcome is one row; row_hash = sha256(prev_hash ||
 canonical row), the first row chaining from 32 zero bytes. Appends serialise on a transaction
-advisory lock so the chain has no forks; rows are never updated (a trigger refuses it).
+advisory lock, taken before the head is read, so the chain has no forks; rows are never updated (a trigger refuses it).
 `verify_chain` recomputes every hash. Deleting rows at the tail is not detectable from the
 chain alone: operators record the head hash GET /api/v1/log/verify returns (anchoring).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -33,6 +34,52 @@ def row_digest(prev_hash: bytes, seq: int, recorded_at: dt.datetime, event: str,
     return hashlib.sha256(prev_hash + canonical).digest()
 
 
+#: Taken first in a transaction that appends: the statements after it read the chain's head in
+#: a snapshot that sees every earlier append (READ COMMITTED takes one snapshot per statement).
+LOCK = f"SELECT pg_advisory_xact_lock({_APPEND_LOCK})"
+#: The chain's head, for a statement that runs after LOCK (may be combined with other work).
+HEAD = "SELECT seq, row_hash FROM message_log ORDER BY seq DESC LIMIT 1"
+#: Every new row in one statement (arrays of columns, unnest keeps their order).
+INSERT = """
+INSERT INTO message_log (seq, recorded_at, event, message_id, detail, prev_hash, row_hash)
+SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::uuid[], $5::text[],
+                     $6::bytea[], $7::bytea[])
+"""
+
+
+def chain(head_seq: int | None, head_hash: bytes | None,
+          entries: list[tuple[str, uuid.UUID | None, dict]]) -> list[list]:
+    """The INSERT's column arrays for ``entries`` chained after the head (None: an empty log)."""
+    seq, prev = (head_seq, bytes(head_hash)) if head_seq is not None else (0, GENESIS)
+    recorded_at = dt.datetime.now(dt.timezone.utc)
+    columns: list[list] = [[], [], [], [], [], [], []]
+    for event, message_id, detail in entries:
+        seq += 1
+        text = canonical_detail(detail)
+        digest = row_digest(prev, seq, recorded_at, event, message_id, text)
+        for column, value in zip(columns, (seq, recorded_at, event, message_id, text, prev, digest)):
+            column.append(value)
+        prev = digest
+    return columns
+
+
+@contextlib.asynccontextmanager
+async def locked_transaction(conn):
+    """A transaction whose first round trip both begins it and takes the append lock (one simple
+    query); committed when the block ends, rolled back on any exception."""
+    await conn.execute("BEGIN; " + LOCK)
+    try:
+        yield conn
+    except BaseException:
+        if not conn.is_closed() and conn.is_in_transaction():
+            try:
+                await conn.execute("ROLLBACK")
+            except Exception:  # a command still in flight (timeout, cancel): drop the connection,
+                conn.terminate()  # the pool replaces it; the server rolls back; the first error stands
+        raise
+    await conn.execute("COMMIT")
+
+
 async def append(conn, event: str, message_id: uuid.UUID | None, detail: dict) -> int:
     """Append one row inside the caller's transaction; returns its sequence number."""
     return await append_many(conn, [(event, message_id, detail)])
@@ -40,24 +87,14 @@ async def append(conn, event: str, message_id: uuid.UUID | None, detail: dict) -
 
 async def append_many(conn, entries: list[tuple[str, uuid.UUID | None, dict]]) -> int:
     """Append rows in order inside the caller's transaction (one lock, one read, one insert);
-    returns the last sequence number. The lock is held until the caller commits."""
-    await conn.execute("SELECT pg_advisory_xact_lock($1)", _APPEND_LOCK)
-    last = await conn.fetchrow("SELECT seq, row_hash FROM message_log ORDER BY seq DESC LIMIT 1")
-    seq, prev = (last["seq"], bytes(last["row_hash"])) if last else (0, GENESIS)
-    recorded_at = dt.datetime.now(dt.timezone.utc)
-    rows = []
-    for event, message_id, detail in entries:
-        seq += 1
-        text = canonical_detail(detail)
-        digest = row_digest(prev, seq, recorded_at, event, message_id, text)
-        rows.append((seq, recorded_at, event, message_id, text, prev, digest))
-        prev = digest
-    await conn.executemany(
-        "INSERT INTO message_log (seq, recorded_at, event, message_id, detail, prev_hash, row_hash)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        rows,
-    )
-    return seq
+    returns the last sequence number. The lock is held until the caller commits. The hot paths
+    (store.py, delivery.py) run the same three steps with the read folded into their own
+    statement."""
+    await conn.execute(LOCK)
+    last = await conn.fetchrow(HEAD)
+    columns = chain(last["seq"] if last else None, last["row_hash"] if last else None, entries)
+    await conn.execute(INSERT, *columns)
+    return columns[0][-1]
 
 
 @dataclasses.dataclass(frozen=True)

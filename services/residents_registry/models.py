@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from datetime import date
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+
+from municloud.rules import Rule, state_rules
 
 from municloud.service.types import (
     AtenaNumber,
@@ -41,7 +43,40 @@ SexCode = Annotated[Sex, Field(strict=False)]
 class _In(BaseModel):
     # hide_input_in_errors: a ValidationError never carries the submitted value (a 個人番号).
     # strict: no coercion of numbers, floats or booleans (codes and dates are text or dates).
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, strict=True)
+    # json_schema_extra: the model's cross-field rules in its JSON Schema (municloud/rules.py).
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, strict=True,
+                              json_schema_extra=state_rules)
+    rules: ClassVar[tuple[Rule, ...]] = ()
+
+
+def _present(name: str, json_type: str) -> dict:
+    """JSON Schema: ``name`` is given and not null."""
+    return {"required": [name], "properties": {name: {"type": json_type}}}
+
+
+#: 届出日 is not before 異動日 (but for a 転出, notified before the move)
+NOTIFIED_AFTER_EVENT = Rule(
+    "notification-not-before-event", "notification_date", "届出日 must not be before 異動日",
+    check={"kind": "date-not-before", "than": "event_date"})
+#: a 転入 or 世帯変更 joins an existing household or founds a new one, never both or neither
+ONE_HOUSEHOLD_TARGET = Rule(
+    "one-household-target", "household_number", "give exactly one of household_number, new_household",
+    schema={"oneOf": [
+        {**_present("household_number", "string"), "not": _present("new_household", "object")},
+        {**_present("new_household", "object"), "not": _present("household_number", "string")}]})
+#: a new household founded by a 転入 has exactly one 世帯主 among the members
+NEW_HOUSEHOLD_ONE_HEAD = Rule(
+    "new-household-one-head", "members", "a new household needs exactly one 世帯主",
+    schema={"if": _present("new_household", "object"),
+            "then": {"properties": {"members": {
+                "contains": {"type": "object", "required": ["relationship_to_head"],
+                             "properties": {"relationship_to_head": {"const": HEAD}}},
+                "minContains": 1, "maxContains": 1}}}})
+#: who founds a new household by 世帯変更 is its head
+FOUNDER_IS_HEAD = Rule(
+    "founder-is-head", "relationship_to_head", "the founder of a new household is its 世帯主",
+    schema={"if": _present("new_household", "object"),
+            "then": {"properties": {"relationship_to_head": {"const": HEAD}}}})
 
 
 class PersonCreate(_In):
@@ -67,13 +102,13 @@ class _Movement(_In):
     event_date: FlexibleDate  # 異動日
     notification_date: FlexibleDate  # 届出日
 
+    rules = (NOTIFIED_AFTER_EVENT,)
+
     @model_validator(mode="after")
     def _dates(self):
-        if self.notification_date < self.event_date and self._notified_after_event:
-            raise ValueError("notification_date: 届出日 must not be before 異動日")
+        if NOTIFIED_AFTER_EVENT in self.rules and self.notification_date < self.event_date:
+            raise NOTIFIED_AFTER_EVENT.broken()
         return self
-
-    _notified_after_event: bool = True
 
 
 class MoveIn(_Movement):
@@ -87,14 +122,15 @@ class MoveIn(_Movement):
     new_household: NewHousehold | None = None  # found a new one
     members: list[PersonCreate] = Field(min_length=1, max_length=30)
     move_out_certificate_number: str | None = Field(None, max_length=30)
+    rules = (NOTIFIED_AFTER_EVENT, ONE_HOUSEHOLD_TARGET, NEW_HOUSEHOLD_ONE_HEAD)
 
     @model_validator(mode="after")
     def _household(self):
         if (self.household_number is None) == (self.new_household is None):
-            raise ValueError("household_number: give exactly one of household_number, new_household")
+            raise ONE_HOUSEHOLD_TARGET.broken()
         heads = [m for m in self.members if m.relationship_to_head == HEAD]
         if self.new_household is not None and len(heads) != 1:
-            raise ValueError("members: a new household needs exactly one 世帯主")
+            raise NEW_HOUSEHOLD_ONE_HEAD.broken()
         return self
 
 
@@ -129,7 +165,7 @@ class MoveOut(_Movement):
     atena_numbers: list[AtenaNumber] = Field(min_length=1, max_length=30)
     next_address: Address
     next_lgcode: LgCode | None = None  # set for a move to another consortium municipality
-    _notified_after_event = False  # 転出届 is made before the move
+    rules = ()  # 転出届 is made before the move: no NOTIFIED_AFTER_EVENT
 
 
 class Death(_Movement):
@@ -147,13 +183,14 @@ class HouseholdChange(_Movement):
     household_number: HouseholdNumber | None = None  # target household, or
     new_household: NewHousehold | None = None
     relationship_to_head: Relationship
+    rules = (NOTIFIED_AFTER_EVENT, ONE_HOUSEHOLD_TARGET, FOUNDER_IS_HEAD)
 
     @model_validator(mode="after")
     def _target(self):
         if (self.household_number is None) == (self.new_household is None):
-            raise ValueError("household_number: give exactly one of household_number, new_household")
+            raise ONE_HOUSEHOLD_TARGET.broken()
         if self.new_household is not None and self.relationship_to_head != HEAD:
-            raise ValueError("relationship_to_head: the founder of a new household is its 世帯主")
+            raise FOUNDER_IS_HEAD.broken()
         return self
 
 

@@ -9,6 +9,10 @@ from pathlib import Path
 
 SEX = {"male": "1", "female": "2"}
 
+#: What `--reset` empties (with the kit's outbox and platform inbox): every table the loader
+#: and the API fill.
+DATA_TABLES = ("movements", "incoming_move_out_certificates", "residents", "households")
+
 
 async def load(conn, data) -> tuple[int, int]:
     await conn.copy_records_to_table(
@@ -30,4 +34,5 @@ async def load(conn, data) -> tuple[int, int]:
 if __name__ == "__main__":
     from municloud.service.seeding import seed_main
 
-    seed_main("residents_registry", load, "residents", Path(__file__).with_name("migrations"))
+    seed_main("residents_registry", load, "residents", Path(__file__).with_name("migrations"),
+              DATA_TABLES)

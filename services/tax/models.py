@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from municloud.calc.resident_tax import ResidentTaxBreakdown, ResidentTaxDeclaration
-from municloud.calc.errors import UnsupportedInput
-from municloud.params import check_fiscal_year
-from municloud.service.types import AtenaNumber, wareki_text
+from municloud.service.types import AtenaNumber, ResidentTaxYear, wareki_text
 
 
-def _supported_year(value: int) -> int:
-    try:
-        return check_fiscal_year(value, "resident_tax").fiscal_year
-    except UnsupportedInput as exc:
-        raise ValueError(exc.reason) from None
-
-
-FiscalYear = Annotated[int, AfterValidator(_supported_year)]
-"""年度 of the resident tax: one of municloud.params.FISCAL_YEARS (the list is in the error)."""
 # Requests are strict (municloud.params.StrictModel): "2025", 2025.0 or true is not a year.
 _STRICT_IN = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
@@ -31,7 +19,7 @@ class DeclarationCreate(BaseModel):
 
     model_config = _STRICT_IN
     atena_number: AtenaNumber
-    fiscal_year: FiscalYear
+    fiscal_year: ResidentTaxYear
     declaration: ResidentTaxDeclaration
 
 
@@ -122,5 +110,5 @@ class IncomeInquiryIn(BaseModel):
     """所得照会 (JSON binding): nhi asks for the 総所得金額等 of household members."""
 
     model_config = _STRICT_IN
-    fiscal_year: FiscalYear
+    fiscal_year: ResidentTaxYear
     subjects: list[IncomeInquirySubjectIn] = Field(min_length=1, max_length=100)

@@ -7,6 +7,10 @@ from pathlib import Path
 
 from services.tax.inbox import TAXPAYERS
 
+#: What `--reset` empties (with the kit's outbox and platform inbox): every table the loader
+#: and the API fill.
+DATA_TABLES = ("declarations", "assessments", "taxpayers")
+
 
 async def load(conn, data) -> tuple[int, int]:
     await TAXPAYERS.seed(conn, data.residents)
@@ -22,4 +26,5 @@ async def load(conn, data) -> tuple[int, int]:
 if __name__ == "__main__":
     from municloud.service.seeding import seed_main
 
-    seed_main("tax", load, "taxpayers", Path(__file__).with_name("migrations"))
+    seed_main("tax", load, "taxpayers", Path(__file__).with_name("migrations"),
+              DATA_TABLES)

@@ -9,11 +9,17 @@ Two changes are applied in place instead, like an Ansible handler: with a ``relo
 given, changed contents of the same set of files are copied in and the command runs in the
 container (``nginx -s reload``, ``pg_ctl reload``; exit status 75 asks for a restart, e.g. a
 PostgreSQL setting that needs one); and networks joined or left beside the first one are
-connected or disconnected on the running container.
+connected or disconnected on the running container. Files are judged by their paths: a preview
+in which a content is not known yet (a configuration rendered again, a joining member's key) shows
+the same in-place update that ``up`` applies, not a replacement (stacks/tls.py).
 
 While the engine still reports a new container "starting", the wait runs the image's own
 healthcheck command itself from 0.5 s after start (then every 0.75-1 s), so a service with a 10 s healthcheck interval is not
 waited on for a whole interval after it is ready (Docker's status catches up at its next check).
+A probe is a process started in the container (~0.1 s of CPU): after the first 10 s of waiting the
+gaps grow to 4 s, and no more probes than the machine has cores run at once in the provider
+process (a busy slot skips that probe), so dozens of containers starting together (a 12-member
+consortium) do not spend the cores on asking whether they are ready yet.
 
 Files are copied into labelled anonymous volumes, one per distinct parent directory of the
 files (``/run/secrets``, ``/etc/municloud``...), because ``docker cp`` refuses a read-only root
@@ -28,6 +34,7 @@ import os
 import posixpath
 import re
 import tarfile
+import threading
 import time
 from typing import Any
 
@@ -48,6 +55,10 @@ _LOG_TAIL = 30
 DNS_OPTIONS = ("timeout:1", "attempts:2")
 #: where a container with ``engine_socket`` finds the engine (municloud.supervisor.SOCKET)
 ENGINE_SOCKET = "/run/docker.sock"
+#: our own health probes running at once in this provider process (one per core, see the docstring)
+PROBE_SLOTS = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+#: probe gaps: at most 1 s during the first 10 s of a wait, then growing to 4 s
+PROBE_FAST_S, PROBE_SLOW_AFTER_S, PROBE_MAX_GAP_S = 1.0, 10.0, 4.0
 
 
 class ContainerStartError(RuntimeError):
@@ -60,9 +71,10 @@ class ContainerProvider(ValidatingProvider):
     OPTIONAL = {"env": dict, "command": list, "user": str, "mounts": list, "tmpfs": dict, "ports": list,
                 "restart_policy": str, "cap_add": list, "read_only": bool, "files": list,
                 "health_timeout": int, "start": bool, "healthcheck": dict, "reload": list, "engine_socket": bool,
-                "docker_tls": dict}
+                "docker_tls": dict, "extra_hosts": dict}
     REPLACE_ON = ("name", "docker_host", "image", "labels", "networks", "env", "command", "user", "mounts",
-                  "tmpfs", "ports", "cap_add", "read_only", "files", "start", "healthcheck", "engine_socket")
+                  "tmpfs", "ports", "cap_add", "read_only", "files", "start", "healthcheck", "engine_socket",
+                  "extra_hosts")
     OUTPUTS = ("container_id",)
     #: exit status of a ``reload`` command asking for a restart instead (EX_TEMPFAIL)
     RESTART_EXIT_CODE = 75
@@ -114,6 +126,14 @@ class ContainerProvider(ValidatingProvider):
                                                                              "on-failure"):
             failures.append(CheckFailure("restart_policy", f"container {news['name']}: unknown restart "
                                                            f"policy {policy!r}"))
+        hosts = news.get("extra_hosts")
+        if hosts and not is_unknown(hosts):
+            for hostname, address in hosts.items():
+                try:
+                    ipaddress.IPv4Address(address)
+                except (ValueError, TypeError):
+                    failures.append(CheckFailure("extra_hosts", f"container {news['name']}: extra_hosts "
+                                                                f"{hostname!r}: not an IPv4 address: {address!r}"))
         host = news.get("docker_host")
         if news.get("engine_socket") and not is_unknown(host) and not str(host).startswith("unix://"):
             failures.append(CheckFailure("engine_socket", f"container {news['name']}: 'engine_socket' needs a "
@@ -152,7 +172,7 @@ class ContainerProvider(ValidatingProvider):
             cap_drop=["ALL"], cap_add=props.get("cap_add") or None,
             read_only=bool(props.get("read_only")), tmpfs=props.get("tmpfs") or None,
             security_opt=["no-new-privileges:true"], network_mode=props["networks"][0]["name"],
-            init=True, dns_opt=list(DNS_OPTIONS),
+            init=True, dns_opt=list(DNS_OPTIONS), extra_hosts=props.get("extra_hosts") or None,
         )
         first = props["networks"][0]
         networking = api.create_networking_config(
@@ -282,6 +302,8 @@ def live_view(props: dict[str, Any], attrs: dict[str, Any], image_config: dict[s
         live["env"] = _managed(props.get("env") or {}, _env_dict(config.get("Env")),
                                _env_dict(inherited.get("Env")), image_config is not None)
     live["restart_policy"] = (host.get("RestartPolicy") or {}).get("Name") or "no"
+    if "extra_hosts" in props:  # /etc/hosts entries the program set (other sites' names), as Docker holds them
+        live["extra_hosts"] = dict(entry.rsplit(":", 1) for entry in host.get("ExtraHosts") or [] if ":" in entry)
     attached = (attrs.get("NetworkSettings") or {}).get("Networks") or {}
     declared = [n for n in props.get("networks") or [] if isinstance(n, dict)]
     kept = [n for n in declared if n.get("name") in attached]
@@ -316,17 +338,26 @@ def _image_config(client, image_id: str | None) -> dict[str, Any] | None:
 
 
 def _in_place(key: str, olds: dict[str, Any], news: dict[str, Any]) -> bool:
-    """Whether a change of ``files`` or ``networks`` can be applied to the running container."""
+    """Whether a change of ``files`` or ``networks`` can be applied to the running container.
+
+    Files: the same paths and the same reload command; a content may still be unknown (a preview
+    before the configuration it comes from is rendered again): the paths decide, so the preview
+    shows the in-place update that ``up`` then applies."""
     new = news.get(key)
-    if is_unknown(new) or not isinstance(new, list) or not new:
+    if not isinstance(new, list) or not new:
         return False
     old = olds.get(key) or []
     if key == "networks":  # the first network is the container's network mode; aliases are set on connect
+        if is_unknown(new):
+            return False
         before = {n["name"]: n for n in old}
         return bool(old) and old[0] == new[0] and all(before.get(n["name"], n) == n for n in new)
     reload = news.get("reload")
-    return (bool(reload) and not is_unknown(reload) and reload == olds.get("reload")
-            and sorted(f["path"] for f in old) == sorted(f["path"] for f in new))
+    if not reload or is_unknown(reload) or reload != olds.get("reload"):
+        return False
+    if any(not isinstance(f, dict) or is_unknown({k: v for k, v in f.items() if k != "content"}) for f in new):
+        return False  # a path (or mode, owner) not known yet: cannot tell
+    return sorted(f["path"] for f in old) == sorted(f["path"] for f in new)
 
 
 def _known_list(value: Any) -> list:
@@ -368,8 +399,9 @@ def _wait_healthy(client, cid: str, name: str, timeout_s: int) -> None:
     # gaps growing to 1 s): most containers are ready within 1-4 s, and a deploy waits for them in
     # a chain (PostgreSQL, its standby, the services), so each step's wait costs the whole up; each
     # probe is a docker exec (~0.1 s of CPU), so not more often than that
+    started = time.monotonic()
     probe_every = 0.5
-    next_probe = time.monotonic() + probe_every
+    next_probe = started + probe_every
     state: dict[str, Any] = {}
     info: dict[str, Any] = {}
     while time.monotonic() < deadline:
@@ -382,10 +414,12 @@ def _wait_healthy(client, cid: str, name: str, timeout_s: int) -> None:
         if health == "healthy" or (health is None and state.get("Running")):
             return
         if health == "starting" and time.monotonic() >= next_probe:
-            if _probe(client, cid, info):
+            if _bounded_probe(client, cid, info):
                 return
-            probe_every = min(1.0, probe_every * 1.5)
-            next_probe = time.monotonic() + probe_every
+            now = time.monotonic()
+            probe_every = min(PROBE_FAST_S if now - started < PROBE_SLOW_AFTER_S else PROBE_MAX_GAP_S,
+                              probe_every * 1.5)
+            next_probe = now + probe_every
         time.sleep(max(0.05, min(0.5, next_probe - time.monotonic())))
     logs = client.api.logs(cid, tail=_LOG_TAIL).decode(errors="replace").rstrip()
     status = state.get("Status"), (state.get("Health") or {}).get("Status"), state.get("ExitCode")
@@ -395,6 +429,16 @@ def _wait_healthy(client, cid: str, name: str, timeout_s: int) -> None:
     raise ContainerStartError(
         f"container {name} {why} "
         f"(status={status[0]}, health={status[1]}, exit={status[2]}); last log lines:\n{logs}")
+
+
+def _bounded_probe(client, cid: str, info: dict[str, Any]) -> bool:
+    """``_probe`` when a probe slot is free; False (probe again later) when every slot is busy."""
+    if not PROBE_SLOTS.acquire(blocking=False):
+        return False
+    try:
+        return _probe(client, cid, info)
+    finally:
+        PROBE_SLOTS.release()
 
 
 def _probe(client, cid: str, info: dict[str, Any]) -> bool:
@@ -424,9 +468,9 @@ class Container(Resource, module="municloud", name="Container"):
                  env: dict | None = None, command: list | None = None, user: str | None = None,
                  mounts: list | None = None, tmpfs: dict | None = None, ports: list | None = None,
                  restart_policy: str = "unless-stopped", cap_add: list | None = None,
-                 read_only: bool = False, files: pulumi.Input[list] | None = None,
+                 read_only: bool = False, files: list[dict] | None = None,
                  health_timeout: int = 120, start: bool = True, healthcheck: dict | None = None,
-                 reload: list | None = None, engine_socket: bool = False,
+                 reload: list | None = None, engine_socket: bool = False, extra_hosts: dict | None = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         props = {"name": name, "docker_host": docker_host, "image": image, "labels": labels,
                  "networks": networks, "env": env or {}, "command": command or [], "user": user or "",
@@ -438,7 +482,12 @@ class Container(Resource, module="municloud", name="Container"):
             props["reload"] = reload
         if engine_socket:  # likewise
             props["engine_socket"] = True
+        if extra_hosts:  # likewise: /etc/hosts entries for names on another engine (no shared DNS)
+            props["extra_hosts"] = dict(extra_hosts)
         props |= engine_props(docker_host)
         if files is not None:
-            props["files"] = pulumi.Output.secret(files)
+            # every content is secret (keys, passwords, and the rest need not be shown either); the
+            # paths stay plain and known, so a preview can tell an in-place reload (same paths)
+            # from a replacement while a content is not known yet (``_in_place``)
+            props["files"] = [{**f, "content": pulumi.Output.secret(f["content"])} for f in files]
         super().__init__(ContainerProvider(), resource_name, props, opts)

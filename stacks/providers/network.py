@@ -14,8 +14,8 @@ from ._base import ValidatingProvider, check_labels, docker_client, engine_props
 class NetworkProvider(ValidatingProvider):
     KIND = "network"
     REQUIRED = {"name": str, "docker_host": str, "labels": dict}
-    OPTIONAL = {"internal": bool, "subnet": str, "ip_range": str, "docker_tls": dict}
-    REPLACE_ON = ("name", "docker_host", "labels", "internal", "subnet", "ip_range")
+    OPTIONAL = {"internal": bool, "subnet": str, "ip_range": str, "docker_tls": dict, "options": dict}
+    REPLACE_ON = ("name", "docker_host", "labels", "internal", "subnet", "ip_range", "options")
 
     def validate(self, news):
         failures = check_labels(news)
@@ -55,7 +55,8 @@ class NetworkProvider(ValidatingProvider):
             # ip_range: where Docker picks addresses; the rest of the subnet is for fixed addresses.
             ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=props["subnet"], iprange=props.get("ip_range"))])
         net = client.networks.create(props["name"], driver="bridge", internal=bool(props.get("internal")),
-                                     labels=props["labels"], check_duplicate=True, ipam=ipam)
+                                     labels=props["labels"], check_duplicate=True, ipam=ipam,
+                                     options=props.get("options") or None)
         return CreateResult(net.id, dict(props))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -65,8 +66,12 @@ class NetworkProvider(ValidatingProvider):
             net = docker_client(props).networks.get(id_)
         except docker.errors.NotFound:
             return ReadResult("", {})
-        return ReadResult(id_, {**props, "name": net.name, "labels": net.attrs.get("Labels") or {},
-                                "internal": bool(net.attrs.get("Internal"))})
+        live = {**props, "name": net.name, "labels": net.attrs.get("Labels") or {},
+                "internal": bool(net.attrs.get("Internal"))}
+        if "options" in props:  # the driver options the program set, as the engine holds them
+            held = net.attrs.get("Options") or {}
+            live["options"] = {k: held[k] for k in props["options"] if k in held}
+        return ReadResult(id_, live)
 
     def update(self, _id, _olds, news) -> UpdateResult:
         return UpdateResult(dict(news))
@@ -88,9 +93,11 @@ class Network(Resource, module="municloud", name="Network"):
 
     def __init__(self, resource_name: str, *, name: pulumi.Input[str], docker_host: pulumi.Input[str],
                  labels: pulumi.Input[dict], internal: bool = True, subnet: str = "", ip_range: str = "",
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 options: dict[str, str] | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
         props = {"name": name, "docker_host": docker_host, "labels": labels, "internal": internal, "subnet": subnet}
         if ip_range:  # only when given: networks created without one keep their state unchanged
             props["ip_range"] = ip_range
+        if options:  # likewise (bridge driver options, e.g. no masquerade on a routed network)
+            props["options"] = dict(options)
         props |= engine_props(docker_host)
         super().__init__(NetworkProvider(), resource_name, props, opts)

@@ -1,6 +1,6 @@
 """MSG-008 sends exactly what the hub's delivery worker sends: the same header names and the
-same body bytes, captured on the wire from the hub's own lean HTTP/1.1 client and from the
-kit. (A kit sending more, e.g. a bearer token, would pass an inbox the hub cannot reach.)"""
+same body bytes, captured on the wire from the hub's own delivery client (services/platform_hub/delivery.py)
+and from the kit. (A kit sending more, e.g. a bearer token, would pass an inbox the hub cannot reach.)"""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 from service_harness import free_port
 
 from municloud_ops.conformance.context import KitContext, KitOptions
-from municloud.platform.client import INBOX_PATH, delivery_headers
-from services.platform_hub.http11 import Http11Pool
+from municloud.platform.client import INBOX_PATH
+from services.platform_hub.delivery import delivery_session, post_delivery
 
 pytestmark = pytest.mark.unit
 
@@ -53,10 +53,13 @@ def test_kit_sends_the_hub_delivery_shape_and_nothing_more(tmp_path: Path) -> No
     hub_seen: list[bytes] = []
     port = free_port()
     thread = _capture_one(port, hub_seen)
-    status = asyncio.run(Http11Pool().post(f"http://127.0.0.1:{port}{INBOX_PATH}", body,
-                                           delivery_headers(1), 5.0))
+
+    async def deliver() -> tuple[int | None, str | None]:
+        async with delivery_session(4) as http:
+            return await post_delivery(http, f"http://127.0.0.1:{port}{INBOX_PATH}", body, 1, 5.0)
+
+    assert asyncio.run(deliver()) == (200, None)
     thread.join(5)
-    assert status == 200
 
     kit_seen: list[bytes] = []
     port = free_port()

@@ -110,12 +110,14 @@ class FreshHousehold:
                 "new_household": {}, "members": self.members, **extra}
 
 
-def fresh_household(lgcode: str, adults_only: bool = True, max_members: int = 3) -> FreshHousehold:
+def fresh_household(lgcode: str, adults_only: bool = True, max_members: int = 3,
+                    address_prefix: str | None = None) -> FreshHousehold:
     """A realistic household (names, kana, birth dates, 続柄) from municloud.seed, under 75 and
     (by default) at least 20 years old so that everyone is enrolled in nhi and may declare
-    income; new 個人番号 and 住民票コード from municloud.ids so that reruns never collide."""
+    income; new 個人番号 and 住民票コード from municloud.ids so that reruns never collide.
+    ``address_prefix`` (都道府県 + 市区町村) for a member outside the seed's known towns."""
     for _ in range(200):
-        data = seed.generate(lgcode, 12, seed=_rng.randrange(2**31))
+        data = seed.generate(lgcode, 12, seed=_rng.randrange(2**31), address_prefix=address_prefix)
         for household in data.households:
             people = [r for r in data.residents if r.household_number == household.household_number]
             ages = [(data.as_of - r.birth_date).days // 365 for r in people]

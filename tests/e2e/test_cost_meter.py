@@ -6,31 +6,16 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from e2e_support import SUMMARY, B, C
 
+from municloud_ops.cost.cgroup import cpu_ns as cgroup_cpu_ns
 from municloud_ops.cost.meter import Meter, usage
 
 pytestmark = [pytest.mark.live, pytest.mark.e2e]
 
-CGROUP_CPU = ("/sys/fs/cgroup/cpuacct/docker/{id}/cpuacct.usage",)           # v1, cgroupfs driver
-CGROUP_CPU_V2 = ("/sys/fs/cgroup/system.slice/docker-{id}.scope/cpu.stat", "/sys/fs/cgroup/docker/{id}/cpu.stat")
 SAMPLES, INTERVAL_S = 5, 20.0
-
-
-def cgroup_cpu_ns(container_id: str) -> int | None:
-    for pattern in CGROUP_CPU:
-        p = Path(pattern.format(id=container_id))
-        if p.is_file():
-            return int(p.read_text())
-    for pattern in CGROUP_CPU_V2:
-        p = Path(pattern.format(id=container_id))
-        if p.is_file():
-            usage_usec = next(line for line in p.read_text().splitlines() if line.startswith("usage_usec"))
-            return int(usage_usec.split()[1]) * 1000
-    return None
 
 
 def stack_cpu_ns(stack: str) -> int:

@@ -191,3 +191,35 @@ def test_pointing_the_dr_site_at_a_third_engine_is_a_config_change(hosts, client
     finally:
         register_engines({})
         print(sites.remove("spare"))
+
+
+def test_power_on_starts_from_the_cables_not_the_old_engines_bridges(hosts, run_id):
+    """A bridge left in a host's namespace by an engine that is gone (a power-off, or another
+    checkout's engine whose data root is gone) owns the route to its subnet; a new engine's network
+    for the same block would be unreachable. Power-on removes every device but the cables."""
+    import subprocess
+
+    def ip(*args: str) -> str:
+        return subprocess.run(["ip", "-n", spare.namespace, *args], check=True, capture_output=True,
+                              text=True).stdout
+
+    print(sites.up("spare"))
+    spare = sites.host("spare")
+    try:
+        block = sites.wan_block("spare")
+        print(sites.power_off("spare"))
+        stale = f"br-stale{run_id[:6]}"
+        ip("link", "add", stale, "type", "bridge")
+        ip("addr", "add", block.replace(".0/24", ".1/24"), "dev", stale)
+        ip("link", "set", stale, "up")
+        assert stale in ip("-o", "link", "show")  # the twin: the leftover is there before power-on
+        assert f"dev {stale}" in ip("route", "show", block)
+        answer = sites.up("spare")
+        assert "answering at" in answer, answer
+        links = ip("-o", "link", "show")
+        assert stale not in links
+        assert "mgmt0" in links
+        assert f"dev {stale}" not in ip("route", "show", block)
+        assert spare.client().version()["Version"]
+    finally:
+        print(sites.remove("spare"))

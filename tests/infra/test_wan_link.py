@@ -151,7 +151,9 @@ def test_a_sites_containers_reach_the_other_site_but_not_the_machine(wan):
         # the twin of the refusal below: the listener answers whoever may reach it (the machine)
         socket.create_connection((machine, port), timeout=2).close()
         answer = wan["probe"](machine, str(port), "1", "3")
-        assert answer.startswith("closed"), answer
+        # refused by the site host's own rule (DOCKER-USER, tools/bootstrap/wan.sh), not lost for
+        # want of a route back
+        assert answer == "closed ConnectionRefusedError", answer
         assert wan["probe"](wan["address"], "8080", "1", "5").startswith("open")
     finally:
         listener.close()

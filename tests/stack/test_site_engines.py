@@ -17,8 +17,10 @@ _DOCKER_KINDS = ("Container", "Network", "Volume", "Image")
 
 
 def _two_hosts(raw: dict) -> dict:
-    raw["sites"] = {"primary": {"docker_host": "tcp://192.0.2.10:2376", "role": "primary", **_TLS},
-                    "dr": {"docker_host": "tcp://198.51.100.20:2376", "role": "dr", **_TLS}}
+    raw["sites"] = {"primary": {"docker_host": "tcp://192.0.2.10:2376", "role": "primary", **_TLS,
+                                "wan_subnet": "10.252.1.0/24"},
+                    "dr": {"docker_host": "tcp://198.51.100.20:2376", "role": "dr", **_TLS,
+                           "wan_subnet": "10.252.2.0/24"}}
     return raw
 
 
@@ -86,3 +88,85 @@ def test_on_one_unix_engine_no_resource_carries_tls(dev_raw):
     made = compose(dev_raw)
     docker_objects = [i for k, _n, i in made.created if k in _DOCKER_KINDS]
     assert docker_objects and not [i for i in docker_objects if "docker_tls" in i]
+
+
+def test_sites_on_engines_of_their_own_need_each_hosts_routed_block(dev_raw):
+    assert not load("dev", dev_raw).routed_wan  # one engine: the WAN is a bridge on it
+    raw = _two_hosts(dict(dev_raw))
+    del raw["sites"]["dr"]["wan_subnet"]
+    with pytest.raises(ConfigError, match=r"sites\.dr\.wan_subnet: sites on engines of their own"):
+        load("dev", raw)
+    raw["sites"]["dr"]["wan_subnet"] = "10.252.1.0/24"  # the primary host's block
+    with pytest.raises(ConfigError, match="a wan_subnet of its own"):
+        load("dev", raw)
+    raw["sites"]["dr"]["wan_subnet"] = "10.252.2.0/25"
+    with pytest.raises(ConfigError, match="must be a private /24"):
+        load("dev", raw)
+    one_engine = dev_raw | {"sites": {"primary": {"docker_host": "unix:///var/run/docker.sock", "role": "primary",
+                                                  "wan_subnet": "10.252.1.0/24"},
+                                      "dr": {"docker_host": "unix:///var/run/docker.sock", "role": "dr"}}}
+    with pytest.raises(ConfigError, match="wan_subnet applies to sites on engines of their own"):
+        load("dev", one_engine)
+    # the twin: both blocks given, distinct
+    cfg = load("dev", _two_hosts(dev_raw))
+    assert cfg.routed_wan and cfg.wan_address("dr", 1) == "10.252.2.11"
+    assert cfg.wan_address("primary", "frontdoor") == "10.252.1.243"
+
+
+def _by_name(mocks, kind: str) -> dict[str, dict]:
+    return {i["name"]: i for k, _n, i in mocks.created if k == kind and "name" in i}
+
+
+def test_sites_on_hosts_of_their_own_reach_each_other_across_the_routed_wan(dev_raw):
+    """Per host a WAN network in its routed block (no masquerade), fixed addresses, the other site's
+    names in /etc/hosts, pg_hba naming the exact peer, the DR gateway reached across the WAN."""
+    made = compose(_two_hosts(dev_raw))
+    cfg = made.cfg
+    s, lg = cfg.stack, cfg.municipalities[0].lgcode
+
+    nets, cons = _by_name(made, "Network"), _by_name(made, "Container")
+    assert f"mc-{s}-wan" not in nets  # no bridge on one engine
+    for site, block in (("primary", "10.252.1.0/24"), ("dr", "10.252.2.0/24")):
+        wan = nets[f"mc-{s}-{site}-wan"]
+        assert (wan["subnet"], wan["internal"], wan["docker_host"]) == (block, False, cfg.sites[site].docker_host)
+        assert wan["options"] == {"com.docker.network.bridge.enable_ip_masquerade": "false"}
+    primary, standby = cons[f"mc-{s}-primary-{lg}-postgres"], cons[f"mc-{s}-dr-{lg}-postgres"]
+    assert {"name": f"mc-{s}-primary-wan", "aliases": [], "ipv4_address": "10.252.1.11"} in primary["networks"]
+    assert {"name": f"mc-{s}-dr-wan", "aliases": [], "ipv4_address": "10.252.2.11"} in standby["networks"]
+    assert primary["extra_hosts"] == {f"mc-{s}-dr-{lg}-postgres": "10.252.2.11",
+                                      f"mc-{s}-dr-backup-repo": "10.252.2.241"}
+    assert standby["extra_hosts"] == {f"mc-{s}-primary-{lg}-postgres": "10.252.1.11"}  # the repository: DNS
+    assert primary["env"]["MC_PG_REPLICATION_NETWORKS"] == "10.252.2.11/32"
+    assert standby["env"]["MC_PG_REPLICATION_NETWORKS"] == "10.252.1.11/32"
+    hub = cons[f"mc-{s}-primary-hub-postgres"]
+    assert hub["extra_hosts"][f"mc-{s}-dr-hub-postgres"] == "10.252.2.240"
+    repo = cons[f"mc-{s}-dr-backup-repo"]
+    assert repo["networks"] == [{"name": f"mc-{s}-dr-wan", "aliases": [], "ipv4_address": "10.252.2.241"}]
+    assert set(repo["extra_hosts"]) == {f"mc-{s}-primary-{m.lgcode}-postgres" for m in cfg.municipalities} | {
+        f"mc-{s}-primary-hub-postgres"}
+    fd = cons[f"mc-{s}-frontdoor"]
+    assert fd["networks"][0] == {"name": f"mc-{s}-primary-wan", "aliases": [], "ipv4_address": "10.252.1.243"}
+    assert [n["name"] for n in fd["networks"][1:]] == [f"mc-{s}-primary-edge"]  # not the DR engine's edge
+    assert fd["docker_host"] == cfg.sites["primary"].docker_host
+    dr_gw = cons[f"mc-{s}-dr-gateway"]
+    assert {"name": f"mc-{s}-dr-wan", "aliases": [], "ipv4_address": "10.252.2.242"} in dr_gw["networks"]
+    fd_cfg = next(i for k, n, i in made.created if k == "RenderedConfig" and n == "frontdoor-config")
+    assert [(b["name"], b["host"], b["backup"]) for b in fd_cfg["variables"]["frontdoor_backends"]] == [
+        ("primary", f"mc-{s}-primary-gateway", False), ("dr", "10.252.2.242", True)]
+    dr_gw_cfg = next(i for k, n, i in made.created if k == "RenderedConfig" and n == "dr-gateway-config")
+    assert dr_gw_cfg["variables"]["gateway_real_ip_from"] == ["10.252.1.243/32"]
+    # the supervisor mounts a unix socket: none on a tcp+TLS engine
+    assert not [c for c in cons.values() if c["labels"]["municloud.component"] == "supervisor"]
+
+
+def test_on_one_engine_the_wan_is_one_bridge_without_fixed_addresses(dev_raw):
+    """The twin: a single-engine stack keeps its one internal WAN bridge, DNS names, no /etc/hosts."""
+    made = compose(dev_raw)
+    cfg = made.cfg
+    s, lg = cfg.stack, cfg.municipalities[0].lgcode
+
+    nets, cons = _by_name(made, "Network"), _by_name(made, "Container")
+    assert nets[f"mc-{s}-wan"]["internal"] is True and "options" not in nets[f"mc-{s}-wan"]
+    assert not [c for c in cons.values() if "extra_hosts" in c]
+    assert {"name": f"mc-{s}-wan", "aliases": []} in cons[f"mc-{s}-primary-{lg}-postgres"]["networks"]
+    assert cons[f"mc-{s}-primary-{lg}-postgres"]["env"]["MC_PG_REPLICATION_NETWORKS"] == cfg.subnet("primary", kind="wan")

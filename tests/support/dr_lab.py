@@ -289,3 +289,20 @@ def wan_pair(clients: dict, blocks: dict[str, str], spec: LabSpec | None = None,
         for f in lab.files:
             cleanup_files(f)
         shutil.rmtree(ca_dir, ignore_errors=True)
+
+
+def commit_latency_ms(container, table: str, synchronous: bool, seconds: int = 4) -> float:
+    """Mean COMMIT latency (ms) of one pgbench client inserting random ids into ``table`` (column
+    ``id``) of residents_registry at ``container``: waiting for the synchronous standby
+    (synchronous_commit on) or not (local)."""
+    import re
+
+    script = f"\\set id random(1000000, 1000000000000)\nINSERT INTO {table} (id) VALUES (:id) ON CONFLICT DO NOTHING;\n"
+    cmd = ["sh", "-c", f"printf '{script}' > /tmp/w.sql && PGOPTIONS='-c synchronous_commit="
+                       f"{'on' if synchronous else 'local'}' pgbench -n -c 1 -T {seconds} -f /tmp/w.sql residents_registry"]
+    rc, out = container.exec_run(cmd, user="postgres")
+    text = out.decode(errors="replace")
+    found = re.search(r"latency average = ([0-9.]+) ms", text)
+    if rc != 0 or not found:
+        raise AssertionError(f"pgbench at {container.name} failed (exit {rc}): {text[-1500:]}")
+    return float(found.group(1))

@@ -50,10 +50,11 @@ class SiteHost:
                 "key": str(PKI / "client-key.pem")}
 
     def site_config(self, role: str) -> dict[str, str]:
-        """The ``municloud:sites.<name>`` entry of a stack on this host."""
+        """The ``municloud:sites.<name>`` entry of a stack on this host (with the host's routed
+        block as ``wan_subnet``: every site on an engine of its own names it, decision 0034)."""
         tls = self.tls()
         return {"docker_host": self.docker_host, "role": role, "tls_ca_cert": tls["ca_cert"],
-                "tls_cert": tls["cert"], "tls_key": tls["key"]}
+                "tls_cert": tls["cert"], "tls_key": tls["key"], "wan_subnet": wan_block(self.name)}
 
     def client(self, timeout: int = 120):
         from stacks.providers._base import engine_client
@@ -73,6 +74,12 @@ def up(*names: str) -> str:
 
 def power_off(name: str) -> str:
     return _run("kill", name)
+
+
+def isolate(name: str, on: bool) -> str:
+    """The host's management cable out (``on``) or in: its engine answers nobody, its processes run
+    on (with ``wan_partition(True)`` the site is cut off from everything)."""
+    return _run("isolate", name, "on" if on else "off")
 
 
 def remove(name: str) -> str:
@@ -101,3 +108,20 @@ def wan_block(name: str) -> str:
 def wan_status() -> str:
     """The link's settings and the delay line's pid (``... ; delay line pid N``)."""
     return _run("status", script=WAN_SCRIPT)
+
+
+def two_site_config(path: Path = REPO_ROOT / "stacks" / "configs" / "two-sites.yaml") -> dict:
+    """The config of a stack on this machine's primary and dr site hosts: the overlay's base
+    stack, its first ``members`` municipalities, the overlay's keys, and ``municloud:sites`` from
+    the hosts themselves (their engines over tcp+TLS, their routed blocks as ``wan_subnet``)."""
+    import yaml
+
+    from stacks.automation import stack_config
+
+    overlay = yaml.safe_load(path.read_text(encoding="utf-8"))
+    config = stack_config(overlay["base"])
+    config["municloud:municipalities"] = config["municloud:municipalities"][: overlay["members"]]
+    config.update(overlay.get("config") or {})
+    config["municloud:sites"] = {name: host(name).site_config(name)
+                                 for name in ("primary", "dr")}
+    return config

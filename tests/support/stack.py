@@ -30,10 +30,12 @@ log = logging.getLogger("support.stack")
 
 def default_overrides() -> dict[str, Any]:
     """A test stack's own frontdoor port and address range: free ones on this engine, unless
-    pinned with MC_TEST_FRONTDOOR_PORT / MC_TEST_NETWORK_BASE (two runs can share one engine)."""
+    pinned with MC_TEST_FRONTDOOR_PORT / MC_TEST_NETWORK_BASE (two runs can share one engine);
+    and the test-stack mark, so `municloud loadtest reset` may empty its members' data."""
     from stacks.automation import free_network_base, free_port
 
     return {
+        "municloud:test_stack": True,
         "municloud:frontdoor_port": int(os.environ.get("MC_TEST_FRONTDOOR_PORT") or free_port()),
         "municloud:network_base": os.environ.get("MC_TEST_NETWORK_BASE") or free_network_base(),
     }
@@ -139,11 +141,12 @@ class LiveStack:
         return f"kept stack {self.name} up (MC_TEST_KEEP_STACK set)"
 
 
-def remove_labelled(stack_name: str) -> int:
-    """Remove every container, network and volume labelled municloud.stack=<stack_name>."""
+def remove_labelled(stack_name: str, client=None) -> int:
+    """Remove every container, network and volume labelled municloud.stack=<stack_name> (on the
+    local engine, or on ``client``'s)."""
     import docker
 
-    client = docker.from_env()
+    client = client or docker.from_env()
     flt = {"label": f"municloud.stack={stack_name}"}
     removed = 0
     for c in client.containers.list(all=True, filters=flt):

@@ -6,6 +6,9 @@
 #
 #   site-hosts.sh [up] [NAME[=INDEX]...]   create/start (idempotent; default: $MC_SITE_HOSTS)
 #   site-hosts.sh kill NAME                power-off: SIGKILL every process of the host at once
+#   site-hosts.sh isolate NAME on|off      the host's management cable out / in, the host still
+#                                          running (with `wan.sh partition on`: a site cut off from
+#                                          everything, DR rehearsal (b))
 #   site-hosts.sh down NAME                stop the engine and remove the host (data stays)
 #   site-hosts.sh status [NAME...]         one line per host
 #   site-hosts.sh address NAME             the engine's address (tcp://ADDR:PORT) and namespace
@@ -74,6 +77,8 @@ up_one() {
     issue "$DATA/server" "/O=municloud/CN=$NS" "extendedKeyUsage=serverAuth" \
       "subjectAltName=IP:$SITE_ADDR,DNS:$NS"
   fi
+  # a host powered on has its management cable in (an isolated host's is out: isolate_one)
+  if ip netns list 2>/dev/null | grep -qw "^$NS"; then ip -n "$NS" link set mgmt0 up 2>/dev/null || true; fi
   if engine version -f '{{.Server.Version}}' >/dev/null 2>&1; then
     mc_step_done "engine already answering at tcp://$SITE_ADDR:$MC_SITE_PORT"; return
   fi
@@ -89,6 +94,16 @@ up_one() {
     || ip netns exec "$NS" iptables -I INPUT -p tcp --dport "$MC_SITE_PORT" ! -i mgmt0 -j REJECT
   # leftovers of a power-off: processes are gone, their pid files and sockets are not
   rm -f "$RUN/docker.pid" "$RUN/exec/containerd/containerd.pid"
+  # ... nor the kernel's devices: a real host loses them at power-off. A bridge left by an engine
+  # that is gone (this host's before a kill, or one of another checkout whose data root is gone)
+  # keeps the route to its subnet, so the new engine's network for the same block would be
+  # unreachable. Only the cables stay: mgmt0 (management) and wan0 (tools/bootstrap/wan.sh).
+  if [ -z "$(ip netns pids "$NS" 2>/dev/null)" ]; then
+    local dev
+    for dev in $(ip -n "$NS" -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do
+      case "$dev" in lo|mgmt0|wan0) ;; *) ip -n "$NS" link del "$dev" 2>/dev/null || true ;; esac
+    done
+  fi
   # Own mount namespace: cgroup hierarchies mounted again (ip netns exec remounts /sys), a tmpfs
   # over /etc/docker (the engine's own key.json), own hostname (unshare -u).
   local hierarchies; hierarchies=$(awk '$3 == "cgroup" {print $4}' /proc/self/mounts | tr ',' '\n' \
@@ -118,12 +133,14 @@ up_one() {
 
 write_config() {  # the municloud:sites value of a stack on these hosts (primary and dr)
   local out="$SITES/sites.yaml" tmp; tmp=$(mktemp)
-  echo "# municloud:sites for a stack on this machine's site hosts (tools/bootstrap/site-hosts.sh)" > "$tmp"
+  echo "# municloud:sites for a stack on this machine's site hosts (tools/bootstrap/site-hosts.sh;" > "$tmp"
+  echo "# wan_subnet: the host's routed block behind the WAN router, tools/bootstrap/wan.sh)" >> "$tmp"
   for spec in $MC_SITE_HOSTS; do
     site_index "$spec"
     case "$NAME" in primary|dr) ;; *) continue;; esac
-    printf '%s:\n  docker_host: tcp://%s:%s\n  role: %s\n  tls_ca_cert: %s\n  tls_cert: %s\n  tls_key: %s\n' \
-      "$NAME" "$SITE_ADDR" "$MC_SITE_PORT" "$NAME" "$PKI/ca.pem" "$PKI/client-cert.pem" "$PKI/client-key.pem" >> "$tmp"
+    printf '%s:\n  docker_host: tcp://%s:%s\n  role: %s\n  tls_ca_cert: %s\n  tls_cert: %s\n  tls_key: %s\n  wan_subnet: %s\n' \
+      "$NAME" "$SITE_ADDR" "$MC_SITE_PORT" "$NAME" "$PKI/ca.pem" "$PKI/client-cert.pem" "$PKI/client-key.pem" \
+      "${MC_WAN_BLOCK_NET:-10.252}.$INDEX.0/24" >> "$tmp"
   done
   mv "$tmp" "$out"
 }
@@ -136,6 +153,22 @@ kill_one() {
   [ -z "$pids" ] || kill -9 $pids 2>/dev/null || true
   for _ in $(seq 1 40); do [ -z "$(ip netns pids "$NS" 2>/dev/null)" ] && break; sleep 0.05; done
   mc_step_done "site host $NAME powered off ($(echo $pids | wc -w) processes killed)"
+}
+
+isolate_one() {  # isolate NAME on|off: the management cable out / in at the host's end. Its
+  # engine API then answers nobody (packets to the link are dropped: a timeout, as for a cut cable,
+  # never a route elsewhere). The WAN cable stays: wan0's routes would go with its link
+  # (tools/bootstrap/wan.sh `partition` cuts the WAN).
+  site_index "$1"
+  ip netns list 2>/dev/null | grep -qw "^$NS" || mc_die "site host $NAME does not exist (site-hosts.sh up $NAME)"
+  local state=up; [ "$2" = on ] && state=down
+  mc_step_start "isolate $NAME $2"
+  ip -n "$NS" link set mgmt0 "$state"
+  if [ "$2" = on ]; then
+    mc_step_done "site host $NAME: management cable out, $(ip netns pids "$NS" | wc -l) processes still running"
+  else
+    mc_step_done "site host $NAME: management cable in"
+  fi
 }
 
 down_one() {
@@ -173,9 +206,11 @@ case "$cmd" in
     for spec in "$@"; do up_one "$spec"; done
     write_config ;;
   kill) [ $# = 1 ] || mc_die "usage: site-hosts.sh kill NAME"; kill_one "$1" ;;
+  isolate) [ $# = 2 ] && [[ "$2" =~ ^(on|off)$ ]] || mc_die "usage: site-hosts.sh isolate NAME on|off"
+           isolate_one "$1" "$2" ;;
   down) [ $# -ge 1 ] || mc_die "usage: site-hosts.sh down NAME..."; for spec in "$@"; do down_one "$spec"; done ;;
   address) [ $# = 1 ] || mc_die "usage: site-hosts.sh address NAME"; site_index "$1"
     echo "tcp://$SITE_ADDR:$MC_SITE_PORT $NS $HOST_ADDR" ;;
   status) [ $# -gt 0 ] || set -- $MC_SITE_HOSTS; rc=0; for spec in "$@"; do status_one "$spec" || rc=1; done; exit $rc ;;
-  *) mc_die "unknown command '$cmd' (up, kill, down, status, address)" ;;
+  *) mc_die "unknown command '$cmd' (up, kill, isolate, down, status, address)" ;;
 esac

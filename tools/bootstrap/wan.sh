@@ -21,7 +21,11 @@ MC_SITE_PREFIX="${MC_SITE_PREFIX:-mc}"
 MC_WAN_LINK_NET="${MC_WAN_LINK_NET:-10.251.0}"
 MC_WAN_BLOCK_NET="${MC_WAN_BLOCK_NET:-10.252}"
 ROUTER="$MC_SITE_PREFIX-wan"
-WAN="$MC_STATE/wan"; SETTINGS="$WAN/settings.json"; SUPERVISOR="$WAN/supervisor.pid"
+WAN="$MC_STATE/wan"
+# the delay line is found by its command line: name its settings by their physical path (a state
+# directory reached through a symlink is the same delay line)
+[ ! -d "$WAN" ] || WAN=$(cd "$WAN" && pwd -P)
+SETTINGS="$WAN/settings.json"; SUPERVISOR="$WAN/supervisor.pid"
 TUN=delay0; TABLE=100
 declare -A DEFAULT_INDEX=([primary]=1 [dr]=2 [spare]=3)
 DELAYLINE="$MC_ROOT/tools/wan/delayline.py"
@@ -96,11 +100,16 @@ up() {
       ip -n "$NS" route replace "$other" via "$R_ADDR" dev wan0
       ipt "$ROUTER" FORWARD -i "$TUN" -s "$BLOCK" -d "$other" -j ACCEPT
     done
-    # the site host: containers reach the other sites' blocks only, never the machine
+    # the site host: containers reach the other sites' blocks only, never the machine. The engine
+    # appends RETURN to DOCKER-USER when it starts (only if missing), so the chain is written whole,
+    # in order, with RETURN last: a rule after RETURN would never be looked at.
     ip netns exec "$NS" iptables -N DOCKER-USER 2>/dev/null || true
-    ipt "$NS" DOCKER-USER -o mgmt0 -j REJECT --reject-with icmp-port-unreachable
-    ipt "$NS" DOCKER-USER -i mgmt0 -j DROP
-    ipt "$NS" DOCKER-USER -i wan0 -d "$BLOCK" -j ACCEPT
+    ip netns exec "$NS" iptables -F DOCKER-USER
+    ip netns exec "$NS" iptables -A DOCKER-USER -o mgmt0 -j REJECT --reject-with icmp-port-unreachable
+    ip netns exec "$NS" iptables -A DOCKER-USER -i mgmt0 -j DROP
+    ip netns exec "$NS" iptables -A DOCKER-USER -i wan0 -d "$BLOCK" -j ACCEPT
+    ip netns exec "$NS" iptables -A DOCKER-USER -i wan0 -j DROP
+    ip netns exec "$NS" iptables -A DOCKER-USER -j RETURN
     ipt "$NS" INPUT -i wan0 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
     ipt "$NS" INPUT -i wan0 -p icmp -j ACCEPT
     ipt "$NS" INPUT -i wan0 -j DROP

@@ -6,7 +6,7 @@ import random
 import pytest
 
 from services.platform_hub.delivery import backoff_delay, classify
-from services.platform_hub.message_log import GENESIS, row_digest
+from services.platform_hub.message_log import GENESIS, canonical_detail, chain, row_digest
 
 pytestmark = pytest.mark.unit
 
@@ -39,3 +39,14 @@ def test_row_digest_changes_with_any_field():
         row_digest(GENESIS, 1, at, "received", None, '{"a":2}'),
     ]
     assert base not in variants and len(set(variants)) == len(variants)
+
+
+def test_chain_links_new_rows_after_the_head_or_from_genesis():
+    entries = [("received", None, {"a": 1}), ("delivery-delivered", None, {"b": 2})]
+    seqs, ats, events, ids, details, prevs, digests = chain(None, None, entries)
+    assert seqs == [1, 2] and prevs[0] == GENESIS and prevs[1] == digests[0]
+    assert details == [canonical_detail({"a": 1}), canonical_detail({"b": 2})]
+    assert digests[1] == row_digest(digests[0], 2, ats[1], events[1], None, details[1])
+    after = chain(41, digests[1], entries[:1])
+    assert after[0] == [42] and after[5] == [digests[1]]
+    assert after[6] == [row_digest(digests[1], 42, after[1][0], "received", None, details[0])]

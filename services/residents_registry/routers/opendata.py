@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from municloud.opendata import definition, render, suppression, table
 from municloud.service.deps import ConnDep, ParamsDep, SettingsDep
 from municloud.service.errors import ApiError
+from municloud.service.types import DATE_NOT_AFTER_TODAY
 
 router = APIRouter(prefix="/opendata", tags=["opendata"])
 JST = ZoneInfo("Asia/Tokyo")
@@ -38,7 +39,8 @@ POPULATION_SQL = f"""
     {_COUNTED} GROUP BY 1, 2, 3"""
 HOUSEHOLDS_SQL = f"SELECT {_AREA} AS area, count(DISTINCT household_number)::int AS n {_COUNTED} GROUP BY 1"
 
-AsOf = Annotated[date, Query(description="調査年月日 (YYYY-MM-DD), not after today (JST)")]
+AsOf = Annotated[date, Query(description="調査年月日 (YYYY-MM-DD), not after today (JST)",
+                             json_schema_extra={"format": DATE_NOT_AFTER_TODAY})]
 
 
 def _area_name(address_part: str, municipality: str) -> str:

@@ -10,15 +10,21 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from municloud.auth import Principal
+from municloud.rules import Rule, operation_rules
 from municloud.service.deps import AuditDep, ConnDep, PrincipalDep, log_access, log_accesses, principal_of
 from municloud.service.errors import ApiError, not_found
-from municloud.service.types import AtenaNumber, FlexibleDate, validate_path_atena, wareki_text
+from municloud.service.types import AtenaNumber, AtenaNumberRawPath, FlexibleDate, validate_path_atena, wareki_text
 from services.residents_registry import models as m
 from services.residents_registry.certificate import render_certificate_html
 
 router = APIRouter(prefix="/residents", tags=["residents"])
 JST = ZoneInfo("Asia/Tokyo")
 MASKED = "************"
+_CRITERIA = ("family_name", "given_name", "family_name_kana", "given_name_kana", "birth_date")
+#: a search names at least one criterion (an empty name is no criterion): never the whole register
+SEARCH_CRITERION = Rule(
+    "search-criterion", "family_name_kana", "give at least one search criterion",
+    check={"kind": "at-least-one-of", "in": "query", "of": list(_CRITERIA)})
 
 
 def _shown_number(row, principal: Principal) -> str | None:
@@ -27,7 +33,7 @@ def _shown_number(row, principal: Principal) -> str | None:
     return row["individual_number"] if principal.may_see_my_number else MASKED
 
 
-@router.get("", response_model=list[m.ResidentSummary])
+@router.get("", response_model=list[m.ResidentSummary], openapi_extra=operation_rules(SEARCH_CRITERION))
 async def search_residents(
     conn: ConnDep, principal: PrincipalDep, audit: AuditDep,
     family_name: Annotated[str | None, Query(max_length=60)] = None,
@@ -50,7 +56,7 @@ async def search_residents(
         args.append(birth_date)
         clauses.append(f"birth_date = ${len(args)}")
     if not clauses:
-        raise ApiError(422, "invalid", "give at least one search criterion", "family_name_kana")
+        raise ApiError(422, "invalid", SEARCH_CRITERION.message, SEARCH_CRITERION.field)
     if status != "any":
         args.append(status)
         clauses.append(f"status = ${len(args)}")
@@ -157,7 +163,7 @@ def audit_of(request: Request):
 
 @router.get("/{atena_number}/certificate", response_model=m.ResidentCertificate)
 async def resident_certificate(
-    request: Request, atena_number: str, household: bool = False,
+    request: Request, atena_number: AtenaNumberRawPath, household: bool = False,
     include_my_number: bool = False, include_resident_record_code: bool = False,
 ) -> Response:
     """住民票の写し as JSON. The benchmarked read path: no injected dependencies (see
@@ -175,7 +181,7 @@ async def resident_certificate(
 
 @router.get("/{atena_number}/certificate.html", response_class=HTMLResponse)
 async def resident_certificate_html(
-    request: Request, atena_number: str, household: bool = False,
+    request: Request, atena_number: AtenaNumberRawPath, household: bool = False,
     include_my_number: bool = False, include_resident_record_code: bool = False,
 ) -> HTMLResponse:
     principal = await principal_of(request)

@@ -9,7 +9,6 @@ Needs root and the local engine (images built there, shipped to both site hosts)
 from __future__ import annotations
 
 import json
-import re
 import time
 
 import pytest
@@ -17,7 +16,7 @@ import pytest
 from municloud_ops.dr import postgres as pg
 from municloud_ops.images import STATE_DIR
 from tests.support import sites
-from tests.support.dr_lab import wan_pair
+from tests.support.dr_lab import commit_latency_ms, wan_pair
 from stacks.providers._base import EngineUnreachable
 
 pytestmark = [pytest.mark.integration, pytest.mark.dr]
@@ -47,24 +46,13 @@ def pair():
         sites.wan_set(delay_ms=5, jitter_ms=0, rate_mbit=0)
 
 
-def _pgbench(container, synchronous: bool, seconds: int = 4) -> float:
-    script = f"\\set id random(1, 1000000000000)\nINSERT INTO {TABLE} VALUES (:id) ON CONFLICT DO NOTHING;\n"
-    cmd = ["sh", "-c", f"printf '{script}' > /tmp/w.sql && PGOPTIONS='-c synchronous_commit="
-                       f"{'on' if synchronous else 'local'}' pgbench -n -c 1 -T {seconds} -f /tmp/w.sql residents_registry"]
-    rc, out = container.exec_run(cmd, user="postgres")
-    text = out.decode(errors="replace")
-    found = re.search(r"latency average = ([0-9.]+) ms", text)
-    assert rc == 0 and found, text
-    return float(found.group(1))
-
-
 def test_synchronous_commit_latency_grows_with_the_wan_round_trip(pair):
     primary = pair.container("primary")
     rows = []
     for one_way in ONE_WAY_MS:
         print(sites.wan_set(delay_ms=one_way))
         assert pg.replication(primary)[0].sync_state == "sync"
-        rows.append({"rtt_ms": one_way * 2, "sync_ms": _pgbench(primary, True), "local_ms": _pgbench(primary, False)})
+        rows.append({"rtt_ms": one_way * 2, "sync_ms": commit_latency_ms(primary, TABLE, True), "local_ms": commit_latency_ms(primary, TABLE, False)})
     print(sites.wan_set(delay_ms=5))
     report = STATE_DIR / "reports" / "wan-commit-latency.json"
     report.parent.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,8 @@ A, B = "053031", "053279"
 def pg():
     from municloud_ops.scratch.postgres import postgres_container
 
-    with postgres_container(SERVICES) as handle:
+    # the platform hub's database too, for the hub's contract run (test_openapi_contract.py)
+    with postgres_container((*SERVICES, "platform_hub")) as handle:
         yield handle
 
 

@@ -329,3 +329,40 @@ def test_hub_fault_sets_rows_aside_while_outage_defers_them(harness, services, p
     # nothing is retried any more
     hub = HubStandIn(services)
     assert relay(harness, "residents_registry", hub, platform) == (0, 0) and hub.delivered == []
+
+
+def test_a_refusal_the_hubs_next_reload_lifts_is_retried_for_a_while_then_set_aside(harness, services, platform,
+                                                                                   move_in_body):
+    """A member that has just joined: the hub has not loaded its municipality, route or key yet
+    (docs/operator-guide.md "Members joining and leaving") and refuses its first messages. Those
+    rows are retried with backoff for CONFIG_LAG_S, then set aside like any final refusal; a
+    signature that does not match (the twin) is final at once."""
+    from municloud.platform import Fault, FaultError
+    from municloud.service.outbox import CONFIG_LAG_S
+
+    services["residents_registry"].post("/api/v1/movements", json=move_in_body(),
+                                        headers=harness.token("residents_registry", "resident_record"))
+    not_yet = [FaultError(Fault(code="wrong-municipality", reason="municipality 052019 is not in this consortium",
+                                path="/Envelope/Header/SenderLgcode"), 403),
+               FaultError(Fault(code="signature-invalid", reason="unknown signing key '052019-residents_registry-1'",
+                                path="/Envelope/Signature/@keyId"), 403)]
+    for fault in not_yet:
+        assert relay(harness, "residents_registry", RefusingHub(fault), platform) == (0, 2)
+        rows = harness.query("residents_registry", "SELECT dead_at, next_attempt_at > now() AS later, last_error"
+                                                   " FROM outbox")
+        assert all(r["dead_at"] is None and r["later"] for r in rows), rows
+        assert all(fault.fault.code in r["last_error"] and "catches up" in r["last_error"] for r in rows), rows
+        harness.query("residents_registry", "UPDATE outbox SET next_attempt_at = now()")
+    # older than the window: the same "not yet" refusal sets the rows aside
+    harness.query("residents_registry", f"UPDATE outbox SET next_attempt_at = now(),"
+                                        f" created_at = now() - interval '{CONFIG_LAG_S + 60} seconds'")
+    assert relay(harness, "residents_registry", RefusingHub(not_yet[0]), platform) == (0, 2)
+    rows = harness.query("residents_registry", "SELECT dead_at, last_error FROM outbox")
+    assert all(r["dead_at"] is not None and "catches up" not in r["last_error"] for r in rows), rows
+    # the twin: a signature that does not match is final at once, however young the rows
+    harness.query("residents_registry", "UPDATE outbox SET dead_at = NULL, created_at = now(), next_attempt_at = now()")
+    mismatch = FaultError(Fault(code="signature-invalid", reason="signature does not match the message",
+                                path="/Envelope/Signature"), 403)
+    assert relay(harness, "residents_registry", RefusingHub(mismatch), platform) == (0, 2)
+    rows = harness.query("residents_registry", "SELECT dead_at, last_error FROM outbox")
+    assert all(r["dead_at"] is not None and "does not match" in r["last_error"] for r in rows), rows

@@ -45,8 +45,20 @@ def test_twin_a_new_file_path_replaces_even_with_a_reload_command():
     assert d.replaces == ["files"]
 
 
+def test_a_content_not_known_yet_with_the_same_paths_previews_as_in_place():
+    # a preview before the configuration is rendered again (a member joining or leaving): the
+    # paths are known, the content is not; `up` reloads in place, and the preview says so
+    d = _diff(_props(), _props(files=_file(UNKNOWN)))
+    assert d.changes and not d.replaces and not d.delete_before_replace
+
+
 def test_twin_files_unknown_during_preview_replace():
     assert _diff(_props(), _props(files=UNKNOWN)).replaces == ["files"]
+    unknown_path = [{"path": UNKNOWN, "content": "a", "mode": 292, "uid": 0}]
+    assert _diff(_props(), _props(files=unknown_path)).replaces == ["files"]
+    # an unknown content at a new path, or without a reload command, still replaces
+    assert _diff(_props(), _props(files=_file(UNKNOWN, "/etc/municloud/other.conf"))).replaces == ["files"]
+    assert _diff(_props(reload=None), _props(reload=None, files=_file(UNKNOWN))).replaces == ["files"]
 
 
 def test_joining_another_network_beside_the_first_updates_in_place():

@@ -77,6 +77,30 @@ def test_renamed_restart_policy_changed_and_networks_left_or_joined_by_hand_show
     assert view["networks"] == [{"name": "bridge"}]
 
 
+@pytest.mark.unit
+def test_extra_hosts_read_back_as_set_and_a_hand_edit_shows():
+    props = {**PROPS, "extra_hosts": {"mc-s-dr-053031-postgres": "10.252.2.11"}}
+    attrs = _attrs(HostConfig={"RestartPolicy": {"Name": "unless-stopped"},
+                               "ExtraHosts": ["mc-s-dr-053031-postgres:10.252.2.11"]})
+    assert live_view(props, attrs, IMAGE) == props
+    # the twin: an entry changed by hand (recreated with another address) is drift
+    attrs["HostConfig"]["ExtraHosts"] = ["mc-s-dr-053031-postgres:10.252.2.99"]
+    assert live_view(props, attrs, IMAGE)["extra_hosts"] == {"mc-s-dr-053031-postgres": "10.252.2.99"}
+    # a container made without extra_hosts reads back without the key (its state is unchanged)
+    assert "extra_hosts" not in live_view(PROPS, _attrs(), IMAGE)
+
+
+@pytest.mark.unit
+def test_extra_hosts_must_name_ipv4_addresses():
+    props = {**PROPS, "labels": {"municloud.stack": "s", "municloud.site": "primary", "municloud.lgcode": "053031",
+                                 "municloud.component": "tax"}}
+    bad = ContainerProvider().check({}, {**props, "extra_hosts": {"mc-s-dr-053031-postgres": "not-an-address"}})
+    assert [f.property for f in bad.failures] == ["extra_hosts"]
+    assert "not an IPv4 address" in bad.failures[0].reason
+    good = ContainerProvider().check({}, {**props, "extra_hosts": {"mc-s-dr-053031-postgres": "10.252.2.11"}})
+    assert not good.failures
+
+
 @pytest.mark.integration
 def test_read_of_a_real_container_shows_no_drift_then_a_hand_made_twin_does():
     """The python image carries labels (municloud.context...); a container made from it with the

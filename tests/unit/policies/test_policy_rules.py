@@ -77,6 +77,16 @@ def test_a_shared_network_with_a_route_out_is_refused_too(ctx):
     assert "must be internal" in msg
 
 
+def test_a_routed_wan_network_passes_only_without_masquerade(ctx):
+    routed = net("shared", internal=False, component="wan")
+    routed.props["options"] = {"com.docker.network.bridge.enable_ip_masquerade": "false"}
+    assert tenant_network.check_internal(routed, ctx) == []
+    # the twin: a WAN network that masquerades (a route out to anywhere) is refused
+    routed.props["options"] = {}
+    [msg] = tenant_network.check_internal(routed, ctx)
+    assert "must be internal" in msg
+
+
 # -- tenant-network-attachments ---------------------------------------------------------------------
 
 def _attached(c, *nets):
@@ -168,6 +178,9 @@ def test_a_listener_with_a_consortium_certificate_passes_by_value_and_by_graph(c
     assert tls.check([ca, cert, pg], ctx) == []
     cert.props["ca_cert_pem"], cert.deps = UNKNOWN, {"ca_cert_pem": [ca.urn]}
     pg.props["files"], pg.deps = UNKNOWN, {"files": [cert.urn]}
+    assert tls.check([ca, cert, pg], ctx) == []
+    # the list known, a content not yet (preview): judged by the graph as well
+    pg.props["files"] = [{"path": "/run/secrets/postgres-tls/server.crt", "content": UNKNOWN}]
     assert tls.check([ca, cert, pg], ctx) == []
     pg.deps = {"files": []}
     assert "handed no server certificate" in tls.check([ca, cert, pg], ctx)[0][1]

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from municloud.auth import generate_key_pair, issue_token
 from municloud.service.contract import ERRORS, needs_bearer
+from municloud.service.types import DATE_NOT_AFTER_TODAY, IDENTIFIER_FORMATS
 from municloud.service.settings import ServiceSettings
 
 pytestmark = pytest.mark.unit
@@ -19,6 +20,7 @@ pytestmark = pytest.mark.unit
 PRIVATE, PUBLIC = generate_key_pair()
 SERVICES = ["residents_registry", "tax", "nhi"]
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
+INBOX = "/api/v1/platform/inbox"
 
 
 def _app(svc: str):
@@ -45,6 +47,8 @@ def test_bearer_scheme_and_every_error_status_with_the_real_error_body(spec):
     assert len(api) >= 5, svc
     for path, method, op in api:
         expected = set(ERRORS) if needs_bearer(path) else set(ERRORS) - {401, 403}
+        if path == INBOX:  # signed XML Faults; its only JSON error is the 503
+            expected = {503}
         for status in expected:
             body = op["responses"][str(status)]["content"]["application/json"]["schema"]
             assert body == ERROR_REF, (svc, method, path, status)
@@ -55,8 +59,60 @@ def test_bearer_scheme_and_every_error_status_with_the_real_error_body(spec):
 
 def test_twin_the_platform_inbox_is_not_bearer_protected(spec):
     _svc, doc = spec
-    inbox = doc["paths"]["/api/v1/platform/inbox"]["post"]
+    inbox = doc["paths"][INBOX]["post"]
     assert "security" not in inbox and "401" not in inbox["responses"]
+
+
+def test_the_inbox_documents_its_signed_xml(spec):
+    _svc, doc = spec
+    inbox = doc["paths"][INBOX]["post"]
+    assert list(inbox["requestBody"]["content"]) == ["application/xml"] and inbox["requestBody"]["required"]
+    for status in ("200", "400", "403", "409", "413"):
+        assert list(inbox["responses"][status]["content"]) == ["application/xml"], status
+    assert inbox["responses"]["503"]["content"]["application/json"]["schema"] == ERROR_REF
+    assert "x-json-errors" not in inbox
+
+
+def _schemas(node):
+    """Every schema-like dict in a document."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _schemas(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _schemas(value)
+
+
+def test_identifiers_have_a_named_format_and_numbers_are_integers(spec):
+    svc, doc = spec
+    formats = {s["format"] for s in _schemas(doc) if isinstance(s.get("format"), str)}
+    assert "atena-number" in formats and formats & set(IDENTIFIER_FORMATS), (svc, formats)
+    for schema in _schemas(doc):
+        if isinstance(schema.get("pattern"), str) and schema["pattern"].startswith("^[0-9]{"):
+            assert schema.get("format") in IDENTIFIER_FORMATS, (svc, schema)
+        assert schema.get("type") != "number", (svc, schema)  # every number is an integer literal
+    assert "460.0" in doc["info"]["description"] and "atena-number" in doc["info"]["description"]
+
+
+def test_open_data_dates_are_bounded_by_today():
+    op = _app("residents_registry").openapi()["paths"]["/api/v1/opendata/ckan.json"]["get"]
+    as_of = next(p for p in op["parameters"] if p["name"] == "as_of")["schema"]
+    assert as_of["format"] == DATE_NOT_AFTER_TODAY
+
+
+@pytest.mark.parametrize("svc,model,field", [("tax", "DeclarationCreate", "fiscal_year"),
+                                             ("tax", "IncomeInquiryIn", "fiscal_year")])
+def test_fiscal_years_in_bodies_are_ranged(svc, model, field):
+    schema = _app(svc).openapi()["components"]["schemas"][model]["properties"][field]
+    assert schema["type"] == "integer" and schema["minimum"] == 2024 and schema["maximum"] >= 2025
+
+
+def test_an_inbox_without_platform_keys_answers_the_documented_json_503():
+    client = TestClient(_app("tax"))  # no lifespan: no platform keys loaded
+    r = client.post(INBOX, content=b"<Envelope/>", headers={"Content-Type": "application/xml"})
+    assert r.status_code == 503 and r.headers["content-type"] == "application/json"
+    assert r.json()["error"]["code"] == "platform_keys_missing"
 
 
 @pytest.mark.parametrize("svc,path", [("tax", "/api/v1/assessments/{fiscal_year}"),

@@ -70,3 +70,25 @@ def test_free_text_twin_keeps_ordinary_text(text):
     from municloud.service.types import check_free_text
 
     assert check_free_text(text) == text
+
+
+_REFUSED = ["秋\x1b[31m田", "秋\x00田", "秋\n田", "秋\u202e田", "秋\x07田", "\u200d", "　", "秋\ufeff田",
+            "秋\u2066田", "a\n", " \xa0\u2003\u2060", "秋\u2028田", "\x85"]
+_KEPT = ["佐藤", "'; DROP TABLE residents; --", "髙橋", "ｱｷﾀ", "秋田県 小坂町　1番地", " a ", "\u3000田"]
+
+
+@pytest.mark.parametrize("text", _REFUSED + _KEPT)
+def test_the_documented_free_text_pattern_is_the_check(text):
+    """The OpenAPI's pattern for free text (FREE_TEXT_PATTERN, read as a JSON Schema validator
+    reads it) refuses what check_free_text refuses and keeps what it keeps (twins: both lists)."""
+    import jsonschema_rs
+
+    from municloud.service.types import FREE_TEXT_PATTERN, check_free_text
+
+    try:
+        check_free_text(text)
+        kept = True
+    except ValueError:
+        kept = False
+    assert kept == (text in _KEPT)
+    assert jsonschema_rs.validator_for({"type": "string", "pattern": FREE_TEXT_PATTERN}).is_valid(text) == kept

@@ -1,11 +1,12 @@
-"""The lean delivery HTTP client against a real local server: status codes, keep-alive reuse,
-chunked and close-delimited bodies, a refused connection and a timeout."""
+"""The hub's delivery client (aiohttp keep-alive pool) against a real local server: status codes
+and the outcome the worker records, keep-alive reuse, chunked and close-delimited bodies, a
+refused connection and a timeout."""
 
 import asyncio
 
 import pytest
 
-from services.platform_hub.http11 import Http11Pool, HttpError
+from services.platform_hub.delivery import delivery_session, post_delivery
 
 pytestmark = pytest.mark.unit
 
@@ -25,7 +26,7 @@ async def _server(responses: list[bytes]):
                 return
             writer.write(reply)
             await writer.drain()
-            if b"Connection: close" in reply or b"Content-Length" not in reply and b"chunked" not in reply:
+            if b"Connection: close" in reply:
                 writer.close()
                 return
 
@@ -39,26 +40,24 @@ async def test_statuses_keep_alive_and_body_framings():
         b"HTTP/1.1 400 Bad Request\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
         b"HTTP/1.1 503 Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
     ])
-    pool = Http11Pool()
     url = f"http://127.0.0.1:{port}/inbox"
     try:
-        assert await pool.post(url, b"<x/>", {"Content-Type": "application/xml"}, 2) == 200
-        assert await pool.post(url, b"<x/>", {}, 2) == 400
-        assert len(connections) == 1  # the first two shared one kept-alive connection
-        assert await pool.post(url, b"<x/>", {}, 2) == 503
+        async with delivery_session(4) as http:
+            assert await post_delivery(http, url, b"<x/>", 1, 2) == (200, None)
+            assert await post_delivery(http, url, b"<x/>", 2, 2) == (400, "HTTP 400")
+            assert len(connections) == 1  # the first two shared one kept-alive connection
+            assert await post_delivery(http, url, b"<x/>", 3, 2) == (503, "HTTP 503")
     finally:
-        await pool.aclose()
         server.close()
 
 
-async def test_refused_connection_and_timeout():
-    pool = Http11Pool()
-    with pytest.raises(HttpError):
-        await pool.post("http://127.0.0.1:9/inbox", b"x", {}, 2)
+async def test_refused_connection_and_timeout_are_no_answer():
     server, port, _ = await _server([b"HANG"])
     try:
-        with pytest.raises(asyncio.TimeoutError):
-            await pool.post(f"http://127.0.0.1:{port}/inbox", b"x", {}, 0.3)
+        async with delivery_session(4) as http:
+            status, error = await post_delivery(http, "http://127.0.0.1:9/inbox", b"x", 1, 2)
+            assert status is None and error.startswith("ClientConnector")
+            assert await post_delivery(http, f"http://127.0.0.1:{port}/inbox", b"x", 1, 0.3) == (
+                None, "TimeoutError")
     finally:
-        await pool.aclose()
         server.close()

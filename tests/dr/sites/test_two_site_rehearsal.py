@@ -1,0 +1,445 @@
+"""The consortium on two Docker hosts: `pulumi up` of the program with each site on its own engine
+(stacks/configs/two-sites.yaml: the primary and dr site hosts of this machine, tcp+TLS, the routed
+WAN with its delay line between them), then the whole-site rehearsals of docs/dr.md "Two site
+hosts", in order, each starting from where the one before left the stack:
+(a) the primary host powered off, promotion at the DR site with `municloud dr failover`, RTO/RPO
+    against the SLA, the old primary powered on again and fenced;
+(c) failback across the hosts: the old primary rewound by pg_rewind (the hub, whose source refuses
+    pg_rewind's file functions, by a base backup with the reason said), then switched back;
+(b) the primary site cut off from everything with its host running (WAN partition, management
+    cable out): failover at the DR site, the isolated primary acknowledging nothing, fenced when it
+    answers again, and after the failback none of its unacknowledged writes anywhere.
+
+In `make test` and alone by `make rehearse-two-sites`. One stack for the module (`ts2sites`,
+MC_TWO_SITE_STACK), brought up once, destroyed at the end; the primary host is powered on and
+connected again whatever happens (other tests use it). Needs root (the site hosts) and the local
+engine (images are built there and shipped to the hosts).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from municloud_ops.dr import postgres as pg
+from support import sites
+
+pytestmark = [pytest.mark.live, pytest.mark.dr]
+
+STACK = os.environ.get("MC_TWO_SITE_STACK", "ts2sites")
+TABLE = "two_site_writes"
+#: what a rehearsal leaves for the next one (they run in file order on one stack)
+RUN: dict = {}
+
+
+def _remove_on_hosts(stack: str) -> int:
+    """Whatever is still labelled for the stack on the site hosts (a destroy that stopped halfway)."""
+    from support.stack import remove_labelled
+
+    return sum(remove_labelled(stack, sites.host(name).client(timeout=60)) for name in ("primary", "dr"))
+
+
+@pytest.fixture(scope="module")
+def two_sites():
+    from support.stack import stack_up
+
+    print(sites.up("primary", "dr"))
+    print(sites.wan_up("primary", "dr"))
+    print(sites.wan_status())
+    try:
+        with stack_up(STACK, overrides=sites.two_site_config()) as stack:
+            try:
+                yield stack
+            finally:  # the rehearsals power it off and cut it off; destroy needs it
+                print(sites.isolate("primary", False))
+                print(sites.wan_partition(False))
+                print(sites.up("primary"))
+    finally:
+        if not os.environ.get("MC_TEST_KEEP_STACK"):
+            print(f"[municloud] {_remove_on_hosts(STACK)} labelled objects left on the site hosts removed")
+
+
+def _inv():
+    from municloud_ops.dr.inventory import Inventory
+
+    return Inventory.for_sites(STACK, sites.two_site_config()["municloud:sites"])
+
+
+@pytest.fixture(scope="module")
+def sites_file(tmp_path_factory):
+    """The stack's municloud:sites value as a file: what the operator commands take (--sites)."""
+    import yaml
+
+    path = tmp_path_factory.mktemp("ts2") / "sites.yaml"
+    path.write_text(yaml.safe_dump(sites.two_site_config()["municloud:sites"]))
+    return path
+
+
+def _cli(*args: str) -> str:
+    """`municloud <args>` as the operator runs it; returns its output (exit 0 asserted)."""
+    from typer.testing import CliRunner
+
+    from municloud_ops.cli.main import app
+
+    result = CliRunner().invoke(app, list(args))
+    print(result.output)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _lgcode(stack) -> str:
+    return next(iter(stack.municipalities))
+
+
+def test_every_resource_is_on_its_own_sites_engine(two_sites):
+    for name in ("primary", "dr"):
+        client = sites.host(name).client(timeout=60)
+        found = client.containers.list(all=True, filters={"label": f"municloud.stack={STACK}"})
+        assert found and {c.labels["municloud.site"] for c in found} == {name}, [c.name for c in found]
+    # nothing of the stack on the machine's own engine
+    import docker
+
+    assert not docker.from_env().containers.list(all=True, filters={"label": f"municloud.stack={STACK}"})
+
+
+def test_a_write_at_the_member_is_on_its_dr_standby_across_the_wan(two_sites):
+    """Synchronous replication across the delay line: the standby is `sync`, streams from its fixed
+    address on the DR host's block, and a committed row is on it when COMMIT returns."""
+    from municloud_ops.dr.inventory import DR, PRIMARY
+
+    lg, inv = _lgcode(two_sites), _inv()
+    primary, standby = inv.require_database(PRIMARY, lg), inv.require_database(DR, lg)
+    [row] = pg.replication(primary)
+    assert (row.state, row.sync_state) == ("streaming", "sync"), row
+    peer = pg.scalar(primary, "SELECT client_addr FROM pg_stat_replication")
+    assert peer == sites.two_site_config()["municloud:sites"]["dr"]["wan_subnet"].replace(".0/24", ".11"), peer
+    pg.psql(primary, f"CREATE TABLE IF NOT EXISTS {TABLE} (id bigint PRIMARY KEY, at timestamptz DEFAULT now())",
+            database="residents_registry")
+    t0 = time.monotonic()
+    pg.psql(primary, f"INSERT INTO {TABLE} (id) VALUES (1)", database="residents_registry")
+    commit_ms = (time.monotonic() - t0) * 1000
+    # synchronous: the row is on the standby once COMMIT returned (remote_apply is not asked for,
+    # so replay may trail by a moment; the WAL is there)
+    deadline = time.monotonic() + 10
+    while pg.scalar(standby, f"SELECT count(*) FROM {TABLE} WHERE id = 1", database="residents_registry") != "1":
+        assert time.monotonic() < deadline, "the committed row did not reach the DR standby within 10 s"
+        time.sleep(0.05)
+    visible_ms = (time.monotonic() - t0) * 1000
+    [row] = pg.replication(primary)
+    print(f"write at {lg}: COMMIT {commit_ms:.0f} ms (docker exec included), on the DR standby after "
+          f"{visible_ms:.0f} ms; replication lag now {row.lag_bytes} B / {row.lag_seconds * 1000:.1f} ms; "
+          f"{sites.wan_status()}")
+    assert row.lag_bytes == 0 or row.sync_state == "sync"
+
+
+def test_the_backup_repository_on_the_dr_host_holds_a_verified_backup(two_sites, sites_file):
+    """The repository runs on the DR host; the schedule's first full backup of the member crosses
+    the WAN from the primary host (it starts when the repository does), and verify restores it."""
+    import json
+
+    lg = _lgcode(two_sites)
+    repo = _inv().backup_repo()
+    assert repo.client.api.base_url.endswith(sites.host("dr").address + ":2376")  # on the DR host
+    deadline = time.monotonic() + 900
+    while True:
+        stanzas = {s["name"]: s for s in json.loads(_cli("backup", "list", "--stack", STACK, "--sites",
+                                                         str(sites_file), "--json"))}
+        if stanzas.get(lg, {}).get("backup"):
+            break
+        assert time.monotonic() < deadline, f"no backup of {lg} in the repository after 900 s"
+        time.sleep(10)
+    out = _cli("backup", "verify", "--stack", STACK, "--sites", str(sites_file), "--lgcode", lg)
+    assert "FAILED" not in out and f"verified backup of {lg}" in out, out
+
+
+def test_synchronous_commit_costs_a_wan_round_trip_at_the_stacks_primary(two_sites):
+    """The price of RPO 0 over distance, measured at the stack's own primary in one run: the same
+    inserts with synchronous_commit on (wait for the DR standby across the delay line) and local."""
+    import json
+
+    from municloud_ops.dr.inventory import PRIMARY
+    from municloud_ops.images import STATE_DIR
+    from tests.support.dr_lab import commit_latency_ms
+
+    primary = _inv().require_database(PRIMARY, _lgcode(two_sites))
+    pg.psql(primary, f"CREATE TABLE IF NOT EXISTS {TABLE} (id bigint PRIMARY KEY, at timestamptz DEFAULT now())",
+            database="residents_registry")
+    wan = sites.wan_status()
+    one_way = float(wan.split("one-way delay ")[1].split(" ms")[0])
+    sync_ms, local_ms = commit_latency_ms(primary, TABLE, True), commit_latency_ms(primary, TABLE, False)
+    row = {"one_way_ms": one_way, "rtt_ms": 2 * one_way, "sync_ms": sync_ms, "local_ms": local_ms,
+           "ratio": round(sync_ms / local_ms, 1)}
+    report = STATE_DIR / "reports" / "two-site-commit-latency.json"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps(row, indent=1))
+    print(f"two-site stack, WAN {wan}: commit {sync_ms:.2f} ms synchronous vs {local_ms:.2f} ms local "
+          f"(x{row['ratio']}, +{sync_ms - local_ms:.2f} ms)")
+    # each synchronous COMMIT waits at least one round trip to the DR host; a local one does not
+    assert sync_ms >= 2 * one_way and sync_ms > local_ms
+
+
+#: the RTO probe on the DR host: the DR gateway's public listener at its WAN address, as the
+#: frontdoor reaches it (PROXY header, TLS), one new connection per probe; prints "ok <time>" per 200
+PROBE = r"""
+import socket, ssl, sys, time
+host, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+for _ in range(3000):
+    try:
+        with socket.create_connection((host, port), timeout=2) as raw:
+            me = raw.getsockname()
+            raw.sendall(f"PROXY TCP4 {me[0]} {host} {me[1]} {port}\r\n".encode())
+            with ctx.wrap_socket(raw, server_hostname="gateway.municloud") as tls:
+                tls.sendall(f"GET {path} HTTP/1.1\r\nHost: gateway.municloud\r\nConnection: close\r\n\r\n".encode())
+                status = tls.recv(64).split(b" ")[1]
+        print(("ok " if status == b"200" else f"no {status.decode()} ") + f"{time.time():.3f}", flush=True)
+    except Exception as exc:
+        print(f"err {time.time():.3f} {type(exc).__name__}", flush=True)
+    time.sleep(0.2)
+"""
+
+
+def _insert(container, n: int, timeout_s: int = 5) -> int:
+    rc, _ = container.exec_run(["timeout", str(timeout_s), "psql", "-XAtq", "-d", "residents_registry", "-c",
+                                f"INSERT INTO {TABLE} (id) VALUES ({n})"], user="postgres")
+    return rc
+
+
+def test_power_off_of_the_primary_host_then_failover_at_the_dr_site(two_sites, sites_file):
+    """Rehearsal (a): every process of the primary host SIGKILLed at once; `municloud dr failover`
+    promotes at the DR site (the primary's engine does not answer); RTO = power-off until the DR
+    gateway serves the member at its WAN address and the promoted database accepts a write; RPO =
+    acknowledged writes missing at DR. Then the host comes back: its old primary acknowledges no
+    write (synchronous, its standby is gone) and the re-run failover fences it."""
+    import threading
+
+    from municloud_ops.dr.inventory import DR, PRIMARY
+    from municloud_ops.dr.sla import sla_targets
+
+    sla = sla_targets("dev")  # the overlay keeps the dev consortium's SLA (stacks/configs/two-sites.yaml)
+    lg, inv = _lgcode(two_sites), _inv()
+    primary = inv.require_database(PRIMARY, lg)
+    pg.psql(primary, f"CREATE TABLE IF NOT EXISTS {TABLE} (id bigint PRIMARY KEY, at timestamptz DEFAULT now())",
+            database="residents_registry")
+    dr = sites.host("dr").client(timeout=120)
+    python_image = inv.find(site=DR, lgcode=lg, component="tax")[0].attrs["Config"]["Image"]
+    block = sites.two_site_config()["municloud:sites"]["dr"]["wan_subnet"]
+    gateway = block.replace(".0/24", ".242")
+    probe = dr.containers.create(python_image, ["python", "-c", PROBE, gateway, "8444",
+                                                f"/{lg}/residents_registry/readyz"],
+                                 name=f"mc-{STACK}-dr-rto-probe", labels={"municloud.stack": STACK}, user="10001",
+                                 network=f"mc-{STACK}-dr-wan")
+    try:
+        net = dr.networks.get(f"mc-{STACK}-dr-wan")
+        net.disconnect(probe)
+        net.connect(probe, ipv4_address=block.replace(".0/24", ".60"))
+        probe.start()
+        # writes acknowledged at the primary until its host dies (each COMMIT waits for the DR standby)
+        acked: list[int] = []
+        stop = threading.Event()
+
+        def writer():
+            n = 1000
+            while not stop.is_set():
+                n += 1
+                try:
+                    if _insert(primary, n) == 0:
+                        acked.append(n)
+                except Exception:  # the engine went away mid-call: not acknowledged
+                    return
+
+        thread = threading.Thread(target=writer, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 60
+        while len(acked) < 5:
+            assert time.monotonic() < deadline, "no write acknowledged at the primary within 60 s"
+            time.sleep(0.2)
+        print(sites.power_off("primary"))
+        t_off = time.time()
+        stop.set()
+        thread.join(timeout=30)
+
+        out = _cli("dr", "failover", "--stack", STACK, "--sites", str(sites_file))
+        assert "site primary unreachable" in out and f"promoted standby {lg} at dr" in out
+        new_primary = inv.require_database(DR, lg)
+        while _insert(new_primary, -1) != 0:
+            assert time.time() - t_off < 120, "the promoted database accepted no write within 120 s"
+            time.sleep(0.2)
+        t_write = time.time()
+        t_read = None
+        while t_read is None:
+            oks = [float(line.split()[1]) for line in probe.logs().decode().splitlines() if line.startswith("ok ")]
+            t_read = next((t for t in oks if t > t_off), None)
+            assert t_read is not None or time.time() - t_off < 120, probe.logs(tail=10).decode()
+            time.sleep(0.2)
+        rto = max(t_write, t_read) - t_off
+        rows = {int(r[0]) for r in pg.psql(new_primary, f"SELECT id FROM {TABLE} WHERE id > 1000",
+                                           database="residents_registry")}
+        lost = sorted(set(acked) - rows)
+        print(f"power-off of the primary host: {len(acked)} acknowledged writes, {len(lost)} lost (RPO); RTO "
+              f"{rto:.1f} s (DR gateway serving {t_read - t_off:.1f} s, promoted database writable "
+              f"{t_write - t_off:.1f} s after the power-off; SLA RTO {sla.rto_seconds} s, RPO {sla.rpo_seconds} s)")
+        assert not lost
+        RUN["acked"] = acked
+    finally:
+        probe.remove(force=True)
+
+    # the old primary's host powers on again: its containers restart with it, but its PostgreSQL
+    # acknowledges no write (its synchronous standby was promoted and never connects back) ...
+    print(sites.up("primary"))
+    old = None
+    deadline = time.monotonic() + 120
+    while old is None:
+        try:
+            old = _inv().require_database(PRIMARY, lg)
+            pg.wait_accepting(old, 60)
+        except Exception:
+            old = None
+            assert time.monotonic() < deadline, "the old primary's container did not come back with its host"
+            time.sleep(1)
+    assert _insert(old, -2, timeout_s=5) == 124  # still waiting for a standby when the client gave up
+    # ... and the failover, re-run, fences it: stopped, its writes nowhere
+    out = _cli("dr", "failover", "--stack", STACK, "--sites", str(sites_file))
+    assert "fenced site primary: stopped" in out and f"dr {lg} already primary" in out
+    old.reload()
+    assert old.status != "running"
+    assert pg.scalar(inv.require_database(DR, lg), f"SELECT count(*) FROM {TABLE} WHERE id = -2",
+                     database="residents_registry") == "0"
+    assert rto <= sla.rto_seconds, f"RTO {rto:.1f} s above the SLA's {sla.rto_seconds} s"
+
+
+def _ids(container) -> set[int]:
+    return {int(r[0]) for r in pg.psql(container, f"SELECT id FROM {TABLE}", database="residents_registry")}
+
+
+def test_failback_across_the_hosts_rewinds_the_old_primary(two_sites, sites_file):
+    """Rehearsal (c): `municloud dr failback` brings the fenced old primary back as a standby of the
+    promoted DR database by pg_rewind (only what changed since the timelines diverged crosses the
+    WAN), then switches over with no lost write. The twin: the hub's promoted database refuses
+    pg_rewind's file functions to the replicator (as a stack created before they were granted
+    does), so the hub falls back to a base backup and the step says why."""
+    from municloud_ops.dr.inventory import DR, HUB, PRIMARY
+
+    lg, inv = _lgcode(two_sites), _inv()
+    assert RUN.get("acked"), "rehearsal (a) did not run before this one"
+    revoke = "EXECUTE ON FUNCTION pg_catalog.pg_ls_dir(text, boolean, boolean)"
+    pg.psql(inv.require_database(DR, HUB), f"REVOKE {revoke} FROM replicator")
+    out = _cli("dr", "failback", "--stack", STACK, "--sites", str(sites_file))
+    assert f"rewound {PRIMARY} {lg} onto {DR}'s timeline by pg_rewind" in out
+    assert f"rebuilt {PRIMARY} {HUB} by base backup (pg_rewind not possible: " in out
+    assert "permission denied for function pg_ls_dir" in out
+    assert f"switched {lg} over to {PRIMARY}" in out and f"switched {HUB} over to {PRIMARY}" in out
+    inv = _inv()
+    primary = inv.require_database(PRIMARY, lg)
+    assert not pg.in_recovery(primary)
+    [row] = pg.replication(primary)
+    assert (row.state, row.sync_state) == ("streaming", "sync"), row
+    ids = _ids(primary)
+    # every write acknowledged before the power-off and the one taken at DR are back at the primary;
+    # the old primary's own unacknowledged write (-2) went with its timeline
+    assert set(RUN["acked"]) <= ids and -1 in ids and -2 not in ids
+    pg.psql(inv.require_database(PRIMARY, HUB), f"GRANT {revoke} TO replicator")
+
+
+#: a client at the primary site (the database's own socket): tries inserts until told to stop or
+#: 150 s have passed, "try N T" before each and "ack N T" when COMMIT returned (T epoch seconds)
+PARTITION_WRITER = r"""
+end=$((SECONDS + 150)); n=3000
+while [ $SECONDS -lt $end ] && [ ! -e /tmp/partition-stop ]; do
+  n=$((n + 1)); echo "try $n $(date +%s.%N)" >> /tmp/partition-writes
+  if timeout 5 psql -XAtq -d residents_registry -c "INSERT INTO two_site_writes (id) VALUES ($n)" >/dev/null 2>&1; then
+    echo "ack $n $(date +%s.%N)" >> /tmp/partition-writes
+  fi
+  sleep 0.1
+done
+"""
+
+
+def test_a_partition_with_the_primary_running_leaves_one_writer(two_sites, sites_file):
+    """Rehearsal (b): the primary site cut off from the DR site and from the operator (WAN
+    partition, management cable out) while its host runs on and a client at the site keeps writing.
+    The isolated primary acknowledges no write after the cut (synchronous: its standby is out of
+    reach); the failover at the DR site promotes it there; when the cables are back the old primary
+    still acknowledges nothing, the re-run failover fences it (a write to it is refused), and after
+    the failback none of the writes it took without acknowledging is anywhere."""
+    import docker.errors
+
+    from municloud_ops.dr.inventory import DR, PRIMARY
+    from municloud_ops.dr.sla import sla_targets
+
+    sla = sla_targets("dev")
+    lg = _lgcode(two_sites)
+    primary = _inv().require_database(PRIMARY, lg)
+    [row] = pg.replication(primary)
+    assert (row.state, row.sync_state) == ("streaming", "sync"), "rehearsal (c) did not leave a synchronous pair"
+    primary.exec_run(["bash", "-c", PARTITION_WRITER], user="postgres", detach=True)
+
+    def writes() -> tuple[dict[int, float], set[int]]:
+        acked, tried = {}, set()
+        for line in primary.exec_run(["cat", "/tmp/partition-writes"], user="postgres").output.decode().splitlines():
+            kind, n, at = line.split()
+            (tried.add(int(n)) if kind == "try" else acked.__setitem__(int(n), float(at)))
+        return acked, tried
+
+    deadline = time.monotonic() + 60
+    while len(writes()[0]) < 5:
+        assert time.monotonic() < deadline, "the client at the primary site got no acknowledgement within 60 s"
+        time.sleep(0.3)
+    print(sites.wan_partition(True))
+    print(sites.isolate(PRIMARY, True))
+    t_cut = time.time()
+    try:
+        out = _cli("dr", "failover", "--stack", STACK, "--sites", str(sites_file))
+        assert f"site {PRIMARY} unreachable" in out and f"promoted standby {lg} at {DR}" in out
+        new_primary = _inv().require_database(DR, lg)
+        while _insert(new_primary, -3) != 0:
+            assert time.time() - t_cut < 120, "the promoted database accepted no write within 120 s"
+            time.sleep(0.2)
+        writable = time.time() - t_cut
+        time.sleep(3)  # the client at the cut-off site goes on trying meanwhile
+    finally:
+        print(sites.isolate(PRIMARY, False))
+        print(sites.wan_partition(False))
+    print(f"partition: DR database writable {writable:.1f} s after the cut (SLA RTO {sla.rto_seconds} s)")
+
+    # the cables are back: the old primary runs and is still a primary, but acknowledges nothing
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            old = _inv().require_database(PRIMARY, lg)
+            break
+        except LookupError:
+            assert time.monotonic() < deadline, "the primary host's engine did not answer again within 60 s"
+            time.sleep(1)
+    assert old.status == "running" and not pg.in_recovery(old)
+    assert _insert(old, -4) == 124  # still waiting for a standby when the client gave up
+    old.exec_run(["touch", "/tmp/partition-stop"], user="postgres")
+    acked, tried = writes()
+    late = sorted(n for n, at in acked.items() if at > t_cut + 1.0)
+    assert not late, f"the cut-off primary acknowledged {late} after the cut"
+    at_dr = _ids(_inv().require_database(DR, lg))
+    assert set(acked) <= at_dr, f"acknowledged writes missing at DR: {sorted(set(acked) - at_dr)}"
+    unacknowledged = tried - set(acked)
+    assert unacknowledged and not (unacknowledged & at_dr)
+    print(f"partition: {len(acked)} writes acknowledged at the primary before the cut, all at DR, none "
+          f"after it; {len(unacknowledged)} tried at the cut-off primary without acknowledgement, none at DR")
+
+    # fenced when it answers: stopped, a write to it refused
+    out = _cli("dr", "failover", "--stack", STACK, "--sites", str(sites_file))
+    assert f"fenced site {PRIMARY}: stopped" in out and f"{DR} {lg} already primary" in out
+    old.reload()
+    assert old.status != "running"
+    with pytest.raises(docker.errors.APIError, match="is not running"):
+        old.exec_run(["psql", "-XAtq", "-d", "residents_registry", "-c", f"INSERT INTO {TABLE} (id) VALUES (-5)"],
+                     user="postgres")
+
+    # failback: rewound again; what the cut-off primary took without acknowledging is nowhere
+    out = _cli("dr", "failback", "--stack", STACK, "--sites", str(sites_file))
+    assert f"rewound {PRIMARY} {lg} onto {DR}'s timeline by pg_rewind" in out
+    ids = _ids(_inv().require_database(PRIMARY, lg))
+    assert set(acked) <= ids and -3 in ids
+    assert not ({-4} | unacknowledged) & ids, sorted(({-4} | unacknowledged) & ids)
+    assert writable <= sla.rto_seconds, f"DR database writable {writable:.1f} s after the cut: above the SLA's " \
+                                        f"{sla.rto_seconds} s"

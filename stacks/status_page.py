@@ -124,7 +124,7 @@ class StatusPage(pulumi.ComponentResource):
             command=["prometheus", "--config.file=/etc/municloud/prometheus.yml", "--storage.tsdb.path=/prometheus",
                      f"--storage.tsdb.retention.time={RETENTION}", f"--web.listen-address=:{PROMETHEUS_PORT}"],
             mounts=[{"source": self.volume.name, "target": "/prometheus"}], read_only=True,
-            tmpfs={"/tmp": "rw,noexec,nosuid,size=16m"}, files=pulumi.Output.all(plain_file("/etc/municloud/prometheus.yml", config)),
+            tmpfs={"/tmp": "rw,noexec,nosuid,size=16m"}, files=[plain_file("/etc/municloud/prometheus.yml", config)],
             health_timeout=a.health_timeout_s, opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.probers.values())))
         command = ["python", "-m", "municloud.status.web", "--consortium", a.stack,
                    "--prometheus", f"http://{prometheus_name}:{PROMETHEUS_PORT}"]

@@ -56,7 +56,7 @@ class _UnixConnection(http.client.HTTPConnection):
 
 
 class Engine:
-    """The few Docker engine API calls the supervisor needs, over the unix socket."""
+    """The few Docker engine API calls the supervisor (and the status prober) need, over the unix socket."""
 
     def __init__(self, path: str = SOCKET) -> None:
         self.path = path
@@ -76,6 +76,43 @@ class Engine:
 
     def start(self, cid: str) -> int:
         return self._call("POST", f"/containers/{cid}/start")[0]
+
+    def _post_json(self, url: str, body: dict) -> tuple[int, bytes]:
+        conn = _UnixConnection(self.path)
+        try:
+            conn.request("POST", url, body=json.dumps(body), headers={"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        finally:
+            conn.close()
+
+    def containers(self, labels: list[str]) -> list[dict]:
+        """Every container (running or not) carrying every label, as the engine lists them."""
+        filters = json.dumps({"label": labels})
+        status, body = self._call("GET", "/containers/json?all=1&filters=" + urllib.parse.quote(filters))
+        if status != 200:
+            raise ConnectionError(f"engine refused the container list: HTTP {status}")
+        return json.loads(body)
+
+    def exec(self, cid: str, cmd: list[str], user: str = "", timeout_s: int = 20) -> tuple[int, str]:
+        """Run ``cmd`` in a running container (ended after ``timeout_s``: exit 124); its exit code and
+        standard output (the status prober's psql and pgbackrest queries, municloud/status/prober.py)."""
+        status, body = self._post_json(f"/containers/{cid}/exec", {
+            "Cmd": ["timeout", str(timeout_s), *cmd], "User": user, "Env": ["PGCONNECT_TIMEOUT=5"],
+            "AttachStdout": True, "AttachStderr": True})
+        if status != 201:
+            return -1, ""
+        exec_id = json.loads(body)["Id"]
+        status, raw = self._post_json(f"/exec/{exec_id}/start", {"Detach": False, "Tty": False})
+        out, i = bytearray(), 0
+        while i + 8 <= len(raw):  # the engine's multiplexed stream: 8-byte header per frame
+            kind, size = raw[i], int.from_bytes(raw[i + 4:i + 8], "big")
+            if kind == 1:
+                out += raw[i + 8:i + 8 + size]
+            i += 8 + size
+        status, body = self._call("GET", f"/exec/{exec_id}/json")
+        code = json.loads(body).get("ExitCode") if status == 200 else None
+        return (code if code is not None else -1), out.decode(errors="replace")
 
     def events(self, labels: list[str]):
         """Yield container events (die, stop) of containers carrying every label, until the stream ends."""

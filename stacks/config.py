@@ -136,10 +136,11 @@ class SlaConfig(_Strict):
 
 
 #: The address plan (one /24 of ``network_base`` per project network): member slot s has .s at the
-#: primary site and .(100+s) at the DR site; .250/.251 the edges, .252/.253 the hubs, .254 the WAN.
+#: primary site and .(100+s) at the DR site; .248/.249 the status page's monitoring networks,
+#: .250/.251 the edges, .252/.253 the hubs, .254 the WAN.
 SLOTS = range(1, 100)
 _DR_OFFSET = 100
-_RESERVED_THIRD = {"edge": 250, "hub": 252, "wan": 254}
+_RESERVED_THIRD = {"monitoring": 248, "edge": 250, "hub": 252, "wan": 254}
 #: Sites on engines of their own: fixed host numbers on a site's routed WAN network (its host's
 #: ``wan_subnet``): member slot s's PostgreSQL at .(10+s), the shared units above them.
 _WAN_MEMBER_OFFSET = 10
@@ -263,7 +264,7 @@ class StackConfig(_Strict):
         # the plan's invariant, checked on the result: every network its own /24 inside network_base
         base = ipaddress.ip_network(self.network_base)
         nets = [self.subnet(site, m.address_slot) for site in self.sites for m in self.municipalities]
-        nets += [self.subnet(site, kind=k) for site in self.sites for k in ("edge", "hub")]
+        nets += [self.subnet(site, kind=k) for site in self.sites for k in ("monitoring", "edge", "hub")]
         nets.append(self.subnet(self.primary_site, kind="wan"))
         parsed = [ipaddress.ip_network(n) for n in nets]
         if len(set(parsed)) != len(parsed) or not all(n.subnet_of(base) for n in parsed):
@@ -351,7 +352,8 @@ class StackConfig(_Strict):
 
     def subnet(self, site: str, slot: int | None = None, kind: str = "municipality") -> str:
         """The /24 of a project network (``SLOTS``): a member's by its ``address_slot`` (never by its
-        position in the list: removing another member moves nothing), or the site's edge / hub / WAN."""
+        position in the list: removing another member moves nothing), or the site's monitoring / edge /
+        hub / WAN network."""
         base = ipaddress.ip_network(self.network_base)
         dr = self.sites[site].role != "primary"
         if kind == "municipality":

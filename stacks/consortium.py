@@ -22,6 +22,7 @@ from stacks.providers.image import Image
 from stacks.providers.network import Network
 from stacks.providers.pki import CertificateAuthority
 from stacks.site import DrSite, PrimarySite, SiteArgs
+from stacks.status_page import SiteEntry, StatusPage, StatusPageArgs
 from stacks.wan import RoutedWan
 
 
@@ -114,5 +115,14 @@ class Consortium(pulumi.ComponentResource):
             bind_address=cfg.frontdoor_listen_address(), host_port=cfg.frontdoor_port,
             depends_on=[self.sites[primary].gateway.container, self.sites[dr].gateway.container, *after],
             health_timeout_s=cfg.health_timeout_s), child)
+        # The status page (サービス稼働状況): a prober per site, Prometheus and the page at the primary.
+        # Not across site hosts yet: Prometheus would scrape the DR prober across the WAN.
+        def entry(site: str) -> SiteEntry:
+            return SiteEntry(site, cfg.sites[site].docker_host, site_images[site][0]["python"],
+                             self.sites[site].edge_network, cfg.subnet(site, kind="monitoring"))
+        self.status_page = None if self.routed_wan is not None else StatusPage("status-page", StatusPageArgs(
+            stack=cfg.stack, primary=entry(primary), others=[entry(dr)], standby_sites=[dr],
+            prometheus_image=image("prometheus", primary).ref,
+            members=[(m.lgcode, m.name) for m in cfg.municipalities], health_timeout_s=cfg.health_timeout_s), child)
         self.url = self.frontdoor.url
         self.register_outputs({"frontdoor_url": self.url, "ca_cert_pem": self.ca.cert_pem})

@@ -83,6 +83,8 @@ class GatewayArgs:
     """lifetime of its TLS certificate (short-lived instead of OCSP)"""
     cert_renew_before_days: int = 10
     """``up`` renews the certificate once less than this many days remain"""
+    status: dict | None = None
+    """{host, port} of the status page (``GET /status`` on the public listener), or None"""
     wan_endpoint: dict | None = None
     """sites on hosts of their own, the DR gateway: its place on its host's WAN network (the primary
     site's frontdoor reaches it there)"""
@@ -106,6 +108,7 @@ class Gateway(pulumi.ComponentResource):
             "gateway_routes": [{"lgcode": r.lgcode, "service": r.service, "host": r.host, "port": r.port}
                                for r in sorted(a.routes, key=lambda r: (r.lgcode, r.service))],
             "gateway_hub": a.hub or {},
+            "gateway_status": a.status or {},
             "gateway_internal_port": GATEWAY_PORT, "gateway_real_ip_from": list(a.trusted_proxies),
         }
         self.config = RenderedConfig(urn_name(a.site, "gateway-config"), role="gateway",

@@ -30,6 +30,7 @@ from stacks.postgres_cluster import StandbyPairing
 from stacks.providers.network import Network
 from stacks.providers.pki import CertificateAuthority
 from stacks.providers.secrets import Ed25519KeyPair
+from stacks.status_page import status_host
 from stacks.supervisor import SiteSupervisor, SupervisorArgs
 from stacks.wan import RoutedWan
 
@@ -95,6 +96,9 @@ class _Site(pulumi.ComponentResource):
             edge_network=self.edge_network, edge_address=cfg.gateway_address(a.site),
             tenant_networks=[m.network for m in self.municipalities.values()],
             routes=routes, hub={"host": self.hub.container_name, "port": SERVICE_PORT} if self.hub else None,
+            # the status page runs on a single engine only (decision 0040, its consequences)
+            status=None if a.routed_wan is not None else {"host": status_host(cfg.stack, cfg.primary_site),
+                                                          "port": SERVICE_PORT},
             rate_per_second=cfg.gateway_rate_per_second, burst=cfg.gateway_burst, depends_on=upstreams,
             health_timeout_s=cfg.health_timeout_s,
             # The frontdoor's PROXY header only: a container on the edge network (the hub) cannot

@@ -234,8 +234,9 @@ def test_lifecycle(live):
     assert up.summary.result == "succeeded"
     containers = client.containers.list(all=True, filters={"label": f"municloud.stack={name}"})
     # tenants at both sites (DR: standby + services), hub + hub db at both sites (DR: pilot-light hub
-    # + hub standby), two gateways, frontdoor, backup repo, a supervisor per site
-    assert len(containers) == 2 * 3 * 4 + 2 * 2 + 2 + 1 + 1 + 2
+    # + hub standby), two gateways, frontdoor, backup repo, a supervisor per site, the status page (a prober
+    # per site, Prometheus, the page)
+    assert len(containers) == 2 * 3 * 4 + 2 * 2 + 2 + 1 + 1 + 2 + 4
     # DR services and the DR hub in pilot light (SLA dr_services, Pulumi.yaml default) are created,
     # not started
     pilot = {c.name for c in containers if c.labels["municloud.site"] == "dr"

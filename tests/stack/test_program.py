@@ -7,6 +7,7 @@ Generated secrets and keys come from the real providers' ``create`` (the mocks c
 from __future__ import annotations
 
 import collections
+import json
 
 import pulumi
 import pytest
@@ -139,10 +140,15 @@ def test_each_site_has_one_supervisor_with_the_engine_socket_and_no_network(dev_
         assert c["engine_socket"] is True and c["networks"] == [{"name": "none", "aliases": []}], c
         assert c["command"][-4:] == ["--stack", "dev", "--site", site]
         assert c["user"] != "0" and c["read_only"] and c["restart_policy"] == "always"
-    # twin: no other container gets the engine's socket
+    # twin: no other container gets the engine's socket but the status probers, which join only
+    # their site's monitoring network (stacks/status_page.py)
     others = [c["name"] for c in containers if c.get("engine_socket") and c["labels"]["municloud.component"]
-              != "supervisor"]
+              not in ("supervisor", "prober")]
     assert others == [] and len(containers) > len(supervisors)
+    probers = [c for c in containers if c["labels"]["municloud.component"] == "prober"]
+    assert sorted(c["labels"]["municloud.site"] for c in probers) == ["dr", "primary"]
+    for c in probers:
+        assert c["networks"] == [{"name": f"mc-dev-{c['labels']['municloud.site']}-monitoring", "aliases": []}]
 
 
 def test_gateway_certificates_are_short_lived_and_renewed_other_certificates_unchanged(dev_raw):
@@ -157,3 +163,24 @@ def test_gateway_certificates_are_short_lived_and_renewed_other_certificates_unc
     # twin: the internal certificates (PostgreSQL, hub...) keep their lifetime and no renewal key
     internal = [i for n, i in certs.items() if n not in edge]
     assert internal and all("renew_before_days" not in i and i["validity_days"] == 825 for i in internal)
+
+
+def test_status_page_prometheus_keeps_30_days_and_both_gateways_route_status_to_the_page(dev_raw):
+    """stacks/status_page.py: Prometheus scrapes both probers and keeps more than 30 days; the page is
+    on both edge networks and each gateway's public listener routes GET /status to it."""
+    made = compose(dev_raw)
+    containers = {i["name"]: i for k, _n, i in made.created if k == "Container"}
+    prom = containers["mc-dev-primary-prometheus"]
+    [cfg_file] = [f for f in prom["files"] if f["path"] == "/etc/municloud/prometheus.yml"]
+    targets = json.loads(cfg_file["content"])["scrape_configs"][0]["static_configs"]
+    assert sorted(t["targets"][0] for t in targets) == ["mc-dev-dr-prober:9100", "mc-dev-primary-prober:9100"]
+    assert [n["name"] for n in prom["networks"]] == ["mc-dev-primary-monitoring", "mc-dev-dr-monitoring"]
+    retention = [a for a in prom["command"] if a.startswith("--storage.tsdb.retention.time=")]
+    assert retention == ["--storage.tsdb.retention.time=31d"]
+    page = containers["mc-dev-primary-status"]
+    assert [n["name"] for n in page["networks"]] == ["mc-dev-primary-monitoring", "mc-dev-primary-edge",
+                                                      "mc-dev-dr-edge"]
+    assert not page.get("engine_socket") and page["user"] != "0" and page["read_only"]
+    for site in ("primary", "dr"):
+        conf = [i for k, n, i in made.created if k == "RenderedConfig" and n == f"{site}-gateway-config"][0]
+        assert conf["variables"]["gateway_status"] == {"host": "mc-dev-primary-status", "port": 8000}

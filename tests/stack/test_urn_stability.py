@@ -26,11 +26,14 @@ pytestmark = pytest.mark.unit
 
 FIXTURES = Path(__file__).parent / "fixtures"
 #: components this code added that the old stack did not have (a create of state only)
-NEW_COMPONENTS = {"municloud:stack:PostgresCluster"}
+NEW_COMPONENTS = {"municloud:stack:PostgresCluster", "municloud:stack:StatusPage"}
 #: resources added on purpose since the fixture's stack was made (short URN names): new objects,
 #: not successors of old ones - each site's supervisor (docs/operator-guide.md, self-healing) and the
-#: python image it runs, built on that site's engine
-NEW_RESOURCES = {"primary-supervisor", "dr-supervisor", "primary-image-python", "dr-image-python"}
+#: python image it runs, built on that site's engine; the status page's probers, monitoring networks,
+#: Prometheus (its image and volume) and the page (docs/operator-guide.md, "The status page")
+NEW_RESOURCES = {"primary-supervisor", "dr-supervisor", "primary-image-python", "dr-image-python",
+                 "primary-prober", "dr-prober", "primary-monitoring", "dr-monitoring", "primary-prometheus",
+                 "primary-prometheus-data", "primary-image-prometheus", "primary-status"}
 #: resources removed on purpose since then (short URNs): `up` deletes them and makes no successor -
 #: the frontdoor's own publishing network, gone with the frontdoor's move to the host network
 #: (decision 0019)

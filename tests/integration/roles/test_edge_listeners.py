@@ -136,7 +136,8 @@ def edge(tmp_path_factory):
     gw_conf = _render(runner, "gateway", {
         "gateway_bind_address": "127.0.0.1", "gateway_listen_port": public, "gateway_internal_port": internal,
         "gateway_real_ip_from": ["127.0.0.1/32"], "gateway_rate_per_second": RATE, "gateway_burst": BURST,
-        "gateway_routes": routes, "gateway_hub": {"host": "127.0.0.1", "port": echo_port}},
+        "gateway_routes": routes, "gateway_hub": {"host": "127.0.0.1", "port": echo_port},
+        "gateway_status": {"host": "127.0.0.1", "port": echo_port}},
         root / "gw-out", "nginx.conf")
     fd_conf = _render(runner, "frontdoor", {
         "frontdoor_bind_address": "127.0.0.1", "frontdoor_listen_port": fd_port, "frontdoor_ca_file": HAPROXY_CA,
@@ -222,6 +223,18 @@ def test_staff_routes_are_served_through_the_frontdoor_only(edge):
     status, body = edge.request(edge.frontdoor, f"/{A}/residents_registry/api/v1/residents/x", source="127.0.0.13")
     assert status == 200 and json.loads(body)["path"] == "/api/v1/residents/x"
     assert edge.request(edge.internal, f"/{A}/residents_registry/api/v1/residents/x")[0] == 404
+
+
+def test_status_page_is_public_get_only_through_the_frontdoor(edge):
+    """GET /status reaches the page unchanged; another method or a path below it reaches nothing."""
+    status, body = edge.request(edge.frontdoor, "/status", source="127.0.0.16")
+    assert status == 200 and json.loads(body)["path"] == "/status"
+    before = len(_Echo.hits)
+    for method, target in (("POST", "/status"), ("GET", "/status/../hub/"), ("GET", "/status/x")):
+        status, _ = edge.request(edge.frontdoor, target, method=method, source="127.0.0.16")
+        assert status in (400, 403, 404), (method, target, status)
+    assert _Echo.hits[before:] == []
+    assert edge.request(edge.internal, "/status")[0] == 404  # not on the internal listener
 
 
 def test_open_data_is_public_read_only_and_not_a_way_into_the_service(edge):

@@ -1,0 +1,144 @@
+"""StatusPage: the consortium's live status page (サービス稼働状況), public and read only at
+``<frontdoor>/status`` (docs/operator-guide.md, "The status page").
+
+- a prober per site (``municloud.status.prober``): the site's units, replication on its running
+  primaries, the backups in its repository, measured through the site engine's socket and served
+  as ``/metrics`` on the site's monitoring network (internal; only Prometheus joins it);
+- Prometheus (Debian's package, images/prometheus) at the primary site: scrapes every prober and
+  itself every 5 s and keeps 31 days on its own volume;
+- the page (``municloud.status.web``) on both sites' edge networks: each gateway routes
+  ``GET /status`` to it; it renders HTML from Prometheus' answers, no script, no personal data.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+
+from municloud.naming import SERVICE_PORT
+from municloud.status.prober import PROBER_PORT
+from municloud.status.web import SCRAPE_INTERVAL_S
+from stacks.naming import docker_name, labels, urn_name
+from stacks.providers.container import Container
+from stacks.providers.network import Network
+from stacks.providers.volume import Volume
+from stacks.tls import plain_file
+
+APP_UID = 10001  # the python image's "app" user
+PROMETHEUS_PORT = 9090
+#: the page shows 30 days; a day more so the 30-day window is always full once it has been
+RETENTION = "31d"
+STATUS_COMPONENT = "status"
+
+
+def status_host(stack: str, primary_site: str) -> str:
+    """The page's container name, which both gateways route ``/status`` to."""
+    return docker_name(stack, primary_site, STATUS_COMPONENT)
+
+
+def prometheus_config(stack: str, probers: dict[str, str]) -> str:
+    """prometheus.yml (JSON is YAML): every site's prober and Prometheus itself, every 5 s."""
+    interval = f"{SCRAPE_INTERVAL_S:.0f}s"
+    return json.dumps({
+        "global": {"scrape_interval": interval, "evaluation_interval": interval,
+                   "external_labels": {"consortium": stack}},
+        "scrape_configs": [
+            {"job_name": "prober", "static_configs": [
+                {"targets": [f"{host}:{PROBER_PORT}"], "labels": {"prober_site": site}}
+                for site, host in sorted(probers.items())]},
+            {"job_name": "prometheus", "static_configs": [{"targets": [f"127.0.0.1:{PROMETHEUS_PORT}"]}]},
+        ]}, indent=2, ensure_ascii=False) + "\n"
+
+
+@dataclass
+class SiteEntry:
+    """What the status page needs of one site."""
+
+    name: str
+    """site name"""
+    docker_host: str
+    """its engine (unix:// for the prober's socket)"""
+    python_image: pulumi.Input[str]
+    """the python image at that engine"""
+    edge_network: Network
+    """its edge network (the gateway reaches the page there)"""
+    monitoring_subnet: str
+    """the /24 of its monitoring network (the address plan's, stacks/config.py)"""
+
+
+@dataclass
+class StatusPageArgs:
+    """Inputs of the status page."""
+
+    stack: str
+    """stack (consortium) name"""
+    primary: SiteEntry
+    """the primary site: Prometheus and the page run here"""
+    others: list[SiteEntry]
+    """the other sites (the DR site): a prober each"""
+    standby_sites: list[str]
+    """sites whose services wait as a pilot light"""
+    prometheus_image: pulumi.Input[str]
+    """the prometheus image at the primary's engine"""
+    members: list[tuple[str, str]]
+    """(lgcode, name) of every member, in config order"""
+    health_timeout_s: int = 180
+    """container health wait"""
+
+
+class StatusPage(pulumi.ComponentResource):
+    """Probers, Prometheus and the page of one consortium."""
+
+    def __init__(self, name: str, args: StatusPageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("municloud:stack:StatusPage", name, None, opts)
+        a, child = args, pulumi.ResourceOptions(parent=self)
+        primary = a.primary.name
+        self.networks: dict[str, Network] = {}
+        self.probers: dict[str, Container] = {}
+        for site in [a.primary, *a.others]:
+            net = Network(urn_name(site.name, "monitoring"), name=docker_name(a.stack, site.name, "monitoring"),
+                          docker_host=site.docker_host, labels=labels(a.stack, site.name, "monitoring"),
+                          internal=True, subnet=site.monitoring_subnet, opts=child)
+            self.networks[site.name] = net
+            command = ["python", "-m", "municloud.status.prober", "--stack", a.stack, "--site", site.name]
+            for s in a.standby_sites:
+                command += ["--standby-site", s]
+            self.probers[site.name] = Container(
+                urn_name(site.name, "prober"), name=docker_name(a.stack, site.name, "prober"),
+                docker_host=site.docker_host, image=site.python_image, labels=labels(a.stack, site.name, "prober"),
+                networks=[{"name": net.name, "aliases": []}], command=command, user=str(APP_UID), read_only=True,
+                engine_socket=True, healthcheck={"test": ["python", "-c", "import urllib.request as u; u.urlopen("
+                                                          f"'http://127.0.0.1:{PROBER_PORT}/metrics', timeout=3)"]},
+                health_timeout=a.health_timeout_s, opts=child)
+        prometheus_name = docker_name(a.stack, primary, "prometheus")
+        config = prometheus_config(a.stack, {s: docker_name(a.stack, s, "prober") for s in self.networks})
+        self.volume = Volume(urn_name(primary, "prometheus-data"), name=docker_name(a.stack, primary, "prometheus-data"),
+                             docker_host=a.primary.docker_host, labels=labels(a.stack, primary, "prometheus"),
+                             opts=child)
+        self.prometheus = Container(
+            urn_name(primary, "prometheus"), name=prometheus_name, docker_host=a.primary.docker_host,
+            image=a.prometheus_image, labels=labels(a.stack, primary, "prometheus"),
+            networks=[{"name": n.name, "aliases": []} for n in self.networks.values()],
+            command=["prometheus", "--config.file=/etc/municloud/prometheus.yml", "--storage.tsdb.path=/prometheus",
+                     f"--storage.tsdb.retention.time={RETENTION}", f"--web.listen-address=:{PROMETHEUS_PORT}"],
+            mounts=[{"source": self.volume.name, "target": "/prometheus"}], read_only=True,
+            tmpfs={"/tmp": "rw,noexec,nosuid,size=16m"}, files=[plain_file("/etc/municloud/prometheus.yml", config)],
+            health_timeout=a.health_timeout_s, opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.probers.values())))
+        command = ["python", "-m", "municloud.status.web", "--consortium", a.stack,
+                   "--prometheus", f"http://{prometheus_name}:{PROMETHEUS_PORT}"]
+        for code, member in a.members:
+            command += ["--member", f"{code}={member}"]
+        self.container_name = status_host(a.stack, primary)
+        self.page = Container(
+            urn_name(primary, STATUS_COMPONENT), name=self.container_name, docker_host=a.primary.docker_host,
+            image=a.primary.python_image, labels=labels(a.stack, primary, STATUS_COMPONENT),
+            networks=[{"name": self.networks[primary].name, "aliases": []}]
+            + [{"name": s.edge_network.name, "aliases": []} for s in [a.primary, *a.others]],
+            command=command, user=str(APP_UID), read_only=True,
+            healthcheck={"test": ["python", "-c", "import urllib.request as u; u.urlopen("
+                                  f"'http://127.0.0.1:{SERVICE_PORT}/status/healthz', timeout=3)"]},
+            health_timeout=a.health_timeout_s, opts=pulumi.ResourceOptions(parent=self, depends_on=[self.prometheus]))
+        self.register_outputs({"page": self.page.name, "prometheus": self.prometheus.name,
+                               "probers": {s: c.name for s, c in self.probers.items()}})

@@ -11,6 +11,12 @@ from pulumi.dynamic import CheckFailure, CreateResult, ReadResult, Resource, Upd
 from ._base import ValidatingProvider, check_labels, docker_client, engine_props, is_unknown
 
 
+#: bridge driver option: the bridge takes no address in the network's subnet, so nothing on the
+#: network reaches the engine host (Docker 20.10 gives an internal network's containers a default
+#: route via that address; without it the route leads nowhere)
+NO_HOST_ADDRESS = {"com.docker.network.bridge.inhibit_ipv4": "true"}
+
+
 class NetworkProvider(ValidatingProvider):
     KIND = "network"
     REQUIRED = {"name": str, "docker_host": str, "labels": dict}

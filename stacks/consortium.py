@@ -15,7 +15,7 @@ from stacks.backup_repository import BackupRepository, BackupRepositoryArgs
 from stacks.config import SERVICES, StackConfig
 from stacks.frontdoor import Backend, Frontdoor, FrontdoorArgs
 from stacks.municipality import ServiceImage
-from stacks.naming import docker_name, labels, urn_name
+from stacks.naming import urn_name
 from stacks.postgres_cluster import postgres_name
 from stacks.providers._base import register_engines
 from stacks.providers.image import Image

@@ -5,8 +5,9 @@ roles/postgres (stacks/postgres_config.py, reloaded in place) and the container 
 (stacks/postgres_image.py: its user, paths and ``MC_PG_*`` environment). Two kinds:
 
 - a **primary** (``standby_of`` None) owns the passwords; with ``pairing`` it is the source of a
-  DR standby: it joins the WAN (on one engine its pair's segment, stacks/wan.py), names the standby as its peer (synchronous or not, per
-  the SLA config) and archives WAL to the backup repository;
+  DR standby: it joins the WAN (on one engine its pair's segment, stacks/wan.py), names the
+  standby as its peer (synchronous or not, per the SLA config) and archives WAL to the backup
+  repository;
 - a **standby** (``standby_of`` = the primary's cluster) lives at the DR site, under the DR site's
   component (docs/dr.md): its own certificate, volume and configuration (the primary's tuning for
   its own networks), the primary's passwords, a base backup of the primary over the WAN and then

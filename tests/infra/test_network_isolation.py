@@ -2,8 +2,10 @@
 
 From each tier - a service, a member's PostgreSQL, the hub - a connection to each forbidden address
 times out or is refused, and its allowed twin connects: another member's servers on the WAN, the
-backup repository's PostgreSQL port and the engine host's address on every network are forbidden;
-the own standby, the repository's pgBackRest port and the own PostgreSQL are allowed. pg_hba admits
+backup repository's PostgreSQL port and the engine host's address on every network of a service or
+a database are forbidden; the own standby, the repository's pgBackRest port and the own PostgreSQL
+are allowed. The edge network keeps the host's address (the frontdoor, on the host network,
+reaches the gateways through it), so the hub and the gateways reach the host there. pg_hba admits
 replication from the peer's exact address only. "No default route" is read from the routing table
 inside each container, never tried by sending packets out. Probes: 2 s each, a few dozen in all.
 """
@@ -109,19 +111,19 @@ def tiers(containers, lgcodes):
             "b_postgres": _one(containers, "postgres", b), "b_standby": _one(containers, "standby", b, site="dr"),
             "hub_postgres": _one(containers, "hub_postgres"),
             "hub_standby": _one(containers, "hub_postgres", site="dr"),
-            "repo": _one(containers, "backup_repo", site="dr"), "frontdoor": _one(containers, "frontdoor")}
+            "repo": _one(containers, "backup_repo", site="dr")}
 
 
 @pytest.fixture(scope="module")
 def host_isolated(tiers):
     """The host tests need a stack made with ``municloud:engine_host_isolation`` (the test stacks
-    are): without it the tenant, hub and edge bridges hold the host's address - a failure that
+    are): without it the tenant and hub bridges hold the host's address - a failure that
     says so, not a skip (a stack checked with MC_INFRA_STACK=dev fails here by design)."""
     import docker
 
     client = docker.from_env()
-    for tier in ("service", "hub"):
-        for net in _addresses(tiers[tier]):
+    for tier in ("service", "postgres"):
+        for net in [n for n in _addresses(tiers[tier]) if not n.endswith("-wan")]:
             options = client.networks.get(net).attrs.get("Options") or {}
             assert options.get("com.docker.network.bridge.inhibit_ipv4") == "true", (
                 f"{net}: its bridge holds the engine host's address; the stack was made without "
@@ -151,30 +153,31 @@ def host_listener():
     srv.close()
 
 
+def _edge_bridge(hub) -> str:
+    """The engine host's address on the site's edge network (the frontdoor, on the host network,
+    reaches the gateways through it: the edge keeps it)."""
+    (gw,) = [v["Gateway"] for n, v in hub.attrs["NetworkSettings"]["Networks"].items() if n.endswith("-edge")]
+    return gw
+
+
 def test_no_tier_has_a_route_to_the_engine_host(tiers, host_isolated):
     host_addrs = _host_addresses()
-    for tier in ("service", "postgres", "hub", "a_standby", "repo"):
+    for tier in ("service", "postgres", "a_standby", "repo"):
         assert not _reaches_host(tiers[tier], host_addrs), (tiers[tier].name, _routes(tiers[tier]))
-    # the twin: the frontdoor publishes a port, the one unit whose network holds a host address
-    assert _reaches_host(tiers["frontdoor"], host_addrs)
+    # the twin: the hub is on the edge network, whose bridge keeps the host's address
+    assert _reaches_host(tiers["hub"], host_addrs)
 
 
-def test_no_tier_reaches_a_listener_of_the_engine_host(tiers, containers, host_isolated, host_listener):
-    gateways = {n: v["Gateway"] for c in containers.values()
-                for n, v in c.attrs["NetworkSettings"]["Networks"].items() if v.get("Gateway")}
-    for tier in ("service", "postgres", "hub"):
+def test_no_tier_reaches_a_listener_of_the_engine_host(tiers, host_isolated, host_listener):
+    edge = _edge_bridge(tiers["hub"])
+    for tier in ("service", "postgres"):
         c = tiers[tier]
-        # the host's address on each of its networks (if the engine put one there), and the host
-        # address that carries the published port (behind its default route, if it had one)
-        targets = {gateways.get(n) or str(ipaddress.ip_network(f"{a}/24", strict=False).network_address + 1)
-                   for n, a in _addresses(c).items()}
-        targets |= {tiers["frontdoor"].attrs["NetworkSettings"]["Networks"][n]["Gateway"]
-                    for n in _addresses(tiers["frontdoor"]) if n.endswith("frontdoor-net")}
-        _none_open(c, [(target, host_listener) for target in sorted(targets)])
-    # the twin: the listener answers from the frontdoor's network (the engine host's address on it)
-    (publish_gw,) = [v["Gateway"] for n, v in tiers["frontdoor"].attrs["NetworkSettings"]["Networks"].items()
-                     if n.endswith("frontdoor-net")]
-    assert _probe(tiers["frontdoor"], publish_gw, host_listener) == OPEN
+        # the host's address on each of its networks (where the engine would put one) and on the edge
+        targets = {str(ipaddress.ip_network(f"{v['IPAddress']}/{v['IPPrefixLen']}", strict=False).network_address + 1)
+                   for v in c.attrs["NetworkSettings"]["Networks"].values()}
+        _none_open(c, [(target, host_listener) for target in sorted(targets | {edge})])
+    # the twin: the listener answers the hub at the edge bridge's address
+    assert _probe(tiers["hub"], edge, host_listener) == OPEN
 
 
 def test_a_members_postgres_reaches_its_own_standby_and_the_repository_only(tiers):

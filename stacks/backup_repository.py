@@ -1,6 +1,7 @@
 """BackupRepository: the pgBackRest repository at the DR site (遠隔バックアップ).
 
-Its own container (postgres image, ``MC_PG_MODE=repo``) and volume on the WAN network only,
+Its own container (postgres image, ``MC_PG_MODE=repo``) and volume on the WAN only (on one
+engine: on every pair's WAN segment, stacks/wan.py),
 reached over pgBackRest's TLS server mode (port 8432, client certificates whose CN is the
 database container's name). One stanza per municipality cluster (+ the hub); the repository is
 encrypted (aes-256-cbc) with a generated passphrase that exists only as a Pulumi secret and a
@@ -46,8 +47,8 @@ class BackupRepositoryArgs:
     """postgres image reference (it carries pgBackRest)"""
     ca: CertificateAuthority
     """consortium CA (TLS between the repository and the database hosts)"""
-    wan_network: Network
-    """the WAN network: the only network it joins"""
+    wan_network: Network | None
+    """the WAN network: the only network it joins (None: ``wan_endpoint`` names its networks)"""
     stanzas: dict[str, list[str]]
     """stanza (municipality code, or "hub") -> database container names that may hold it (primary first)"""
     retention_full: int = 2
@@ -60,8 +61,9 @@ class BackupRepositoryArgs:
     """a differential backup when the last backup is older than this, SLA backup_diff_every_hours"""
     health_timeout_s: int = 180
     """container health wait"""
-    wan_endpoint: dict | None = None
-    """sites on hosts of their own: its place on its host's WAN network (fixed address)"""
+    wan_endpoint: list[dict] | None = None
+    """its places on the WAN (fixed addresses): on its host's routed WAN network (sites on hosts of
+    their own), or on every pair's segment (sites on one engine)"""
     extra_hosts: dict[str, str] | None = None
     """sites on hosts of their own: the other site's database names and addresses (/etc/hosts)"""
 
@@ -101,7 +103,8 @@ class BackupRepository(pulumi.ComponentResource):
         env = repo_env()  # stanzas, retention, schedule: the files roles/pgbackrest rendered
         self.container = Container(
             urn_name(a.site, "backup-repo"), name=self.container_name, docker_host=a.docker_host, image=a.image,
-            labels=lab, networks=[dict(a.wan_endpoint) if a.wan_endpoint else {"name": a.wan_network.name, "aliases": []}],
+            labels=lab, networks=[dict(e) for e in a.wan_endpoint] if a.wan_endpoint
+            else [{"name": a.wan_network.name, "aliases": []}],
             env=env, extra_hosts=a.extra_hosts,
             mounts=[{"source": self.volume.name, "target": "/var/lib/pgbackrest"}],
             tmpfs=dict(TMPFS),

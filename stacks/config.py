@@ -10,6 +10,7 @@ each) and the SLA targets. Every key is described in ``Pulumi.yaml``; every defa
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import json
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -33,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "edge_cert_renew_before_days": 10,
     "placeholder_services": [],
     "tenant_egress": [],
+    "engine_host_isolation": False,
     "test_stack": False,
     "sla": {"availability_percent": 99.5, "rto_seconds": 60, "rpo_seconds": 0,
             "replication_mode": "synchronous", "dr_services": "pilot_light", "max_lag_seconds": 5,
@@ -150,6 +152,13 @@ _WAN_UNITS = {"hub_postgres": 240, "backup_repo": 241, "gateway": 242}
 _BRIDGE_HOST = 1
 #: The gateway's fixed address on its site's edge network (the upper half: outside the dynamic range).
 _EDGE_GATEWAY = 240
+#: Sites on one engine: the WAN is one segment per pair (stacks/wan.py ``WanSegments``), a /29 each
+#: from the thirds .200-.203 of ``network_base`` (free in the plan above): the hub's pair at the
+#: first, member slot s's at the s-th; in each the primary, its DR standby and the repository at
+#: fixed host numbers (.1 is the bridge's, which holds no address there).
+_SEGMENT_THIRD = 200
+_SEGMENT_PREFIX = 29
+_SEGMENT_HOSTS = {"primary": 2, "standby": 3, "backup_repo": 4}
 
 
 def free_slots(taken) -> list[int]:
@@ -242,6 +251,11 @@ class StackConfig(_Strict):
     tenant_egress: tuple[str, ...] = Field(
         description="members whose tenant networks get a route out of the engine (internal: false); "
                     "the guardrail policy tenant-network-internal refuses it (docs/security.md)")
+    engine_host_isolation: bool = Field(
+        description="the bridges of the tenant and hub networks hold no address: nothing on them reaches "
+                    "the engine host (the edge keeps its: the frontdoor on the host network reaches the "
+                    "gateways through it); set before the first `up` (turning it on replaces those "
+                    "networks, docs/operator-guide.md \"Which network reaches what\")")
     test_stack: bool = Field(
         description="a stack for tests and load runs: `municloud loadtest reset` may empty its "
                     "members' data (docs/benchmarks.md \"How to reproduce\"); never a production stack")
@@ -266,8 +280,10 @@ class StackConfig(_Strict):
         nets = [self.subnet(site, m.address_slot) for site in self.sites for m in self.municipalities]
         nets += [self.subnet(site, kind=k) for site in self.sites for k in ("monitoring", "edge", "hub")]
         nets.append(self.subnet(self.primary_site, kind="wan"))
+        nets += [self.wan_segment(u) for u in ("hub", *(m.address_slot for m in self.municipalities))]
         parsed = [ipaddress.ip_network(n) for n in nets]
-        if len(set(parsed)) != len(parsed) or not all(n.subnet_of(base) for n in parsed):
+        overlap = any(a.overlaps(b) for a, b in itertools.combinations(parsed, 2))
+        if overlap or not all(n.subnet_of(base) for n in parsed):
             raise ValueError(f"network_base: the address plan does not fit in {base}")
         members = {m.lgcode for m in self.municipalities}
         for code in self.tenant_egress:
@@ -319,6 +335,20 @@ class StackConfig(_Strict):
         there and connects to the DR gateway from there: the one address whose PROXY protocol
         header the DR gateway believes."""
         return str(ipaddress.IPv4Network(self.sites[site].wan_subnet).network_address + _BRIDGE_HOST)
+
+    def wan_segment(self, unit: int | str) -> str:
+        """Sites on one engine: the /29 of a pair's WAN segment, by member ``address_slot`` (int) or
+        ``hub``: its primary, its DR standby and the backup repository, nothing else."""
+        index = 0 if unit == "hub" else unit
+        if index != 0 and index not in SLOTS:
+            raise ValueError(f"WAN segment of {unit!r}: a member's address slot or 'hub'")
+        size = 2 ** (32 - _SEGMENT_PREFIX)
+        first = ipaddress.ip_network(self.network_base).network_address + _SEGMENT_THIRD * 256 + index * size
+        return f"{first}/{_SEGMENT_PREFIX}"
+
+    def wan_segment_address(self, unit: int | str, role: str) -> str:
+        """A fixed address on a pair's WAN segment: ``primary``, ``standby`` or ``backup_repo``."""
+        return str(ipaddress.ip_network(self.wan_segment(unit)).network_address + _SEGMENT_HOSTS[role])
 
     def edge_dynamic_range(self, site: str) -> str:
         """The lower half of a site's edge /24: where Docker assigns addresses on the edge network."""

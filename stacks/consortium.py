@@ -15,7 +15,7 @@ from stacks.backup_repository import BackupRepository, BackupRepositoryArgs
 from stacks.config import SERVICES, StackConfig
 from stacks.frontdoor import Backend, Frontdoor, FrontdoorArgs
 from stacks.municipality import ServiceImage
-from stacks.naming import docker_name, labels, urn_name
+from stacks.naming import urn_name
 from stacks.postgres_cluster import postgres_name
 from stacks.providers._base import register_engines
 from stacks.providers.image import Image
@@ -23,7 +23,7 @@ from stacks.providers.network import Network
 from stacks.providers.pki import CertificateAuthority
 from stacks.site import DrSite, PrimarySite, SiteArgs
 from stacks.status_page import SiteEntry, StatusPage, StatusPageArgs
-from stacks.wan import RoutedWan
+from stacks.wan import RoutedWan, WanSegments
 
 
 @dataclass
@@ -64,24 +64,22 @@ class Consortium(pulumi.ComponentResource):
             return refs, service_images
 
         # WAN: replication and backup traffic only, between the sites' PostgreSQL and the repository:
-        # one bridge on a shared engine, or a routed network per site host (stacks/wan.py).
+        # on a shared engine a segment per pair (a primary, its standby, the repository), or a
+        # routed network per site host (stacks/wan.py).
         self.routed_wan = RoutedWan.create(cfg, self) if cfg.routed_wan else None
-        if self.routed_wan is None:
-            self.wan = Network("wan", name=docker_name(cfg.stack, None, "wan"), docker_host=primary_host,
-                               labels=labels(cfg.stack, primary, "wan"), internal=True,
-                               subnet=cfg.subnet(primary, kind="wan"), opts=child)
-            wan_of = {primary: self.wan, dr: self.wan}
-        else:
-            wan_of = dict(self.routed_wan.networks)
-            self.wan = wan_of[primary]
+        self.wan_segments = WanSegments.create(cfg, self) if self.routed_wan is None else None
+        wan_of: dict[str, Network | None] = (dict(self.routed_wan.networks) if self.routed_wan is not None
+                                             else {primary: None, dr: None})
         site_images = {site: images_for(site) for site in (primary, dr)}
         stanzas = {**{m.lgcode: [postgres_name(cfg.stack, primary, m.lgcode), postgres_name(cfg.stack, dr, m.lgcode)]
                       for m in cfg.municipalities},
                    "hub": [postgres_name(cfg.stack, primary, None), postgres_name(cfg.stack, dr, None)]}
         repo_wan, repo_hosts = None, None
-        if self.routed_wan is not None:
+        if self.wan_segments is not None:
+            repo_wan = self.wan_segments.repository_endpoints()
+        else:
             w = self.routed_wan
-            repo_wan = w.endpoint(dr, "backup_repo")
+            repo_wan = [w.endpoint(dr, "backup_repo")]
             repo_hosts = w.hosts(dr, [(postgres_name(cfg.stack, site, m.lgcode), site, m.address_slot)
                                       for m in cfg.municipalities for site in (primary, dr)]
                                  + [(postgres_name(cfg.stack, site, None), site, "hub_postgres") for site in (primary, dr)])
@@ -96,7 +94,7 @@ class Consortium(pulumi.ComponentResource):
             refs, service_images = site_images[site]
             return SiteArgs(config=cfg, site=site, ca=self.ca, images=refs, service_images=service_images,
                             wan_network=wan_of[site], backup_repo=self.backup_repo.container_name,
-                            routed_wan=self.routed_wan)
+                            routed_wan=self.routed_wan, wan_segments=self.wan_segments)
 
         primary_site = PrimarySite(urn_name(primary), site_args(primary), child)
         self.sites: dict[str, PrimarySite | DrSite] = {

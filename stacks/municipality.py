@@ -22,10 +22,10 @@ from stacks.config import SERVICES, MunicipalityConfig
 from stacks.naming import docker_name, labels, urn_name
 from stacks.platform_keys import key_id, registry_entry, registry_yaml, trusted_entries
 from stacks.postgres_cluster import PostgresCluster, PostgresClusterArgs, StandbyPairing
-from stacks.wan import RoutedWan
+from stacks.wan import RoutedWan, WanSegments
 from stacks.postgres_config import memory_budget_mb
 from stacks.providers.container import Container
-from stacks.providers.network import Network
+from stacks.providers.network import NO_HOST_ADDRESS, Network
 from stacks.providers.pki import CertificateAuthority
 from stacks.providers.secrets import Ed25519KeyPair
 from stacks.tls import plain_file, secret_file
@@ -80,6 +80,8 @@ class MunicipalityArgs:
     """its CIDR (allowed for replication)"""
     routed_wan: RoutedWan | None = None
     """sites on engines of their own (stacks/wan.py): the cluster's place on its host's WAN network"""
+    wan_segments: WanSegments | None = None
+    """sites on one engine (stacks/wan.py): the cluster's place on its pair's WAN segment"""
     health_timeout_s: int = 180
     """container health wait"""
     extra_service_env: dict[str, str] = field(default_factory=dict)
@@ -92,6 +94,8 @@ class MunicipalityArgs:
     """False: services created but not started (DR pilot light)"""
     egress: bool = False
     """config tenant_egress names it: its network is not internal (the guardrail pack refuses that)"""
+    isolate_engine_host: bool = False
+    """config engine_host_isolation: its internal network's bridge holds no address (no way to the host)"""
 
 
 class Municipality(pulumi.ComponentResource):
@@ -106,6 +110,7 @@ class Municipality(pulumi.ComponentResource):
         self.network = Network(urn_name(a.site, code, "net"), name=docker_name(a.stack, a.site, "", code),
                                docker_host=a.docker_host, labels=labels(a.stack, a.site, "network", code),
                                internal=not a.egress, subnet=a.subnet,
+                               options=NO_HOST_ADDRESS if a.isolate_engine_host and not a.egress else None,
                                opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=src)] if src else None))
         # The services do not wait for a standby: they start beside its base backup, and in synchronous
         # mode their first COMMIT (the migrations at start, municloud.db.MIGRATION_STATEMENT_TIMEOUT_S)
@@ -117,7 +122,7 @@ class Municipality(pulumi.ComponentResource):
                 network=self.network, subnet=a.subnet, ca=a.ca, image=a.postgres_image,
                 memory_mb=memory_budget_mb(a.municipality.population), wan_network=a.wan_network,
                 wan_subnet=a.wan_subnet or "", pairing=a.pairing, standby_of=src.cluster if src else None,
-                health_timeout_s=a.health_timeout_s, routed_wan=a.routed_wan), child)
+                health_timeout_s=a.health_timeout_s, routed_wan=a.routed_wan, wan_segments=a.wan_segments), child)
         self.postgres, self.postgres_name = self.cluster.container, self.cluster.container_name
         self.passwords = self.cluster.passwords
         if src is not None:  # the primary's credentials and keys: the DR slice stands in for it

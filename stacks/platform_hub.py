@@ -23,9 +23,9 @@ from stacks.municipality import APP_UID, SERVICE_PORT, ServiceImage
 from stacks.naming import docker_name, labels, urn_name
 from stacks.platform_keys import HUB_UNIT, key_id, registry_yaml
 from stacks.postgres_cluster import PostgresCluster, PostgresClusterArgs, StandbyPairing
-from stacks.wan import RoutedWan
+from stacks.wan import RoutedWan, WanSegments
 from stacks.providers.container import Container
-from stacks.providers.network import Network
+from stacks.providers.network import NO_HOST_ADDRESS, Network
 from stacks.providers.pki import CertificateAuthority
 from stacks.providers.secrets import Ed25519KeyPair
 from stacks.tls import plain_file, secret_file
@@ -83,10 +83,14 @@ class PlatformHubArgs:
     """its CIDR (replication allowed from it)"""
     routed_wan: RoutedWan | None = None
     """sites on engines of their own (stacks/wan.py): the cluster's place on its host's WAN network"""
+    wan_segments: WanSegments | None = None
+    """sites on one engine (stacks/wan.py): the cluster's place on the hub pair's WAN segment"""
     pairing: StandbyPairing | None = None
     """primary site: its cluster is the source of a DR standby (made by the DR site)"""
     standby_of: "PlatformHub | None" = None
     """DR site: the primary's hub (made with ``pairing``): its cluster's standby, key and registry"""
+    isolate_engine_host: bool = False
+    """config engine_host_isolation: its network's bridge holds no address (no way to the host)"""
 
 
 class PlatformHub(pulumi.ComponentResource):
@@ -101,7 +105,7 @@ class PlatformHub(pulumi.ComponentResource):
         # At the DR site the network was made under the primary's hub before the DR site had one.
         self.network = Network(urn_name(a.site, "hub-net"), name=docker_name(a.stack, a.site, "hub-net"),
                                docker_host=a.docker_host, labels=labels(a.stack, a.site, "hub"), internal=True,
-                               subnet=a.subnet,
+                               subnet=a.subnet, options=NO_HOST_ADDRESS if a.isolate_engine_host else None,
                                opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=src)] if src else None))
         # the hub does not wait for its standby: in synchronous mode its first COMMIT does
         # (municloud.db.MIGRATION_STATEMENT_TIMEOUT_S), as for a municipality's services
@@ -112,7 +116,7 @@ class PlatformHub(pulumi.ComponentResource):
                 network=self.network, subnet=a.subnet, ca=a.ca, image=a.postgres_image, memory_mb=HUB_MEMORY_MB,
                 wan_network=a.wan_network, wan_subnet=a.wan_subnet, pairing=a.pairing,
                 standby_of=src.cluster if src else None, health_timeout_s=a.health_timeout_s,
-                routed_wan=a.routed_wan),
+                routed_wan=a.routed_wan, wan_segments=a.wan_segments),
             pulumi.ResourceOptions(parent=self))
         self.postgres, self.passwords = self.cluster.container, self.cluster.passwords
         pg_name = self.cluster.container_name

@@ -5,8 +5,9 @@ roles/postgres (stacks/postgres_config.py, reloaded in place) and the container 
 (stacks/postgres_image.py: its user, paths and ``MC_PG_*`` environment). Two kinds:
 
 - a **primary** (``standby_of`` None) owns the passwords; with ``pairing`` it is the source of a
-  DR standby: it joins the WAN network, names the standby as its peer (synchronous or not, per
-  the SLA config) and archives WAL to the backup repository;
+  DR standby: it joins the WAN (on one engine its pair's segment, stacks/wan.py), names the
+  standby as its peer (synchronous or not, per the SLA config) and archives WAL to the backup
+  repository;
 - a **standby** (``standby_of`` = the primary's cluster) lives at the DR site, under the DR site's
   component (docs/dr.md): its own certificate, volume and configuration (the primary's tuning for
   its own networks), the primary's passwords, a base backup of the primary over the WAN and then
@@ -35,7 +36,7 @@ from stacks.providers.pki import Certificate, CertificateAuthority
 from stacks.providers.secrets import RandomPassword
 from stacks.providers.volume import Volume
 from stacks.tls import secret_file, tls_files
-from stacks.wan import RoutedWan
+from stacks.wan import RoutedWan, WanSegments
 
 TYPE = "municloud:stack:PostgresCluster"
 #: the type a standby had before it became a PostgresCluster (its alias)
@@ -103,6 +104,9 @@ class PostgresClusterArgs:
     routed_wan: RoutedWan | None = None
     """sites on engines of their own: the cluster joins its host's WAN network at its fixed address,
     streams to and from its peer's address only, and finds the other site's names in /etc/hosts"""
+    wan_segments: WanSegments | None = None
+    """sites on one engine: the cluster joins its pair's WAN segment (instead of ``wan_network``) at
+    its fixed address and streams to and from its peer's address only"""
 
 
 class PostgresCluster(pulumi.ComponentResource):
@@ -120,7 +124,7 @@ class PostgresCluster(pulumi.ComponentResource):
                 raise ValueError(f"cluster {src.container_name}: a standby at {a.site} needs its primary made "
                                  f"with a pairing to {a.site}")
             aliases = [pulumi.Alias(type_=_OLD_STANDBY_TYPE, parent=src.owner)]
-        if (a.pairing is not None or src is not None) and a.wan_network is None:
+        if (a.pairing is not None or src is not None) and a.wan_network is None and a.wan_segments is None:
             raise ValueError(f"cluster {postgres_name(a.stack, a.site, a.lgcode)}: DR pairing needs the WAN network")
         super().__init__(TYPE, name, None, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=aliases)))
         self.owner = owner
@@ -137,11 +141,19 @@ class PostgresCluster(pulumi.ComponentResource):
                      a.lgcode)
 
         wan_subnet, wan_endpoint, extra_hosts = a.wan_subnet, None, None
-        if a.routed_wan is not None and a.wan_network is not None:
+        on_wan = a.wan_network is not None or a.wan_segments is not None
+        # pg_hba's replication lines; the env keeps ``wan_subnet`` (below)
+        hba_replication = [wan_subnet] if on_wan and wan_subnet else []
+        if a.wan_segments is not None and (a.pairing is not None or src is not None):
+            role = "standby" if src is not None else "primary"
+            wan_endpoint = a.wan_segments.endpoint(a.lgcode, role)
+            hba_replication = [a.wan_segments.peer_cidr(a.lgcode, role)]
+        elif a.routed_wan is not None and a.wan_network is not None:
             w, unit = a.routed_wan, a.routed_wan.unit(a.lgcode)
             peer_site = src.site if src is not None else a.pairing.site
             peer_name = postgres_name(a.stack, peer_site, a.lgcode)
             wan_subnet, wan_endpoint = w.peer_cidr(peer_site, unit), w.endpoint(a.site, unit)
+            hba_replication = [wan_subnet]
             repo = src.pairing.backup_repo if src is not None else a.pairing.backup_repo
             names = [(peer_name, peer_site, unit)]
             if repo:  # the repository runs at the DR site (stacks/backup_repository.py)
@@ -152,7 +164,7 @@ class PostgresCluster(pulumi.ComponentResource):
         self.config, conf_files = postgres_config(
             urn_name(a.site, tag, "standby-config" if src is not None else "postgres-config"),
             instance=f"{a.stack}-{a.site}-{tag}-{kind}", databases=self.databases, allowed_networks=[a.subnet],
-            replication_networks=[wan_subnet] if a.wan_network is not None and wan_subnet else [],
+            replication_networks=hba_replication,
             memory_mb=self.memory_mb, opts=child)
         if src is not None:
             self.passwords = src.passwords  # a standby is a copy of its primary
@@ -171,8 +183,11 @@ class PostgresCluster(pulumi.ComponentResource):
         files += conf_files
 
         networks = [{"name": a.network.name, "aliases": []}]
-        if a.wan_network is not None:
+        if wan_endpoint is not None or a.wan_network is not None:
             networks.append(wan_endpoint or {"name": a.wan_network.name, "aliases": []})
+        # MC_PG_REPLICATION_NETWORKS is the entrypoint's pg_hba for a server started without the
+        # rendered one (the DR lab); with it mounted, ``hba_replication`` decides. On one engine the
+        # env keeps the WAN block the server was made with: a changed env replaces the container.
         if src is not None:
             primary_name = src.container_name
             env = server_env("standby", databases=self.databases, allowed_networks=[a.subnet],
@@ -186,7 +201,7 @@ class PostgresCluster(pulumi.ComponentResource):
             p = a.pairing
             env = server_env("primary", databases=self.databases, allowed_networks=[a.subnet],
                              application_name=self.container_name,
-                             replication_networks=[wan_subnet] if a.wan_network is not None else None,
+                             replication_networks=[wan_subnet] if on_wan else None,
                              peer_host=postgres_name(a.stack, p.site, a.lgcode) if p else None,
                              synchronous=bool(p and p.synchronous),
                              stanza=stanza_name(a.lgcode) if p and p.backup_repo else None,

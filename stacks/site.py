@@ -32,7 +32,7 @@ from stacks.providers.pki import CertificateAuthority
 from stacks.providers.secrets import Ed25519KeyPair
 from stacks.status_page import status_host
 from stacks.supervisor import SiteSupervisor, SupervisorArgs
-from stacks.wan import RoutedWan
+from stacks.wan import RoutedWan, WanSegments
 
 TYPE = "municloud:stack:Site"
 
@@ -51,12 +51,14 @@ class SiteArgs:
     """image refs: postgres, nginx, python (the site supervisor)"""
     service_images: dict[str, ServiceImage]
     """per service (and platform_hub)"""
-    wan_network: Network
-    """the WAN network (replication + backup)"""
+    wan_network: Network | None
+    """the WAN network (replication + backup) of a routed WAN; None on one engine (``wan_segments``)"""
     backup_repo: str | None = None
     """backup repository container name: the databases archive WAL to it"""
     routed_wan: RoutedWan | None = None
     """sites on engines of their own (stacks/wan.py): per host WAN networks and the address plan on them"""
+    wan_segments: WanSegments | None = None
+    """sites on one engine (stacks/wan.py): a WAN segment per pair and the addresses on them"""
 
 
 class _Site(pulumi.ComponentResource):
@@ -72,7 +74,8 @@ class _Site(pulumi.ComponentResource):
         self.edge_network = Network(urn_name(args.site, "edge"), name=docker_name(cfg.stack, args.site, "edge"),
                                     docker_host=self.docker_host, labels=labels(cfg.stack, args.site, "edge"),
                                     internal=True, subnet=cfg.subnet(args.site, kind="edge"),
-                                    ip_range=cfg.edge_dynamic_range(args.site), opts=pulumi.ResourceOptions(parent=self))
+                                    ip_range=cfg.edge_dynamic_range(args.site),
+                                    opts=pulumi.ResourceOptions(parent=self))
         self.municipalities: dict[str, Municipality] = {}
         self.hub: PlatformHub | None = None
 
@@ -139,7 +142,8 @@ class PrimarySite(_Site):
                 wan_subnet=wan_subnet, hub_key_entry=hub_entry, platform_keys=keys[m.lgcode],
                 peer_entries=peer_entries(keys, m.lgcode), health_timeout_s=cfg.health_timeout_s,
                 extra_service_env={"SITE": a.site}, pairing=pairing,
-                egress=m.lgcode in cfg.tenant_egress, routed_wan=a.routed_wan), child)
+                egress=m.lgcode in cfg.tenant_egress, routed_wan=a.routed_wan,
+                wan_segments=a.wan_segments, isolate_engine_host=cfg.engine_host_isolation), child)
             self.municipalities[m.lgcode] = mun
             all_entries += mun.registry_entries
         self.hub = PlatformHub(urn_name(a.site, "hub"), PlatformHubArgs(
@@ -148,7 +152,8 @@ class PrimarySite(_Site):
             image=a.service_images["platform_hub"], key=hub_key, registry_entries=all_entries,
             routing_table=routing_table([m.lgcode for m in cfg.municipalities]), gateway_name=self.gateway_name,
             health_timeout_s=cfg.health_timeout_s, wan_network=a.wan_network,
-            wan_subnet=wan_subnet, pairing=pairing, routed_wan=a.routed_wan), child)
+            wan_subnet=wan_subnet, pairing=pairing, routed_wan=a.routed_wan,
+            wan_segments=a.wan_segments, isolate_engine_host=cfg.engine_host_isolation), child)
         self._finish(a)
 
 
@@ -171,7 +176,8 @@ class DrSite(_Site):
                 health_timeout_s=cfg.health_timeout_s, standby_of=primary.municipalities[m.lgcode],
                 start_services=cfg.sla.dr_services == "warm",
                 hub_url=self.hub_url if primary.hub else None, extra_service_env={"SITE": a.site},
-                egress=m.lgcode in cfg.tenant_egress, routed_wan=a.routed_wan), child)
+                egress=m.lgcode in cfg.tenant_egress, routed_wan=a.routed_wan,
+                wan_segments=a.wan_segments, isolate_engine_host=cfg.engine_host_isolation), child)
             self.municipalities[m.lgcode] = mun
         if primary.hub is not None:
             # the hub's DR twin: pilot light on the hub's standby, same key and registry as the primary's
@@ -182,5 +188,6 @@ class DrSite(_Site):
                 image=a.service_images["platform_hub"], key=src.key, registry_entries=src.registry_entries,
                 routing_table=src.routing_table, gateway_name=self.gateway_name,
                 health_timeout_s=cfg.health_timeout_s, wan_network=a.wan_network,
-                wan_subnet=wan_subnet, standby_of=src, routed_wan=a.routed_wan), child)
+                wan_subnet=wan_subnet, standby_of=src, routed_wan=a.routed_wan,
+                wan_segments=a.wan_segments, isolate_engine_host=cfg.engine_host_isolation), child)
         self._finish(a)

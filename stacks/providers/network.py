@@ -11,6 +11,12 @@ from pulumi.dynamic import CheckFailure, CreateResult, ReadResult, Resource, Upd
 from ._base import ValidatingProvider, check_labels, docker_client, engine_props, is_unknown
 
 
+#: bridge driver option: the bridge takes no address in the network's subnet, so nothing on the
+#: network reaches the engine host (Docker 20.10 gives an internal network's containers a default
+#: route via that address; without it the route leads nowhere)
+NO_HOST_ADDRESS = {"com.docker.network.bridge.inhibit_ipv4": "true"}
+
+
 class NetworkProvider(ValidatingProvider):
     KIND = "network"
     REQUIRED = {"name": str, "docker_host": str, "labels": dict}
@@ -44,10 +50,18 @@ class NetworkProvider(ValidatingProvider):
         for existing in client.networks.list(names=[props["name"]]):
             # A leftover of an interrupted run of the same stack is adopted, anything else is an error.
             if existing.name == props["name"]:
-                if existing.attrs.get("Labels") == props["labels"]:
-                    return CreateResult(existing.id, dict(props))
-                raise docker.errors.APIError(
-                    f"network {props['name']} already exists on {props['docker_host']} and is not ours")
+                if existing.attrs.get("Labels") != props["labels"]:
+                    raise docker.errors.APIError(
+                        f"network {props['name']} already exists on {props['docker_host']} and is not ours")
+                differs = _differences(existing.attrs, props)
+                if differs:
+                    # same name and labels, other settings (made by hand, or left by an interrupted
+                    # replacement): adopting it would record settings it does not have
+                    raise docker.errors.APIError(
+                        f"network {props['name']} exists with other settings ({'; '.join(differs)}); Docker "
+                        f"cannot change them in place: remove it (and its containers) or keep the setting "
+                        f"(docs/operator-guide.md \"Which network reaches what\")")
+                return CreateResult(existing.id, dict(props))
         ipam = None
         if props.get("subnet"):
             from docker.types import IPAMConfig, IPAMPool
@@ -83,6 +97,22 @@ class NetworkProvider(ValidatingProvider):
             docker_client(props).networks.get(id_).remove()
         except docker.errors.NotFound:
             pass
+
+
+def _differences(attrs: dict[str, Any], props: dict[str, Any]) -> list[str]:
+    """What an existing network (``docker network inspect``) holds other than ``props`` asks for:
+    internal, subnet, the driver options the program sets."""
+    found = []
+    if bool(attrs.get("Internal")) != bool(props.get("internal")):
+        found.append(f"internal {bool(attrs.get('Internal'))}, wanted {bool(props.get('internal'))}")
+    subnets = [c.get("Subnet") for c in (attrs.get("IPAM") or {}).get("Config") or []]
+    if props.get("subnet") and props["subnet"] not in subnets:
+        found.append(f"subnet {subnets}, wanted {props['subnet']}")
+    held = attrs.get("Options") or {}
+    for key, value in sorted((props.get("options") or {}).items()):
+        if held.get(key) != value:
+            found.append(f"option {key}={held.get(key)!r}, wanted {value!r}")
+    return found
 
 
 class Network(Resource, module="municloud", name="Network"):

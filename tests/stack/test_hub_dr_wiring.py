@@ -21,7 +21,7 @@ def test_hub_postgres_pairs_with_a_dr_standby_and_a_pilot_light_hub(dev_raw):
     primary, standby = c["mc-dev-primary-hub-postgres"], c["mc-dev-dr-hub-postgres"]
     assert primary["env"]["MC_PG_PEER_HOST"] == "mc-dev-dr-hub-postgres"
     assert primary["env"]["MC_PG_SYNCHRONOUS_STANDBY_NAMES"] == '"mc-dev-dr-hub-postgres"'
-    assert {n["name"] for n in primary["networks"]} == {"mc-dev-primary-hub-net", "mc-dev-wan"}
+    assert {n["name"] for n in primary["networks"]} == {"mc-dev-primary-hub-net", "mc-dev-hub-wan"}
     # WAL archiving to the repository's "hub" stanza, from whichever side is primary
     for side in (primary, standby):
         assert (side["env"]["MC_PGBACKREST_STANZA"], side["env"]["MC_PGBACKREST_REPO_HOST"]) == \
@@ -35,7 +35,7 @@ def test_hub_postgres_pairs_with_a_dr_standby_and_a_pilot_light_hub(dev_raw):
     assert (standby["env"]["MC_PG_MODE"], standby["env"]["MC_PG_DATABASES"]) == ("standby", "platform_hub")
     assert standby["env"]["MC_PG_PEER_HOST"] == "mc-dev-primary-hub-postgres"
     assert standby["env"]["MC_PG_REPLICATION_NETWORKS"] == primary["env"]["MC_PG_REPLICATION_NETWORKS"]
-    assert {n["name"] for n in standby["networks"]} == {"mc-dev-dr-hub-net", "mc-dev-wan"}
+    assert {n["name"] for n in standby["networks"]} == {"mc-dev-dr-hub-net", "mc-dev-hub-wan"}
     # the standby is a copy of the primary: the same role passwords
     for role in ("postgres", "replicator", "platform_hub"):
         path = f"/run/secrets/postgres/{role}.password"

@@ -31,7 +31,8 @@ def test_each_primary_cluster_renders_its_own_configuration_and_reloads_it(dev_r
             v = rendered[f"dev-primary-{m.lgcode}-postgres"]
             assert v["postgres_databases"] == ["residents_registry", "tax", "nhi"]
             assert v["postgres_allowed_networks"] == [cfg.subnet("primary", m.address_slot)]
-            assert v["postgres_replication_networks"] == [cfg.subnet("primary", kind="wan")]
+            # its DR standby's exact address on their pair's WAN segment, nothing else
+            assert v["postgres_replication_networks"] == [f"{cfg.wan_segment_address(m.address_slot, 'standby')}/32"]
             assert v["postgres_memory_mb"] == memory_budget_mb(m.population)
             pg = containers[f"mc-dev-primary-{m.lgcode}-postgres"]
             paths = {f["path"]: f for f in pg["files"]}
@@ -51,14 +52,15 @@ def test_each_dr_standby_mirrors_its_primary_configuration_for_its_own_networks(
             primary, standby = rendered[f"dev-primary-{m.lgcode}-postgres"], rendered[f"dev-dr-{m.lgcode}-standby"]
             assert standby["postgres_memory_mb"] == primary["postgres_memory_mb"]  # max_connections alike
             assert standby["postgres_allowed_networks"] == [cfg.subnet("dr", m.address_slot)] != primary["postgres_allowed_networks"]
-            assert standby["postgres_replication_networks"] == primary["postgres_replication_networks"]
+            # each side admits the other's exact address: after a failover the roles swap
+            assert standby["postgres_replication_networks"] == [f"{cfg.wan_segment_address(m.address_slot, 'primary')}/32"]
             pg = containers[f"mc-dev-dr-{m.lgcode}-postgres"]
             assert f"{CONFIG_DIR}/pg_hba.conf" in {f["path"] for f in pg["files"]} and pg["reload"] == RELOAD
         # the hub's standby likewise mirrors the hub's primary
         hub, hub_standby = rendered["dev-primary-hub-postgres"], rendered["dev-dr-hub-standby"]
         assert hub_standby["postgres_memory_mb"] == hub["postgres_memory_mb"] == HUB_MEMORY_MB
         assert hub_standby["postgres_allowed_networks"] == [cfg.subnet("dr", kind="hub")]
-        assert hub_standby["postgres_replication_networks"] == hub["postgres_replication_networks"]
+        assert hub_standby["postgres_replication_networks"] == [f"{cfg.wan_segment_address('hub', 'primary')}/32"]
         assert containers["mc-dev-dr-hub-postgres"]["reload"] == RELOAD
 
     return _check_dev_program(dev_raw, check)
@@ -69,7 +71,7 @@ def test_the_hub_cluster_is_configured_by_the_same_role_for_its_one_database(dev
         v = rendered["dev-primary-hub-postgres"]
         assert v["postgres_databases"] == [HUB_DB]
         assert v["postgres_allowed_networks"] == [cfg.subnet("primary", kind="hub")]
-        assert v["postgres_replication_networks"] == [cfg.subnet("primary", kind="wan")]
+        assert v["postgres_replication_networks"] == [f"{cfg.wan_segment_address('hub', 'standby')}/32"]
         pg = containers["mc-dev-primary-hub-postgres"]
         paths = {f["path"] for f in pg["files"]}
         assert {f"{CONFIG_DIR}/pg_hba.conf", f"{CONFIG_DIR}/postgresql.conf"} <= paths and pg["reload"] == RELOAD

@@ -42,7 +42,7 @@ def test_each_municipality_joins_only_its_own_network(dev_raw):
         code, site = c["labels"]["municloud.lgcode"], c["labels"]["municloud.site"]
         nets = {n["name"] for n in c["networks"]}
         db = c["labels"]["municloud.component"] in ("postgres", "standby")
-        allowed = {own_nets[site, code]} | ({"mc-dev-wan"} if db else set())
+        allowed = {own_nets[site, code]} | ({f"mc-dev-{code}-wan"} if db else set())  # its pair's WAN segment
         assert nets == allowed, (c["name"], nets)
     gateways = {f"mc-dev-{s}-gateway": s for s in ("primary", "dr")}
     for name, site in gateways.items():

@@ -165,14 +165,63 @@ def test_sites_on_hosts_of_their_own_reach_each_other_across_the_routed_wan(dev_
     assert not [c for c in cons.values() if c["labels"]["municloud.component"] == "supervisor"]
 
 
-def test_on_one_engine_the_wan_is_one_bridge_without_fixed_addresses(dev_raw):
-    """The twin: a single-engine stack keeps its one internal WAN bridge, DNS names, no /etc/hosts."""
+def test_on_one_engine_the_wan_is_a_segment_per_pair_with_fixed_addresses(dev_raw):
+    """The twin: a single-engine stack's WAN is one internal segment per pair (a member's primary,
+    its DR standby, the repository; the hub's likewise) without a host address, DNS names, no
+    /etc/hosts; pg_hba names the peer's exact address on the segment (stacks/wan.py WanSegments)."""
     made = compose(dev_raw)
     cfg = made.cfg
-    s, lg = cfg.stack, cfg.municipalities[0].lgcode
+    s, codes = cfg.stack, [m.lgcode for m in cfg.municipalities]
 
     nets, cons = _by_name(made, "Network"), _by_name(made, "Container")
-    assert nets[f"mc-{s}-wan"]["internal"] is True and "options" not in nets[f"mc-{s}-wan"]
+    assert f"mc-{s}-wan" not in nets  # no flat WAN any more
+    pairs = {f"mc-{s}-{p}-wan": p for p in ("hub", *codes)}
+    assert {n for n, i in nets.items() if i["labels"]["municloud.component"] == "wan"} == set(pairs)
+    for name, pair in pairs.items():
+        unit = "hub" if pair == "hub" else cfg.member(pair).address_slot
+        assert (nets[name]["internal"], nets[name]["subnet"]) == (True, cfg.wan_segment(unit))
+        assert nets[name]["options"] == {"com.docker.network.bridge.inhibit_ipv4": "true"}
+        members = {c["name"]: n.get("ipv4_address") for c in cons.values() for n in c["networks"] if n["name"] == name}
+        db = (lambda site: f"mc-{s}-{site}-hub-postgres") if pair == "hub" else (
+            lambda site: f"mc-{s}-{site}-{pair}-postgres")
+        assert members == {db("primary"): cfg.wan_segment_address(unit, "primary"),
+                           db("dr"): cfg.wan_segment_address(unit, "standby"),
+                           f"mc-{s}-dr-backup-repo": cfg.wan_segment_address(unit, "backup_repo")}
+        # the env keeps the WAN block the server was made with (a changed env replaces a database)
+        assert cons[db("primary")]["env"]["MC_PG_REPLICATION_NETWORKS"] == cfg.subnet("primary", kind="wan")
+    # the repository's first network (its network mode) is the hub's segment: a member joining or
+    # leaving changes only the others, in place
+    assert cons[f"mc-{s}-dr-backup-repo"]["networks"][0]["name"] == f"mc-{s}-hub-wan"
     assert not [c for c in cons.values() if "extra_hosts" in c]
-    assert {"name": f"mc-{s}-wan", "aliases": []} in cons[f"mc-{s}-primary-{lg}-postgres"]["networks"]
-    assert cons[f"mc-{s}-primary-{lg}-postgres"]["env"]["MC_PG_REPLICATION_NETWORKS"] == cfg.subnet("primary", kind="wan")
+    # the segments are /29s apart from every /24 of the plan
+    assert len({cfg.wan_segment(u) for u in ("hub", *range(1, 100))}) == 100
+
+
+def test_a_wan_segment_is_asked_for_a_unit_outside_the_plan(dev_raw):
+    """Bad input: a segment for a slot outside the plan names what is wrong."""
+    cfg = load("dev", dev_raw)
+    with pytest.raises(ValueError, match="a member's address slot or 'hub'"):
+        cfg.wan_segment(100)
+
+
+def test_engine_host_isolation_takes_the_host_address_off_every_internal_bridge(dev_raw):
+    """With ``engine_host_isolation`` the tenant and hub bridges hold no address (nothing on them
+    reaches the engine host); the edges keep theirs (the frontdoor on the host network reaches the
+    gateways through them). The twin: without it (the default, stacks made before it keep their
+    networks) only the WAN segments have none."""
+    option = {"com.docker.network.bridge.inhibit_ipv4": "true"}
+
+    def without_host_address(raw) -> set[str]:
+        nets = _by_name(compose(raw), "Network")
+        return {n for n, i in nets.items() if i.get("options") == option}
+
+    s = "dev"
+    isolated = without_host_address(dev_raw | {"engine_host_isolation": True})
+    plain = without_host_address(dev_raw)
+    segments = {n for n in plain if n.endswith("-wan")}
+    assert plain == segments and len(segments) == 4  # the twin: the hub's pair and 3 members'
+    cfg = load("dev", dev_raw)
+    expected = segments | {f"mc-{s}-{site}-{kind}" for site in ("primary", "dr") for kind in ("hub-net",)} | {
+        f"mc-{s}-{site}-{m.lgcode}" for site in ("primary", "dr") for m in cfg.municipalities}
+    assert isolated == expected
+    assert not {n for n in isolated if n.endswith("-edge")}

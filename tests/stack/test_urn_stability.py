@@ -30,15 +30,18 @@ NEW_COMPONENTS = {"municloud:stack:PostgresCluster", "municloud:stack:StatusPage
 #: resources added on purpose since the fixture's stack was made (short URN names): new objects,
 #: not successors of old ones - each site's supervisor (docs/operator-guide.md, self-healing) and the
 #: python image it runs, built on that site's engine; the status page's probers, monitoring networks,
-#: Prometheus (its image and volume) and the page (docs/operator-guide.md, "The status page")
+#: Prometheus (its image and volume) and the page (docs/operator-guide.md, "The status page"); the
+#: WAN segment of every pair (stacks/wan.py WanSegments), the successors of the flat WAN
 NEW_RESOURCES = {"primary-supervisor", "dr-supervisor", "primary-image-python", "dr-image-python",
                  "primary-prober", "dr-prober", "primary-monitoring", "dr-monitoring", "primary-prometheus",
-                 "primary-prometheus-data", "primary-image-prometheus", "primary-status"}
+                 "primary-prometheus-data", "primary-image-prometheus", "primary-status",
+                 "wan-hub", "wan-053031", "wan-053279", "wan-053465"}
 #: resources removed on purpose since then (short URNs): `up` deletes them and makes no successor -
 #: the frontdoor's own publishing network, gone with the frontdoor's move to the host network
-#: (decision 0019)
+#: (decision 0019); the flat WAN of a single-engine stack (its servers move to their pair's segment
+#: in place, docs/operator-guide.md "Which network reaches what")
 REMOVED_RESOURCES = {"municloud:stack:Consortium$municloud:stack:Frontdoor$pulumi-python:dynamic/municloud:Network"
-                     "::frontdoor-net"}
+                     "::frontdoor-net", "municloud:stack:Consortium$pulumi-python:dynamic/municloud:Network::wan"}
 _PREFIX = re.compile(r"^urn:pulumi:[^:]+::[^:]+::")
 
 

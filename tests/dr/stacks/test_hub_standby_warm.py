@@ -113,7 +113,7 @@ def test_hub_postgres_streams_to_its_dr_standby(warm_stack, inv):
     assert [(r.application_name, r.state, r.sync_state) for r in rows] == \
         [(standby.name, "streaming", "sync" if sync else "async")]
     assert pg.in_recovery(standby) and not pg.in_recovery(primary)  # the twin tells them apart
-    assert set(standby.attrs["NetworkSettings"]["Networks"]) == {f"mc-{STACK}-dr-hub-net", f"mc-{STACK}-wan"}
+    assert set(standby.attrs["NetworkSettings"]["Networks"]) == {f"mc-{STACK}-dr-hub-net", f"mc-{STACK}-hub-wan"}
     assert inv.database(DR, HUB).name == standby.name and inv.database(PRIMARY, HUB).name == primary.name
     # the hub archives WAL to its own stanza of the backup repository (the twin: an unknown stanza fails)
     repo = inv.backup_repo()

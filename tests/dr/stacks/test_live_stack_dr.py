@@ -56,9 +56,9 @@ def test_primary_streams_to_its_own_standby_in_the_configured_mode(live_stack, i
     expected_sync = "sync" if synchronous else "async"
     assert [(r.application_name, r.state, r.sync_state) for r in rows] == [(standby.name, "streaming", expected_sync)]
     assert rows[0].lag_bytes < 16 * 1024 * 1024
-    # the standby joins only its own DR tenant network and the WAN
+    # the standby joins only its own DR tenant network and its pair's WAN segment (stacks/wan.py)
     nets = set(standby.attrs["NetworkSettings"]["Networks"])
-    assert nets == {f"mc-{live_stack.name}-dr-{lgcode}", f"mc-{live_stack.name}-wan"}
+    assert nets == {f"mc-{live_stack.name}-dr-{lgcode}", f"mc-{live_stack.name}-{lgcode}-wan"}
 
 
 @pytest.mark.parametrize("lgcode", DEV_LGCODES)

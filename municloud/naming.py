@@ -10,6 +10,10 @@ SHARED = "shared"
 #: the port every business service listens on inside its container
 SERVICE_PORT = 8000
 INBOX_PATH = "/api/v1/platform/inbox"
+#: the label of a container an operation runs once (a restore to verify, a failback's rewind or
+#: base backup, a rehearsal's probe): its value says what for. Such a container is not a unit of
+#: the stack: the status prober does not count it (municloud/status/facts.py).
+ONE_OFF_LABEL = "municloud.one-off"
 
 
 def docker_name(stack: str, site: str | None, component: str, lgcode: str | None = None) -> str:

@@ -31,6 +31,8 @@ PROMETHEUS_PORT = 9090
 #: the page shows 30 days; a day more so the 30-day window is always full once it has been
 RETENTION = "31d"
 STATUS_COMPONENT = "status"
+#: the page's member list (lgcode and name, in config order), updated in place
+MEMBERS_FILE = "/etc/municloud/status/members.json"
 
 
 def status_host(stack: str, primary_site: str) -> str:
@@ -126,17 +128,20 @@ class StatusPage(pulumi.ComponentResource):
             mounts=[{"source": self.volume.name, "target": "/prometheus"}], read_only=True,
             tmpfs={"/tmp": "rw,noexec,nosuid,size=16m"}, files=[plain_file("/etc/municloud/prometheus.yml", config)],
             health_timeout=a.health_timeout_s, opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.probers.values())))
+        # the members as a file the page reads for each request: a member joining or leaving updates
+        # it in place (the reload only checks it), the container stays (docs/operator-guide.md,
+        # "Members join and leave")
         command = ["python", "-m", "municloud.status.web", "--consortium", a.stack,
-                   "--prometheus", f"http://{prometheus_name}:{PROMETHEUS_PORT}"]
-        for code, member in a.members:
-            command += ["--member", f"{code}={member}"]
+                   "--prometheus", f"http://{prometheus_name}:{PROMETHEUS_PORT}", "--members-file", MEMBERS_FILE]
+        members = plain_file(MEMBERS_FILE, json.dumps([list(m) for m in a.members], ensure_ascii=False))
         self.container_name = status_host(a.stack, primary)
         self.page = Container(
             urn_name(primary, STATUS_COMPONENT), name=self.container_name, docker_host=a.primary.docker_host,
             image=a.primary.python_image, labels=labels(a.stack, primary, STATUS_COMPONENT),
             networks=[{"name": self.networks[primary].name, "aliases": []}]
             + [{"name": s.edge_network.name, "aliases": []} for s in [a.primary, *a.others]],
-            command=command, user=str(APP_UID), read_only=True,
+            command=command, user=str(APP_UID), read_only=True, files=[members],
+            reload=["python", "-c", f"from municloud.status.web import read_members; read_members({MEMBERS_FILE!r})"],
             healthcheck={"test": ["python", "-c", "import urllib.request as u; u.urlopen("
                                   f"'http://127.0.0.1:{SERVICE_PORT}/status/healthz', timeout=3)"]},
             health_timeout=a.health_timeout_s, opts=pulumi.ResourceOptions(parent=self, depends_on=[self.prometheus]))

@@ -16,6 +16,8 @@ import json
 import time
 from dataclasses import dataclass, field
 
+from municloud.naming import ONE_OFF_LABEL
+
 #: components that wait stopped at the standby site (pilot light) until a failover starts them
 STANDBY_COMPONENTS = frozenset({"residents_registry", "tax", "nhi", "hub"})
 POSTGRES_COMPONENTS = frozenset({"postgres", "hub_postgres", "standby"})
@@ -93,6 +95,11 @@ def up_for_seconds(status: str) -> float | None:
     return None
 
 
+def is_unit(labels: dict) -> bool:
+    """A container the stack's program made (it has a component), not one an operation runs once."""
+    return ONE_OFF_LABEL not in labels and bool(labels.get("municloud.component"))
+
+
 def classify(entry: dict, standby_sites: frozenset[str] | set[str], since_s: float | None = None) -> Unit:
     """A unit from the engine's container list entry (GET /containers/json). ``since_s``: seconds
     since the previous probe; a unit that started again within them was down meanwhile (a restart
@@ -149,7 +156,9 @@ def probe(engine, stack: str, standby_sites: set[str], site: str | None = None,
     ``classify``."""
     labels = [f"municloud.stack={stack}"] + ([f"municloud.site={site}"] if site else [])
     facts = Facts(stack, time.time())
-    entries = engine.containers(labels)
+    # the stack's units only: a container an operation runs once (ONE_OFF_LABEL) is none, nor is
+    # one without a component (not made by the program)
+    entries = [e for e in engine.containers(labels) if is_unit(e.get("Labels") or {})]
     facts.units = sorted((classify(e, frozenset(standby_sites), since_s) for e in entries),
                          key=lambda u: (u.lgcode, u.site, u.component))
     if not deep:

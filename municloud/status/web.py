@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -119,7 +120,19 @@ def current_view(prometheus: str, consortium: str, members: list[tuple[str, str]
     return build_view(results, consortium, members, time.time())
 
 
-def serve(prometheus: str, consortium: str, members: list[tuple[str, str]],
+def read_members(path: str) -> list[tuple[str, str]]:
+    """The members file (JSON: ``[[lgcode, name], ...]`` in the page's order), read again for each
+    page: a member joining or leaving changes the file in place (the stack's ``up``), not the
+    container. A file that is not such a list is refused with what is wrong."""
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    if not isinstance(data, list) or not all(isinstance(m, list) and len(m) == 2 and all(isinstance(x, str) for x in m)
+                                             for m in data):
+        raise ValueError(f"{path}: not a list of [lgcode, name] pairs")
+    return [(code, name) for code, name in data]
+
+
+def serve(prometheus: str, consortium: str, members: Callable[[], list[tuple[str, str]]],
           port: int = SERVICE_PORT) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def _send(self, status: int, body: str, ctype: str) -> None:
@@ -138,7 +151,7 @@ def serve(prometheus: str, consortium: str, members: list[tuple[str, str]],
                 self._send(200, "ok\n", "text/plain; charset=utf-8")
             elif path in ("/status", "/status/"):
                 try:
-                    html = render(current_view(prometheus, consortium, members))
+                    html = render(current_view(prometheus, consortium, members()))
                 except PrometheusError as exc:
                     log.warning("%s", exc)
                     self._send(503, "<!DOCTYPE html><title>status unavailable</title><p>The status store does "
@@ -159,13 +172,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m municloud.status.web", description=__doc__.splitlines()[0])
     parser.add_argument("--consortium", required=True)
     parser.add_argument("--prometheus", required=True, help="base URL of the stack's Prometheus")
-    parser.add_argument("--member", action="append", default=[], help="LGCODE=name, in the page's order")
+    parser.add_argument("--members-file", required=True,
+                        help="JSON list of [lgcode, name] in the page's order, read again for each page")
     parser.add_argument("--port", type=int, default=SERVICE_PORT)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(message)s")
-    members = [tuple(m.split("=", 1)) for m in args.member]
-    log.info("status page of %s on :%d/status (Prometheus %s)", args.consortium, args.port, args.prometheus)
-    serve(args.prometheus, args.consortium, members, args.port).serve_forever()
+    members = read_members(args.members_file)  # refused at start when malformed, not at the first page
+    log.info("status page of %s on :%d/status (Prometheus %s), %d members", args.consortium, args.port,
+             args.prometheus, len(members))
+    serve(args.prometheus, args.consortium, lambda: read_members(args.members_file), args.port).serve_forever()
     return 0
 
 

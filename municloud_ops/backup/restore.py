@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+from municloud.naming import ONE_OFF_LABEL
 from municloud_ops.dr import postgres as pg
 from municloud_ops.dr.inventory import DR, Inventory
 from municloud_ops.dr.steps import StepFailed, Stopwatch
@@ -43,7 +44,7 @@ def start_scratch(inv: Inventory, stanza: str, name: str, restore_args: list[str
     for stale in client.containers.list(all=True, filters={"name": f"^{name}$"}):
         stale.remove(force=True, v=True)
     labels = {"municloud.stack": inv.stack, "municloud.site": DR, "municloud.lgcode": stanza,
-              "municloud.component": component}
+              "municloud.component": component, ONE_OFF_LABEL: f"restore of {stanza} ({component})"}
     c = client.containers.run(
         repo.attrs["Config"]["Image"], name=name, detach=True, labels=labels, network_mode="none",
         entrypoint=["bash", "-c", _SCRIPT, "restore", *restore_args], volumes=mounts,

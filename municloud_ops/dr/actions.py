@@ -6,6 +6,7 @@ from __future__ import annotations
 import ssl
 import time
 
+from municloud.naming import ONE_OFF_LABEL
 from municloud_ops.dr import postgres as pg
 from municloud_ops.dr.inventory import DR, PRIMARY, Inventory, env_of, is_running
 from municloud_ops.dr.steps import StepFailed, StepResult, Stopwatch
@@ -217,7 +218,7 @@ def _run_one_off(db, mode: str, timeout: float) -> tuple[int, str]:
     # site's names (/etc/hosts), on the server's own engine
     fixed = {n: ((attrs["NetworkSettings"]["Networks"][n].get("IPAMConfig") or {}).get("IPv4Address") or None)
              for n in networks}
-    labels = {**attrs["Config"]["Labels"], "municloud.component": mode}
+    labels = {**attrs["Config"]["Labels"], "municloud.component": mode, ONE_OFF_LABEL: f"failback {mode}"}
     name = f"{db.name}-{mode}"
     client = db.client
     api = client.api

@@ -33,7 +33,7 @@ LEAVER = "053490"                                       # 八峰町, the fifth o
 JOINER, JOINER_NAME, JOINER_POPULATION = "052019", "秋田市", 307672
 #: what a membership change may update in place: the shared units at both sites (routes, stanzas,
 #: key registries) and the other members' residents_registry (it trusts every member's key, F-5)
-IN_PLACE = re.compile(r"^(primary|dr)-((gateway|hub|backup-repo)(-config)?|\d{6}-residents-registry)$")
+IN_PLACE = re.compile(r"^(primary|dr)-((gateway|hub|backup-repo|status)(-config)?|\d{6}-residents-registry)$")
 
 
 @pytest.fixture(scope="module")

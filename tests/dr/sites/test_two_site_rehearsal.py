@@ -23,6 +23,7 @@ import time
 
 import pytest
 
+from municloud.naming import ONE_OFF_LABEL
 from municloud_ops.dr import postgres as pg
 from support import sites
 
@@ -229,7 +230,7 @@ def test_power_off_of_the_primary_host_then_failover_at_the_dr_site(two_sites, s
     gateway = block.replace(".0/24", ".242")
     probe = dr.containers.create(python_image, ["python", "-c", PROBE, gateway, "8444",
                                                 f"/{lg}/residents_registry/readyz"],
-                                 name=f"mc-{STACK}-dr-rto-probe", labels={"municloud.stack": STACK}, user="10001",
+                                 name=f"mc-{STACK}-dr-rto-probe", labels={"municloud.stack": STACK, ONE_OFF_LABEL: "rehearsal probe"}, user="10001",
                                  network=f"mc-{STACK}-dr-wan")
     try:
         net = dr.networks.get(f"mc-{STACK}-dr-wan")

@@ -126,3 +126,19 @@ def test_the_prober_serves_units_every_probe_and_the_last_deep_facts_beside_them
     facts = prober.once()
     assert [(r.lag_bytes, r.lag_seconds) for r in facts.replication] == [(4096, 0.5)]
     assert "municloud_replication_lag_bytes" in exposition(prober.latest)
+
+
+def test_a_container_an_operation_runs_once_is_not_a_unit():
+    """A failback's rewind, a verify's restore, a rehearsal's probe: exited or gone, none of them is a
+    unit down (they carry ONE_OFF_LABEL, or no component at all); the twin, the same exited
+    container without the label, is a unit down."""
+    from municloud.naming import ONE_OFF_LABEL
+
+    one_off = entry("verify", "exited", "Exited (0)", site="dr")
+    one_off["Labels"][ONE_OFF_LABEL] = "restore of 053031 (verify)"
+    probe_box = {"Names": ["/mc-t-dr-rto-probe"], "State": "exited", "Status": "Exited (0)",
+                 "Labels": {"municloud.stack": "t"}}
+    twin = entry("nhi", "exited", "Exited (137)")
+    facts = probe(FakeEngine([one_off, probe_box, twin], {}), "t", {"dr"}, deep=False)
+    assert [u.name for u in facts.units] == ["mc-t-primary-053031-nhi"]
+    assert [u.name for u in facts.down()] == ["mc-t-primary-053031-nhi"]

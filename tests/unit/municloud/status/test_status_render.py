@@ -107,3 +107,15 @@ def test_a_unit_with_history_but_no_current_sample_is_down_and_said_to_be_gone()
     results["up"] = [sample(unit, 1)]
     v = build_view(results, "dev", [("053031", "小坂町")], 0.0)
     assert v.sections[1].units[0].state == "up" and v.notes == []
+
+
+def test_the_members_file_is_read_as_lgcode_name_pairs_and_a_malformed_one_is_refused(tmp_path):
+    from municloud.status.web import read_members
+
+    good = tmp_path / "members.json"
+    good.write_text('[["053031", "小坂町"], ["053279", "上小阿仁村"]]', encoding="utf-8")
+    assert read_members(str(good)) == [("053031", "小坂町"), ("053279", "上小阿仁村")]
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"053031": "小坂町"}', encoding="utf-8")
+    with pytest.raises(ValueError, match="not a list of \\[lgcode, name\\] pairs"):
+        read_members(str(bad))

@@ -25,7 +25,9 @@ pytestmark = [pytest.mark.live, pytest.mark.stack]
 FOURTH = "053481"  # 三種町
 # the DR hub holds the same key registry as the primary hub (pilot light, stopped)
 SHARED_TOUCHED = {"primary-gateway-config", "primary-gateway", "primary-hub", "dr-hub",
-                  "dr-gateway-config", "dr-gateway", "dr-backup-repo-config", "dr-backup-repo"}
+                  "dr-gateway-config", "dr-gateway", "dr-backup-repo-config", "dr-backup-repo",
+                  # the status page's member list (a file it reads again for each page)
+                  "primary-status"}
 # every member's residents_registry trusts the other members' residents_registry keys (F-5): its
 # key registry file changes when a member joins or leaves
 PEERS_TOUCHED = {f"{site}-{code}-residents-registry" for site in ("primary", "dr")

@@ -58,7 +58,9 @@ def test_each_service_role_reaches_only_its_own_database_and_everything_else_is_
     host_rules = [r for r in rules if r[0] == "hostssl"]
     assert host_rules == [["hostssl", db, db, "10.201.1.0/24", "scram-sha-256"]
                           for db in ("residents_registry", "tax", "nhi")] + [
-        ["hostssl", "replication", "replicator", "10.201.254.0/24", "scram-sha-256"]]
+        ["hostssl", "replication", "replicator", "10.201.254.0/24", "scram-sha-256"],
+        # pg_rewind's source connection in failback (decision 0039): the replicator, database postgres only
+        ["hostssl", "postgres", "replicator", "10.201.254.0/24", "scram-sha-256"]]
     assert rules[:2] == [["local", "all", "postgres", "peer"], ["local", "replication", "postgres", "peer"]]
     assert rules[-2:] == [["local", "all", "all", "reject"], ["host", "all", "all", "all", "reject"]]
     assert not any(r[-1] in ("trust", "md5", "password") for r in rules)

@@ -3,6 +3,7 @@ to re-run: it first checks whether its goal is already reached."""
 
 from __future__ import annotations
 
+import re
 import ssl
 import time
 
@@ -164,15 +165,16 @@ def rebuild_as_standby(inv: Inventory, site: str, lgcode: str, source_site: str,
     return StepResult(f"{how}, streaming from {source_site} after {t.seconds:.1f} s", t.seconds)
 
 
-#: exit code of the entrypoint's rewind mode when pg_rewind cannot rewind (its reason logged)
+#: exit code of the entrypoint's rewind mode when pg_rewind cannot rewind, and the mark of the log
+#: line with its reason (images/postgres/entrypoint.sh)
 REWIND_NOT_POSSIBLE = 65
+REWIND_MARK = "REWIND-NOT-POSSIBLE:"
 
 
 def rewind_refusal(rc: int, logs: str) -> str:
     """The reason a rewind one-off gave for not rewinding, from its log (exit 65), else its exit code
     and last line."""
-    marked = [line.split("REWIND-NOT-POSSIBLE:", 1)[1].strip() for line in logs.splitlines()
-              if "REWIND-NOT-POSSIBLE:" in line]
+    marked = [line.split(REWIND_MARK, 1)[1].strip() for line in logs.splitlines() if REWIND_MARK in line]
     if rc == REWIND_NOT_POSSIBLE and marked:
         return marked[-1] or "pg_rewind failed without a message"
     return f"the rewind exited {rc}: {_tail(logs, 1)}"
@@ -181,8 +183,6 @@ def rewind_refusal(rc: int, logs: str) -> str:
 def rewind_volume(logs: str) -> str:
     """What pg_rewind copied, from its log: " (copied 104 MB of the source's 141 MB)", or "" when
     it did not say (nothing to copy)."""
-    import re
-
     found = re.search(r"need to copy (\d+) MB \(total source directory size is (\d+) MB\)", logs)
     return f" (copied {found[1]} MB of the source's {found[2]} MB)" if found else ""
 

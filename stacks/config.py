@@ -34,7 +34,9 @@ DEFAULTS: dict[str, Any] = {
     "edge_cert_renew_before_days": 10,
     "placeholder_services": [],
     "tenant_egress": [],
-    "engine_host_isolation": False,
+    # networks made from now on hold no host address, existing ones keep theirs
+    # (stacks.providers.network.host_isolation); true: every network, enforced; false: none
+    "engine_host_isolation": "new-networks",
     "test_stack": False,
     "sla": {"availability_percent": 99.5, "rto_seconds": 60, "rpo_seconds": 0,
             "replication_mode": "synchronous", "dr_services": "pilot_light", "max_lag_seconds": 5,
@@ -251,11 +253,13 @@ class StackConfig(_Strict):
     tenant_egress: tuple[str, ...] = Field(
         description="members whose tenant networks get a route out of the engine (internal: false); "
                     "the guardrail policy tenant-network-internal refuses it (docs/security.md)")
-    engine_host_isolation: bool = Field(
+    engine_host_isolation: bool | Literal["new-networks"] = Field(
         description="the bridges of the tenant and hub networks hold no address: nothing on them reaches "
                     "the engine host (the edge keeps its: the frontdoor on the host network reaches the "
-                    "gateways through it); set before the first `up` (turning it on replaces those "
-                    "networks, docs/operator-guide.md \"Which network reaches what\")")
+                    "gateways through it). new-networks: every network made from now on, and a network a "
+                    "stack already has keeps what it was made with; true: enforced (a network without it is "
+                    "replaced with its containers); false: off (docs/operator-guide.md \"Which network "
+                    "reaches what\")")
     test_stack: bool = Field(
         description="a stack for tests and load runs: `municloud loadtest reset` may empty its "
                     "members' data (docs/benchmarks.md \"How to reproduce\"); never a production stack")

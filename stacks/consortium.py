@@ -90,11 +90,25 @@ class Consortium(pulumi.ComponentResource):
             retention_full=cfg.sla.backup_retention_full, retention_diff=cfg.sla.backup_retention_diff,
             full_every_hours=cfg.sla.backup_full_every_hours, diff_every_hours=cfg.sla.backup_diff_every_hours,
             health_timeout_s=cfg.health_timeout_s), child)
+        # The status page (サービス稼働状況): a prober per site, Prometheus and the page at the primary,
+        # on monitoring networks of their own; the gateways join the primary's to reach the page.
+        # Not across site hosts yet: Prometheus would scrape the DR prober across the WAN.
+        def entry(site: str) -> SiteEntry:
+            return SiteEntry(site, cfg.sites[site].docker_host, site_images[site][0]["python"],
+                             cfg.subnet(site, kind="monitoring"))
+        self.status_page = None if self.routed_wan is not None else StatusPage("status-page", StatusPageArgs(
+            stack=cfg.stack, primary=entry(primary), others=[entry(dr)], standby_sites=[dr],
+            prometheus_image=image("prometheus", primary).ref,
+            members=[(m.lgcode, m.name) for m in cfg.municipalities], health_timeout_s=cfg.health_timeout_s,
+            isolate_engine_host=cfg.engine_host_isolation), child)
+        monitoring = (self.status_page.networks[primary],) if self.status_page is not None else ()
+
         def site_args(site: str) -> SiteArgs:
             refs, service_images = site_images[site]
             return SiteArgs(config=cfg, site=site, ca=self.ca, images=refs, service_images=service_images,
                             wan_network=wan_of[site], backup_repo=self.backup_repo.container_name,
-                            routed_wan=self.routed_wan, wan_segments=self.wan_segments)
+                            routed_wan=self.routed_wan, wan_segments=self.wan_segments,
+                            monitoring_networks=monitoring)
 
         primary_site = PrimarySite(urn_name(primary), site_args(primary), child)
         self.sites: dict[str, PrimarySite | DrSite] = {
@@ -113,14 +127,5 @@ class Consortium(pulumi.ComponentResource):
             bind_address=cfg.frontdoor_listen_address(), host_port=cfg.frontdoor_port,
             depends_on=[self.sites[primary].gateway.container, self.sites[dr].gateway.container, *after],
             health_timeout_s=cfg.health_timeout_s), child)
-        # The status page (サービス稼働状況): a prober per site, Prometheus and the page at the primary.
-        # Not across site hosts yet: Prometheus would scrape the DR prober across the WAN.
-        def entry(site: str) -> SiteEntry:
-            return SiteEntry(site, cfg.sites[site].docker_host, site_images[site][0]["python"],
-                             self.sites[site].edge_network, cfg.subnet(site, kind="monitoring"))
-        self.status_page = None if self.routed_wan is not None else StatusPage("status-page", StatusPageArgs(
-            stack=cfg.stack, primary=entry(primary), others=[entry(dr)], standby_sites=[dr],
-            prometheus_image=image("prometheus", primary).ref,
-            members=[(m.lgcode, m.name) for m in cfg.municipalities], health_timeout_s=cfg.health_timeout_s), child)
         self.url = self.frontdoor.url
         self.register_outputs({"frontdoor_url": self.url, "ca_cert_pem": self.ca.cert_pem})

@@ -65,6 +65,9 @@ class GatewayArgs:
     """its fixed address there (the frontdoor, on the host network, has no DNS to find it by)"""
     tenant_networks: list[Network]
     """municipality networks the gateway links to"""
+    backend_networks: list[Network]
+    """the networks of its other upstreams: the site's hub network, the status page's monitoring
+    network (they are on no network with the host's address: the edge is the gateway's alone)"""
     routes: list[Route]
     """tenant routes"""
     hub: dict | None
@@ -117,7 +120,7 @@ class Gateway(pulumi.ComponentResource):
         files = [plain_file("/etc/municloud/nginx.conf", self.config.files.apply(lambda f: f["nginx.conf"]))]
         files += tls_files("/run/secrets/gateway-tls", a.ca, self.cert, WWW_DATA_UID)
         networks = [{"name": a.edge_network.name, "aliases": [], "ipv4_address": a.edge_address}] + [
-            {"name": n.name, "aliases": []} for n in a.tenant_networks]
+            {"name": n.name, "aliases": []} for n in [*a.tenant_networks, *a.backend_networks]]
         if a.wan_endpoint:
             networks.append(dict(a.wan_endpoint))
         self.container = Container(

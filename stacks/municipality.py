@@ -25,7 +25,7 @@ from stacks.postgres_cluster import PostgresCluster, PostgresClusterArgs, Standb
 from stacks.wan import RoutedWan, WanSegments
 from stacks.postgres_config import memory_budget_mb
 from stacks.providers.container import Container
-from stacks.providers.network import NO_HOST_ADDRESS, Network
+from stacks.providers.network import Network, host_isolation
 from stacks.providers.pki import CertificateAuthority
 from stacks.providers.secrets import Ed25519KeyPair
 from stacks.tls import plain_file, secret_file
@@ -94,8 +94,8 @@ class MunicipalityArgs:
     """False: services created but not started (DR pilot light)"""
     egress: bool = False
     """config tenant_egress names it: its network is not internal (the guardrail pack refuses that)"""
-    isolate_engine_host: bool = False
-    """config engine_host_isolation: its internal network's bridge holds no address (no way to the host)"""
+    isolate_engine_host: bool | str = "new-networks"
+    """config engine_host_isolation (providers.network.host_isolation): its internal network's bridge holds no address (no way to the host)"""
 
 
 class Municipality(pulumi.ComponentResource):
@@ -106,12 +106,14 @@ class Municipality(pulumi.ComponentResource):
         a, code, src = args, args.municipality.lgcode, args.standby_of
         self.lgcode = code
         child = pulumi.ResourceOptions(parent=self)
+        isolation, keep = host_isolation(a.isolate_engine_host, not a.egress)
         # At the DR site the network was made under the primary's slice before the DR site had one.
         self.network = Network(urn_name(a.site, code, "net"), name=docker_name(a.stack, a.site, "", code),
                                docker_host=a.docker_host, labels=labels(a.stack, a.site, "network", code),
                                internal=not a.egress, subnet=a.subnet,
-                               options=NO_HOST_ADDRESS if a.isolate_engine_host and not a.egress else None,
-                               opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=src)] if src else None))
+                               options=isolation,
+                               opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=src)] if src else None,
+                                                           ignore_changes=keep))
         # The services do not wait for a standby: they start beside its base backup, and in synchronous
         # mode their first COMMIT (the migrations at start, municloud.db.MIGRATION_STATEMENT_TIMEOUT_S)
         # waits until it streams.

@@ -3,7 +3,8 @@
 
 Its own internal network and PostgreSQL cluster (stacks/postgres_cluster.py, database/role
 ``platform_hub``); reachable from the services only through the gateway's internal listener
-(``/hub/``), which it shares the edge network with.
+(``/hub/``): the gateway joins the hub's network (the hub is on no network holding the engine
+host's address).
 
 At the primary site with ``pairing`` given, its cluster streams over the WAN to a standby at the
 DR site (same mode as the municipalities). At the DR site (``standby_of`` set, made by the DR site)
@@ -25,7 +26,7 @@ from stacks.platform_keys import HUB_UNIT, key_id, registry_yaml
 from stacks.postgres_cluster import PostgresCluster, PostgresClusterArgs, StandbyPairing
 from stacks.wan import RoutedWan, WanSegments
 from stacks.providers.container import Container
-from stacks.providers.network import NO_HOST_ADDRESS, Network
+from stacks.providers.network import Network, host_isolation
 from stacks.providers.pki import CertificateAuthority
 from stacks.providers.secrets import Ed25519KeyPair
 from stacks.tls import plain_file, secret_file
@@ -61,8 +62,6 @@ class PlatformHubArgs:
     """the /24 of the hub's internal network"""
     ca: CertificateAuthority
     """consortium CA"""
-    edge_network: Network
-    """the site's edge network (gateway <-> hub)"""
     postgres_image: pulumi.Input[str]
     """the PostgreSQL image (images/postgres)"""
     image: ServiceImage
@@ -89,8 +88,8 @@ class PlatformHubArgs:
     """primary site: its cluster is the source of a DR standby (made by the DR site)"""
     standby_of: "PlatformHub | None" = None
     """DR site: the primary's hub (made with ``pairing``): its cluster's standby, key and registry"""
-    isolate_engine_host: bool = False
-    """config engine_host_isolation: its network's bridge holds no address (no way to the host)"""
+    isolate_engine_host: bool | str = "new-networks"
+    """config engine_host_isolation (providers.network.host_isolation): its network's bridge holds no address (no way to the host)"""
 
 
 class PlatformHub(pulumi.ComponentResource):
@@ -102,11 +101,13 @@ class PlatformHub(pulumi.ComponentResource):
         # the DR hub signs, trusts and routes the same
         self.key, self.registry_entries, self.routing_table = a.key, a.registry_entries, a.routing_table
         src = a.standby_of
+        isolation, keep = host_isolation(a.isolate_engine_host)
         # At the DR site the network was made under the primary's hub before the DR site had one.
         self.network = Network(urn_name(a.site, "hub-net"), name=docker_name(a.stack, a.site, "hub-net"),
                                docker_host=a.docker_host, labels=labels(a.stack, a.site, "hub"), internal=True,
-                               subnet=a.subnet, options=NO_HOST_ADDRESS if a.isolate_engine_host else None,
-                               opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=src)] if src else None))
+                               subnet=a.subnet, options=isolation,
+                               opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=src)] if src else None,
+                                                           ignore_changes=keep))
         # the hub does not wait for its standby: in synchronous mode its first COMMIT does
         # (municloud.db.MIGRATION_STATEMENT_TIMEOUT_S), as for a municipality's services
         self.cluster = PostgresCluster(
@@ -144,7 +145,7 @@ class PlatformHub(pulumi.ComponentResource):
         self.container = Container(
             urn_name(a.site, "hub"), name=self.container_name, docker_host=a.docker_host, image=a.image.ref,
             labels=labels(a.stack, a.site, "hub"),
-            networks=[{"name": self.network.name, "aliases": []}, {"name": a.edge_network.name, "aliases": []}],
+            networks=[{"name": self.network.name, "aliases": []}],
             env=env, user=str(APP_UID), read_only=True, tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
             command=command, healthcheck=healthcheck, files=files,
             health_timeout=a.health_timeout_s, start=a.standby_of is None,  # DR: pilot light

@@ -59,6 +59,9 @@ class SiteArgs:
     """sites on engines of their own (stacks/wan.py): per host WAN networks and the address plan on them"""
     wan_segments: WanSegments | None = None
     """sites on one engine (stacks/wan.py): a WAN segment per pair and the addresses on them"""
+    monitoring_networks: tuple[Network, ...] = ()
+    """the status page's network at the primary (stacks/status_page.py): the gateway reaches the
+    page there"""
 
 
 class _Site(pulumi.ComponentResource):
@@ -98,14 +101,15 @@ class _Site(pulumi.ComponentResource):
             stack=cfg.stack, site=a.site, docker_host=self.docker_host, image=a.images["nginx"], ca=a.ca,
             edge_network=self.edge_network, edge_address=cfg.gateway_address(a.site),
             tenant_networks=[m.network for m in self.municipalities.values()],
+            backend_networks=([self.hub.network] if self.hub else []) + list(a.monitoring_networks),
             routes=routes, hub={"host": self.hub.container_name, "port": SERVICE_PORT} if self.hub else None,
             # the status page runs on a single engine only (decision 0040, its consequences)
             status=None if a.routed_wan is not None else {"host": status_host(cfg.stack, cfg.primary_site),
                                                           "port": SERVICE_PORT},
             rate_per_second=cfg.gateway_rate_per_second, burst=cfg.gateway_burst, depends_on=upstreams,
             health_timeout_s=cfg.health_timeout_s,
-            # The frontdoor's PROXY header only: a container on the edge network (the hub) cannot
-            # claim a client address of its choice (rate limits and logs key on it).
+            # The frontdoor's PROXY header only: a container on the edge network (none but the
+            # gateway is) cannot claim a client address of its choice (rate limits and logs key on it).
             trusted_proxies=[f"{cfg.frontdoor_source(a.site)}/32"], wan_endpoint=wan_endpoint,
             cert_validity_days=cfg.edge_cert_validity_days,
             cert_renew_before_days=cfg.edge_cert_renew_before_days), pulumi.ResourceOptions(parent=self))
@@ -148,7 +152,7 @@ class PrimarySite(_Site):
             all_entries += mun.registry_entries
         self.hub = PlatformHub(urn_name(a.site, "hub"), PlatformHubArgs(
             stack=cfg.stack, site=a.site, docker_host=self.docker_host, subnet=cfg.subnet(a.site, kind="hub"),
-            ca=a.ca, edge_network=self.edge_network, postgres_image=a.images["postgres"],
+            ca=a.ca, postgres_image=a.images["postgres"],
             image=a.service_images["platform_hub"], key=hub_key, registry_entries=all_entries,
             routing_table=routing_table([m.lgcode for m in cfg.municipalities]), gateway_name=self.gateway_name,
             health_timeout_s=cfg.health_timeout_s, wan_network=a.wan_network,
@@ -184,7 +188,7 @@ class DrSite(_Site):
             src = primary.hub
             self.hub = PlatformHub(urn_name(a.site, "hub"), PlatformHubArgs(
                 stack=cfg.stack, site=a.site, docker_host=self.docker_host, subnet=cfg.subnet(a.site, kind="hub"),
-                ca=a.ca, edge_network=self.edge_network, postgres_image=a.images["postgres"],
+                ca=a.ca, postgres_image=a.images["postgres"],
                 image=a.service_images["platform_hub"], key=src.key, registry_entries=src.registry_entries,
                 routing_table=src.routing_table, gateway_name=self.gateway_name,
                 health_timeout_s=cfg.health_timeout_s, wan_network=a.wan_network,

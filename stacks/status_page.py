@@ -3,11 +3,14 @@
 
 - a prober per site (``municloud.status.prober``): the site's units, replication on its running
   primaries, the backups in its repository, measured through the site engine's socket and served
-  as ``/metrics`` on the site's monitoring network (internal; only Prometheus joins it);
+  as ``/metrics`` on the site's monitoring network (internal; its bridge holds no host address
+  under ``engine_host_isolation``);
 - Prometheus (Debian's package, images/prometheus) at the primary site: scrapes every prober and
   itself every 5 s and keeps 31 days on its own volume;
-- the page (``municloud.status.web``) on both sites' edge networks: each gateway routes
-  ``GET /status`` to it; it renders HTML from Prometheus' answers, no script, no personal data.
+- the page (``municloud.status.web``) on the primary's monitoring network, which both gateways
+  join: each gateway routes ``GET /status`` to it; it renders HTML from Prometheus' answers, no
+  script, no personal data. The page's component is made before the sites (their gateways join
+  its network).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from municloud.status.prober import PROBER_PORT
 from municloud.status.web import SCRAPE_INTERVAL_S
 from stacks.naming import docker_name, labels, urn_name
 from stacks.providers.container import Container
-from stacks.providers.network import Network
+from stacks.providers.network import Network, host_isolation
 from stacks.providers.volume import Volume
 from stacks.tls import plain_file
 
@@ -64,8 +67,6 @@ class SiteEntry:
     """its engine (unix:// for the prober's socket)"""
     python_image: pulumi.Input[str]
     """the python image at that engine"""
-    edge_network: Network
-    """its edge network (the gateway reaches the page there)"""
     monitoring_subnet: str
     """the /24 of its monitoring network (the address plan's, stacks/config.py)"""
 
@@ -88,6 +89,9 @@ class StatusPageArgs:
     """(lgcode, name) of every member, in config order"""
     health_timeout_s: int = 180
     """container health wait"""
+    isolate_engine_host: bool | str = "new-networks"
+    """config engine_host_isolation (providers.network.host_isolation): the monitoring networks'
+    bridges hold no address (the probers read the engine through its socket, not the network)"""
 
 
 class StatusPage(pulumi.ComponentResource):
@@ -99,10 +103,12 @@ class StatusPage(pulumi.ComponentResource):
         primary = a.primary.name
         self.networks: dict[str, Network] = {}
         self.probers: dict[str, Container] = {}
+        isolation, keep = host_isolation(a.isolate_engine_host)
         for site in [a.primary, *a.others]:
             net = Network(urn_name(site.name, "monitoring"), name=docker_name(a.stack, site.name, "monitoring"),
                           docker_host=site.docker_host, labels=labels(a.stack, site.name, "monitoring"),
-                          internal=True, subnet=site.monitoring_subnet, opts=child)
+                          internal=True, subnet=site.monitoring_subnet, options=isolation,
+                          opts=pulumi.ResourceOptions(parent=self, ignore_changes=keep))
             self.networks[site.name] = net
             command = ["python", "-m", "municloud.status.prober", "--stack", a.stack, "--site", site.name]
             for s in a.standby_sites:
@@ -138,8 +144,7 @@ class StatusPage(pulumi.ComponentResource):
         self.page = Container(
             urn_name(primary, STATUS_COMPONENT), name=self.container_name, docker_host=a.primary.docker_host,
             image=a.primary.python_image, labels=labels(a.stack, primary, STATUS_COMPONENT),
-            networks=[{"name": self.networks[primary].name, "aliases": []}]
-            + [{"name": s.edge_network.name, "aliases": []} for s in [a.primary, *a.others]],
+            networks=[{"name": self.networks[primary].name, "aliases": []}],
             command=command, user=str(APP_UID), read_only=True, files=[members],
             reload=["python", "-c", f"from municloud.status.web import read_members; read_members({MEMBERS_FILE!r})"],
             healthcheck={"test": ["python", "-c", "import urllib.request as u; u.urlopen("

@@ -17,6 +17,21 @@ from ._base import ValidatingProvider, check_labels, docker_client, engine_props
 NO_HOST_ADDRESS = {"com.docker.network.bridge.inhibit_ipv4": "true"}
 
 
+def host_isolation(setting: bool | str, applies: bool = True) -> tuple[dict[str, str] | None, list[str] | None]:
+    """(driver options, ``ignore_changes``) of a tenant, hub or monitoring network for the config
+    value ``municloud:engine_host_isolation`` (docs/operator-guide.md "Which network reaches what").
+
+    ``"new-networks"`` (the default): a network created from now on holds no host address, and one
+    a stack already has keeps what it was made with (Pulumi ignores a change of its options, so
+    upgrading a stack plans no replacement of a network or a database). ``True``: enforced (a
+    network without it is planned for replacement, with its containers). ``False``: off.
+    ``applies`` False (a member with egress): off.
+    """
+    if not applies or setting is False:
+        return None, None
+    return dict(NO_HOST_ADDRESS), (None if setting is True else ["options"])
+
+
 class NetworkProvider(ValidatingProvider):
     KIND = "network"
     REQUIRED = {"name": str, "docker_host": str, "labels": dict}

@@ -5,7 +5,8 @@ times out or is refused, and its allowed twin connects: another member's servers
 backup repository's PostgreSQL port and the engine host's address on every network of a service or
 a database are forbidden; the own standby, the repository's pgBackRest port and the own PostgreSQL
 are allowed. The edge network keeps the host's address (the frontdoor, on the host network,
-reaches the gateways through it), so the hub and the gateways reach the host there. pg_hba admits
+reaches the gateways through it) and holds the gateway alone: the gateway reaches the host there
+(the twin of every host check), the hub, the status page and everything else nowhere. pg_hba admits
 replication from the peer's exact address only. "No default route" is read from the routing table
 inside each container, never tried by sending packets out. Probes: 2 s each, a few dozen in all.
 """
@@ -111,23 +112,25 @@ def tiers(containers, lgcodes):
             "b_postgres": _one(containers, "postgres", b), "b_standby": _one(containers, "standby", b, site="dr"),
             "hub_postgres": _one(containers, "hub_postgres"),
             "hub_standby": _one(containers, "hub_postgres", site="dr"),
-            "repo": _one(containers, "backup_repo", site="dr")}
+            "repo": _one(containers, "backup_repo", site="dr"), "gateway": _one(containers, "gateway"),
+            "status": _one(containers, "status"), "prometheus": _one(containers, "prometheus")}
 
 
 @pytest.fixture(scope="module")
 def host_isolated(tiers):
-    """The host tests need a stack made with ``municloud:engine_host_isolation`` (the test stacks
-    are): without it the tenant and hub bridges hold the host's address - a failure that
-    says so, not a skip (a stack checked with MC_INFRA_STACK=dev fails here by design)."""
+    """The host tests need a stack made with ``municloud:engine_host_isolation`` on (the default):
+    a stack made before the default (or with it false) keeps the host's address on its tenant, hub
+    and monitoring bridges - a failure that says so, not a skip."""
     import docker
 
     client = docker.from_env()
-    for tier in ("service", "postgres"):
+    for tier in ("service", "postgres", "hub", "status"):  # tenant, hub and monitoring networks
         for net in [n for n in _addresses(tiers[tier]) if not n.endswith("-wan")]:
             options = client.networks.get(net).attrs.get("Options") or {}
             assert options.get("com.docker.network.bridge.inhibit_ipv4") == "true", (
-                f"{net}: its bridge holds the engine host's address; the stack was made without "
-                f"municloud:engine_host_isolation (docs/operator-guide.md \"Which network reaches what\")")
+                f"{net}: its bridge holds the engine host's address; the network was made without "
+                f"municloud:engine_host_isolation (set it true to apply it: docs/operator-guide.md "
+                f"\"Which network reaches what\")")
 
 
 @pytest.fixture(scope="module")
@@ -153,31 +156,35 @@ def host_listener():
     srv.close()
 
 
-def _edge_bridge(hub) -> str:
+def _edge_bridge(gateway) -> str:
     """The engine host's address on the site's edge network (the frontdoor, on the host network,
-    reaches the gateways through it: the edge keeps it)."""
-    (gw,) = [v["Gateway"] for n, v in hub.attrs["NetworkSettings"]["Networks"].items() if n.endswith("-edge")]
+    reaches the gateway through it: the edge keeps it)."""
+    (gw,) = [v["Gateway"] for n, v in gateway.attrs["NetworkSettings"]["Networks"].items() if n.endswith("-edge")]
     return gw
+
+
+#: every tier but the gateway: no route to the host, no listener of the host reached
+HOSTLESS = ("service", "postgres", "a_standby", "repo", "hub", "status", "prometheus")
 
 
 def test_no_tier_has_a_route_to_the_engine_host(tiers, host_isolated):
     host_addrs = _host_addresses()
-    for tier in ("service", "postgres", "a_standby", "repo"):
+    for tier in HOSTLESS:
         assert not _reaches_host(tiers[tier], host_addrs), (tiers[tier].name, _routes(tiers[tier]))
-    # the twin: the hub is on the edge network, whose bridge keeps the host's address
-    assert _reaches_host(tiers["hub"], host_addrs)
+    # the twin: the gateway is on the edge network, whose bridge keeps the host's address
+    assert _reaches_host(tiers["gateway"], host_addrs)
 
 
 def test_no_tier_reaches_a_listener_of_the_engine_host(tiers, host_isolated, host_listener):
-    edge = _edge_bridge(tiers["hub"])
-    for tier in ("service", "postgres"):
+    edge = _edge_bridge(tiers["gateway"])
+    for tier in ("service", "postgres", "hub", "status"):
         c = tiers[tier]
         # the host's address on each of its networks (where the engine would put one) and on the edge
         targets = {str(ipaddress.ip_network(f"{v['IPAddress']}/{v['IPPrefixLen']}", strict=False).network_address + 1)
                    for v in c.attrs["NetworkSettings"]["Networks"].values()}
         _none_open(c, [(target, host_listener) for target in sorted(targets | {edge})])
-    # the twin: the listener answers the hub at the edge bridge's address
-    assert _probe(tiers["hub"], edge, host_listener) == OPEN
+    # the twin: the listener answers the gateway at the edge bridge's address
+    assert _probe(tiers["gateway"], edge, host_listener) == OPEN
 
 
 def test_a_members_postgres_reaches_its_own_standby_and_the_repository_only(tiers):

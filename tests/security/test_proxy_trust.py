@@ -1,9 +1,9 @@
 """Client-address spoofing at the gateway, on the live stack: the gateway's public listener reads
 the client address from the PROXY protocol header (its rate limit and its log key on it), and
 believes that header only from the host side of its edge network, where the frontdoor (on the
-host network, decision 0019) connects from. A container that shares the edge network (the
-platform hub) claiming another client address in its own header is logged — and rate limited —
-under its real address; the frontdoor's header is believed (twin): the gateway logs the client's
+host network, decision 0019) connects from. A container that shares a network with the gateway
+(the platform hub, on its own network, which the gateway joins) claiming another client address
+in its own header is logged — and rate limited — under its real address; the frontdoor's header is believed (twin): the gateway logs the client's
 own address."""
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ with ctx.wrap_socket(raw, server_hostname=host) as s:
 """
 
 
-def _edge_ip(container, stack_name: str) -> str:
+def _hub_net_ip(container, stack_name: str) -> str:
     container.reload()
-    return container.attrs["NetworkSettings"]["Networks"][f"mc-{stack_name}-primary-edge"]["IPAddress"]
+    return container.attrs["NetworkSettings"]["Networks"][f"mc-{stack_name}-primary-hub-net"]["IPAddress"]
 
 
 def _logged_client(gateway, marker: str, timeout: float = 15.0) -> str:
@@ -55,7 +55,7 @@ def _logged_client(gateway, marker: str, timeout: float = 15.0) -> str:
 
 
 @pytest.mark.attack("auth")
-def test_edge_neighbour_cannot_claim_a_client_address(live_stack):
+def test_a_gateway_neighbour_cannot_claim_a_client_address(live_stack):
     hub, gateway = live_stack.container("hub"), live_stack.container("gateway")
     marker = f"spoof-{uuid.uuid4().hex[:12]}"
     rc, out = hub.exec_run(["python3", "-c", SPOOF, gateway.name, str(GATEWAY_PUBLIC_PORT), SPOOFED,
@@ -63,7 +63,7 @@ def test_edge_neighbour_cannot_claim_a_client_address(live_stack):
     assert rc == 0 and out.decode().startswith("HTTP/1.1 "), out.decode(errors="replace")
     logged = _logged_client(gateway, marker)
     assert logged != SPOOFED, "the gateway believed a PROXY header from the hub"
-    assert logged == _edge_ip(hub, live_stack.name)
+    assert logged == _hub_net_ip(hub, live_stack.name)
 
 
 @pytest.mark.twin("auth")

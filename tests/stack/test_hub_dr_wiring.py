@@ -46,7 +46,8 @@ def test_hub_postgres_pairs_with_a_dr_standby_and_a_pilot_light_hub(dev_raw):
     assert dr_hub["labels"]["municloud.component"] == "hub" and dr_hub["labels"]["municloud.site"] == "dr"
     assert dr_hub["env"]["DATABASE_HOST"] == "mc-dev-dr-hub-postgres"
     assert dr_hub["env"]["INBOX_URL_TEMPLATE"].startswith("https://mc-dev-dr-gateway:8443/")
-    assert {n["name"] for n in dr_hub["networks"]} == {"mc-dev-dr-hub-net", "mc-dev-dr-edge"}
+    # on its own network only; the gateway joins it there (no network holding the host's address)
+    assert {n["name"] for n in dr_hub["networks"]} == {"mc-dev-dr-hub-net"}
     for path in ("/etc/municloud/platform-keys.yaml", "/run/secrets/db/password"):
         assert _file(dr_hub, path) == _file(hub, path)
     key = next(f["path"] for f in hub["files"] if f["path"].startswith("/run/secrets/platform/"))

@@ -38,6 +38,31 @@ IN_PLACE = {"primary-gateway", "dr-gateway", "dr-backup-repo", "primary-hub", "d
     n for n in PEERS_TOUCHED if "053481" not in n}  # the dev members' (053481 is the one joining)
 
 
+ISOLATION_OPTION = "com.docker.network.bridge.inhibit_ipv4"
+
+
+def _the_isolation_default_replaces_nothing_on_an_older_stack(scratch, stack, base) -> None:
+    """A stack made with its tenant and hub networks holding the host's address (as every stack
+    was before host isolation became the default) is upgraded to the default: the preview changes
+    nothing, no network and no database is replaced. The twin: ``engine_host_isolation: true``
+    (enforced) plans the replacement of its tenant, hub and monitoring networks. The stack stays at the default afterwards."""
+    key = "municloud:engine_host_isolation"
+    assert base.pop(key) is False
+    scratch.write_config(base)
+    events: list = []
+    stack.preview(on_output=lambda _l: None, on_event=events.append)
+    assert not _ops(events), _ops(events)
+    scratch.write_config({**base, key: True})
+    events = []
+    stack.preview(on_output=lambda _l: None, on_event=events.append)
+    replaced = {n for op, names in _ops(events).items() if op in ("replace", "create-replacement") for n in names}
+    cfg_codes = [m["lgcode"] for m in base["municloud:municipalities"]]
+    networks = {f"{site}-{code}-net" for site in ("primary", "dr") for code in cfg_codes} | {
+        f"{site}-{kind}" for site in ("primary", "dr") for kind in ("hub-net", "monitoring")}
+    assert networks <= replaced, replaced
+    scratch.write_config(base)
+
+
 def _labelled(client, stack: str) -> dict[str, list[str]]:
     f = {"label": f"municloud.stack={stack}"}
     return {"containers": [c.name for c in client.containers.list(all=True, filters=f)],
@@ -207,7 +232,10 @@ def live(tmp_path_factory):
     name = f"t{secrets.token_hex(3)}"
     backend = tmp_path_factory.mktemp("pulumi-backend")
     port = free_port()
-    base = stack_config("dev", network_base=free_network_base(), frontdoor_port=port, health_timeout_s=150)
+    # made as a stack before the host-isolation default was (engine_host_isolation false: its tenant
+    # and hub networks hold the host's address); the test then upgrades it to the default
+    base = stack_config("dev", network_base=free_network_base(), frontdoor_port=port, health_timeout_s=150,
+                        engine_host_isolation=False)
     scratch = ScratchStack.create(name, base, backend_dir=backend)
     stack = scratch.stack()
     client = docker.from_env()
@@ -273,6 +301,7 @@ def test_lifecycle(live):
         # every change is an image update or a container replaced for its image
         assert not _ops(events), _ops(events)
 
+    _the_isolation_default_replaces_nothing_on_an_older_stack(scratch, stack, base)
     _refresh_shows_nothing_then_repairs_hand_drift(stack, client, name)
 
     # `pulumi stack export` holds no secret in plain text (the Automation API's export_stack adds
@@ -325,6 +354,11 @@ def test_lifecycle(live):
     assert hub.attrs["State"]["StartedAt"] == hub_started
     routes = yaml.safe_load(hub.exec_run(["cat", "/etc/municloud/routes.yaml"], user="app").output.decode())
     assert FOURTH in routes["municipalities"]
+    # under the default, the joining member's networks hold no host address; the others keep theirs
+    options = {code: client.networks.get(f"mc-{name}-primary-{code}").attrs["Options"] or {}
+               for code in (FOURTH, "053031")}
+    assert options[FOURTH].get(ISOLATION_OPTION) == "true", options
+    assert ISOLATION_OPTION not in options["053031"], options
 
     _offboard_a_member_from_the_middle_and_hand_its_data_to_a_fresh_one(scratch, stack, client, name)
 

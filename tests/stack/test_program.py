@@ -47,8 +47,15 @@ def test_each_municipality_joins_only_its_own_network(dev_raw):
     gateways = {f"mc-dev-{s}-gateway": s for s in ("primary", "dr")}
     for name, site in gateways.items():
         gateway = next(c for c in containers if c["name"] == name)
+        # its members' networks, its edge, and its other upstreams' networks: its site's hub, the
+        # status page's (the page and the hub are on no network holding the engine host's address)
         assert {n["name"] for n in gateway["networks"]} == \
-            {n for (s, _c), n in own_nets.items() if s == site} | {f"mc-dev-{site}-edge"}
+            {n for (s, _c), n in own_nets.items() if s == site} | {f"mc-dev-{site}-edge", f"mc-dev-{site}-hub-net",
+                                                                   "mc-dev-primary-monitoring"}
+    # the edge networks are the gateways' alone (the frontdoor reaches them from the host side)
+    for site in ("primary", "dr"):
+        on_edge = {c["name"] for c in containers if f"mc-dev-{site}-edge" in {n["name"] for n in c["networks"]}}
+        assert on_edge == {f"mc-dev-{site}-gateway"}, on_edge
     # the shared containers join no tenant network besides the gateway link
     for c in containers:
         if c["labels"]["municloud.lgcode"] == "shared" and c["name"] not in gateways:
@@ -167,7 +174,8 @@ def test_gateway_certificates_are_short_lived_and_renewed_other_certificates_unc
 
 def test_status_page_prometheus_keeps_30_days_and_both_gateways_route_status_to_the_page(dev_raw):
     """stacks/status_page.py: Prometheus scrapes both probers and keeps more than 30 days; the page is
-    on both edge networks and each gateway's public listener routes GET /status to it."""
+    on the primary's monitoring network, which both gateways join, and each gateway's public listener
+    routes GET /status to it."""
     made = compose(dev_raw)
     containers = {i["name"]: i for k, _n, i in made.created if k == "Container"}
     prom = containers["mc-dev-primary-prometheus"]
@@ -178,8 +186,7 @@ def test_status_page_prometheus_keeps_30_days_and_both_gateways_route_status_to_
     retention = [a for a in prom["command"] if a.startswith("--storage.tsdb.retention.time=")]
     assert retention == ["--storage.tsdb.retention.time=31d"]
     page = containers["mc-dev-primary-status"]
-    assert [n["name"] for n in page["networks"]] == ["mc-dev-primary-monitoring", "mc-dev-primary-edge",
-                                                      "mc-dev-dr-edge"]
+    assert [n["name"] for n in page["networks"]] == ["mc-dev-primary-monitoring"]
     assert not page.get("engine_socket") and page["user"] != "0" and page["read_only"]
     for site in ("primary", "dr"):
         conf = [i for k, n, i in made.created if k == "RenderedConfig" and n == f"{site}-gateway-config"][0]

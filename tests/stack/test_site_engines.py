@@ -205,10 +205,10 @@ def test_a_wan_segment_is_asked_for_a_unit_outside_the_plan(dev_raw):
 
 
 def test_engine_host_isolation_takes_the_host_address_off_every_internal_bridge(dev_raw):
-    """With ``engine_host_isolation`` the tenant and hub bridges hold no address (nothing on them
-    reaches the engine host); the edges keep theirs (the frontdoor on the host network reaches the
-    gateways through them). The twin: without it (the default, stacks made before it keep their
-    networks) only the WAN segments have none."""
+    """By default (``engine_host_isolation`` new-networks) and when enforced, the tenant, hub and
+    monitoring bridges hold no address (nothing on them reaches the engine host); the edges keep theirs (the frontdoor
+    on the host network reaches the gateways through them). The twin: turned off, only the WAN
+    segments have none."""
     option = {"com.docker.network.bridge.inhibit_ipv4": "true"}
 
     def without_host_address(raw) -> set[str]:
@@ -216,12 +216,27 @@ def test_engine_host_isolation_takes_the_host_address_off_every_internal_bridge(
         return {n for n, i in nets.items() if i.get("options") == option}
 
     s = "dev"
-    isolated = without_host_address(dev_raw | {"engine_host_isolation": True})
-    plain = without_host_address(dev_raw)
-    segments = {n for n in plain if n.endswith("-wan")}
-    assert plain == segments and len(segments) == 4  # the twin: the hub's pair and 3 members'
+    assert "engine_host_isolation" not in dev_raw  # Pulumi.dev.yaml leaves it at the default
+    isolated = without_host_address(dev_raw)
+    off = without_host_address(dev_raw | {"engine_host_isolation": False})
+    segments = {n for n in off if n.endswith("-wan")}
+    assert off == segments and len(segments) == 4  # the twin: the hub's pair and 3 members'
     cfg = load("dev", dev_raw)
-    expected = segments | {f"mc-{s}-{site}-{kind}" for site in ("primary", "dr") for kind in ("hub-net",)} | {
+    expected = segments | {f"mc-{s}-{site}-{kind}" for site in ("primary", "dr")
+                           for kind in ("hub-net", "monitoring")} | {
         f"mc-{s}-{site}-{m.lgcode}" for site in ("primary", "dr") for m in cfg.municipalities}
     assert isolated == expected
+    assert without_host_address(dev_raw | {"engine_host_isolation": True}) == expected
     assert not {n for n in isolated if n.endswith("-edge")}
+
+
+def test_the_default_isolation_keeps_an_existing_networks_setting_and_true_enforces_it():
+    """new-networks (the default): a new network holds no host address and an existing one keeps what it was made with
+    (its options are ignored as a change, so upgrading a stack replaces no network and no
+    database); true: enforced (a change replaces it); false and a member with egress: off."""
+    from stacks.providers.network import NO_HOST_ADDRESS, host_isolation
+
+    assert host_isolation("new-networks") == (NO_HOST_ADDRESS, ["options"])
+    assert host_isolation(True) == (NO_HOST_ADDRESS, None)
+    assert host_isolation(False) == (None, None)
+    assert host_isolation("new-networks", applies=False) == host_isolation(True, applies=False) == (None, None)

@@ -36,8 +36,6 @@ def default_overrides() -> dict[str, Any]:
 
     return {
         "municloud:test_stack": True,
-        # the isolation tests prove it (tests/infra/test_network_isolation.py, docs/security.md)
-        "municloud:engine_host_isolation": True,
         "municloud:frontdoor_port": int(os.environ.get("MC_TEST_FRONTDOOR_PORT") or free_port()),
         "municloud:network_base": os.environ.get("MC_TEST_NETWORK_BASE") or free_network_base(),
     }

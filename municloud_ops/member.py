@@ -211,7 +211,8 @@ def offboard(stack: str, lgcode: str, out: Path, *, outputs: dict[str, Any], inv
         raise MemberError("--lgcode", f"{lgcode} is not a member of stack {stack}")
     out.mkdir(parents=True, exist_ok=True)
     inv = inventory or Inventory(stack)
-    step = run_backup(inv, lgcode, "full")
+    step = run_backup(inv, lgcode, "full",
+                      progress=lambda line: progress(f"[{time.monotonic() - t0:6.1f}s] {line}"))
     progress(f"[{time.monotonic() - t0:6.1f}s] {step.sentence}")
     checked = verify(inv, lgcode)
     progress(f"[{time.monotonic() - t0:6.1f}s] {checked.sentence}")

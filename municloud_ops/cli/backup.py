@@ -45,7 +45,7 @@ def run(stack: str = StackOpt, sites: Optional[Path] = SitesOpt, lgcode: LgcodeO
     with operation():
         inv = _inventory(stack, sites)
         for lg in _codes(inv, lgcode):
-            show(run_backup(inv, lg, backup_type))
+            show(run_backup(inv, lg, backup_type, progress=lambda line: typer.echo(line, err=True)))
 
 
 @app.command("list")

@@ -194,6 +194,8 @@ class SwarmSecret(Resource, module="municloud", name="SwarmSecret"):
                  content: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None) -> None:
         props = {"name": name, "docker_host": docker_host, "labels": labels,
                  "content": pulumi.Output.secret(content), "swarm_name": None, "object_id": None}
+        # the output echoing the content is a secret as well (encrypted in the state)
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["content"]))
         super().__init__(SecretProvider(), resource_name, props | engine_props(docker_host), opts)
 
 
@@ -252,7 +254,7 @@ class ServiceProvider(ValidatingProvider):
                 if not is_unknown(ref) and not (isinstance(ref, dict) and {"object_id", "swarm_name", "target"}
                                                 <= set(ref)):
                     failures.append(CheckFailure(key, f"service {name}: each of '{key}' needs 'object_id', "
-                                                      f"'swarm_name' and 'target' (a file name)"))
+                                                      f"'swarm_name' and 'target' (a file name; 'uid' optional)"))
         return failures
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -321,7 +323,9 @@ def service_spec(props: dict[str, Any]) -> dict[str, Any]:
         props["image"], command=props.get("command") or None, env=props.get("env") or None,
         user=props.get("user") or None, labels=props["labels"], init=True,
         healthcheck=Healthcheck(**health) if health else None, cap_drop=["ALL"],
-        secrets=[SecretReference(s["object_id"], s["swarm_name"], filename=s["target"], mode=0o400)
+        # a secret file is readable by its owner only: the service's user (``uid``, default root)
+        secrets=[SecretReference(s["object_id"], s["swarm_name"], filename=s["target"], uid=str(s.get("uid", 0)),
+                                 gid=str(s.get("uid", 0)), mode=0o400)
                  for s in props.get("secrets") or []] or None,
         configs=[ConfigReference(c["object_id"], c["swarm_name"], filename=c["target"], mode=0o444)
                  for c in props.get("configs") or []] or None)
@@ -382,15 +386,23 @@ def _converge(api, service_id: str, props: dict[str, Any], updating: bool = Fals
         if updating and state in _ROLLED_BACK:
             raise ServiceError(f"service {name}: the update failed and the swarm rolled it back to the previous "
                                f"spec ({state}: {status.get('Message', '')}); {_task_errors(api, service_id)}")
-        if not updating or state in (None, "completed"):
+        if state in (None, "completed"):
+            # tasks of the service's current container spec (right after an update call, the old ones
+            # still run; the engine adds defaults such as Runtime to the rest of a task's spec)
+            current = _container_spec(held["Spec"]["TaskTemplate"])
             running = [t for t in api.tasks(filters={"service": service_id, "desired-state": "running"})
-                       if t["Status"]["State"] == "running"]
+                       if t["Status"]["State"] == "running" and _container_spec(t["Spec"]) == current]
             if len(running) >= props["replicas"]:
                 return
         time.sleep(0.5)
     raise ServiceError(f"service {name}: not running {props['replicas']} replicas of its spec within {timeout} s"
                        f"{' (update ' + str(status.get('State')) + ')' if status else ''}; "
                        f"{_task_errors(api, service_id)}")
+
+
+def _container_spec(task_spec: dict[str, Any]) -> tuple:
+    """What a task runs: its container spec and the force-update counter."""
+    return task_spec.get("ContainerSpec"), task_spec.get("ForceUpdate", 0)
 
 
 def _task_errors(api, service_id: str) -> str:
@@ -406,8 +418,15 @@ def _task_errors(api, service_id: str) -> str:
 
 def _wait_gone(api, service_id: str, timeout_s: float = 60) -> None:
     """Until the removed service's containers are gone (its networks and secrets are then free)."""
+    import docker.errors
+
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and api.tasks(filters={"service": service_id}):
+    while time.monotonic() < deadline:
+        try:
+            if not api.tasks(filters={"service": service_id}):
+                return
+        except docker.errors.NotFound:  # the swarm forgot the service: its tasks are gone with it
+            return
         time.sleep(0.5)
 
 

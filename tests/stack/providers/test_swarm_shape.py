@@ -144,8 +144,10 @@ def test_a_secret_content_is_a_secret_input(monkeypatch):
     from stacks.providers import swarm
 
     seen = {}
-    monkeypatch.setattr(Resource, "__init__", lambda self, provider, name, props, opts=None: seen.update({name: props}))
+    monkeypatch.setattr(Resource, "__init__",
+                        lambda self, provider, name, props, opts=None: seen.update({name: props, f"{name}.opts": opts}))
     swarm.SwarmSecret("key", name="mc-t-key", docker_host=HOST, labels=LABELS, content="s3cret")
     swarm.SwarmConfig("conf", name="mc-t-conf", docker_host=HOST, labels=LABELS, content="plain")
     assert isinstance(seen["key"]["content"], pulumi.Output)
+    assert seen["key.opts"].additional_secret_outputs == ["content"]
     assert seen["conf"]["content"] == "plain"

@@ -6,6 +6,7 @@ swarm providers' create/update/delete (what ``pulumi up`` calls), on real engine
   throughout at one of the two nodes (a client with both nodes' addresses, bounded loop);
 - an update whose new task fails is rolled back by the swarm and fails with a sentence naming the
   service, the old tasks still serving;
+- `pulumi up` of a secret keeps its content encrypted in the state file;
 - an internal overlay isolates: a container on it does not reach a listener on another overlay,
   while a container on that overlay (on the other node: VXLAN across the site LAN) does;
 - a node powered off: its replica of a service (spread over the nodes, no per-node limit) is
@@ -262,6 +263,51 @@ def test_an_internal_overlay_does_not_reach_another_overlay_its_twin_does(swarm)
             c.remove(force=True)
         for result in nets.values():
             OverlayNetworkProvider().delete(result.id, result.outs)
+
+
+def test_up_keeps_a_swarm_secret_encrypted_in_the_state_a_config_plain(swarm, tmp_path):
+    """`pulumi up` of a SwarmSecret and a SwarmConfig (an inline program, a state of its own in
+    tmp_path): in the state file the secret's content is ciphertext only, in inputs and outputs;
+    the config's content, not a secret, is there in plain text (the twin: the search can find)."""
+    import json
+    import secrets as _secrets
+
+    import pulumi
+    from pulumi import automation as auto
+
+    from stacks.providers._base import register_engines
+    from stacks.providers.swarm import SwarmConfig, SwarmSecret
+
+    manager = swarm["manager"]
+    secret, page = f"secret-{_secrets.token_hex(12)}", f"page-{_secrets.token_hex(12)}"
+
+    def program():
+        register_engines({manager.docker_host: manager.tls()})
+        made = SwarmSecret("key", name=f"{PREFIX}-key", docker_host=manager.docker_host, labels=LABELS, content=secret)
+        SwarmConfig("page", name=f"{PREFIX}-page", docker_host=manager.docker_host, labels=LABELS, content=page)
+        pulumi.export("secret_name", made.swarm_name)
+
+    backend = f"file://{tmp_path}"
+    stack = auto.create_or_select_stack(
+        stack_name="swarmsecrets", project_name=f"{PREFIX}swarm", program=program,
+        opts=auto.LocalWorkspaceOptions(
+            env_vars={"PULUMI_BACKEND_URL": backend, "PULUMI_CONFIG_PASSPHRASE": _secrets.token_hex(16)},
+            project_settings=auto.ProjectSettings(name=f"{PREFIX}swarm", runtime="python",
+                                                  backend=auto.ProjectBackend(url=backend))))
+    try:
+        result = stack.up(on_output=lambda *_: None)
+        name = result.outputs["secret_name"].value
+        assert name.startswith(f"{PREFIX}-key-") and swarm["clients"][0].api.inspect_secret(name)["Spec"]["Name"] == name
+        [state_file] = list(tmp_path.rglob("swarmsecrets.json"))
+        text = state_file.read_text()
+        resources = json.loads(text)["checkpoint"]["latest"]["resources"]
+        [held] = [r for r in resources if r["type"].endswith("SwarmSecret")]
+        assert "ciphertext" in json.dumps(held["inputs"]["content"]) and "ciphertext" in json.dumps(
+            held["outputs"]["content"])
+        assert secret not in text
+        assert page in text  # the twin
+    finally:
+        stack.destroy(on_output=lambda *_: None)
 
 
 def test_a_replica_of_a_powered_off_node_is_started_on_the_other_node(swarm):

@@ -64,6 +64,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class SiteNode(_Strict):
+    """One engine host of a site with several (a swarm node; docs/operator-guide.md "Nodes and swarms")."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9]{0,9}$", description="the node's name (its municloud.node label)")
+    docker_host: str = Field(description="the node's own engine (same scheme and TLS files as the site's)")
+
+
 class SiteConfig(_Strict):
     """One site = one Docker engine (a host of its own: docs/operator-guide.md "Site hosts")."""
 
@@ -75,6 +82,10 @@ class SiteConfig(_Strict):
     tls_key: str = Field("", description="tcp://: the client certificate's private key (PEM file, kept outside the state)")
     wan_subnet: str = Field("", description="sites on engines of their own: the site host's routed /24 for its "
                             "WAN-facing network (no masquerade, fixed addresses from the address plan)")
+
+    nodes: list[SiteNode] = Field(default_factory=list, description="a site of several engine hosts: its nodes, "
+                                  "one swarm (tools/bootstrap/site-hosts.sh swarm); the first is the manager and "
+                                  "its docker_host is the site's. Empty: the site is one host, plain containers")
 
     @model_validator(mode="after")
     def _engine(self) -> "SiteConfig":
@@ -99,6 +110,20 @@ class SiteConfig(_Strict):
                 raise ValueError(f"wan_subnet {self.wan_subnet!r} is not an IPv4 network") from None
             if net.prefixlen != 24 or not net.is_private:
                 raise ValueError(f"wan_subnet {self.wan_subnet}: must be a private /24 (the site host's routed block)")
+        if self.nodes:
+            names = [n.name for n in self.nodes]
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                raise ValueError(f"nodes: node {twice[0]!r} named twice")
+            if self.nodes[0].docker_host != self.docker_host:
+                raise ValueError(f"nodes[0].docker_host {self.nodes[0].docker_host!r}: the first node is the swarm's "
+                                 f"manager, where the site's objects are made: it must be docker_host "
+                                 f"{self.docker_host!r}")
+            hosts = [n.docker_host for n in self.nodes]
+            if len(set(hosts)) != len(hosts):
+                raise ValueError("nodes: every node is an engine of its own (a docker_host named twice)")
+            if any(h.partition("://")[0] != scheme for h in hosts):
+                raise ValueError(f"nodes: every node's docker_host is {scheme}:// like the site's (same TLS files)")
         return self
 
     def tls(self) -> dict[str, str]:

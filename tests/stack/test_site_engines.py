@@ -240,3 +240,32 @@ def test_the_default_isolation_keeps_an_existing_networks_setting_and_true_enfor
     assert host_isolation(True) == (NO_HOST_ADDRESS, None)
     assert host_isolation(False) == (None, None)
     assert host_isolation("new-networks", applies=False) == host_isolation(True, applies=False) == (None, None)
+
+
+def _nodes(*hosts: str) -> list[dict]:
+    return [{"name": f"n{i}", "docker_host": h} for i, h in enumerate(hosts, 1)]
+
+
+def test_a_site_of_several_nodes_is_accepted_with_its_manager_first(dev_raw):
+    raw = _two_hosts(dev_raw)
+    raw["sites"]["primary"]["nodes"] = _nodes("tcp://192.0.2.10:2376", "tcp://192.0.2.11:2376")
+    cfg = load("dev", raw)
+    assert [n.name for n in cfg.sites["primary"].nodes] == ["n1", "n2"]
+    assert cfg.sites["dr"].nodes == []  # one host: plain containers, as before
+
+
+@pytest.mark.parametrize("nodes, reason", [
+    (_nodes("tcp://192.0.2.11:2376", "tcp://192.0.2.10:2376"), "the first node is the swarm's manager"),
+    (_nodes("tcp://192.0.2.10:2376", "tcp://192.0.2.10:2376"), "a docker_host named twice"),
+    (_nodes("tcp://192.0.2.10:2376", "ssh://node2"), "tcp:// like the site's"),
+    ([{"name": "n1", "docker_host": "tcp://192.0.2.10:2376"}, {"name": "n1", "docker_host": "tcp://192.0.2.11:2376"}],
+     "named twice"),
+    ([{"name": "Node 1", "docker_host": "tcp://192.0.2.10:2376"}], "name"),
+])
+def test_bad_nodes_of_a_site_are_refused_naming_the_site(dev_raw, nodes, reason):
+    raw = _two_hosts(dev_raw)
+    raw["sites"]["primary"]["nodes"] = nodes
+    with pytest.raises(ConfigError) as exc:
+        load("dev", raw)
+    assert exc.value.key.startswith("municloud:sites.primary")
+    assert reason in str(exc.value)

@@ -125,3 +125,14 @@ def two_site_config(path: Path = REPO_ROOT / "stacks" / "configs" / "two-sites.y
     config["municloud:sites"] = {name: host(name).site_config(name)
                                  for name in ("primary", "dr")}
     return config
+
+
+def swarm(site: str, *nodes: str) -> str:
+    """The nodes (site hosts, ``NAME`` or ``NAME=INDEX``) of ``site`` on the site's LAN, joined into
+    one swarm, the first node its manager (idempotent); returns the script's sentences."""
+    return _run("swarm", site, *nodes)
+
+
+def lan_down(site: str) -> str:
+    """Remove the site's LAN switch (its nodes stay: ``remove``)."""
+    return _run("lan-down", site)

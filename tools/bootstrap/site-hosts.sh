@@ -12,11 +12,18 @@
 #   site-hosts.sh down NAME                stop the engine and remove the host (data stays)
 #   site-hosts.sh status [NAME...]         one line per host
 #   site-hosts.sh address NAME             the engine's address (tcp://ADDR:PORT) and namespace
+#   site-hosts.sh swarm SITE NODE[=INDEX]...   the nodes of one site: each a site host as above,
+#                                          cabled to the site's LAN switch, joined into one swarm
+#                                          (first node manager, the others workers; node labels
+#                                          municloud.site / municloud.node); idempotent
+#   site-hosts.sh lan-down SITE            remove the site's LAN switch (the nodes stay: `down`)
 #
 # Settings (environment; defaults below): MC_SITE_HOSTS ("primary dr"), MC_SITE_PREFIX ("mc":
 # names of namespaces and links, so two checkouts on one machine can keep their hosts apart),
 # MC_SITE_LINK_NET ("10.250.0": host i is reached at <net>.(4i+2), the machine's end is
-# <net>.(4i+1), a /30 each), MC_SITE_PORT (2376). Writes $MC_STATE/sites/sites.yaml: the
+# <net>.(4i+1), a /30 each), MC_SITE_PORT (2376), MC_SITE_LAN_NET ("10.253": the LAN of a site whose
+# first node has index f is <net>.f.0/24, node i at <net>.f.(10+i)), MC_SITE_OVERLAY_POOL
+# ("10.200.0.0/16": where a site's swarm takes its overlay subnets, inside the nodes only). Writes $MC_STATE/sites/sites.yaml: the
 # `municloud:sites` value that points a stack at these hosts.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -24,6 +31,8 @@ MC_SITE_HOSTS="${MC_SITE_HOSTS-primary dr}"
 MC_SITE_PREFIX="${MC_SITE_PREFIX:-mc}"
 MC_SITE_LINK_NET="${MC_SITE_LINK_NET:-10.250.0}"
 MC_SITE_PORT="${MC_SITE_PORT:-2376}"
+MC_SITE_LAN_NET="${MC_SITE_LAN_NET:-10.253}"
+MC_SITE_OVERLAY_POOL="${MC_SITE_OVERLAY_POOL:-10.200.0.0/16}"
 PKI="$MC_STATE/pki"
 SITES="$MC_STATE/sites"
 declare -A DEFAULT_INDEX=([primary]=1 [dr]=2 [spare]=3)
@@ -31,6 +40,8 @@ declare -A DEFAULT_INDEX=([primary]=1 [dr]=2 [spare]=3)
 site_index() {  # NAME[=INDEX] -> sets NAME and INDEX
   NAME="${1%%=*}"; INDEX="${1#*=}"
   [ "$INDEX" != "$1" ] || INDEX="${DEFAULT_INDEX[$NAME]:-}"
+  # a host brought up with NAME=INDEX remembers its index (kill NAME, down NAME, address NAME)
+  [ -n "$INDEX" ] || [ ! -s "$SITES/$NAME/index" ] || INDEX=$(cat "$SITES/$NAME/index")
   [[ "$NAME" =~ ^[a-z][a-z0-9]{0,9}$ ]] || mc_die "site name '$NAME': lower-case letters and digits, at most 10"
   [[ "$INDEX" =~ ^[0-9]+$ ]] && [ "$INDEX" -ge 1 ] && [ "$INDEX" -le 60 ] \
     || mc_die "site '$NAME' has no index: give NAME=INDEX (1-60)"
@@ -72,6 +83,7 @@ up_one() {
   site_index "$1"
   mc_step_start "site host $NAME"
   mkdir -p "$DATA/docker" "$RUN"
+  echo "$INDEX" > "$DATA/index"
   local sans=""; [ ! -s "$DATA/server-cert.pem" ] || sans=$(openssl x509 -in "$DATA/server-cert.pem" -noout -ext subjectAltName 2>/dev/null || true)
   if [[ "$sans" != *"IP Address:$SITE_ADDR"* ]]; then
     issue "$DATA/server" "/O=municloud/CN=$NS" "extendedKeyUsage=serverAuth" \
@@ -97,11 +109,12 @@ up_one() {
   # ... nor the kernel's devices: a real host loses them at power-off. A bridge left by an engine
   # that is gone (this host's before a kill, or one of another checkout whose data root is gone)
   # keeps the route to its subnet, so the new engine's network for the same block would be
-  # unreachable. Only the cables stay: mgmt0 (management) and wan0 (tools/bootstrap/wan.sh).
+  # unreachable. Only the cables stay: mgmt0 (management), wan0 (tools/bootstrap/wan.sh) and lan0
+  # (the site's LAN between its nodes: swarm_site).
   if [ -z "$(ip netns pids "$NS" 2>/dev/null)" ]; then
     local dev
     for dev in $(ip -n "$NS" -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do
-      case "$dev" in lo|mgmt0|wan0) ;; *) ip -n "$NS" link del "$dev" 2>/dev/null || true ;; esac
+      case "$dev" in lo|mgmt0|wan0|lan0) ;; *) ip -n "$NS" link del "$dev" 2>/dev/null || true ;; esac
     done
   fi
   # Own mount namespace: cgroup hierarchies mounted again (ip netns exec remounts /sys), a tmpfs
@@ -194,6 +207,76 @@ status_one() {
   fi
 }
 
+lan_cable() {  # lan_cable SITE LAN_INDEX NODE[=INDEX]: the node's lan0 into the site's LAN switch
+  local site="$1" lan="$2"; site_index "$3"
+  local sw="$MC_SITE_PREFIX-lan-$site"
+  LAN_ADDR="$MC_SITE_LAN_NET.$lan.$((10 + INDEX))"
+  ip netns add "$sw" 2>/dev/null || true
+  if ! ip -n "$sw" link show lan >/dev/null 2>&1; then
+    ip -n "$sw" link add lan type bridge; ip -n "$sw" link set lan up
+  fi
+  if ! ip -n "$NS" link show lan0 >/dev/null 2>&1; then
+    ip -n "$sw" link del "$NAME" 2>/dev/null || true  # the switch's end of a cable whose node is gone
+    ip -n "$sw" link add "$NAME" type veth peer name lan0 netns "$NS"
+  fi
+  ip -n "$sw" link set "$NAME" master lan up
+  ip -n "$NS" addr replace "$LAN_ADDR/24" dev lan0; ip -n "$NS" link set lan0 up
+}
+
+swarm_site() {  # swarm_site SITE NODE[=INDEX]...: see the header
+  local site="$1"; shift
+  [[ "$site" =~ ^[a-z][a-z0-9]{0,9}$ ]] || mc_die "site name '$site': lower-case letters and digits, at most 10"
+  [ $# -ge 1 ] || mc_die "usage: site-hosts.sh swarm SITE NODE[=INDEX]..."
+  ensure_ca
+  local spec lan="" manager="" manager_addr="" token="" nodes=() addrs=() ids=() specs=("$@")
+  for spec in "$@"; do up_one "$spec"; done
+  site_index "$1"; lan="$INDEX"
+  mc_step_start "swarm of site $site"
+  for spec in "$@"; do
+    lan_cable "$site" "$lan" "$spec"; nodes+=("$NAME"); addrs+=("$LAN_ADDR")
+  done
+  local joined=0 labelled=0 i state
+  for i in "${!nodes[@]}"; do
+    site_index "${specs[$i]}"
+    state=$(engine info -f '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown)
+    if [ "$i" = 0 ]; then
+      manager="$SITE_ADDR"; manager_addr="${addrs[0]}"
+      if [ "$state" != active ]; then
+        engine swarm init --advertise-addr "$manager_addr" --listen-addr "$manager_addr:2377" \
+          --default-addr-pool "$MC_SITE_OVERLAY_POOL" >/dev/null
+        joined=$((joined + 1))
+      fi
+      token=$(engine swarm join-token -q worker)
+    elif [ "$state" != active ] && [ "$state" != pending ]; then
+      engine swarm join --token "$token" --advertise-addr "${addrs[$i]}" --listen-addr "${addrs[$i]}:2377" \
+        "$manager_addr:2377" >/dev/null
+      joined=$((joined + 1))
+    fi
+    ids+=("$(engine info -f '{{.Swarm.NodeID}}')")
+  done
+  # labels for placement, set at the manager (idempotent: the same values again)
+  for i in "${!nodes[@]}"; do
+    [ -n "${ids[$i]}" ] || mc_die "node ${nodes[$i]} has no swarm node id after joining site $site"
+    SITE_ADDR="$manager" engine node update --label-add "municloud.site=$site" \
+      --label-add "municloud.node=${nodes[$i]}" "${ids[$i]}" >/dev/null
+    labelled=$((labelled + 1))
+  done
+  local ready=0
+  for _ in $(seq 1 120); do  # a node just joined or powered on again reports Ready within seconds
+    ready=$(SITE_ADDR="$manager" engine node ls --format '{{.Status}}' | grep -c '^Ready$' || true)
+    [ "$ready" -ge "${#nodes[@]}" ] && break; sleep 0.25
+  done
+  [ "$ready" -ge "${#nodes[@]}" ] || mc_die "site $site: only $ready of ${#nodes[@]} nodes ready after 30 s"
+  mc_step_done "site $site: swarm of ${#nodes[@]} nodes (manager ${nodes[0]} at $manager_addr, $joined newly joined, $labelled labelled, $ready ready)"
+}
+
+lan_down() {
+  local sw="$MC_SITE_PREFIX-lan-$1"
+  mc_step_start "remove LAN of site $1"
+  ip netns del "$sw" 2>/dev/null || true
+  mc_step_done "LAN switch $sw removed"
+}
+
 cmd="${1:-up}"; [ $# -gt 0 ] && shift
 case "$cmd" in
   up)
@@ -212,5 +295,9 @@ case "$cmd" in
   address) [ $# = 1 ] || mc_die "usage: site-hosts.sh address NAME"; site_index "$1"
     echo "tcp://$SITE_ADDR:$MC_SITE_PORT $NS $HOST_ADDR" ;;
   status) [ $# -gt 0 ] || set -- $MC_SITE_HOSTS; rc=0; for spec in "$@"; do status_one "$spec" || rc=1; done; exit $rc ;;
-  *) mc_die "unknown command '$cmd' (up, kill, isolate, down, status, address)" ;;
+  swarm) [ $# -ge 2 ] || mc_die "usage: site-hosts.sh swarm SITE NODE[=INDEX]..."
+    [ "$(id -u)" = 0 ] || mc_die "swarm: needs root (network namespaces and mounts)"
+    swarm_site "$@" ;;
+  lan-down) [ $# = 1 ] || mc_die "usage: site-hosts.sh lan-down SITE"; lan_down "$1" ;;
+  *) mc_die "unknown command '$cmd' (up, kill, isolate, down, status, address, swarm, lan-down)" ;;
 esac

@@ -10,9 +10,11 @@ keeps its last row, with its date and commit) and one line per run to reports/be
 (commit, date, the machine's load). Images are built beforehand (image builds are the bootstrap's
 cost, not the deploy's). Each stack is destroyed at the end. ``--profile`` prints every resource
 step of each up (start offset, duration, operation) from the engine's events, slowest first, to
-see where the time goes.
+see where the time goes. ``--idle-sample S`` waits S seconds after akita's up from empty and
+prints what the stack costs standing still: the machine's busy share, the CPU its containers
+used (cgroups) and how many health checks the engine ran in them (their health logs).
 
-    .venv/bin/python benchmarks/deploy.py [--skip-dev] [--skip-akita] [--profile]
+    .venv/bin/python benchmarks/deploy.py [--skip-dev] [--skip-akita] [--profile] [--idle-sample S]
 """
 
 from __future__ import annotations
@@ -80,6 +82,38 @@ class StepProfile:
 
 
 PROFILE = False
+IDLE_SAMPLE_S = 0.0
+
+
+def idle_sample(stack: str, seconds: float) -> str:
+    """What the stack's containers cost while nothing is deployed: the machine's busy share over
+    ``seconds``, the containers' CPU (cgroups), and the engine's health checks run in them."""
+    import datetime as dt
+
+    import docker
+
+    from municloud_ops.cost.cgroup import cpu_ns
+
+    client = docker.from_env(timeout=120)
+    ids = [c.id for c in client.containers.list(filters={"label": f"municloud.stack={stack}"})]
+
+    def machine() -> tuple[int, int]:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return sum(fields), fields[3] + fields[4]  # all, idle + iowait
+
+    before, m0, t0 = {i: cpu_ns(i) for i in ids}, machine(), dt.datetime.now(dt.timezone.utc)
+    time.sleep(seconds)
+    after, m1 = {i: cpu_ns(i) for i in ids}, machine()
+    busy = 1 - (m1[1] - m0[1]) / max(1, m1[0] - m0[0])
+    used = sum((after[i] or 0) - (before[i] or 0) for i in ids) / 1e9
+    checks = 0
+    for i in ids:
+        log = (client.api.inspect_container(i)["State"].get("Health") or {}).get("Log") or []
+        # the engine keeps the last 5 results: a container checked more often in the window counts 5
+        checks += sum(1 for r in log if dt.datetime.fromisoformat(r["Start"][:26].rstrip("Z") + "+00:00") >= t0)
+    return (f"{len(ids)} containers standing still for {seconds:.0f} s: machine busy {100 * busy:.0f}% of "
+            f"{os.cpu_count()} cores, the containers' own CPU {used / seconds:.2f} cores, health checks in them "
+            f"{checks / seconds:.1f}/s (at least; the engine keeps 5 results), load average {os.getloadavg()[0]:.1f}")
 
 
 def _timed(label: str, fn) -> float:
@@ -137,6 +171,8 @@ def run(skip_dev: bool, skip_akita: bool) -> dict[str, float]:
             members = config["municloud:municipalities"]
             try:
                 figures["akita from empty"] = _timed("akita from empty", lambda ev: astack.up(**quiet, on_event=ev))
+                if IDLE_SAMPLE_S:
+                    print(f"[idle] akita: {idle_sample(akita.name, IDLE_SAMPLE_S)}", file=sys.stderr, flush=True)
                 figures["akita no-op up"] = _timed("akita no-op up", lambda ev: astack.up(**quiet, on_event=ev))
                 joiner = dict(json.loads(json.dumps(members[0])), **AKITA_JOINER,
                               address_slot=free_slots(m["address_slot"] for m in members)[0])
@@ -209,9 +245,11 @@ def main() -> int:
     parser.add_argument("--skip-dev", action="store_true")
     parser.add_argument("--skip-akita", action="store_true")
     parser.add_argument("--profile", action="store_true", help="print the slowest resource steps of each up")
+    parser.add_argument("--idle-sample", type=float, default=0.0, metavar="S",
+                        help="after akita's up from empty, sample S seconds of the stack standing still")
     args = parser.parse_args()
-    global PROFILE
-    PROFILE = args.profile
+    global PROFILE, IDLE_SAMPLE_S
+    PROFILE, IDLE_SAMPLE_S = args.profile, args.idle_sample
 
     import signal
 

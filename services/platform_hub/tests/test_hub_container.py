@@ -90,6 +90,11 @@ def test_hub_container_survives_docker_kill():
             assert sorted(r["subscriber_unit"] for r in rows) == ["nhi", "tax"]
             assert httpx.get(f"{url}/api/v1/log/verify").json()["ok"]
             assert container.exec_run("id -u").output.decode().strip() == str(APP_UID)
+            # the image's own health check (Docker runs it): passes on the live hub, fails on a
+            # path that does not answer 200 (its twin)
+            check = container.attrs["Config"]["Healthcheck"]["Test"]
+            assert check[0] == "CMD" and container.exec_run(check[1:]).exit_code == 0
+            assert container.exec_run([check[1], "/no-such-endpoint"]).exit_code == 1
             logs = container.logs().decode(errors="replace")
             assert pg.passwords["platform_hub"] not in logs
         finally:

@@ -78,7 +78,9 @@ class StackFile:
         raw = (yaml.safe_load(buf.getvalue()) or {}).get("config", {})
         prefix = f"{NAMESPACE}:"
         try:
-            return load(self.stack, {k[len(prefix):]: v for k, v in raw.items() if k.startswith(prefix)})
+            # the members' check: the engines are the program's (`pulumi preview`)
+            return load(self.stack, {k[len(prefix):]: v for k, v in raw.items() if k.startswith(prefix)},
+                        engines=False)
         except ConfigError as exc:
             raise MemberError(exc.key, exc.reason) from None
 

@@ -41,10 +41,20 @@ def pulumi_env(backend_dir: Path | None = None) -> dict[str, str]:
     return env
 
 
-def stack_config(base_stack: str = "dev", **overrides: Any) -> dict[str, Any]:
-    """The ``municloud:*`` config of a committed stack file, with overrides (key without namespace)."""
+def stack_config(base_stack: str = "dev", *, site_hosts: bool = False, **overrides: Any) -> dict[str, Any]:
+    """The ``municloud:*`` config of a committed stack file, with overrides (key without namespace).
+
+    A scratch stack (tests, benchmarks) made from a file whose sites are this machine's site hosts
+    (``municloud:sites: site-hosts``, Pulumi.dev.yaml) runs on the machine's own engine unless it
+    asks for the hosts (``site_hosts=True``, or ``sites`` in the overrides): a stack across the
+    hosts takes one of their four routed blocks (tools/bootstrap/wan.sh), and `make up`'s dev stack
+    holds the first (decision 0045)."""
+    from stacks.config import SITE_HOSTS
+
     doc = yaml.safe_load((REPO_ROOT / f"Pulumi.{base_stack}.yaml").read_text())
     config = {k: v for k, v in doc["config"].items()}
+    if config.get("municloud:sites") == SITE_HOSTS and not site_hosts:
+        del config["municloud:sites"]
     for key, value in overrides.items():
         config[f"municloud:{key}"] = value
     return config

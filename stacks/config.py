@@ -19,6 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 NAMESPACE = "municloud"
 SERVICES = ("residents_registry", "tax", "nhi")
+#: ``municloud:sites: site-hosts``: the sites are this machine's site hosts, as the set-up wrote
+#: them (tools/bootstrap/site-hosts.sh: $MC_STATE/sites/sites.yaml; decision 0045)
+SITE_HOSTS = "site-hosts"
 
 #: The one table of defaults (config key -> value).
 DEFAULTS: dict[str, Any] = {
@@ -434,10 +437,33 @@ def _deep_default(key: str, value: Any) -> Any:
     return default if value is None else value
 
 
-def load(stack: str, raw: dict[str, Any]) -> StackConfig:
+def site_hosts() -> dict[str, Any]:
+    """The ``municloud:sites`` value of a stack on this machine's site hosts (``site-hosts``): the
+    file the set-up writes. ConfigError when it is missing or is not such a value."""
+    import yaml
+
+    from municloud_ops.images import STATE_DIR
+
+    path = STATE_DIR / "sites" / "sites.yaml"
+    key = f"{NAMESPACE}:sites"
+    if not path.is_file():
+        raise ConfigError(key, f"{SITE_HOSTS!r} names this machine's site hosts, but {path} does not exist: "
+                               f"`make setup` (as root) creates them (docs/operator-guide.md \"Site hosts\")")
+    value = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(value, dict) or not all(isinstance(v, dict) and "docker_host" in v for v in value.values()):
+        raise ConfigError(key, f"{SITE_HOSTS!r}: {path} is not a municloud:sites value (site name -> docker_host, "
+                               f"role, ...): run `make setup` again")
+    return value
+
+
+def load(stack: str, raw: dict[str, Any], *, engines: bool = True) -> StackConfig:
     """Validate the raw config values (key without namespace -> parsed YAML value).
 
     Raises ConfigError naming the first bad key; nothing else of the program runs before this.
+    ``engines=False``: for a reader that reaches no engine (load targets, calculation parameters,
+    cost shares, a membership edit's check): ``sites: site-hosts`` is then not looked up on this
+    machine and stands for the one-engine default, so the members, SLA and prices of a stack on
+    site hosts read the same on a machine without them.
     """
     from municloud.ids import IdentifierError, validate_lgcode
     from municloud.params import MunicipalityParams
@@ -448,6 +474,8 @@ def load(stack: str, raw: dict[str, Any]) -> StackConfig:
     entries = raw.get("municipalities")
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"{NAMESPACE}:municipalities", "required: a list of at least one municipality")
+    if raw.get("sites") == SITE_HOSTS:
+        raw = {**raw, "sites": site_hosts() if engines else DEFAULTS["sites"]}
     sites_raw = raw.get("sites") or DEFAULTS["sites"]
     if len(entries) > len(SLOTS):
         raise ConfigError(f"{NAMESPACE}:municipalities", f"{len(entries)} members; the address plan has "

@@ -109,7 +109,7 @@ def _stack_municipality(lgcode: str | None, stack: str) -> MunicipalityParams | 
     from stacks.config import ConfigError
 
     try:
-        config = load_stack_config(stack)
+        config = load_stack_config(stack, engines=False)
     except ConfigError as exc:
         fail(f"stack {stack} config is invalid: {exc}")
     if config is None:

@@ -20,7 +20,7 @@ app = typer.Typer(help="Cost sharing: metered usage per member, shares by the co
 def _members(stack: str):
     from municloud_ops.dr.sla import load_stack_config
 
-    cfg = load_stack_config(stack)
+    cfg = load_stack_config(stack, engines=False)
     if cfg is None:
         fail(EXIT_BAD_INPUT, f"--stack: no Pulumi.{stack}.yaml")
     return cfg, list(cfg.municipalities)

@@ -74,13 +74,16 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _engines(stack: str) -> list:
+    """A client of each engine of the stack's sites (tcp+TLS ones with the sites' files)."""
     import docker
 
     from municloud_ops.dr.sla import load_stack_config
+    from stacks.providers._base import engine_client
 
     cfg = load_stack_config(stack)
-    hosts = sorted({s.docker_host for s in cfg.sites.values()}) if cfg else []
-    return [docker.DockerClient(base_url=h, timeout=60) for h in hosts] or [docker.from_env(timeout=60)]
+    sites = {s.docker_host: s for s in cfg.sites.values()} if cfg else {}
+    return ([engine_client(host, site.tls(), timeout=60) for host, site in sorted(sites.items())]
+            or [docker.from_env(timeout=60)])
 
 
 @dataclass

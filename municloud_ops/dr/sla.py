@@ -11,8 +11,9 @@ import yaml
 from municloud_ops.images import REPO_ROOT
 
 
-def load_stack_config(stack: str):
-    """The validated StackConfig of ``stack``, or None when there is no Pulumi.<stack>.yaml."""
+def load_stack_config(stack: str, *, engines: bool = True):
+    """The validated StackConfig of ``stack``, or None when there is no Pulumi.<stack>.yaml
+    (``engines``: stacks.config.load's)."""
     from stacks.config import NAMESPACE, load
 
     path = REPO_ROOT / f"Pulumi.{stack}.yaml"
@@ -20,14 +21,14 @@ def load_stack_config(stack: str):
         return None
     raw = (yaml.safe_load(path.read_text()) or {}).get("config", {})
     prefix = f"{NAMESPACE}:"
-    return load(stack, {k[len(prefix):]: v for k, v in raw.items() if k.startswith(prefix)})
+    return load(stack, {k[len(prefix):]: v for k, v in raw.items() if k.startswith(prefix)}, engines=engines)
 
 
 def sla_targets(stack: str):
     """The stack's SlaConfig; a stack without a config file (a test lab) gets the defaults."""
     from stacks.config import DEFAULTS, SlaConfig
 
-    cfg = load_stack_config(stack)
+    cfg = load_stack_config(stack, engines=False)
     return cfg.sla if cfg is not None else SlaConfig(**DEFAULTS["sla"])
 
 

@@ -119,7 +119,7 @@ def read_stack_config(stack: str, root: Path = REPO_ROOT) -> tuple[Any, dict[str
     from stacks import config as stack_config
 
     try:
-        validated = stack_config.load(stack, raw)
+        validated = stack_config.load(stack, raw, engines=False)  # targets only, no engine
     except stack_config.ConfigError as exc:
         raise TargetError(f"{path.name}: {exc}") from None
     return validated, dict(raw.get("sla") or {})

@@ -223,3 +223,42 @@ def test_power_on_starts_from_the_cables_not_the_old_engines_bridges(hosts, run_
         assert spare.client().version()["Version"]
     finally:
         print(sites.remove("spare"))
+
+
+def test_a_published_port_reaches_the_host_with_each_clients_own_address(hosts):
+    """`site-hosts.sh publish` (decision 0045): this machine's 127.0.0.1:PORT is ADDRESS:PORT on the
+    host, and 127.0.0.2 / 127.0.0.3 arrive there as two addresses of MC_SITE_CLIENT_NET; the twin:
+    unpublished, nothing answers at 127.0.0.1:PORT."""
+    import ipaddress
+    import os
+    import subprocess
+    import sys
+
+    from stacks.automation import free_port
+
+    port, host = free_port(), hosts["primary"]
+    listener = subprocess.Popen(
+        ["ip", "netns", "exec", host.namespace, sys.executable, "-c",
+         "import socket, sys\n"
+         "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+         "s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(4); s.settimeout(30)\n"
+         "print('ready', flush=True)\n"
+         "for _ in range(2):\n"
+         "    c, a = s.accept(); c.sendall(a[0].encode()); c.close()\n", host.address, str(port)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert listener.stdout.readline().strip() == "ready"
+        print(sites.publish("primary", port, host.address))
+        seen = {}
+        for last in (2, 3):
+            with socket.create_connection(("127.0.0.1", port), timeout=10,
+                                          source_address=(f"127.0.0.{last}", 0)) as conn:
+                seen[last] = conn.recv(64).decode()
+        clients = ipaddress.ip_network(os.environ.get("MC_SITE_CLIENT_NET", "10.250.254.0/24"))
+        assert seen == {2: str(clients[2]), 3: str(clients[3])}, seen
+    finally:
+        print(sites.unpublish(port))
+        listener.kill()
+        listener.wait(timeout=10)
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()

@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -25,9 +24,13 @@ def _own_event_loop():
 
 
 def raw_config(stack: str = "dev") -> dict:
-    doc = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())
+    """The committed stack file's config as the program gets it; a stack on this machine's site
+    hosts (dev) on the machine's own engine, as every scratch stack (stacks.automation.stack_config):
+    the shape tests that want sites on engines of their own give them."""
+    from stacks.automation import stack_config
+
     # Pulumi hands structured config to the program as JSON: keys become strings.
-    return json.loads(json.dumps({k.split(":", 1)[1]: v for k, v in doc["config"].items()}))
+    return json.loads(json.dumps({k.split(":", 1)[1]: v for k, v in stack_config(stack).items()}))
 
 
 @pytest.fixture

@@ -193,3 +193,57 @@ def test_edge_certificate_renewal_threshold_must_be_below_the_validity(dev_raw):
         load("dev", {**dev_raw, "edge_cert_validity_days": 400})
     assert load("dev", {**dev_raw, "edge_cert_validity_days": 10, "edge_cert_renew_before_days": 3}
                 ).edge_cert_validity_days == 10  # twin
+
+
+# -- sites: site-hosts (decision 0045) ---------------------------------------------------------------
+
+def _site_hosts_file(state, primary_block="10.252.4.0/24", dr_block="10.252.8.0/24"):
+    (state / "sites").mkdir(parents=True)
+    tls = {"tls_ca_cert": "/pki/ca.pem", "tls_cert": "/pki/client-cert.pem", "tls_key": "/pki/client-key.pem"}
+    (state / "sites" / "sites.yaml").write_text(
+        f"primary: {{docker_host: 'tcp://10.250.0.6:2376', role: primary, wan_subnet: '{primary_block}', "
+        f"tls_ca_cert: {tls['tls_ca_cert']}, tls_cert: {tls['tls_cert']}, tls_key: {tls['tls_key']}}}\n"
+        f"dr: {{docker_host: 'tcp://10.250.0.10:2376', role: dr, wan_subnet: '{dr_block}', "
+        f"tls_ca_cert: {tls['tls_ca_cert']}, tls_cert: {tls['tls_cert']}, tls_key: {tls['tls_key']}}}\n")
+
+
+def test_site_hosts_are_the_sites_the_set_up_wrote(dev_raw, tmp_path, monkeypatch):
+    import municloud_ops.images
+
+    monkeypatch.setattr(municloud_ops.images, "STATE_DIR", tmp_path)
+    _site_hosts_file(tmp_path)
+    cfg = load("dev", {**dev_raw, "sites": "site-hosts"})
+    assert {n: (s.docker_host, s.wan_subnet) for n, s in cfg.sites.items()} == {
+        "primary": ("tcp://10.250.0.6:2376", "10.252.4.0/24"), "dr": ("tcp://10.250.0.10:2376", "10.252.8.0/24")}
+    assert cfg.routed_wan
+    assert cfg.frontdoor_listen_address() == "10.252.4.1"  # what `make up` publishes at 127.0.0.1
+    # a reader that reaches no engine reads the same members without the hosts' file
+    lean = load("dev", {**dev_raw, "sites": "site-hosts"}, engines=False)
+    assert [m.lgcode for m in lean.municipalities] == [m.lgcode for m in cfg.municipalities]
+    assert not lean.routed_wan
+
+
+def test_twin_site_hosts_without_the_set_up_are_refused_naming_the_key(dev_raw, tmp_path, monkeypatch):
+    import municloud_ops.images
+
+    monkeypatch.setattr(municloud_ops.images, "STATE_DIR", tmp_path)
+    with pytest.raises(ConfigError, match=r"make setup") as err:
+        load("dev", {**dev_raw, "sites": "site-hosts"})
+    assert err.value.key == "municloud:sites"
+    (tmp_path / "sites").mkdir()
+    (tmp_path / "sites" / "sites.yaml").write_text("just text\n")
+    with pytest.raises(ConfigError, match=r"not a municloud:sites value"):
+        load("dev", {**dev_raw, "sites": "site-hosts"})
+
+
+def test_scratch_stacks_of_a_file_on_the_site_hosts_run_on_one_engine_unless_they_ask(tmp_path, monkeypatch):
+    import stacks.automation
+    from stacks.automation import stack_config
+
+    dev = (stacks.automation.REPO_ROOT / "Pulumi.dev.yaml").read_text(encoding="utf-8")
+    (tmp_path / "Pulumi.hosted.yaml").write_text(dev.replace("  # municloud:sites: site-hosts",
+                                                             "  municloud:sites: site-hosts"), encoding="utf-8")
+    monkeypatch.setattr(stacks.automation, "REPO_ROOT", tmp_path)
+    assert stack_config("hosted", site_hosts=True)["municloud:sites"] == "site-hosts"
+    assert "municloud:sites" not in stack_config("hosted")  # tests and benchmarks: the machine's engine
+    assert stack_config("hosted", sites={"x": 1})["municloud:sites"] == {"x": 1}  # given: kept

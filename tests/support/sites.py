@@ -18,6 +18,11 @@ WAN_SCRIPT = REPO_ROOT / "tools" / "bootstrap" / "wan.sh"
 PKI = STATE_DIR / "pki"
 
 
+#: the routed block (tools/bootstrap/wan.sh: four per host) the test suite's stacks and WAN checks
+#: take on each site host; 0 is `make up`'s dev stack, which may be up beside the suite
+TEST_BLOCK_SLOT = 1
+
+
 class SiteHostError(RuntimeError):
     """The set-up script failed; the message carries its output."""
 
@@ -49,12 +54,12 @@ class SiteHost:
         return {"ca_cert": str(PKI / "ca.pem"), "cert": str(PKI / "client-cert.pem"),
                 "key": str(PKI / "client-key.pem")}
 
-    def site_config(self, role: str) -> dict[str, str]:
-        """The ``municloud:sites.<name>`` entry of a stack on this host (with the host's routed
-        block as ``wan_subnet``: every site on an engine of its own names it, decision 0034)."""
+    def site_config(self, role: str, slot: int = TEST_BLOCK_SLOT) -> dict[str, str]:
+        """The ``municloud:sites.<name>`` entry of a stack on this host (with one of the host's
+        routed blocks as ``wan_subnet``: every site on an engine of its own names it, decision 0034)."""
         tls = self.tls()
         return {"docker_host": self.docker_host, "role": role, "tls_ca_cert": tls["ca_cert"],
-                "tls_cert": tls["cert"], "tls_key": tls["key"], "wan_subnet": wan_block(self.name)}
+                "tls_cert": tls["cert"], "tls_key": tls["key"], "wan_subnet": wan_block(self.name, slot)}
 
     def client(self, timeout: int = 120):
         from stacks.providers._base import engine_client
@@ -100,9 +105,30 @@ def wan_partition(on: bool) -> str:
     return _run("partition", "on" if on else "off", script=WAN_SCRIPT)
 
 
-def wan_block(name: str) -> str:
-    """The routed /24 of a site: where its WAN-facing networks live."""
-    return _run("block", name, script=WAN_SCRIPT)
+def wan_block(name: str, slot: int = TEST_BLOCK_SLOT) -> str:
+    """A routed /24 of a site host: where one stack's WAN-facing networks live."""
+    return _run("block", name, str(slot), script=WAN_SCRIPT)
+
+
+def publish(name: str, port: int, address: str) -> str:
+    """This machine's 127.0.0.1:``port`` is ``address:port`` on site host ``name``, each client's
+    loopback address seen there as an address of its own (site-hosts.sh publish)."""
+    return _run("publish", name, str(port), address)
+
+
+def unpublish(port: int) -> str:
+    return _run("unpublish", str(port))
+
+
+def publish_frontdoor(stack, name: str = "primary") -> str:
+    """Publish the frontdoor of ``stack`` (on site host ``name``, listening on its WAN address) at
+    this machine's 127.0.0.1, and point the stack's ``frontdoor_url`` there; returns the sentence."""
+    from urllib.parse import urlsplit
+
+    url = urlsplit(stack.outputs["frontdoor_url"])
+    sentence = publish(name, url.port, url.hostname)
+    stack.published_url = f"https://127.0.0.1:{url.port}"
+    return sentence
 
 
 def wan_status() -> str:

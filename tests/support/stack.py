@@ -66,10 +66,13 @@ class LiveStack:
     stack: Any  # pulumi.automation.Stack
     scratch: Any = None  # stacks.automation.ScratchStack
     outputs: dict[str, Any] = field(default_factory=dict)
+    #: where this machine reaches the frontdoor when it is published from a site host
+    #: (support.sites.publish_frontdoor), else None: the frontdoor's own address
+    published_url: str | None = None
 
     @property
     def frontdoor_url(self) -> str:
-        return self.outputs["frontdoor_url"]
+        return self.published_url or self.outputs["frontdoor_url"]
 
     @property
     def municipalities(self) -> dict[str, dict]:
@@ -94,15 +97,27 @@ class LiveStack:
 
     def container(self, component: str, lgcode: str = "shared", site: str = "primary"):
         """The one container labelled for this stack with that component / municipality / site."""
-        import docker
-
         filters = {"label": [f"municloud.stack={self.name}", f"municloud.component={component}",
                              f"municloud.lgcode={lgcode}", f"municloud.site={site}"]}
-        found = docker.from_env().containers.list(all=True, filters=filters)
+        found = self.engine(site).containers.list(all=True, filters=filters)
         if len(found) != 1:
             raise LookupError(f"expected one {component} container for {lgcode}@{site} in stack "
                               f"{self.name}, found {len(found)}")
         return found[0]
+
+    def engine(self, site: str = "primary"):
+        """A Docker client of ``site``'s engine: the machine's own, or the site's over tcp+TLS
+        (``municloud:sites`` of the stack's config)."""
+        import docker
+
+        from stacks.providers._base import engine_client
+
+        entry = (self.config("municloud:sites") or {}).get(site) or {}
+        host = entry.get("docker_host", "")
+        if not host.startswith("tcp://"):
+            return docker.from_env()
+        return engine_client(host, {"ca_cert": entry["tls_ca_cert"], "cert": entry["tls_cert"],
+                                    "key": entry["tls_key"]}, timeout=60)
 
     def refresh_outputs(self) -> None:
         self.outputs = {k: v.value for k, v in self.stack.outputs().items()}

@@ -17,13 +17,23 @@
 #                                          (first node manager, the others workers; node labels
 #                                          municloud.site / municloud.node); idempotent
 #   site-hosts.sh lan-down SITE            remove the site's LAN switch (the nodes stay: `down`)
+#   site-hosts.sh publish NAME PORT ADDRESS   this machine's 127.0.0.1:PORT is ADDRESS:PORT on host
+#                                          NAME (the "internet" side of a stack's frontdoor there):
+#                                          iptables DNAT, each client's loopback address mapped one
+#                                          to one onto MC_SITE_CLIENT_NET, so the host sees every
+#                                          client as an address of its own (decision 0045)
+#   site-hosts.sh unpublish PORT           remove that
+#   site-hosts.sh docker NAME ARGS...      the docker CLI against host NAME's engine
+#   site-hosts.sh answering                the names of the hosts whose engine answers
 #
 # Settings (environment; defaults below): MC_SITE_HOSTS ("primary dr"), MC_SITE_PREFIX ("mc":
 # names of namespaces and links, so two checkouts on one machine can keep their hosts apart),
 # MC_SITE_LINK_NET ("10.250.0": host i is reached at <net>.(4i+2), the machine's end is
 # <net>.(4i+1), a /30 each), MC_SITE_PORT (2376), MC_SITE_LAN_NET ("10.253": the LAN of a site whose
 # first node has index f is <net>.f.0/24, node i at <net>.f.(10+i)), MC_SITE_OVERLAY_POOL
-# ("10.200.0.0/16": where a site's swarm takes its overlay subnets, inside the nodes only). Writes $MC_STATE/sites/sites.yaml: the
+# ("10.200.0.0/16": where a site's swarm takes its overlay subnets, inside the nodes only),
+# MC_SITE_CLIENT_NET ("10.250.254.0/24": the machine's clients of published ports, 127.0.0.x as .x,
+# as the site hosts see them). Writes $MC_STATE/sites/sites.yaml: the
 # `municloud:sites` value that points a stack at these hosts.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -33,6 +43,7 @@ MC_SITE_LINK_NET="${MC_SITE_LINK_NET:-10.250.0}"
 MC_SITE_PORT="${MC_SITE_PORT:-2376}"
 MC_SITE_LAN_NET="${MC_SITE_LAN_NET:-10.253}"
 MC_SITE_OVERLAY_POOL="${MC_SITE_OVERLAY_POOL:-10.200.0.0/16}"
+MC_SITE_CLIENT_NET="${MC_SITE_CLIENT_NET:-10.250.254.0/24}"
 PKI="$MC_STATE/pki"
 SITES="$MC_STATE/sites"
 declare -A DEFAULT_INDEX=([primary]=1 [dr]=2 [spare]=3)
@@ -90,7 +101,7 @@ up_one() {
       "subjectAltName=IP:$SITE_ADDR,DNS:$NS"
   fi
   # a host powered on has its management cable in (an isolated host's is out: isolate_one)
-  if ip netns list 2>/dev/null | grep -qw "^$NS"; then ip -n "$NS" link set mgmt0 up 2>/dev/null || true; fi
+  if ip netns list 2>/dev/null | grep -qw "^$NS"; then ip -n "$NS" link set mgmt0 up 2>/dev/null && client_route || true; fi
   if engine version -f '{{.Server.Version}}' >/dev/null 2>&1; then
     mc_step_done "engine already answering at tcp://$SITE_ADDR:$MC_SITE_PORT"; return
   fi
@@ -101,6 +112,7 @@ up_one() {
   ip addr replace "$HOST_ADDR/30" dev "$HOST_IF"; ip link set "$HOST_IF" up
   ip -n "$NS" link set lo up
   ip -n "$NS" addr replace "$SITE_ADDR/30" dev mgmt0; ip -n "$NS" link set mgmt0 up
+  client_route
   # The engine API answers on the management link only, never to a container of the site.
   ip netns exec "$NS" iptables -C INPUT -p tcp --dport "$MC_SITE_PORT" ! -i mgmt0 -j REJECT 2>/dev/null \
     || ip netns exec "$NS" iptables -I INPUT -p tcp --dport "$MC_SITE_PORT" ! -i mgmt0 -j REJECT
@@ -153,7 +165,7 @@ write_config() {  # the municloud:sites value of a stack on these hosts (primary
     case "$NAME" in primary|dr) ;; *) continue;; esac
     printf '%s:\n  docker_host: tcp://%s:%s\n  role: %s\n  tls_ca_cert: %s\n  tls_cert: %s\n  tls_key: %s\n  wan_subnet: %s\n' \
       "$NAME" "$SITE_ADDR" "$MC_SITE_PORT" "$NAME" "$PKI/ca.pem" "$PKI/client-cert.pem" "$PKI/client-key.pem" \
-      "${MC_WAN_BLOCK_NET:-10.252}.$INDEX.0/24" >> "$tmp"
+      "$(bash "$(dirname "$0")/wan.sh" block "$NAME=$INDEX" 0)" >> "$tmp"
   done
   mv "$tmp" "$out"
 }
@@ -177,11 +189,50 @@ isolate_one() {  # isolate NAME on|off: the management cable out / in at the hos
   local state=up; [ "$2" = on ] && state=down
   mc_step_start "isolate $NAME $2"
   ip -n "$NS" link set mgmt0 "$state"
+  [ "$state" = down ] || client_route
   if [ "$2" = on ]; then
     mc_step_done "site host $NAME: management cable out, $(ip netns pids "$NS" | wc -l) processes still running"
   else
     mc_step_done "site host $NAME: management cable in"
   fi
+}
+
+client_route() {  # the machine's clients of published ports are reached over the management link
+  ip -n "$NS" route replace "$MC_SITE_CLIENT_NET" via "$HOST_ADDR" dev mgmt0
+}
+
+PUBLISH_TAG="municloud-publish"
+publish_one() {  # publish NAME PORT ADDRESS (see the header)
+  site_index "$1"; local port="$2" addr="$3"
+  [[ "$port" =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] || mc_die "publish: port '$port' is not 1-65535"
+  python3 -c 'import ipaddress, sys; ipaddress.IPv4Address(sys.argv[1])' "$addr" 2>/dev/null \
+    || mc_die "publish: '$addr' is not an IPv4 address"
+  ip netns list 2>/dev/null | grep -qw "^$NS" || mc_die "publish: site host $NAME does not exist (site-hosts.sh up $NAME)"
+  mc_step_start "publish 127.0.0.1:$port"
+  unpublish_port "$port"
+  # packets from 127.0.0.x may leave by the management link (their source is rewritten below);
+  # what arrives on it for the machine's loopback is dropped unless it answers a connection of
+  # the machine's: the host opens none to the machine's loopback services
+  sysctl -qw "net.ipv4.conf.$HOST_IF.route_localnet=1"
+  local guard=(INPUT -i "$HOST_IF" -d 127.0.0.0/8 -m conntrack ! --ctstate ESTABLISHED,RELATED -j DROP)
+  iptables -C "${guard[@]}" 2>/dev/null || iptables -I "${guard[@]}"
+  [ "$addr" = "$SITE_ADDR" ] || ip route replace "$addr/32" via "$SITE_ADDR" dev "$HOST_IF"
+  client_route
+  # before Docker's own OUTPUT rule (the machine's engine publishes ports on local addresses too)
+  iptables -t nat -I OUTPUT 1 -d 127.0.0.1/32 -p tcp --dport "$port" -m comment --comment "$PUBLISH_TAG $port $NAME" \
+    -j DNAT --to-destination "$addr:$port"
+  iptables -t nat -I POSTROUTING 1 -s 127.0.0.0/24 -d "$addr/32" -p tcp --dport "$port" \
+    -m comment --comment "$PUBLISH_TAG $port $NAME" -j NETMAP --to "$MC_SITE_CLIENT_NET"
+  mc_step_done "127.0.0.1:$port of this machine is $addr:$port on site host $NAME (clients 127.0.0.x seen as $(echo "$MC_SITE_CLIENT_NET" | sed 's/0\/24$/x/'))"
+}
+
+unpublish_port() {  # every rule of ours for PORT, whichever host it pointed at
+  local table chain rule
+  for chain in OUTPUT POSTROUTING; do
+    while rule=$(iptables -t nat -S "$chain" | grep -F -- "--comment \"$PUBLISH_TAG $1 " | head -n 1) && [ -n "$rule" ]; do
+      eval "iptables -t nat ${rule/-A /-D }"
+    done
+  done
 }
 
 down_one() {
@@ -299,5 +350,14 @@ case "$cmd" in
     [ "$(id -u)" = 0 ] || mc_die "swarm: needs root (network namespaces and mounts)"
     swarm_site "$@" ;;
   lan-down) [ $# = 1 ] || mc_die "usage: site-hosts.sh lan-down SITE"; lan_down "$1" ;;
-  *) mc_die "unknown command '$cmd' (up, kill, isolate, down, status, address, swarm, lan-down)" ;;
+  docker) [ $# -ge 1 ] || mc_die "usage: site-hosts.sh docker NAME ARGS..."; site_index "$1"; shift; engine "$@" ;;
+  answering) for d in "$SITES"/*/; do
+      [ -s "$d/index" ] || continue; site_index "$(basename "$d")"
+      engine version >/dev/null 2>&1 && echo "$NAME" || true
+    done ;;
+  publish) [ $# = 3 ] || mc_die "usage: site-hosts.sh publish NAME PORT ADDRESS"
+    [ "$(id -u)" = 0 ] || mc_die "publish: needs root (iptables)"; publish_one "$@" ;;
+  unpublish) [ $# = 1 ] || mc_die "usage: site-hosts.sh unpublish PORT"
+    mc_step_start "unpublish 127.0.0.1:$1"; unpublish_port "$1"; mc_step_done "127.0.0.1:$1 no longer published to a site host" ;;
+  *) mc_die "unknown command '$cmd' (up, kill, isolate, down, status, address, swarm, lan-down, publish, unpublish, docker, answering)" ;;
 esac

@@ -7,13 +7,16 @@
 #   wan.sh set delay_ms=5 jitter_ms=0 rate_mbit=0   change the link (one-way; rate 0 = unlimited)
 #   wan.sh partition on|off              cut / heal the link (every packet dropped while on)
 #   wan.sh status                        the settings and the delay line's process
-#   wan.sh block NAME                    the routed block of a site (its WAN-facing networks' subnet)
+#   wan.sh block NAME [SLOT]             a routed /24 of a site host for one stack's WAN-facing
+#                                        networks (SLOT 0-3; 0, the default, is `make up`'s stack,
+#                                        1 the test suite's: two stacks on one host, a block each)
 #   wan.sh down                          remove the router (the site hosts stay)
 #
 # Addresses (environment; defaults): MC_WAN_LINK_NET ("10.251.0": site i's link is <net>.(4i+1)
-# router, <net>.(4i+2) site host), MC_WAN_BLOCK_NET ("10.252": site i's routed block, where its
-# WAN-facing networks live, is <net>.i.0/24). Only traffic between two sites' blocks is forwarded;
-# a site's containers never reach the machine (its management link) through the site host.
+# router, <net>.(4i+2) site host), MC_WAN_BLOCK_NET ("10.252": site i's routed range is
+# <net>.(4i).0/22, four /24 blocks, one per stack on the host: the stack's WAN-facing networks live
+# there). Only traffic between two sites' ranges is forwarded; a site's containers never reach the
+# machine (its management link) through the site host.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 MC_SITE_HOSTS="${MC_SITE_HOSTS-primary dr}"
@@ -36,7 +39,13 @@ site_index() {
   [[ "$INDEX" =~ ^[0-9]+$ ]] || mc_die "site '$NAME' has no index: give NAME=INDEX"
   NS="$MC_SITE_PREFIX-site-$NAME"; R_IF="r-$NAME"
   R_ADDR="$MC_WAN_LINK_NET.$((4 * INDEX + 1))"; S_ADDR="$MC_WAN_LINK_NET.$((4 * INDEX + 2))"
-  BLOCK="$MC_WAN_BLOCK_NET.$INDEX.0/24"
+  [ "$INDEX" -ge 1 ] && [ "$INDEX" -le 60 ] || mc_die "site '$NAME': index $INDEX outside 1-60"
+  RANGE="$MC_WAN_BLOCK_NET.$((4 * INDEX)).0/22"
+}
+block_of() {  # NAME SLOT -> the site's SLOT-th /24
+  site_index "$1"
+  [[ "$2" =~ ^[0-3]$ ]] || mc_die "block slot '$2': 0-3 (four stacks per site host)"
+  echo "$MC_WAN_BLOCK_NET.$((4 * INDEX + $2)).0/24"
 }
 in_router() { ip netns exec "$ROUTER" "$@"; }
 ipt() { local ns="$1"; shift; ip netns exec "$ns" iptables -C "$@" 2>/dev/null || ip netns exec "$ns" iptables -A "$@"; }
@@ -82,8 +91,8 @@ up() {
   in_router ip link set "$TUN" up
   in_router ip route replace default dev "$TUN" table "$TABLE"
   in_router iptables -P FORWARD DROP
-  local blocks=()
-  for spec in "$@"; do site_index "$spec"; blocks+=("$BLOCK"); done
+  local ranges=()
+  for spec in "$@"; do site_index "$spec"; ranges+=("$RANGE"); done
   for spec in "$@"; do
     site_index "$spec"
     [ -e "/run/netns/$NS" ] || mc_die "site host $NAME is not up (run site-hosts.sh up $NAME first)"
@@ -91,14 +100,14 @@ up() {
     in_router ip addr replace "$R_ADDR/30" dev "$R_IF"; in_router ip link set "$R_IF" up
     in_router sysctl -qw "net.ipv4.conf.$R_IF.rp_filter=0"
     ip -n "$NS" addr replace "$S_ADDR/30" dev wan0; ip -n "$NS" link set wan0 up
-    in_router ip route replace "$BLOCK" via "$S_ADDR" dev "$R_IF"
+    in_router ip route replace "$RANGE" via "$S_ADDR" dev "$R_IF"
     # arriving from a site: into the delay line; coming back out of it: the main table
     [ -n "$(in_router ip rule list iif "$R_IF" lookup "$TABLE")" ] || in_router ip rule add iif "$R_IF" lookup "$TABLE" priority 100
-    ipt "$ROUTER" FORWARD -i "$R_IF" -o "$TUN" -s "$BLOCK" -j ACCEPT
-    for other in "${blocks[@]}"; do
-      [ "$other" = "$BLOCK" ] && continue
+    ipt "$ROUTER" FORWARD -i "$R_IF" -o "$TUN" -s "$RANGE" -j ACCEPT
+    for other in "${ranges[@]}"; do
+      [ "$other" = "$RANGE" ] && continue
       ip -n "$NS" route replace "$other" via "$R_ADDR" dev wan0
-      ipt "$ROUTER" FORWARD -i "$TUN" -s "$BLOCK" -d "$other" -j ACCEPT
+      ipt "$ROUTER" FORWARD -i "$TUN" -s "$RANGE" -d "$other" -j ACCEPT
     done
     # the site host: containers reach the other sites' blocks only, never the machine. The engine
     # appends RETURN to DOCKER-USER when it starts (only if missing), so the chain is written whole,
@@ -107,7 +116,7 @@ up() {
     ip netns exec "$NS" iptables -F DOCKER-USER
     ip netns exec "$NS" iptables -A DOCKER-USER -o mgmt0 -j REJECT --reject-with icmp-port-unreachable
     ip netns exec "$NS" iptables -A DOCKER-USER -i mgmt0 -j DROP
-    ip netns exec "$NS" iptables -A DOCKER-USER -i wan0 -d "$BLOCK" -j ACCEPT
+    ip netns exec "$NS" iptables -A DOCKER-USER -i wan0 -d "$RANGE" -j ACCEPT
     ip netns exec "$NS" iptables -A DOCKER-USER -i wan0 -j DROP
     ip netns exec "$NS" iptables -A DOCKER-USER -j RETURN
     ipt "$NS" INPUT -i wan0 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
@@ -136,7 +145,7 @@ case "$cmd" in
   partition)
     case "${1:-}" in on|off) ;; *) mc_die "usage: wan.sh partition on|off" ;; esac
     mc_step_start "wan partition $1"; write_settings "partition=$1"; apply; mc_step_done "$(settings_sentence)" ;;
-  block) [ $# = 1 ] || mc_die "usage: wan.sh block NAME"; site_index "$1"; echo "$BLOCK" ;;
+  block) [ $# = 1 ] || [ $# = 2 ] || mc_die "usage: wan.sh block NAME [SLOT]"; block_of "$1" "${2:-0}" ;;
   status) echo "$(settings_sentence); delay line pid $(delayline_pid || true)" ;;
   down)
     mc_step_start "wan down"

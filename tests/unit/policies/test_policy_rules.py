@@ -25,8 +25,9 @@ def _dev_config(**overrides):
     doc = yaml.safe_load((REPO_ROOT / "Pulumi.dev.yaml").read_text())
     raw = json.loads(json.dumps({k.split(":", 1)[1]: v for k, v in doc["config"].items()}))
     for key, value in overrides.items():
-        raw[key] = {**raw.get(key, {}), **value} if isinstance(value, dict) else value
-    return load("dev", raw)
+        before = raw.get(key)
+        raw[key] = {**before, **value} if isinstance(value, dict) and isinstance(before, dict) else value
+    return load("dev", raw, engines=False)
 
 
 @pytest.fixture(scope="module")

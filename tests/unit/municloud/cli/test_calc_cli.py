@@ -123,7 +123,7 @@ def test_lgcode_uses_the_stack_municipality() -> None:
     from municloud.calc import nhi_premium
     from municloud_ops.dr.sla import load_stack_config
 
-    (kosaka,) = [m for m in load_stack_config("dev").municipalities if m.lgcode == "053031"]
+    (kosaka,) = [m for m in load_stack_config("dev", engines=False).municipalities if m.lgcode == "053031"]
     household = nhi_premium.NhiHousehold.model_validate_json(
         (EXAMPLES / "nhi_household_reduced.json").read_text("utf-8"))
     out = json.loads(with_stack.stdout)

@@ -99,6 +99,6 @@ def _raw(**changes):
 
 def test_a_production_stack_cannot_be_marked_as_a_test_stack():
     with pytest.raises(ConfigError, match="a production stack cannot be marked as a test stack"):
-        load("prod", _raw(environment="production", test_stack=True))
-    assert load("prod", _raw(environment="production", test_stack=False)).test_stack is False
-    assert load("dev", _raw()).test_stack is True
+        load("prod", _raw(environment="production", test_stack=True), engines=False)
+    assert load("prod", _raw(environment="production", test_stack=False), engines=False).test_stack is False
+    assert load("dev", _raw(), engines=False).test_stack is True

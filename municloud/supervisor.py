@@ -74,6 +74,11 @@ class Engine:
         status, body = self._call("GET", f"/containers/{cid}/json")
         return json.loads(body) if status == 200 else None
 
+    def stats(self, cid: str) -> dict | None:
+        """The engine's figures of a running container, one sample (no wait for a second one)."""
+        status, body = self._call("GET", f"/containers/{cid}/stats?stream=false&one-shot=true")
+        return json.loads(body) if status == 200 else None
+
     def start(self, cid: str) -> int:
         return self._call("POST", f"/containers/{cid}/start")[0]
 

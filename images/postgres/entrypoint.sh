@@ -367,8 +367,12 @@ main() {
   write_hba
   write_pgbackrest_client_conf
   if [ -n "${MC_PGBACKREST_STANZA:-}" ]; then
-    log "pgBackRest TLS server on port $BR_PORT (backups from ${MC_PGBACKREST_REPO_HOST})"
-    pgbackrest server &
+    log "pgBackRest TLS server on port $BR_PORT (backups from ${MC_PGBACKREST_REPO_HOST}), at nice 10"
+    # A backup reads and compresses the data files here (the repository asks this server for them):
+    # at nice 10 that work yields the container's CPU to PostgreSQL's own backends, so the first full
+    # backup after a start, or a scheduled one, does not stretch the members' queries (docs/benchmarks.md
+    # "The idle stack and the load gate"). WAL archiving is PostgreSQL's archive_command: not affected.
+    nice -n 10 pgbackrest server &
   fi
   log "starting postgres ($( [ -f "$PGDATA/standby.signal" ] && echo standby || echo primary ))"
   exec postgres -D "$PGDATA"

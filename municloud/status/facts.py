@@ -7,7 +7,11 @@ Every fact is measured, never assumed from config:
 - replication lag is read from ``pg_stat_replication`` on each running primary (bytes of WAL not yet
   replayed by the DR standby and the server's replay_lag);
 - a backup's age comes from ``pgbackrest info`` in the repository: the newest backup pgBackRest
-  completed without a page-checksum error (``error: false``), per stanza.
+  completed without a page-checksum error (``error: false``), per stanza;
+- usage is the engine's own figures per running unit (GET /containers/{id}/stats, one shot): its
+  CPU time since it started (a counter: Prometheus' ``rate`` and ``increase`` take its restarts)
+  and its memory in use less the inactive file cache, the definition of the cost meter
+  (municloud_ops/cost/cgroup.py), so the page's usage and ``municloud cost usage`` agree.
 """
 
 from __future__ import annotations
@@ -68,6 +72,32 @@ class Backup:
     stop_epoch: int
 
 
+@dataclass(frozen=True)
+class Usage:
+    """What a running unit uses, by the engine's stats."""
+
+    site: str
+    lgcode: str
+    component: str
+    cpu_seconds: float
+    """CPU time since the container started"""
+    memory_bytes: int
+    """in use, less the inactive file cache"""
+
+
+def parse_stats(unit: "Unit", stats: dict) -> Usage | None:
+    """A unit's usage from the engine's stats answer (cgroup v1 or v2 keys); None when it carries
+    no CPU figure (a container that stopped meanwhile)."""
+    cpu = ((stats.get("cpu_stats") or {}).get("cpu_usage") or {}).get("total_usage")
+    if not cpu:
+        return None
+    memory = stats.get("memory_stats") or {}
+    detail = memory.get("stats") or {}
+    inactive = detail.get("total_inactive_file", detail.get("inactive_file", 0))
+    return Usage(unit.site, unit.lgcode, unit.component, cpu / 1e9,
+                 max(0, int(memory.get("usage", 0)) - int(inactive)))
+
+
 @dataclass
 class Facts:
     """One probe of a stack."""
@@ -77,6 +107,7 @@ class Facts:
     units: list[Unit] = field(default_factory=list)
     replication: list[Replication] = field(default_factory=list)
     backups: list[Backup] = field(default_factory=list)
+    usage: list[Usage] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def down(self) -> list[Unit]:
@@ -150,10 +181,10 @@ def parse_backups(out: str) -> list[Backup]:
 
 
 def probe(engine, stack: str, standby_sites: set[str], site: str | None = None,
-          deep: bool = True, since_s: float | None = None) -> Facts:
+          deep: bool = True, since_s: float | None = None, usage: bool = True) -> Facts:
     """Measure the stack's units on ``engine`` (one site's when ``site`` is given); with ``deep``
-    also replication on every running primary and the repository's backups. ``since_s``: see
-    ``classify``."""
+    also replication on every running primary, the repository's backups and, with ``usage``,
+    every running unit's usage (``engine.stats``). ``since_s``: see ``classify``."""
     labels = [f"municloud.stack={stack}"] + ([f"municloud.site={site}"] if site else [])
     facts = Facts(stack, time.time())
     # the stack's units only: a container an operation runs once (ONE_OFF_LABEL) is none, nor is
@@ -165,6 +196,10 @@ def probe(engine, stack: str, standby_sites: set[str], site: str | None = None,
         return facts
     by_name = {(e.get("Names") or ["/"])[0].lstrip("/"): e for e in entries}
     for u in facts.units:
+        if usage and by_name[u.name].get("State") == "running":
+            used = parse_stats(u, engine.stats(by_name[u.name]["Id"]) or {})
+            if used is not None:
+                facts.usage.append(used)
         if not u.up:
             continue
         cid = by_name[u.name]["Id"]
@@ -222,6 +257,14 @@ def exposition(facts: Facts) -> str:
               "# TYPE municloud_backup_last_verified_timestamp_seconds gauge"]
     lines += [f"municloud_backup_last_verified_timestamp_seconds{_labels(stanza=b.stanza, type=b.kind)} {b.stop_epoch}"
               for b in facts.backups]
+    lines += ["# HELP municloud_unit_cpu_seconds_total CPU time of a running unit since its container started "
+              "(the engine's stats).", "# TYPE municloud_unit_cpu_seconds_total counter"]
+    lines += [f"municloud_unit_cpu_seconds_total{_labels(site=u.site, lgcode=u.lgcode, component=u.component)} "
+              f"{u.cpu_seconds:.3f}" for u in facts.usage]
+    lines += ["# HELP municloud_unit_memory_bytes Memory a running unit uses, less the inactive file cache.",
+              "# TYPE municloud_unit_memory_bytes gauge"]
+    lines += [f"municloud_unit_memory_bytes{_labels(site=u.site, lgcode=u.lgcode, component=u.component)} "
+              f"{u.memory_bytes}" for u in facts.usage]
     lines += ["# HELP municloud_probe_errors Facts the last probe could not read.",
               "# TYPE municloud_probe_errors gauge", f"municloud_probe_errors {len(facts.errors)}",
               "# HELP municloud_probe_timestamp_seconds When the last probe ran.",

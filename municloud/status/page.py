@@ -51,6 +51,12 @@ class Section:
     lag_seconds: float | None = None
     standbys: int | None = None
     backup_age_s: float | None = None
+    cpu_cores_5m: float | None = None
+    """CPU in use, averaged over the last 5 minutes (cores; Prometheus rate over [5m])"""
+    cpu_core_hours_24h: float | None = None
+    """CPU used in the last 24 h (core-hours: what the cost formula prices)"""
+    memory_bytes: float | None = None
+    """memory in use now"""
 
 
 @dataclass
@@ -91,6 +97,20 @@ def lag(section: Section) -> str:
     b = section.lag_bytes or 0
     size = f"{b:.0f} B" if b < 1024 else f"{b / 1024:.1f} KiB" if b < 1 << 20 else f"{b / (1 << 20):.1f} MiB"
     return f"{size} behind, replay lag {section.lag_seconds or 0:.1f} s"
+
+
+def usage(section: Section) -> str:
+    """CPU 0.031 cores over the last 5 minutes, 0.74 core-hours in the last 24 h; memory 412.0 MiB now."""
+    if section.cpu_cores_5m is None and section.memory_bytes is None:
+        return "no data"
+    said = []
+    if section.cpu_cores_5m is not None:
+        said.append(f"CPU {section.cpu_cores_5m:.3f} cores over the last 5 minutes"
+                    + (f", {section.cpu_core_hours_24h:.2f} core-hours in the last 24 h"
+                       if section.cpu_core_hours_24h is not None else ""))
+    if section.memory_bytes is not None:
+        said.append(f"memory {section.memory_bytes / (1 << 20):.1f} MiB now")
+    return "; ".join(said)
 
 
 def _unit_row(u: UnitRow) -> str:
@@ -135,6 +155,7 @@ def render(view: StatusView) -> str:
             parts.append(f"<dt>Replication to the DR site</dt><dd>{escape(lag(s))}</dd>")
         parts.append(f"<dt>Last verified backup</dt><dd>{escape(duration(s.backup_age_s))}"
                      f"{' ago' if s.backup_age_s is not None else ''}</dd>")
+        parts.append(f"<dt>Usage (running units, the engine's figures)</dt><dd>{escape(usage(s))}</dd>")
         parts.append("</dl></section>")
     if view.notes:
         parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{escape(n)}</li>" for n in view.notes) + "</ul>")

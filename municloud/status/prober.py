@@ -26,7 +26,7 @@ DEEP_INTERVAL_S = 30.0
 
 
 class Prober:
-    """Keeps the latest probe: units every UNIT_INTERVAL_S; replication and backups every
+    """Keeps the latest probe: units every UNIT_INTERVAL_S; replication, backups and usage every
     DEEP_INTERVAL_S in a thread of their own, so a slow ``docker exec`` never delays the units."""
 
     def __init__(self, engine: Engine, stack: str, site: str, standby_sites: set[str]) -> None:
@@ -44,6 +44,7 @@ class Prober:
         with self._lock:
             if self._deep is not None:
                 facts.replication, facts.backups = self._deep.replication, self._deep.backups
+                facts.usage = self._deep.usage
                 facts.errors = list(self._deep.errors)
             self.latest = facts
         return facts

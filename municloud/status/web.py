@@ -37,6 +37,10 @@ QUERIES = {
     "lag_seconds": "municloud_replication_lag_seconds",
     "backup_age": "time() - max by (stanza) (municloud_backup_last_verified_timestamp_seconds)",
     "probe_age": "time() - max by (prober_site) (municloud_probe_timestamp_seconds)",
+    # usage per member (and the shared units): the engine's figures of every running unit
+    "cpu_5m": "sum by (lgcode) (rate(municloud_unit_cpu_seconds_total[5m]))",
+    "cpu_24h": "sum by (lgcode) (increase(municloud_unit_cpu_seconds_total[24h])) / 3600",
+    "memory": "sum by (lgcode) (municloud_unit_memory_bytes)",
 }
 
 
@@ -104,6 +108,11 @@ def build_view(results: dict[str, list[dict]], consortium: str, members: list[tu
             if section is not None:
                 value = float(s["value"][1])
                 setattr(section, attr, int(value) if attr == "standbys" else value)
+    for name, attr in (("cpu_5m", "cpu_cores_5m"), ("cpu_24h", "cpu_core_hours_24h"), ("memory", "memory_bytes")):
+        for s in results.get(name, []):
+            section = index.get(s["metric"].get("lgcode", ""))
+            if section is not None:
+                setattr(section, attr, float(s["value"][1]))
     for s in results.get("backup_age", []):
         stanza = s["metric"].get("stanza", "")
         section = index.get("shared" if stanza == "hub" else stanza)

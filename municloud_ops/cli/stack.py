@@ -65,7 +65,7 @@ def status(stack: str = typer.Option("dev", help="Stack (consortium) name."),
     from municloud.status.page import duration
 
     client = docker.from_env()
-    facts = probe(_DockerEngine(client), stack, set(standby_site))
+    facts = probe(_DockerEngine(client), stack, set(standby_site), usage=False)  # usage: the page's
     if not facts.units:
         typer.echo(f"stack {stack}: no containers")
         raise typer.Exit(1)

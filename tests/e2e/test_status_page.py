@@ -136,6 +136,37 @@ def test_availability_on_the_page_is_prometheus_avg_over_time_of_the_raw_samples
                           "recomputed from Prometheus' raw samples")
 
 
+USAGE = re.compile(r"<dt>Usage \(running units, the engine's figures\)</dt><dd>CPU ([\d.]+) cores over the last "
+                   r"5 minutes(?:, ([\d.]+) core-hours in the last 24 h)?; memory ([\d.]+) MiB now</dd>")
+
+
+def test_each_members_usage_is_on_the_page_and_is_what_its_running_units_use(e2e_stack, frontdoor):
+    """Usage per member on the page (the prober's engine stats, summed per member by Prometheus): CPU
+    and memory for every member and the shared units; a member's memory agrees with what the engine
+    says its running containers use now (less the inactive file cache) within 25 % (memory moves
+    between the probe and this check)."""
+    codes = [*e2e_stack.municipalities, "shared"]
+
+    def measured(h: str) -> bool:  # the CPU rate needs two of the prober's 30-second readings
+        found = [USAGE.search(section(h, code)) for code in codes]
+        return all(m and float(m.group(1)) > 0 and float(m.group(3)) > 0 for m in found)
+
+    html, waited = wait_for(frontdoor, measured, SHOWS_WITHIN_S + 90.0, "every member's usage")
+    shown = {code: USAGE.search(section(html, code)) for code in codes}
+    engine = e2e_stack.engine("primary")
+    used = 0
+    for c in engine.containers.list(filters={"label": [f"municloud.stack={e2e_stack.name}",
+                                                        f"municloud.lgcode={C}"]}):
+        stats = c.stats(stream=False)
+        detail = stats["memory_stats"].get("stats") or {}
+        used += stats["memory_stats"]["usage"] - detail.get("total_inactive_file", detail.get("inactive_file", 0))
+    on_page = float(shown[C].group(3)) * (1 << 20)
+    assert abs(on_page - used) <= 0.25 * used, (on_page, used)
+    report("status page", f"usage of {C} on the page after {waited:.0f} s: CPU {shown[C].group(1)} cores over "
+                          f"the last 5 minutes, memory {on_page / (1 << 20):.0f} MiB (the engine now: "
+                          f"{used / (1 << 20):.0f} MiB)")
+
+
 def test_a_killed_unit_shows_down_then_up_again_after_the_supervisor_restarts_it(e2e_stack, frontdoor):
     wait_for(frontdoor, all_up, 180.0, "every unit up")  # twin: up before
     victim = e2e_stack.container("nhi", C)

@@ -71,3 +71,15 @@ def test_unhealthy_when_nothing_listens():
     free = s.getsockname()[1]
     s.close()  # bound then closed: nothing listens there
     assert _check(free) == 1
+
+
+def test_the_port_is_the_second_argument_over_the_environment(service):
+    """The status prober's check names its own port (9100 in the image); $PORT is then not used."""
+    port, answers, seen = service
+    answers["/metrics"] = 200
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    free = s.getsockname()[1]
+    s.close()
+    assert _check(free, "/metrics", str(port)) == 0 and seen == ["/metrics"]
+    assert _check(port, "/metrics", str(free)) == 1  # twin: the argument wins over $PORT

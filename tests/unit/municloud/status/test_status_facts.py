@@ -72,8 +72,13 @@ def test_exposition_exports_up_for_running_units_and_standby_apart():
 class FakeEngine:
     """The engine's answers for probe(): a container list and exec results (no engine needed)."""
 
-    def __init__(self, entries, outputs):
+    def __init__(self, entries, outputs, stats=None):
         self.entries, self.outputs, self.calls = entries, outputs, []
+        self.stats_of = stats or {}
+
+    def stats(self, cid):
+        self.calls.append((cid, "stats", ""))
+        return self.stats_of.get(cid)
 
     def containers(self, labels):
         return self.entries
@@ -97,7 +102,7 @@ def test_probe_reads_replication_on_running_postgres_and_backups_in_the_reposito
     facts = probe(engine, "t", {"dr"})
     assert [u.name for u in facts.down()] == ["mc-t-primary-053031-nhi"]
     assert [(r.site, r.standbys) for r in facts.replication] == [("primary", 1)] and facts.backups[0].label == "L"
-    assert {(c[1], c[2]) for c in engine.calls} == {("psql", "postgres"), ("pgbackrest", "postgres")}
+    assert {(c[1], c[2]) for c in engine.calls if c[1] != "stats"} == {("psql", "postgres"), ("pgbackrest", "postgres")}
     # a failing query is a sentence, not a guess
     engine = FakeEngine(entries, {"psql": (2, ""), "pgbackrest": (0, "[]")})
     facts = probe(engine, "t", {"dr"})
@@ -121,7 +126,7 @@ def test_the_prober_serves_units_every_probe_and_the_last_deep_facts_beside_them
     entries = [entry("postgres", "running", "Up 2 minutes (healthy)")]
     engine = FakeEngine(entries, {"psql": (0, "f\t1\t0.5\t4096\n")})
     prober = Prober(engine, "t", "primary", {"dr"})
-    assert prober.once().replication == [] and engine.calls == []  # units only: no exec
+    assert prober.once().replication == [] and engine.calls == []  # units only: no exec, no stats
     prober.deep_once()
     facts = prober.once()
     assert [(r.lag_bytes, r.lag_seconds) for r in facts.replication] == [(4096, 0.5)]
@@ -142,3 +147,32 @@ def test_a_container_an_operation_runs_once_is_not_a_unit():
     facts = probe(FakeEngine([one_off, probe_box, twin], {}), "t", {"dr"}, deep=False)
     assert [u.name for u in facts.units] == ["mc-t-primary-053031-nhi"]
     assert [u.name for u in facts.down()] == ["mc-t-primary-053031-nhi"]
+
+
+def _stats(cpu_ns: int, usage: int, inactive: int, v2: bool = False) -> dict:
+    key = "inactive_file" if v2 else "total_inactive_file"
+    return {"cpu_stats": {"cpu_usage": {"total_usage": cpu_ns}},
+            "memory_stats": {"usage": usage, "stats": {key: inactive}}}
+
+
+def test_usage_of_every_running_unit_is_the_engines_cpu_time_and_memory_less_inactive_file_cache():
+    """The deep probe reads each running unit's stats (one shot) and exports them per unit: CPU time as
+    a counter, memory in use less the inactive file cache (the cost meter's definition); a stopped
+    unit has none (twin), nor does a stats answer without CPU figures."""
+    entries = [entry("tax", "running", "Up 2 minutes (healthy)"),
+               entry("nhi", "running", "Up 2 minutes (unhealthy)"),  # down but running: it still uses
+               entry("residents_registry", "exited", "Exited (137)"),
+               entry("backup_repo", "running", "Up (healthy)", site="dr", lgcode="shared")]
+    stats = {"id-tax-primary": _stats(2_500_000_000, 300 << 20, 100 << 20),
+             "id-nhi-primary": _stats(1_000_000_000, 200 << 20, 50 << 20, v2=True),
+             "id-backup_repo-dr": {"cpu_stats": {}, "memory_stats": {}}}
+    engine = FakeEngine(entries, {"pgbackrest": (0, "[]")}, stats)
+    facts = probe(engine, "t", {"dr"})
+    assert {(u.component, u.cpu_seconds, u.memory_bytes) for u in facts.usage} == {
+        ("tax", 2.5, 200 << 20), ("nhi", 1.0, 150 << 20)}
+    assert "id-residents_registry-primary" not in {c[0] for c in engine.calls if c[1] == "stats"}
+    text = exposition(facts)
+    assert 'municloud_unit_cpu_seconds_total{site="primary",lgcode="053031",component="tax"} 2.500' in text
+    assert f'municloud_unit_memory_bytes{{site="primary",lgcode="053031",component="nhi"}} {150 << 20}' in text
+    assert "# TYPE municloud_unit_cpu_seconds_total counter" in text
+    assert 'component="residents_registry"} ' not in text.split("municloud_unit_cpu_seconds_total", 2)[2]

@@ -119,3 +119,21 @@ def test_the_members_file_is_read_as_lgcode_name_pairs_and_a_malformed_one_is_re
     bad.write_text('{"053031": "小坂町"}', encoding="utf-8")
     with pytest.raises(ValueError, match="not a list of \\[lgcode, name\\] pairs"):
         read_members(str(bad))
+
+
+def test_usage_per_member_and_for_the_shared_units_is_on_the_page():
+    """CPU over the last 5 minutes and the last 24 h, memory now: summed per lgcode by Prometheus (the
+    queries' `sum by (lgcode)`), shown in each section; a section without figures says "no data"."""
+    results = {name: [] for name in QUERIES}
+    results.update({"cpu_5m": [sample({"lgcode": "053031"}, 0.0312), sample({"lgcode": "shared"}, 0.12)],
+                    "cpu_24h": [sample({"lgcode": "053031"}, 0.74)],
+                    "memory": [sample({"lgcode": "053031"}, 412 * (1 << 20))]})
+    v = build_view(results, "dev", [("053031", "小坂町"), ("053279", "上小阿仁村")], 0.0)
+    shared, member, other = v.sections
+    assert (member.cpu_cores_5m, member.cpu_core_hours_24h, member.memory_bytes) == (0.0312, 0.74, 412 << 20)
+    html = render(v)
+    assert ("<dt>Usage (running units, the engine's figures)</dt><dd>CPU 0.031 cores over the last 5 minutes, "
+            "0.74 core-hours in the last 24 h; memory 412.0 MiB now</dd>") in html
+    assert "<dd>CPU 0.120 cores over the last 5 minutes</dd>" in html  # the shared units: no 24 h figure yet
+    assert other.cpu_cores_5m is None and html.count("<dd>no data</dd>") >= 1
+    assert all(q.startswith("sum by (lgcode)") for k, q in QUERIES.items() if k in ("cpu_5m", "cpu_24h", "memory"))

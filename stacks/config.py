@@ -456,6 +456,27 @@ def site_hosts() -> dict[str, Any]:
     return value
 
 
+def site_host_of(address: str) -> str | None:
+    """Which of this machine's site hosts holds ``address`` in its routed block (the /22 around
+    its ``wan_subnet``, tools/bootstrap/wan.sh), or None (an address of this machine, or no site
+    hosts here). A frontdoor there is published at this machine's 127.0.0.1 (decision 0045)."""
+    import ipaddress
+
+    from municloud_ops.images import STATE_DIR
+
+    if not (STATE_DIR / "sites" / "sites.yaml").is_file():
+        return None
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    for name, site in site_hosts().items():
+        block = site.get("wan_subnet")
+        if block and ip in ipaddress.ip_network(block).supernet(new_prefix=22):
+            return name
+    return None
+
+
 def load(stack: str, raw: dict[str, Any], *, engines: bool = True) -> StackConfig:
     """Validate the raw config values (key without namespace -> parsed YAML value).
 

@@ -27,9 +27,9 @@ def live_stack():
 
     MC_TEST_KEEP_STACK=1 keeps it up for the next run (which then is a fast no-op `up`).
     """
-    from support.stack import stack_up
+    from support.stack import stack_up, suite_stack
 
-    with stack_up(os.environ.get("MC_TEST_STACK", "citest")) as stack:
+    with stack_up(suite_stack("MC_TEST_STACK")) as stack:
         yield stack
 
 
@@ -56,6 +56,17 @@ def pytest_collection_modifyitems(config, items):
     # municloud_ops/loadtest/cpu_budget.py). First, it shares the machine with nothing of the
     # suite's own. The order of the other tests is kept (stable sort).
     items.sort(key=lambda item: 0 if item.get_closest_marker("load") else 1)
+    if (not hasattr(config, "workerinput") and not config.option.collectonly
+            and any(item.get_closest_marker("live") for item in items)):
+        import docker
+
+        from support.stack import sweep_suite_orphans
+
+        try:
+            for said in sweep_suite_orphans():
+                print(f"\n[municloud] {said}", flush=True)
+        except docker.errors.DockerException as err:  # the live tests will say it, each
+            print(f"\n[municloud] no sweep of left-over test stacks: the engine does not answer ({err})")
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -17,7 +17,6 @@ members that stay.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 
@@ -38,11 +37,11 @@ IN_PLACE = re.compile(r"^(primary|dr)-((gateway|hub|backup-repo|status)(-config)
 
 @pytest.fixture(scope="module")
 def akita():
-    from support.stack import stack_up
+    from support.stack import stack_up, suite_stack
 
     # ~70 containers start side by side on 2 shared cores: a service may need more than the default
     # 180 s to answer its first healthcheck (a bound, not a delay: healthy containers pass at once)
-    with stack_up(os.environ.get("MC_AKITA_STACK", "citestakita"), base_config="Pulumi.akita.yaml",
+    with stack_up(suite_stack("MC_AKITA_STACK"), base_config="Pulumi.akita.yaml",
                   overrides={"municloud:environment": "development", "municloud:health_timeout_s": 600}) as stack:
         yield stack
 

@@ -20,6 +20,7 @@ import pytest
 from e2e_support import A, C, report
 
 from municloud.status.availability import availability, percent
+from municloud.status.facts import Unit, parse_stats
 from municloud_ops.images import STATE_DIR
 
 pytestmark = [pytest.mark.live, pytest.mark.e2e]
@@ -141,13 +142,14 @@ USAGE = re.compile(r"<dt>Usage \(running units, the engine's figures\)</dt><dd>C
 
 
 def _engine_memory(stack, lgcode: str) -> int:
-    """What the engine says the member's running containers use now, less the inactive file cache."""
+    """What the engine says the member's running containers use now, less the inactive file cache
+    (read as the prober reads it: municloud.status.facts.parse_stats)."""
     used = 0
     for c in stack.engine("primary").containers.list(filters={"label": [f"municloud.stack={stack.name}",
                                                                          f"municloud.lgcode={lgcode}"]}):
-        stats = c.stats(stream=False)
-        detail = stats["memory_stats"].get("stats") or {}
-        used += stats["memory_stats"]["usage"] - detail.get("total_inactive_file", detail.get("inactive_file", 0))
+        unit = Unit("primary", lgcode, c.labels.get("municloud.component", ""), c.name, "up", "running")
+        usage = parse_stats(unit, c.stats(stream=False))
+        used += usage.memory_bytes if usage else 0
     return used
 
 
@@ -200,6 +202,33 @@ def cli_status(stack) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=180)
 
 
+def _healthy_at(container, within_s: float) -> float:
+    """The time (epoch) at which the engine first says ``container`` is healthy, bounded."""
+    deadline = time.monotonic() + within_s
+    while True:
+        container.reload()
+        if (container.attrs["State"].get("Health") or {}).get("Status") == "healthy":
+            return time.time()
+        assert time.monotonic() < deadline, f"{container.name} not healthy within {within_s:.0f} s"
+        time.sleep(1)
+
+
+def wait_for_fresh(stack, frontdoor, since: float, within_s: float, what: str) -> tuple[str, float]:
+    """``wait_for`` all up, on a page of probes taken after ``since`` (epoch): the page shows the
+    probers' last readings (a probe every 30 s), so right after a unit starts again it may still
+    show the reading from before the unit stopped, which would prove nothing."""
+    t0 = time.monotonic()
+    while True:
+        result = prometheus(stack, "/api/v1/query", query="min(municloud_probe_timestamp_seconds)")["result"]
+        if result and float(result[0]["value"][1]) > since:
+            break
+        if time.monotonic() - t0 > within_s:
+            pytest.fail(f"no probe after {since:.0f} within {within_s:.0f} s: {result}")
+        time.sleep(POLL_S)
+    html, _ = wait_for(frontdoor, all_up, max(1.0, within_s - (time.monotonic() - t0)), what)
+    return html, time.monotonic() - t0
+
+
 def test_stack_status_exits_0_on_the_healthy_stack_and_1_naming_a_stopped_unit(e2e_stack, frontdoor):
     wait_for(frontdoor, all_up, 180.0, "every unit up")
     ok = cli_status(e2e_stack)
@@ -214,7 +243,8 @@ def test_stack_status_exits_0_on_the_healthy_stack_and_1_naming_a_stopped_unit(e
         assert re.search(rf"units down: .*{re.escape(victim.name)} \(exited", down.stdout), down.stdout[-1500:]
     finally:
         victim.start()
-    wait_for(frontdoor, all_up, 180.0, "every unit up after the stopped unit started again")
+    wait_for_fresh(e2e_stack, frontdoor, _healthy_at(victim, 180.0), 180.0,
+                   "every unit up after the stopped unit started again")
 
 
 def _spki_pin(url: str) -> str:

@@ -56,9 +56,9 @@ def wait_for_start_up_backups(stack, bound_s: float = STARTUP_WORK_S) -> str:
 
 @pytest.fixture(scope="module")
 def load_stack():
-    from support.stack import stack_up
+    from support.stack import stack_up, suite_stack
 
-    with stack_up(os.environ.get("MC_LOAD_STACK", "citestload")) as stack:
+    with stack_up(suite_stack("MC_LOAD_STACK")) as stack:
         print(wait_for_start_up_backups(stack))
         yield stack
 

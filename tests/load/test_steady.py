@@ -16,11 +16,20 @@ LOAD_SECONDS = float(os.environ.get("MC_LOAD_SECONDS", "60"))
 pytestmark = [pytest.mark.live, pytest.mark.load]
 
 
+def _neighbours(target) -> str:
+    """What else ran on the engine (a stack left up by another run loads the same cores)."""
+    if os.environ.get("MC_LOAD_LOCAL"):
+        return "local target"
+    from support.stack import engine_neighbours
+
+    return engine_neighbours(target.stack)
+
+
 def test_steady_run_passes_the_sla_gate(load_target, load_data, tmp_path):
     sla = load_target.sla
     params = runner.build_plan("steady", sla.concurrent_users, LOAD_SECONDS)
     result = runner.run(load_target, "steady", params, tmp_path, data_manifest=load_data)
-    assert result.exit_code == 0, result.sentence()
+    assert result.exit_code == 0, f"{result.sentence()}; {_neighbours(load_target)}"
     assert result.gate["passed"] is True
     assert result.gate["observed"]["requests"] > 0
     assert (tmp_path / "report.html").is_file() and (tmp_path / "locust_stats.csv").is_file()

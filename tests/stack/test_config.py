@@ -223,6 +223,20 @@ def test_site_hosts_are_the_sites_the_set_up_wrote(dev_raw, tmp_path, monkeypatc
     assert not lean.routed_wan
 
 
+def test_the_site_host_of_an_address_is_the_one_whose_routed_block_holds_it(tmp_path, monkeypatch):
+    import municloud_ops.images
+    from stacks.config import site_host_of
+
+    monkeypatch.setattr(municloud_ops.images, "STATE_DIR", tmp_path)
+    assert site_host_of("10.252.4.1") is None  # no site hosts on this machine
+    _site_hosts_file(tmp_path)
+    assert site_host_of("10.252.4.1") == "primary"
+    assert site_host_of("10.252.7.200") == "primary"  # the host's /22: the four blocks of wan.sh
+    assert site_host_of("10.252.8.1") == "dr"
+    assert site_host_of("10.252.12.1") is None and site_host_of("127.0.0.1") is None
+    assert site_host_of("not-an-address") is None
+
+
 def test_twin_site_hosts_without_the_set_up_are_refused_naming_the_key(dev_raw, tmp_path, monkeypatch):
     import municloud_ops.images
 

@@ -120,12 +120,17 @@ def unpublish(port: int) -> str:
     return _run("unpublish", str(port))
 
 
-def publish_frontdoor(stack, name: str = "primary") -> str:
-    """Publish the frontdoor of ``stack`` (on site host ``name``, listening on its WAN address) at
-    this machine's 127.0.0.1, and point the stack's ``frontdoor_url`` there; returns the sentence."""
+def publish_frontdoor(stack) -> str:
+    """Publish the frontdoor of ``stack`` (on the site host that holds its address, listening on its
+    WAN address) at this machine's 127.0.0.1, and point the stack's ``frontdoor_url`` there;
+    returns the sentence."""
     from urllib.parse import urlsplit
 
+    from stacks.config import site_host_of
+
     url = urlsplit(stack.outputs["frontdoor_url"])
+    name = site_host_of(url.hostname)
+    assert name, f"the frontdoor of stack {stack.name} ({url.hostname}) is on none of this machine's site hosts"
     sentence = publish(name, url.port, url.hostname)
     stack.published_url = f"https://127.0.0.1:{url.port}"
     return sentence

@@ -28,6 +28,30 @@ from municloud_ops.images import STATE_DIR
 
 log = logging.getLogger("support.stack")
 
+#: the suite's named stacks: the environment variable that renames each, and its default name
+SUITE_STACKS = {
+    "MC_TEST_STACK": "citest",          # the session's shared stack (tests/conftest.py)
+    "MC_LOAD_STACK": "citestload",      # the load gate's (tests/load)
+    "MC_DR_STACK": "citestdr",          # the DR rehearsal's (tests/dr/stacks)
+    "MC_TEST_DRHUB_STACK": "drhub1",    # the warm hub standby's (tests/dr/stacks)
+    "MC_AKITA_STACK": "citestakita",    # the Akita consortium's (tests/e2e)
+    "MC_TWO_SITE_STACK": "ts2sites",    # the two-site rehearsal's, on the site hosts (tests/dr/sites)
+}
+
+
+def suite_stack(variable: str) -> str:
+    """The name of one of the suite's stacks (SUITE_STACKS), as the environment sets it."""
+    return os.environ.get(variable) or SUITE_STACKS[variable]
+
+
+def sweep_suite_orphans(client=None) -> list[str]:
+    """Before a run with live tests: remove whatever a cut-off run left of the suite's named
+    stacks on the engine (remove_orphans); the load gate, which runs first, then shares the
+    machine with none of it. Returns a sentence per stack that had some."""
+    return [said for said in (remove_orphans(name, STATE_DIR / "test-stacks" / name / "state", client)
+                              for name in sorted({suite_stack(v) for v in SUITE_STACKS})) if said]
+
+
 def default_overrides() -> dict[str, Any]:
     """A test stack's own frontdoor port and address range: free ones on this engine, unless
     pinned with MC_TEST_FRONTDOOR_PORT / MC_TEST_NETWORK_BASE (two runs can share one engine);
@@ -183,10 +207,79 @@ def open_stack(name: str = "citest", overrides: dict[str, Any] | None = None,
     from stacks.automation import ScratchStack, stack_config
 
     base = base_config.removeprefix("Pulumi.").removesuffix(".yaml")
+    backend_dir = STATE_DIR / "test-stacks" / name / "state"
+    swept = remove_orphans(name, backend_dir)
+    if swept:
+        print("\n[municloud]", swept, flush=True)
     config = stack_config(base)
-    config.update({**default_overrides(), **(overrides or {})})
-    scratch = ScratchStack.create(name, config, backend_dir=STATE_DIR / "test-stacks" / name / "state")
+    config.update({**_own_range(name, backend_dir), **(overrides or {})})
+    scratch = ScratchStack.create(name, config, backend_dir=backend_dir)
     return LiveStack(name=name, work_dir=scratch.work_dir, stack=scratch.stack(), scratch=scratch)
+
+
+def _own_range(name: str, backend_dir: Path) -> dict[str, Any]:
+    """The stack's frontdoor port and address range: those it was brought up with while it is still
+    up here (MC_TEST_KEEP_STACK: the next run's `up` is then a no-op, not a move of every network),
+    else free ones (default_overrides), written beside its state for that next run."""
+    import json
+
+    kept = backend_dir.parent / "range.json"
+    if state_resources(name, backend_dir) and kept.is_file():
+        return json.loads(kept.read_text(encoding="utf-8"))
+    chosen = default_overrides()
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_text(json.dumps(chosen), encoding="utf-8")
+    return chosen
+
+
+def state_resources(name: str, backend_dir: Path) -> int:
+    """How many resources this checkout's file backend holds for the test stack ``name`` (0 when it
+    has never been up here, or was destroyed)."""
+    import json
+
+    count = 0
+    for checkpoint in (backend_dir / ".pulumi" / "stacks").glob(f"*/{name}.json"):
+        latest = (json.loads(checkpoint.read_text(encoding="utf-8")).get("checkpoint") or {}).get("latest")
+        count += len((latest or {}).get("resources") or [])
+    return count
+
+
+def remove_orphans(name: str, backend_dir: Path, client=None) -> str | None:
+    """Docker objects labelled for the test stack ``name`` that no state of this checkout manages
+    (a run that was cut off, e.g. by the end of a session, in another clone sharing the engine): a
+    new `up` would meet their names, and their containers, restarted with the engine, would load
+    the machine. They are removed first; returns a sentence, or None when there were none (or the
+    stack has state here, which then is the one to destroy them)."""
+    import docker
+
+    client = client or docker.from_env()
+    if state_resources(name, backend_dir):
+        return None
+    flt = {"label": f"municloud.stack={name}"}
+    found = (len(client.containers.list(all=True, filters=flt)) + len(client.networks.list(filters=flt))
+             + len(client.volumes.list(filters=flt)))
+    if not found:
+        return None
+    removed = remove_labelled(name, client)
+    return (f"removed {removed} Docker objects labelled for stack {name} that no state in "
+            f"{backend_dir} manages (left by a run that was cut off) before bringing it up")
+
+
+def engine_neighbours(name: str, client=None) -> str:
+    """The running containers on the engine that are not the stack ``name``'s, by stack: what else
+    shared the machine's cores while a measurement ran on ``name``."""
+    import collections
+
+    import docker
+
+    client = client or docker.from_env()
+    others = collections.Counter(
+        (c.labels.get("municloud.stack") or "unlabelled") for c in client.containers.list()
+        if c.labels.get("municloud.stack") != name)
+    if not others:
+        return f"no other container ran on the engine beside stack {name}"
+    listed = ", ".join(f"{stack} {n}" for stack, n in sorted(others.items()))
+    return f"{sum(others.values())} other containers ran on the engine beside stack {name} ({listed})"
 
 
 @contextlib.contextmanager

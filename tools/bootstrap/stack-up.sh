@@ -23,19 +23,10 @@ pulumi stack output --stack "$stack"
 # A frontdoor on one of this machine's site hosts (municloud:sites: site-hosts) listens on that
 # host's WAN address: published on this machine's 127.0.0.1 at the same port (decision 0045).
 url=$(pulumi stack output frontdoor_url --stack "$stack")
-read -r site addr port < <(python - "$url" "$MC_STATE/sites/sites.yaml" <<'PY'
-import ipaddress, pathlib, sys, urllib.parse, yaml
-url = urllib.parse.urlsplit(sys.argv[1]); path = pathlib.Path(sys.argv[2])
-sites = yaml.safe_load(path.read_text()) if path.is_file() else {}
-for name, site in (sites or {}).items():
-    block = site.get("wan_subnet")
-    if url.hostname != "127.0.0.1" and block and ipaddress.ip_address(url.hostname) in ipaddress.ip_network(block).supernet(new_prefix=22):
-        print(name, url.hostname, url.port)
-        break
-else:
-    print("-", url.hostname, url.port)
-PY
-)
+read -r site addr port < <(python -c 'import sys, urllib.parse
+from stacks.config import site_host_of
+url = urllib.parse.urlsplit(sys.argv[1])
+print(site_host_of(url.hostname) or "-", url.hostname, url.port)' "$url")
 if [ "$site" != "-" ]; then
   bash "$MC_ROOT/tools/bootstrap/site-hosts.sh" publish "$site" "$port" "$addr"
   echo "[municloud] on this machine: https://127.0.0.1:$port (the frontdoor at $addr:$port on site host $site)"

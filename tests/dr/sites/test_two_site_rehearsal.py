@@ -26,10 +26,11 @@ import pytest
 from municloud.naming import ONE_OFF_LABEL
 from municloud_ops.dr import postgres as pg
 from support import sites
+from support.stack import suite_stack
 
 pytestmark = [pytest.mark.live, pytest.mark.dr]
 
-STACK = os.environ.get("MC_TWO_SITE_STACK", "ts2sites")
+STACK = suite_stack("MC_TWO_SITE_STACK")
 TABLE = "two_site_writes"
 #: what a rehearsal leaves for the next one (they run in file order on one stack)
 RUN: dict = {}

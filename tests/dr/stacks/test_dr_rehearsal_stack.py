@@ -27,9 +27,9 @@ SLA = sla_targets("dev")
 
 @pytest.fixture(scope="module")
 def dr_stack():
-    from support.stack import stack_up
+    from support.stack import stack_up, suite_stack
 
-    with stack_up(os.environ.get("MC_DR_STACK", "citestdr")) as stack:
+    with stack_up(suite_stack("MC_DR_STACK")) as stack:
         yield stack
 
 

@@ -10,7 +10,6 @@ gateway (the project's own container, on the project's own networks).
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 
@@ -19,10 +18,11 @@ from typer.testing import CliRunner
 
 from municloud_ops.dr import postgres as pg
 from municloud_ops.dr.inventory import DR, HUB, PRIMARY, Inventory
+from support.stack import suite_stack
 
 pytestmark = [pytest.mark.live, pytest.mark.dr]
 
-STACK = os.environ.get("MC_TEST_DRHUB_STACK", "drhub1")
+STACK = suite_stack("MC_TEST_DRHUB_STACK")
 GATEWAY_PUBLIC_PORT = 8444  # stacks/gateway.py: the staff listener (PROXY protocol from the frontdoor)
 
 

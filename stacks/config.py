@@ -86,6 +86,10 @@ class SiteConfig(_Strict):
     wan_subnet: str = Field("", description="sites on engines of their own: the site host's routed /24 for its "
                             "WAN-facing network (no masquerade, fixed addresses from the address plan)")
 
+    engine_socket: str = Field("", description="the engine's unix socket on the site host itself, mounted into "
+                               "the site's supervisor (it watches that engine); default: the docker_host's path "
+                               "for unix://, else /var/run/docker.sock (Docker's own default on a host)")
+
     nodes: list[SiteNode] = Field(default_factory=list, description="a site of several engine hosts: its nodes, "
                                   "one swarm (tools/bootstrap/site-hosts.sh swarm); the first is the manager and "
                                   "its docker_host is the site's. Empty: the site is one host, plain containers")
@@ -113,6 +117,11 @@ class SiteConfig(_Strict):
                 raise ValueError(f"wan_subnet {self.wan_subnet!r} is not an IPv4 network") from None
             if net.prefixlen != 24 or not net.is_private:
                 raise ValueError(f"wan_subnet {self.wan_subnet}: must be a private /24 (the site host's routed block)")
+        if self.engine_socket and not self.engine_socket.startswith("/"):
+            raise ValueError(f"engine_socket must be an absolute path on the site host, got {self.engine_socket!r}")
+        if self.engine_socket and scheme == "unix" and self.engine_socket != self.docker_host.removeprefix("unix://"):
+            raise ValueError(f"engine_socket {self.engine_socket!r}: a unix:// engine's socket is its docker_host's "
+                             f"path ({self.docker_host.removeprefix('unix://')}); leave it out")
         if self.nodes:
             names = [n.name for n in self.nodes]
             twice = sorted({n for n in names if names.count(n) > 1})
@@ -128,6 +137,12 @@ class SiteConfig(_Strict):
             if any(h.partition("://")[0] != scheme for h in hosts):
                 raise ValueError(f"nodes: every node's docker_host is {scheme}:// like the site's (same TLS files)")
         return self
+
+    def socket_on_host(self) -> str:
+        """The engine's unix socket as a path on the site host (``engine_socket``, or its default)."""
+        if self.docker_host.startswith("unix://"):
+            return self.docker_host.removeprefix("unix://")
+        return self.engine_socket or "/var/run/docker.sock"
 
     def tls(self) -> dict[str, str]:
         """The engine's TLS files (empty for unix:// and ssh://)."""
@@ -176,7 +191,7 @@ _RESERVED_THIRD = {"monitoring": 248, "edge": 250, "hub": 252, "wan": 254}
 #: Sites on engines of their own: fixed host numbers on a site's routed WAN network (its host's
 #: ``wan_subnet``): member slot s's PostgreSQL at .(10+s), the shared units above them.
 _WAN_MEMBER_OFFSET = 10
-_WAN_UNITS = {"hub_postgres": 240, "backup_repo": 241, "gateway": 242}
+_WAN_UNITS = {"hub_postgres": 240, "backup_repo": 241, "gateway": 242, "prober": 243, "prometheus": 244}
 #: A bridge network's own address on its engine's host: Docker gives the bridge the first address of
 #: the subnet when the network names no gateway (none of ours does), with or without an ip_range.
 _BRIDGE_HOST = 1
@@ -356,7 +371,9 @@ class StackConfig(_Strict):
 
     def wan_address(self, site: str, unit: int | str) -> str:
         """A unit's fixed address on ``site``'s routed WAN network: a member's PostgreSQL by its
-        ``address_slot`` (int), or ``hub_postgres``, ``backup_repo``, ``gateway``."""
+        ``address_slot`` (int), or ``hub_postgres``, ``backup_repo``, ``gateway``, ``prober`` (a
+        site's status prober, scraped across the WAN), ``prometheus`` (the status page's, at the
+        primary)."""
         block = ipaddress.IPv4Network(self.sites[site].wan_subnet)
         host = _WAN_MEMBER_OFFSET + unit if isinstance(unit, int) else _WAN_UNITS[unit]
         return str(block.network_address + host)

@@ -91,24 +91,29 @@ class Consortium(pulumi.ComponentResource):
             full_every_hours=cfg.sla.backup_full_every_hours, diff_every_hours=cfg.sla.backup_diff_every_hours,
             health_timeout_s=cfg.health_timeout_s), child)
         # The status page (サービス稼働状況): a prober per site, Prometheus and the page at the primary,
-        # on monitoring networks of their own; the gateways join the primary's to reach the page.
-        # Not across site hosts yet: Prometheus would scrape the DR prober across the WAN.
+        # on monitoring networks of their own; the gateways join the primary's to reach the page (on
+        # sites of their own hosts the primary's gateway only, and Prometheus scrapes the other
+        # sites' probers across the WAN: decision 0047).
         def entry(site: str) -> SiteEntry:
-            return SiteEntry(site, cfg.sites[site].docker_host, site_images[site][0]["python"],
-                             cfg.subnet(site, kind="monitoring"))
-        self.status_page = None if self.routed_wan is not None else StatusPage("status-page", StatusPageArgs(
+            s = cfg.sites[site]
+            return SiteEntry(site, s.docker_host, True if s.docker_host.startswith("unix://") else s.socket_on_host(),
+                             site_images[site][0]["python"], cfg.subnet(site, kind="monitoring"))
+        self.status_page = StatusPage("status-page", StatusPageArgs(
             stack=cfg.stack, primary=entry(primary), others=[entry(dr)], standby_sites=[dr],
             prometheus_image=image("prometheus", primary).ref,
             members=[(m.lgcode, m.name) for m in cfg.municipalities], health_timeout_s=cfg.health_timeout_s,
-            isolate_engine_host=cfg.engine_host_isolation), child)
-        monitoring = (self.status_page.networks[primary],) if self.status_page is not None else ()
+            isolate_engine_host=cfg.engine_host_isolation, routed_wan=self.routed_wan), child)
+
+        def monitoring(site: str) -> tuple:
+            same_engine = cfg.sites[site].docker_host == cfg.sites[primary].docker_host
+            return (self.status_page.networks[primary],) if same_engine else ()
 
         def site_args(site: str) -> SiteArgs:
             refs, service_images = site_images[site]
             return SiteArgs(config=cfg, site=site, ca=self.ca, images=refs, service_images=service_images,
                             wan_network=wan_of[site], backup_repo=self.backup_repo.container_name,
                             routed_wan=self.routed_wan, wan_segments=self.wan_segments,
-                            monitoring_networks=monitoring)
+                            monitoring_networks=monitoring(site))
 
         primary_site = PrimarySite(urn_name(primary), site_args(primary), child)
         self.sites: dict[str, PrimarySite | DrSite] = {

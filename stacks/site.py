@@ -103,9 +103,9 @@ class _Site(pulumi.ComponentResource):
             tenant_networks=[m.network for m in self.municipalities.values()],
             backend_networks=([self.hub.network] if self.hub else []) + list(a.monitoring_networks),
             routes=routes, hub={"host": self.hub.container_name, "port": SERVICE_PORT} if self.hub else None,
-            # the status page runs on a single engine only (decision 0040, its consequences)
-            status=None if a.routed_wan is not None else {"host": status_host(cfg.stack, cfg.primary_site),
-                                                          "port": SERVICE_PORT},
+            # the page's network is on the primary's engine: a gateway elsewhere cannot reach it
+            status={"host": status_host(cfg.stack, cfg.primary_site), "port": SERVICE_PORT}
+            if a.monitoring_networks else None,
             rate_per_second=cfg.gateway_rate_per_second, burst=cfg.gateway_burst, depends_on=upstreams,
             health_timeout_s=cfg.health_timeout_s,
             # The frontdoor's PROXY header only: a container on the edge network (none but the
@@ -113,11 +113,12 @@ class _Site(pulumi.ComponentResource):
             trusted_proxies=[f"{cfg.frontdoor_source(a.site)}/32"], wan_endpoint=wan_endpoint,
             cert_validity_days=cfg.edge_cert_validity_days,
             cert_renew_before_days=cfg.edge_cert_renew_before_days), pulumi.ResourceOptions(parent=self))
-        # The supervisor mounts its engine's unix socket: on a site reached over tcp+TLS there is no
-        # socket on this machine to mount, and the engine's restart policies are all that heals.
+        # The supervisor mounts its engine's unix socket: the path on the site host itself (on a
+        # site reached over tcp+TLS, not a path of this machine: sites.<name>.engine_socket).
         self.supervisor = SiteSupervisor(urn_name(a.site, "supervisor"), SupervisorArgs(
-            stack=cfg.stack, site=a.site, docker_host=self.docker_host, image=a.images["python"]),
-            pulumi.ResourceOptions(parent=self)) if self.docker_host.startswith("unix://") else None
+            stack=cfg.stack, site=a.site, docker_host=self.docker_host,
+            engine_socket=cfg.sites[a.site].socket_on_host(), image=a.images["python"]),
+            pulumi.ResourceOptions(parent=self))
         self.register_outputs({"edge_network": self.edge_network.name, "gateway": self.gateway.container.name,
                                "municipalities": sorted(self.municipalities)})
 

@@ -11,12 +11,18 @@
   join: each gateway routes ``GET /status`` to it; it renders HTML from Prometheus' answers, no
   script, no personal data. The page's component is made before the sites (their gateways join
   its network).
+
+With the sites on hosts of their own (a routed WAN, stacks/wan.py) a container joins networks of
+its own engine only: the other sites' probers are also on their host's WAN network at a fixed
+address, Prometheus on the primary host's, and it scrapes them there across the WAN; only the
+primary's gateway joins the page's network (decision 0047).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
 
@@ -28,6 +34,9 @@ from stacks.providers.container import Container
 from stacks.providers.network import Network, host_isolation
 from stacks.providers.volume import Volume
 from stacks.tls import plain_file
+
+if TYPE_CHECKING:
+    from stacks.wan import RoutedWan
 
 APP_UID = 10001  # the python image's "app" user
 #: the python image's bash health check (images/python/healthcheck.sh): no Python start per check
@@ -69,7 +78,10 @@ class SiteEntry:
     name: str
     """site name"""
     docker_host: str
-    """its engine (unix:// for the prober's socket)"""
+    """its engine"""
+    engine_socket: bool | str
+    """the engine's socket for the prober: ``True`` (a unix:// docker_host's), or its path on the
+    site host (providers.container ``engine_socket``)"""
     python_image: pulumi.Input[str]
     """the python image at that engine"""
     monitoring_subnet: str
@@ -97,6 +109,8 @@ class StatusPageArgs:
     isolate_engine_host: bool | str = "new-networks"
     """config engine_host_isolation (providers.network.host_isolation): the monitoring networks'
     bridges hold no address (the probers read the engine through its socket, not the network)"""
+    routed_wan: "RoutedWan | None" = None
+    """sites on hosts of their own: the WAN networks and the address plan on them (stacks/wan.py)"""
 
 
 class StatusPage(pulumi.ComponentResource):
@@ -118,21 +132,31 @@ class StatusPage(pulumi.ComponentResource):
             command = ["python", "-m", "municloud.status.prober", "--stack", a.stack, "--site", site.name]
             for s in a.standby_sites:
                 command += ["--standby-site", s]
+            networks = [{"name": net.name, "aliases": []}]
+            if a.routed_wan is not None and site.name != primary:  # scraped across the WAN
+                networks.append(a.routed_wan.endpoint(site.name, "prober"))
             self.probers[site.name] = Container(
                 urn_name(site.name, "prober"), name=docker_name(a.stack, site.name, "prober"),
                 docker_host=site.docker_host, image=site.python_image, labels=labels(a.stack, site.name, "prober"),
-                networks=[{"name": net.name, "aliases": []}], command=command, user=str(APP_UID), read_only=True,
-                engine_socket=True, healthcheck={"test": [HEALTHCHECK, "/metrics", str(PROBER_PORT)], **HEALTH_EVERY},
+                networks=networks, command=command, user=str(APP_UID), read_only=True,
+                engine_socket=site.engine_socket,
+                healthcheck={"test": [HEALTHCHECK, "/metrics", str(PROBER_PORT)], **HEALTH_EVERY},
                 health_timeout=a.health_timeout_s, opts=child)
         prometheus_name = docker_name(a.stack, primary, "prometheus")
-        config = prometheus_config(a.stack, {s: docker_name(a.stack, s, "prober") for s in self.networks})
+        targets = {s: docker_name(a.stack, s, "prober") for s in self.networks}
+        prometheus_networks = [{"name": n.name, "aliases": []} for n in self.networks.values()]
+        if a.routed_wan is not None:
+            targets.update({s.name: a.routed_wan.address(s.name, "prober") for s in a.others})
+            prometheus_networks = [{"name": self.networks[primary].name, "aliases": []},
+                                   a.routed_wan.endpoint(primary, "prometheus")]
+        config = prometheus_config(a.stack, targets)
         self.volume = Volume(urn_name(primary, "prometheus-data"), name=docker_name(a.stack, primary, "prometheus-data"),
                              docker_host=a.primary.docker_host, labels=labels(a.stack, primary, "prometheus"),
                              opts=child)
         self.prometheus = Container(
             urn_name(primary, "prometheus"), name=prometheus_name, docker_host=a.primary.docker_host,
             image=a.prometheus_image, labels=labels(a.stack, primary, "prometheus"),
-            networks=[{"name": n.name, "aliases": []} for n in self.networks.values()],
+            networks=prometheus_networks,
             command=["prometheus", "--config.file=/etc/municloud/prometheus.yml", "--storage.tsdb.path=/prometheus",
                      f"--storage.tsdb.retention.time={RETENTION}", f"--web.listen-address=:{PROMETHEUS_PORT}"],
             mounts=[{"source": self.volume.name, "target": "/prometheus"}], read_only=True,

@@ -28,7 +28,9 @@ class SupervisorArgs:
     site: str
     """site name (and only this site's)"""
     docker_host: str
-    """the site's engine; must be unix:// (its socket is mounted)"""
+    """the site's engine"""
+    engine_socket: str
+    """that engine's unix socket on its own host (SiteConfig.socket_on_host): mounted"""
     image: pulumi.Input[str]
     """the python image (it carries the municloud package)"""
 
@@ -44,6 +46,8 @@ class SiteSupervisor(pulumi.ComponentResource):
             urn_name(a.site, COMPONENT), name=self.container_name, docker_host=a.docker_host, image=a.image,
             labels=labels(a.stack, a.site, COMPONENT), networks=[{"name": "none", "aliases": []}],
             command=["python", "-m", "municloud.supervisor", "--stack", a.stack, "--site", a.site],
-            user=str(APP_UID), read_only=True, engine_socket=True, restart_policy="always",
+            user=str(APP_UID), read_only=True, restart_policy="always",
+            # a unix:// engine's own socket as before (its state unchanged); a remote engine's by path
+            engine_socket=True if a.docker_host.startswith("unix://") else a.engine_socket,
             opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({"container": self.container.name})

@@ -56,7 +56,7 @@ def pytest_collection_modifyitems(config, items):
     # municloud_ops/loadtest/cpu_budget.py). First, it shares the machine with nothing of the
     # suite's own. The order of the other tests is kept (stable sort).
     items.sort(key=lambda item: 0 if item.get_closest_marker("load") else 1)
-    if (not hasattr(config, "workerinput") and not config.option.collectonly
+    if (config is not None and not hasattr(config, "workerinput") and not config.option.collectonly
             and any(item.get_closest_marker("live") for item in items)):
         import docker
 

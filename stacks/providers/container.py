@@ -72,12 +72,61 @@ class ContainerStartError(RuntimeError):
     """The container did not become healthy; names it and carries its last log lines."""
 
 
+def socket_path(props: dict[str, Any]) -> str:
+    """The engine's unix socket on its own host: ``engine_socket`` when it names a path, else
+    (``true``) the unix:// docker_host's."""
+    socket = props["engine_socket"]
+    return socket if isinstance(socket, str) else props["docker_host"].removeprefix("unix://")
+
+
+#: run in a one-off container on a remote engine: the socket's group and the ID of the engine that
+#: answers on it (standard library only, as root: the socket is the engine's)
+_SOCKET_PROBE = (
+    "import http.client, json, os, socket, sys\n"
+    "class C(http.client.HTTPConnection):\n"
+    "    def connect(self):\n"
+    "        self.sock = socket.socket(socket.AF_UNIX); self.sock.settimeout(10); self.sock.connect('/engine.sock')\n"
+    "c = C('localhost'); c.request('GET', '/info'); info = json.loads(c.getresponse().read())\n"
+    "print(os.stat('/engine.sock').st_gid, info.get('ID', ''))\n")
+
+
+def socket_group(client, props: dict[str, Any], path: str) -> int:
+    """The group owning the engine's socket on the engine's host: read here for a unix:// engine,
+    else by a one-off container of the same image on that engine (the host is not this machine),
+    which also asks the engine answering on that socket for its ID: a socket of another engine
+    (a wrong ``engine_socket``) is refused, naming both."""
+    if props["docker_host"].startswith("unix://"):
+        return os.stat(path).st_gid
+    from docker.types import Mount
+
+    from municloud.naming import ONE_OFF_LABEL
+
+    try:
+        out = client.containers.run(
+            props["image"], ["-c", _SOCKET_PROBE], entrypoint=["python"], user="0", network_mode="none",
+            remove=True, cap_drop=["ALL"], security_opt=["no-new-privileges:true"],
+            labels={**props["labels"], ONE_OFF_LABEL: f"engine socket of {props['name']}"},
+            mounts=[Mount(target="/engine.sock", source=path, type="bind", read_only=True)])
+        gid, engine_id = out.decode().split()
+        gid = int(gid)
+    except Exception as exc:  # noqa: BLE001 - said with the socket's path and the engine
+        raise RuntimeError(f"container {props['name']}: no engine socket at {path} on the host of "
+                           f"{props['docker_host']} ({str(exc)[-300:]}): set sites.<site>.engine_socket "
+                           f"to its path there") from None
+    own = client.info().get("ID", "")
+    if engine_id != own:
+        raise RuntimeError(f"container {props['name']}: {path} on the host of {props['docker_host']} is "
+                           f"the socket of another engine (ID {engine_id}, the site's engine is {own}): set "
+                           f"sites.<site>.engine_socket to the site engine's own socket there")
+    return gid
+
+
 class ContainerProvider(ValidatingProvider):
     KIND = "container"
     REQUIRED = {"name": str, "docker_host": str, "image": str, "labels": dict, "networks": list}
     OPTIONAL = {"env": dict, "command": list, "user": str, "mounts": list, "tmpfs": dict, "ports": list,
                 "restart_policy": str, "cap_add": list, "read_only": bool, "files": list,
-                "health_timeout": int, "start": bool, "healthcheck": dict, "reload": list, "engine_socket": bool,
+                "health_timeout": int, "start": bool, "healthcheck": dict, "reload": list, "engine_socket": (bool, str),
                 "docker_tls": dict, "extra_hosts": dict, "network_mode": str}
     REPLACE_ON = ("name", "docker_host", "image", "labels", "networks", "env", "command", "user", "mounts",
                   "tmpfs", "ports", "cap_add", "read_only", "files", "start", "healthcheck", "engine_socket",
@@ -153,9 +202,14 @@ class ContainerProvider(ValidatingProvider):
                     failures.append(CheckFailure("extra_hosts", f"container {news['name']}: extra_hosts "
                                                                 f"{hostname!r}: not an IPv4 address: {address!r}"))
         host = news.get("docker_host")
-        if news.get("engine_socket") and not is_unknown(host) and not str(host).startswith("unix://"):
-            failures.append(CheckFailure("engine_socket", f"container {news['name']}: 'engine_socket' needs a "
-                                                          f"unix:// docker_host (the socket is mounted), not {host!r}"))
+        socket = news.get("engine_socket")
+        if socket is True and not is_unknown(host) and not str(host).startswith("unix://"):
+            failures.append(CheckFailure("engine_socket", f"container {news['name']}: 'engine_socket' true needs a "
+                                                          f"unix:// docker_host (its socket is mounted); for {host!r} "
+                                                          f"name the socket's path on that engine's host"))
+        if isinstance(socket, str) and not socket.startswith("/"):
+            failures.append(CheckFailure("engine_socket", f"container {news['name']}: 'engine_socket' {socket!r}: "
+                                                          f"must be an absolute path on the engine's host"))
         return failures
 
     # -- create -------------------------------------------------------------------------------
@@ -177,9 +231,9 @@ class ContainerProvider(ValidatingProvider):
         if props.get("engine_socket"):
             # the site supervisor (municloud/supervisor.py): the engine's socket, reachable by the
             # socket's group, so the container needs neither root nor a capability
-            path = props["docker_host"].removeprefix("unix://")
+            path = socket_path(props)
             mounts.append(Mount(target=ENGINE_SOCKET, source=path, type="bind"))
-            group_add = [str(os.stat(path).st_gid)]
+            group_add = [str(socket_group(client, props, path))]
         host_config = api.create_host_config(
             group_add=group_add,
             mounts=mounts,
@@ -493,7 +547,7 @@ class Container(Resource, module="municloud", name="Container"):
                  restart_policy: str = "unless-stopped", cap_add: list | None = None,
                  read_only: bool = False, files: list[dict] | None = None,
                  health_timeout: int = 120, start: bool = True, healthcheck: dict | None = None,
-                 reload: list | None = None, engine_socket: bool = False, extra_hosts: dict | None = None,
+                 reload: list | None = None, engine_socket: bool | str = False, extra_hosts: dict | None = None,
                  network_mode: str | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
         props = {"name": name, "docker_host": docker_host, "image": image, "labels": labels,
                  "networks": networks, "env": env or {}, "command": command or [], "user": user or "",
@@ -503,8 +557,8 @@ class Container(Resource, module="municloud", name="Container"):
                  "start": start, "healthcheck": healthcheck or {}, "container_id": None}
         if reload:  # only when given, so the state of containers without one is unchanged
             props["reload"] = reload
-        if engine_socket:  # likewise
-            props["engine_socket"] = True
+        if engine_socket:  # likewise; a path: the socket on a remote engine's own host
+            props["engine_socket"] = engine_socket
         if extra_hosts:  # likewise: /etc/hosts entries for names on another engine (no shared DNS)
             props["extra_hosts"] = dict(extra_hosts)
         if network_mode:  # likewise: the engine host's network namespace (``networks`` then empty)

@@ -24,6 +24,23 @@ def _two_hosts(raw: dict) -> dict:
     return raw
 
 
+def test_the_engine_socket_is_a_path_on_the_site_host(dev_raw):
+    """engine_socket: absolute; for a unix:// engine it can only be the docker_host's own path."""
+    cfg = load("dev", _two_hosts(dev_raw))
+    assert cfg.sites["primary"].socket_on_host() == "/var/run/docker.sock"
+    raw = _two_hosts(dev_raw)
+    raw["sites"]["primary"]["engine_socket"] = "run/docker.sock"
+    with pytest.raises(ConfigError, match="engine_socket must be an absolute path"):
+        load("dev", raw)
+    one = dev_raw | {"sites": {"primary": {"docker_host": "unix:///srv/engine.sock", "role": "primary"},
+                               "dr": {"docker_host": "unix:///srv/engine.sock", "role": "dr",
+                                      "engine_socket": "/var/run/docker.sock"}}}
+    with pytest.raises(ConfigError, match="a unix:// engine's socket is its docker_host's path"):
+        load("dev", one)
+    del one["sites"]["dr"]["engine_socket"]
+    assert load("dev", one).sites["dr"].socket_on_host() == "/srv/engine.sock"
+
+
 def test_tcp_engines_with_tls_files_are_accepted(dev_raw):
     cfg = load("dev", _two_hosts(dev_raw))
     assert cfg.sites["dr"].docker_host == "tcp://198.51.100.20:2376"
@@ -161,8 +178,32 @@ def test_sites_on_hosts_of_their_own_reach_each_other_across_the_routed_wan(dev_
     gw_cfg = {n: i["variables"] for k, n, i in made.created if k == "RenderedConfig" and n.endswith("gateway-config")}
     assert gw_cfg["dr-gateway-config"]["gateway_real_ip_from"] == ["10.252.1.1/32"]
     assert gw_cfg["primary-gateway-config"]["gateway_real_ip_from"] == [f"{cfg.edge_bridge_address('primary')}/32"]
-    # the supervisor mounts a unix socket: none on a tcp+TLS engine
-    assert not [c for c in cons.values() if c["labels"]["municloud.component"] == "supervisor"]
+    # a supervisor per site, on its own engine, mounting that engine's socket on its own host
+    # (Docker's default path there: the site config names none)
+    sup = {c["labels"]["municloud.site"]: c for c in cons.values() if c["labels"]["municloud.component"] == "supervisor"}
+    assert {site: (c["docker_host"], c["engine_socket"]) for site, c in sup.items()} == {
+        "primary": ("tcp://192.0.2.10:2376", "/var/run/docker.sock"), "dr": ("tcp://198.51.100.20:2376", "/var/run/docker.sock")}
+    # the status page: the DR prober also on its host's WAN network at .243, scraped there by
+    # Prometheus at .244 of the primary's; only the primary's gateway routes /status (decision 0047)
+    import json
+
+    prober, prom = cons[f"mc-{s}-dr-prober"], cons[f"mc-{s}-primary-prometheus"]
+    assert prober["docker_host"] == "tcp://198.51.100.20:2376" and prober["engine_socket"] == "/var/run/docker.sock"
+    assert prober["networks"] == [{"name": f"mc-{s}-dr-monitoring", "aliases": []},
+                                  {"name": f"mc-{s}-dr-wan", "aliases": [], "ipv4_address": "10.252.2.243"}]
+    assert prom["networks"] == [{"name": f"mc-{s}-primary-monitoring", "aliases": []},
+                                {"name": f"mc-{s}-primary-wan", "aliases": [], "ipv4_address": "10.252.1.244"}]
+    [prom_cfg] = [f for f in prom["files"] if f["path"] == "/etc/municloud/prometheus.yml"]
+    scraped = {c["labels"]["prober_site"]: c["targets"][0]
+               for c in json.loads(prom_cfg["content"])["scrape_configs"][0]["static_configs"]}
+    assert scraped == {"primary": f"mc-{s}-primary-prober:9100", "dr": "10.252.2.243:9100"}
+    assert gw_cfg["primary-gateway-config"]["gateway_status"] == {"host": f"mc-{s}-primary-status", "port": 8000}
+    assert gw_cfg["dr-gateway-config"]["gateway_status"] == {}
+    named = _two_hosts(dev_raw)
+    named["sites"]["dr"]["engine_socket"] = "/run/engine-dr/docker.sock"
+    again = compose(named)
+    assert {i["labels"]["municloud.site"]: i["engine_socket"] for k, _n, i in again.created if k == "Container"
+            and i["labels"]["municloud.component"] == "supervisor"}["dr"] == "/run/engine-dr/docker.sock"
 
 
 def test_on_one_engine_the_wan_is_a_segment_per_pair_with_fixed_addresses(dev_raw):

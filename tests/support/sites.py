@@ -44,6 +44,8 @@ class SiteHost:
     docker_host: str
     namespace: str
     link_address: str
+    engine_socket: str
+    """the engine's own unix socket on the host (its supervisor and prober mount it)"""
 
     @property
     def address(self) -> str:
@@ -59,7 +61,8 @@ class SiteHost:
         routed blocks as ``wan_subnet``: every site on an engine of its own names it, decision 0034)."""
         tls = self.tls()
         return {"docker_host": self.docker_host, "role": role, "tls_ca_cert": tls["ca_cert"],
-                "tls_cert": tls["cert"], "tls_key": tls["key"], "wan_subnet": wan_block(self.name, slot)}
+                "tls_cert": tls["cert"], "tls_key": tls["key"], "wan_subnet": wan_block(self.name, slot),
+                "engine_socket": self.engine_socket}
 
     def client(self, timeout: int = 120):
         from stacks.providers._base import engine_client
@@ -68,8 +71,8 @@ class SiteHost:
 
 
 def host(name: str) -> SiteHost:
-    docker_host, namespace, link = _run("address", name).split()
-    return SiteHost(name, docker_host, namespace, link)
+    docker_host, namespace, link, socket = _run("address", name).split()
+    return SiteHost(name, docker_host, namespace, link, socket)
 
 
 def up(*names: str) -> str:

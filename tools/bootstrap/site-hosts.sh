@@ -11,7 +11,7 @@
 #                                          everything, DR rehearsal (b))
 #   site-hosts.sh down NAME                stop the engine and remove the host (data stays)
 #   site-hosts.sh status [NAME...]         one line per host
-#   site-hosts.sh address NAME             the engine's address (tcp://ADDR:PORT) and namespace
+#   site-hosts.sh address NAME             the engine's address (tcp://ADDR:PORT), namespace, link address, own socket
 #   site-hosts.sh swarm SITE NODE[=INDEX]...   the nodes of one site: each a site host as above,
 #                                          cabled to the site's LAN switch, joined into one swarm
 #                                          (first node manager, the others workers; node labels
@@ -148,7 +148,7 @@ up_one() {
     shift 2
     exec dockerd "$@"' "$NS" "$hierarchies" "$cgv2" \
       --data-root "$DATA/docker" --exec-root "$RUN/exec" --pidfile "$RUN/docker.pid" \
-      -H "tcp://$SITE_ADDR:$MC_SITE_PORT" --tlsverify --tlscacert "$PKI/ca.pem" \
+      -H "tcp://$SITE_ADDR:$MC_SITE_PORT" -H "unix://$RUN/docker.sock" --tlsverify --tlscacert "$PKI/ca.pem" \
       --tlscert "$DATA/server-cert.pem" --tlskey "$DATA/server-key.pem" --log-level=warn \
       </dev/null >"$MC_STATE/logs/site-$NAME-dockerd.log" 2>&1 &
   for _ in $(seq 1 120); do engine version >/dev/null 2>&1 && break; sleep 0.25; done
@@ -163,9 +163,10 @@ write_config() {  # the municloud:sites value of a stack on these hosts (primary
   for spec in $MC_SITE_HOSTS; do
     site_index "$spec"
     case "$NAME" in primary|dr) ;; *) continue;; esac
-    printf '%s:\n  docker_host: tcp://%s:%s\n  role: %s\n  tls_ca_cert: %s\n  tls_cert: %s\n  tls_key: %s\n  wan_subnet: %s\n' \
+    # engine_socket: the engine's own unix socket on the host, mounted into its site supervisor
+    printf '%s:\n  docker_host: tcp://%s:%s\n  role: %s\n  tls_ca_cert: %s\n  tls_cert: %s\n  tls_key: %s\n  wan_subnet: %s\n  engine_socket: %s\n' \
       "$NAME" "$SITE_ADDR" "$MC_SITE_PORT" "$NAME" "$PKI/ca.pem" "$PKI/client-cert.pem" "$PKI/client-key.pem" \
-      "$(bash "$(dirname "$0")/wan.sh" block "$NAME=$INDEX" 0)" >> "$tmp"
+      "$(bash "$(dirname "$0")/wan.sh" block "$NAME=$INDEX" 0)" "$RUN/docker.sock" >> "$tmp"
   done
   mv "$tmp" "$out"
 }
@@ -344,7 +345,7 @@ case "$cmd" in
            isolate_one "$1" "$2" ;;
   down) [ $# -ge 1 ] || mc_die "usage: site-hosts.sh down NAME..."; for spec in "$@"; do down_one "$spec"; done ;;
   address) [ $# = 1 ] || mc_die "usage: site-hosts.sh address NAME"; site_index "$1"
-    echo "tcp://$SITE_ADDR:$MC_SITE_PORT $NS $HOST_ADDR" ;;
+    echo "tcp://$SITE_ADDR:$MC_SITE_PORT $NS $HOST_ADDR $RUN/docker.sock" ;;
   status) [ $# -gt 0 ] || set -- $MC_SITE_HOSTS; rc=0; for spec in "$@"; do status_one "$spec" || rc=1; done; exit $rc ;;
   swarm) [ $# -ge 2 ] || mc_die "usage: site-hosts.sh swarm SITE NODE[=INDEX]..."
     [ "$(id -u)" = 0 ] || mc_die "swarm: needs root (network namespaces and mounts)"

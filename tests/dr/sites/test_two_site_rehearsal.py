@@ -130,6 +130,65 @@ def test_the_frontdoor_on_the_primary_host_serves_this_machine_at_its_loopback(t
         assert other.status_code in (401, 403), other.text
 
 
+def test_a_unit_killed_on_a_site_host_is_started_again_by_that_sites_supervisor(two_sites):
+    """`docker kill` is a manual stop for the engine, which leaves the unit down; the site's
+    supervisor, on the site host's own engine through that engine's socket there
+    (sites.<name>.engine_socket), starts it again within the SLA's local recovery bound."""
+    bound = float((two_sites.config("municloud:sla") or {}).get("local_recovery_seconds", 30))
+    for site, component in (("primary", "nhi"), ("dr", "backup_repo")):
+        victim = two_sites.container(component, _lgcode(two_sites) if component == "nhi" else "shared", site)
+        supervisor = two_sites.container("supervisor", "shared", site)
+        t0 = time.monotonic()
+        victim.kill()
+        while True:
+            victim.reload()
+            if victim.status == "running" and time.monotonic() - t0 > 0.5:
+                break
+            assert time.monotonic() - t0 < bound, f"{victim.name} on the {site} host not running {bound:.0f} s after the kill"
+            time.sleep(0.2)
+        said = supervisor.logs(tail=200).decode(errors="replace")
+        assert f"started {victim.name} again" in said, said[-800:]
+        print(f"[municloud] {victim.name} killed on the {site} host: running again after "
+              f"{time.monotonic() - t0:.1f} s, started by {supervisor.name}")
+
+
+def test_the_status_page_shows_both_hosts_units_through_the_published_frontdoor(two_sites):
+    """The page at the primary host, through the frontdoor published at this machine's loopback:
+    every unit of both hosts up, the DR host's read by its prober and scraped by Prometheus across
+    the WAN (its fixed WAN address: decision 0047)."""
+    import json
+    import re
+
+    from e2e.e2e_support import Frontdoor
+
+    lg = _lgcode(two_sites)
+    prom = two_sites.container("prometheus")
+    deadline, html, targets = time.monotonic() + 180, "", {}
+    with Frontdoor(two_sites) as fd:
+        while time.monotonic() < deadline:
+            code, out = prom.exec_run(["curl", "-fsS", "--max-time", "10",
+                                       "http://127.0.0.1:9090/api/v1/query?query=up%7Bjob%3D%22prober%22%7D"])
+            if code == 0:
+                targets = {r["metric"]["prober_site"]: (r["metric"]["instance"], r["value"][1])
+                           for r in json.loads(out)["data"]["result"]}
+            html = fd.client.get("/status", timeout=60.0).text
+            if "All units up." in html and {v for _i, v in targets.values()} == {"1"} and len(targets) == 2:
+                break
+            time.sleep(2)
+    assert "All units up." in html, re.search(r'<p class="summary[^>]*>(.*?)</p>', html, re.S)
+    cfg = two_sites.config("municloud:sites")
+    dr_prober = two_sites.container("prober", "shared", "dr")
+    dr_wan = dr_prober.attrs["NetworkSettings"]["Networks"][f"mc-{two_sites.name}-dr-wan"]["IPAddress"]
+    assert targets == {"primary": (f"mc-{two_sites.name}-primary-prober:{targets['primary'][0].split(':')[1]}", "1"),
+                       "dr": (f"{dr_wan}:{targets['dr'][0].split(':')[1]}", "1")}, targets
+    import ipaddress
+
+    assert ipaddress.ip_address(dr_wan) in ipaddress.ip_network(cfg["dr"]["wan_subnet"])
+    member = re.search(rf'<section id="m-{lg}">(.*?)</section>', html, re.S).group(1)
+    assert re.search(r"<td>standby</td><td>dr</td><td class=\"up\">up</td>", member), member[:1500]
+    assert re.search(r"<td>postgres</td><td>primary</td><td class=\"up\">up</td>", member), member[:1500]
+
+
 def test_each_client_reaches_the_gateway_on_the_primary_host_as_an_address_of_its_own(two_sites):
     """Clients at 127.0.0.2 and 127.0.0.3 of this machine are logged by the primary gateway as
     10.250.254.2 and .3 (the published port maps each loopback address one to one; the frontdoor

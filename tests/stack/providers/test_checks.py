@@ -68,11 +68,21 @@ def test_password_length_bounds():
     assert RandomPasswordProvider().check({}, {"length": 32}).failures == []
 
 
-def test_engine_socket_needs_a_unix_docker_host():
+def test_engine_socket_true_needs_a_unix_docker_host():
     result = ContainerProvider().check({}, _container(engine_socket=True, docker_host="ssh://site-b"))
     assert [f.property for f in result.failures] == ["engine_socket"]
     assert "unix://" in result.failures[0].reason and "ssh://site-b" in result.failures[0].reason
+    assert "name the socket's path" in result.failures[0].reason
 
 
-def test_twin_engine_socket_on_a_unix_docker_host_passes():
+def test_engine_socket_on_a_remote_engine_is_an_absolute_path_on_its_host():
+    relative = ContainerProvider().check({}, _container(engine_socket="run/docker.sock", docker_host="ssh://site-b"))
+    assert [f.property for f in relative.failures] == ["engine_socket"]
+    assert "absolute path" in relative.failures[0].reason
+    assert ContainerProvider().check({}, _container(engine_socket=7)).failures[0].property == "engine_socket"
+
+
+def test_twin_engine_socket_on_a_unix_docker_host_or_a_path_passes():
     assert ContainerProvider().check({}, _container(engine_socket=True)).failures == []
+    assert ContainerProvider().check({}, _container(engine_socket="/var/run/docker.sock",
+                                                    docker_host="ssh://site-b")).failures == []

@@ -52,9 +52,25 @@ async def seed_database(conn: asyncpg.Connection, loader: Loader, lgcode: str, p
         if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {empty_table})"):
             raise ApiError(409, "not_empty", f"{empty_table} already holds data", "population")
         households, persons = await loader(conn, data)
+    analyzed = await analyze(conn)
     return SeedResult(households=households, persons=persons,
                       message=f"loaded {persons} persons in {households} households of {lgcode} "
-                              f"(seed {seed}) in {time.monotonic() - started:.1f} s")
+                              f"(seed {seed}) in {time.monotonic() - started:.1f} s; {analyzed}")
+
+
+async def analyze(conn: asyncpg.Connection) -> str:
+    """VACUUM (ANALYZE) the tables the service owns, after a bulk load (PostgreSQL documentation,
+    "Populating a Database": run ANALYZE afterwards). Until autovacuum gets to them, freshly
+    loaded tables have no statistics, so queries on them are planned blind, and autovacuum's own
+    pass over the new rows comes later, in the middle of whatever runs then (docs/benchmarks.md
+    "The load gate when the machine is slower"). Returns a sentence."""
+    started = time.monotonic()
+    tables = await conn.fetch(
+        "SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) AS name FROM pg_tables"
+        " WHERE tableowner = current_user ORDER BY 1")
+    for row in tables:
+        await conn.execute(f"VACUUM (ANALYZE) {row['name']}")
+    return f"analyzed {len(tables)} tables in {time.monotonic() - started:.1f} s"
 
 
 #: The kit's tables holding a tenant's working data (the access log is not one of them).
@@ -106,6 +122,8 @@ def seed_main(service_name: str, loader: Loader, empty_table: str, migrations_di
     what.add_argument("--reset", action="store_true",
                       help=f"empty {', '.join(data_tables)} and the kit's data tables "
                            "(test stacks only: run by `municloud loadtest reset`)")
+    what.add_argument("--analyze", action="store_true",
+                      help="ANALYZE the service's tables (after bulk work: the load test's data set-up)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     settings = ServiceSettings(service_name=service_name)
@@ -117,6 +135,8 @@ def seed_main(service_name: str, loader: Loader, empty_table: str, migrations_di
             await db.apply_migrations(conn, migrations_dir, service_name)
             if args.reset:
                 return await reset_database(conn, settings.lgcode, data_tables)
+            if args.analyze:
+                return f"{service_name} of {settings.lgcode}: " + await analyze(conn)
             result = await seed_database(conn, loader, settings.lgcode, args.population,
                                          args.seed, empty_table)
             return result.message

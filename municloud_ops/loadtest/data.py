@@ -114,6 +114,17 @@ def _seed_in_container(stack: str, lgcode: str, service: str, population: int) -
     raise DataLoadError(f"{lgcode}/{service}: seeding in {container.name} failed: {text[-300:]}")
 
 
+def _analyze_in_container(stack: str, lgcode: str, service: str) -> str:
+    """ANALYZE one service's tables from inside its container, after the data set-up's bulk work
+    (seed, assessments, incomes): the load test then starts on planned queries; its sentence."""
+    container = _service_container(stack, lgcode, service)
+    rc, out = container.exec_run(["python", "-m", f"services.{service}.seed", "--analyze"])
+    text = out.decode(errors="replace").strip()
+    if rc != 0:
+        raise DataLoadError(f"{lgcode}/{service}: ANALYZE in {container.name} failed: {text[-300:]}")
+    return text.splitlines()[-1] if text else "analyzed"
+
+
 def _reset_in_container(stack: str, lgcode: str, service: str) -> str:
     """Empty one service of a deployed stack from inside its container; the service's sentence."""
     container = _service_container(stack, lgcode, service)
@@ -238,6 +249,10 @@ def seed_target(target: LoadTarget, out: Path, *, population_cap: int | None = N
                              "households stored at nhi")
                 else:
                     note += ", NHI incomes found"
+            if not target.service_urls:  # a deployed stack: plan on the data just loaded
+                for service in target.services:
+                    _analyze_in_container(target.stack, muni.lgcode, service)
+                note += ", tables analyzed"
             notes.append(note)
             if progress is not None:
                 progress(note)

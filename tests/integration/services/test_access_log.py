@@ -89,3 +89,34 @@ def test_verify_endpoint_reports_chain_and_head(harness, logged):
                             " UPDATE audit.access_log SET action = 'x' WHERE seq = 2;", database=SERVICE)
         broken = c.get("/api/v1/access-log/verify", headers=harness.token(SERVICE, "system_operation"))
         assert broken.json()["ok"] is False and "seq 2" in broken.json()["message"]
+
+
+def test_two_writers_with_stale_heads_keep_one_chain_in_one_statement_each(harness, logged, monkeypatch):
+    """append_chained: a writer whose head another writer moved inserts nothing, reads the head
+    again and appends after it; when the races last, it takes the head's lock as before. The chain
+    verifies throughout and no seq is written twice."""
+    import municloud.audit as audit
+
+    entry = audit.AccessEntry("clerk09", "053031", "certificate_issuance", logged, "certificate")
+
+    async def run():
+        kwargs = harness.settings(SERVICE).database().connect_kwargs()
+        a, b = await asyncpg.connect(**kwargs), await asyncpg.connect(**kwargs)
+        try:
+            head_a = await audit.append_chained(a, [entry])           # A knows the head it wrote
+            head_b = await audit.append_chained(b, [entry, entry])    # B moves it on
+            assert head_b[0] == head_a[0] + 2
+            again = await audit.append_chained(a, [entry], head_a)    # A's head is stale now
+            assert again[0] == head_b[0] + 1
+            monkeypatch.setattr(audit, "_OPTIMISTIC_TRIES", 0)        # races that last: the lock
+            locked = await audit.append_chained(b, [entry], head_b)
+            assert locked[0] == again[0] + 1
+            return await verify_chain(a)
+        finally:
+            await a.close()
+            await b.close()
+
+    result = asyncio.run(run())
+    assert result.ok and result.rows == 7 + 5, result.sentence()
+    seqs = [r["seq"] for r in harness.query(SERVICE, "SELECT seq FROM audit.access_log ORDER BY seq")]
+    assert seqs == list(range(1, 13))

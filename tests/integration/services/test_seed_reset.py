@@ -70,3 +70,23 @@ def test_the_reset_list_covers_every_data_table_of_the_service(harness, service)
         service, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
     assert tables - NOT_DATA == set(data_tables) | (set(KIT_DATA_TABLES) & tables), tables
     assert set(data_tables) <= tables
+
+
+def test_a_bulk_load_leaves_statistics_for_the_planner(harness):
+    """Seeding ends with ANALYZE of the service's own tables (PostgreSQL, "Populating a Database"),
+    said in its sentence; `--analyze` does it alone, after the load test's other bulk work. The
+    twin: before, a fresh tenant's residents table has never been analyzed."""
+    service = "tax"
+    never = ("SELECT last_analyze IS NULL AS never FROM pg_stat_user_tables WHERE relname = 'taxpayers'")
+    with harness.client(service) as c:  # the service applies its migrations as it starts
+        assert harness.query(service, never)[0]["never"] is True
+        seeded = c.post("/api/v1/admin/seed", json={"population": 50, "seed": 3},
+                        headers=harness.token(service, "system_operation"))
+        assert seeded.status_code == 201, seeded.text
+        assert " analyzed " in seeded.json()["message"] and " tables in " in seeded.json()["message"]
+    assert harness.query(service, never)[0]["never"] is False
+    done = _run_seed_module(harness, service, "--analyze")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().startswith(f"{service} of 053031: analyzed "), done.stdout
+    owned = harness.query(service, "SELECT count(*) AS n FROM pg_tables WHERE tableowner = current_user")[0]["n"]
+    assert f"analyzed {owned} tables in " in done.stdout

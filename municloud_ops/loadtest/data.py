@@ -114,25 +114,26 @@ def _seed_in_container(stack: str, lgcode: str, service: str, population: int) -
     raise DataLoadError(f"{lgcode}/{service}: seeding in {container.name} failed: {text[-300:]}")
 
 
+def _seed_command(stack: str, lgcode: str, service: str, flag: str, what: str) -> str:
+    """``python -m services.<svc>.seed <flag>`` in one service's container; its last sentence
+    (``what`` when it said nothing)."""
+    container = _service_container(stack, lgcode, service)
+    rc, out = container.exec_run(["python", "-m", f"services.{service}.seed", flag])
+    text = out.decode(errors="replace").strip()
+    if rc != 0:
+        raise DataLoadError(f"{lgcode}/{service}: `seed {flag}` in {container.name} failed: {text[-300:]}")
+    return text.splitlines()[-1] if text else what
+
+
 def _analyze_in_container(stack: str, lgcode: str, service: str) -> str:
     """ANALYZE one service's tables from inside its container, after the data set-up's bulk work
     (seed, assessments, incomes): the load test then starts on planned queries; its sentence."""
-    container = _service_container(stack, lgcode, service)
-    rc, out = container.exec_run(["python", "-m", f"services.{service}.seed", "--analyze"])
-    text = out.decode(errors="replace").strip()
-    if rc != 0:
-        raise DataLoadError(f"{lgcode}/{service}: ANALYZE in {container.name} failed: {text[-300:]}")
-    return text.splitlines()[-1] if text else "analyzed"
+    return _seed_command(stack, lgcode, service, "--analyze", "analyzed")
 
 
 def _reset_in_container(stack: str, lgcode: str, service: str) -> str:
     """Empty one service of a deployed stack from inside its container; the service's sentence."""
-    container = _service_container(stack, lgcode, service)
-    rc, out = container.exec_run(["python", "-m", f"services.{service}.seed", "--reset"])
-    text = out.decode(errors="replace").strip()
-    if rc != 0:
-        raise DataLoadError(f"{lgcode}/{service}: reset in {container.name} failed: {text[-300:]}")
-    return text.splitlines()[-1] if text else "emptied"
+    return _seed_command(stack, lgcode, service, "--reset", "emptied")
 
 
 class NotATestStack(DataLoadError):

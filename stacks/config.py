@@ -138,6 +138,12 @@ class SiteConfig(_Strict):
                 raise ValueError(f"nodes: every node's docker_host is {scheme}:// like the site's (same TLS files)")
         return self
 
+    def socket_mount(self) -> bool | str:
+        """The Container provider's ``engine_socket`` for a unit that watches this site's engine:
+        ``True`` for a unix:// engine (its own socket, the state of existing stacks unchanged),
+        else the socket's path on the site host."""
+        return True if self.docker_host.startswith("unix://") else self.socket_on_host()
+
     def socket_on_host(self) -> str:
         """The engine's unix socket as a path on the site host (``engine_socket``, or its default)."""
         if self.docker_host.startswith("unix://"):

@@ -96,7 +96,7 @@ class Consortium(pulumi.ComponentResource):
         # sites' probers across the WAN: decision 0047).
         def entry(site: str) -> SiteEntry:
             s = cfg.sites[site]
-            return SiteEntry(site, s.docker_host, True if s.docker_host.startswith("unix://") else s.socket_on_host(),
+            return SiteEntry(site, s.docker_host, s.socket_mount(),
                              site_images[site][0]["python"], cfg.subnet(site, kind="monitoring"))
         self.status_page = StatusPage("status-page", StatusPageArgs(
             stack=cfg.stack, primary=entry(primary), others=[entry(dr)], standby_sites=[dr],

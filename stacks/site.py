@@ -117,7 +117,7 @@ class _Site(pulumi.ComponentResource):
         # site reached over tcp+TLS, not a path of this machine: sites.<name>.engine_socket).
         self.supervisor = SiteSupervisor(urn_name(a.site, "supervisor"), SupervisorArgs(
             stack=cfg.stack, site=a.site, docker_host=self.docker_host,
-            engine_socket=cfg.sites[a.site].socket_on_host(), image=a.images["python"]),
+            engine_socket=cfg.sites[a.site].socket_mount(), image=a.images["python"]),
             pulumi.ResourceOptions(parent=self))
         self.register_outputs({"edge_network": self.edge_network.name, "gateway": self.gateway.container.name,
                                "municipalities": sorted(self.municipalities)})

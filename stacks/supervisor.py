@@ -29,8 +29,8 @@ class SupervisorArgs:
     """site name (and only this site's)"""
     docker_host: str
     """the site's engine"""
-    engine_socket: str
-    """that engine's unix socket on its own host (SiteConfig.socket_on_host): mounted"""
+    engine_socket: bool | str
+    """that engine's socket to mount (SiteConfig.socket_mount)"""
     image: pulumi.Input[str]
     """the python image (it carries the municloud package)"""
 
@@ -47,7 +47,6 @@ class SiteSupervisor(pulumi.ComponentResource):
             labels=labels(a.stack, a.site, COMPONENT), networks=[{"name": "none", "aliases": []}],
             command=["python", "-m", "municloud.supervisor", "--stack", a.stack, "--site", a.site],
             user=str(APP_UID), read_only=True, restart_policy="always",
-            # a unix:// engine's own socket as before (its state unchanged); a remote engine's by path
-            engine_socket=True if a.docker_host.startswith("unix://") else a.engine_socket,
+            engine_socket=a.engine_socket,
             opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({"container": self.container.name})

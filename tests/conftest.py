@@ -36,7 +36,7 @@ def live_stack():
 #: the tiers: every test has exactly one (pyproject.toml describes them)
 TIERS = ("unit", "integration", "live")
 #: fixtures that bring a Pulumi stack up: only tests of the live tier may use them
-LIVE_FIXTURES = frozenset({"live_stack", "load_stack", "dr_stack"})
+LIVE_FIXTURES = frozenset({"live_stack", "load_stack", "dr_stack", "two_sites"})
 
 
 def pytest_collection_modifyitems(config, items):

@@ -24,16 +24,17 @@ def _listening_ports(h) -> set[int]:
     return ports
 
 
-def _psql(name: str, sql: str, db: str = "postgres") -> str:
-    return host(name, "postgres").check_output(f"psql -d {db} -tAc \"{sql}\"").strip()
+def _psql(container, sql: str, db: str = "postgres") -> str:
+    return host(container, "postgres").check_output(f"psql -d {db} -tAc \"{sql}\"").strip()
 
 
 def test_postgres_settings(containers):
     for name in by_component(containers, "postgres") + by_component(containers, "hub_postgres"):
-        assert _psql(name, "show ssl") == "on", name
-        assert _psql(name, "show password_encryption") == "scram-sha-256", name
-        assert _psql(name, "show data_checksums") == "on", name
-        rules = _psql(name, "select type || ' ' || array_to_string(database, ',') || ' ' || auth_method "
+        pg = containers[name]
+        assert _psql(pg, "show ssl") == "on", name
+        assert _psql(pg, "show password_encryption") == "scram-sha-256", name
+        assert _psql(pg, "show data_checksums") == "on", name
+        rules = _psql(pg, "select type || ' ' || array_to_string(database, ',') || ' ' || auth_method "
                             "from pg_hba_file_rules")
         for rule in rules.splitlines():  # TCP only over TLS; a plain "host" line may only reject
             assert rule.startswith(("hostssl", "local")) or rule.endswith(" reject"), (name, rule)
@@ -43,7 +44,7 @@ def test_each_service_role_reaches_only_its_own_database(containers, lgcodes):
     for code in lgcodes:
         (pg,) = by_component(containers, "postgres", code)
         names = ",".join(f"'{s}'" for s in SERVICES)
-        rows = _psql(pg, f"select r.rolname || ':' || d.datname || ':' || has_database_privilege(r.rolname, "
+        rows = _psql(containers[pg], f"select r.rolname || ':' || d.datname || ':' || has_database_privilege(r.rolname, "
                          f"d.datname, 'CONNECT') from pg_roles r cross join pg_database d "
                          f"where r.rolname in ({names}) and d.datname in ({names}, 'postgres')")
         seen = set()
@@ -60,13 +61,13 @@ def test_services_do_not_run_as_root(containers, lgcodes):
         by_component(containers, "frontdoor")
     assert names
     for name in names:
-        assert host(name).check_output("id -u").strip() != "0", name
+        assert host(containers[name]).check_output("id -u").strip() != "0", name
 
 
 def test_twin_postgres_container_can_be_entered_as_root(containers):
     # the check above can fail: the same probe sees uid 0 when asked as root
     (pg, *_rest) = by_component(containers, "postgres")
-    assert host(pg, "root").check_output("id -u").strip() == "0"
+    assert host(containers[pg], "root").check_output("id -u").strip() == "0"
 
 
 @pytest.mark.parametrize("component,expected", [
@@ -79,7 +80,7 @@ def test_only_expected_ports_listen(containers, component, expected):
     names = by_component(containers, component)
     assert names, component
     for name in names:
-        ports = _listening_ports(host(name))
+        ports = _listening_ports(host(containers[name]))
         # Docker's embedded DNS listens on a random port inside every user-defined network
         ports = {p for p in ports if p < 32768}
         assert ports == expected, (name, ports)
@@ -108,24 +109,24 @@ def test_the_frontdoor_on_the_host_network_listens_on_loopback_only(containers):
     assert fd.attrs["HostConfig"]["NetworkMode"] == "host" and not fd.attrs["HostConfig"].get("PortBindings")
     listen = dict(e.split("=", 1) for e in fd.attrs["Config"]["Env"])["FRONTDOOR_LISTEN"]
     address, port = listen.rsplit(":", 1)
-    assert _own_listeners(host(name)) == {(address, int(port))} and address == "127.0.0.1"
-    assert host(name).file("/tmp/frontdoor-health.sock").is_socket
-    assert host(name).check_output("curl -fsS --unix-socket /tmp/frontdoor-health.sock http://frontdoor/healthz")
+    assert _own_listeners(host(fd)) == {(address, int(port))} and address == "127.0.0.1"
+    assert host(fd).file("/tmp/frontdoor-health.sock").is_socket
+    assert host(fd).check_output("curl -fsS --unix-socket /tmp/frontdoor-health.sock http://frontdoor/healthz")
     # the twin: the same look at a gateway (a network namespace of its own) finds its two listeners
     (gateway, *_rest) = by_component(containers, "gateway")
-    assert {p for _a, p in _own_listeners(host(gateway))} == {8443, 8444}
+    assert {p for _a, p in _own_listeners(host(containers[gateway]))} == {8443, 8444}
 
 
-def _cert(name: str, path: str) -> x509.Certificate:
-    return x509.load_pem_x509_certificate(host(name).file(path).content)
+def _cert(container, path: str) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(host(container).file(path).content)
 
 
 @pytest.mark.parametrize("component,directory", [("postgres", "/run/secrets/postgres-tls"),
                                                  ("gateway", "/run/secrets/gateway-tls")])
 def test_certificates_valid_for_their_names_and_chained_to_the_ca(containers, component, directory):
     for name in by_component(containers, component):
-        ca = _cert(name, f"{directory}/ca.crt")
-        cert = _cert(name, f"{directory}/server.crt")
+        ca = _cert(containers[name], f"{directory}/ca.crt")
+        cert = _cert(containers[name], f"{directory}/server.crt")
         assert cert.issuer == ca.subject
         ca.public_key().verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
         sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(

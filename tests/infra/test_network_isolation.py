@@ -187,20 +187,31 @@ def test_no_tier_reaches_a_listener_of_the_engine_host(tiers, host_isolated, hos
     assert _probe(tiers["gateway"], edge, host_listener) == OPEN
 
 
+def _repository_for(repo: dict[str, str], seg: str) -> tuple[str, list[str]]:
+    """The repository's address where a server on WAN network ``seg`` meets it, and its addresses
+    on other pairs' segments: on one engine a segment per pair (decision 0041); on site hosts one
+    WAN-facing network per host, where the repository has one address (decision 0034)."""
+    if seg in repo:
+        return repo[seg], [a for n, a in repo.items() if n.endswith("-wan") and n != seg and not n.endswith("hub-wan")]
+    return _segment(repo), []
+
+
 def test_a_members_postgres_reaches_its_own_standby_and_the_repository_only(tiers):
-    pg, repo = tiers["postgres"], _addresses(tiers["repo"])
+    pg = tiers["postgres"]
     own = _addresses(pg)
     seg = next(n for n in own if n.endswith("-wan"))
+    repo, repo_elsewhere = _repository_for(_addresses(tiers["repo"]), seg)
     # allowed: its own standby and the repository's pgBackRest port, on its own segment
     assert _probe(pg, _segment(_addresses(tiers["a_standby"])), 5432) == OPEN
-    assert _probe(pg, repo[seg], 8432) == OPEN
+    assert _probe(pg, repo, 8432) == OPEN
     # forbidden: the other member's servers (on their segment and their tenant network), the hub's,
     # the repository's PostgreSQL port and its place on another pair's segment
     b = _addresses(tiers["b_postgres"])
     forbidden = [(_segment(b), 5432), (_segment(_addresses(tiers["b_standby"])), 5432),
+                 (_segment(b), 8432), (_segment(_addresses(tiers["b_standby"])), 8432),
                  (next(a for n, a in b.items() if not n.endswith("-wan")), 5432),
-                 (_segment(_addresses(tiers["hub_postgres"])), 5432), (repo[seg], 5432),
-                 (repo[next(n for n in repo if n != seg and not n.endswith("hub-wan"))], 8432)]
+                 (_segment(_addresses(tiers["hub_postgres"])), 5432), (repo, 5432),
+                 *[(a, 8432) for a in repo_elsewhere[:1]]]
     _none_open(pg, forbidden)
 
 
@@ -215,9 +226,10 @@ def test_a_service_and_the_hub_reach_their_own_postgres_and_nothing_on_the_wan(t
     assert _probe(svc, tiers["postgres"].name, 5432) == OPEN  # the twins
     assert _probe(hub, tiers["hub_postgres"].name, 5432) == OPEN
     seg_a = next(n for n in _addresses(tiers["postgres"]) if n.endswith("-wan"))
+    repo_a, _ = _repository_for(_addresses(tiers["repo"]), seg_a)
     for c in (svc, hub):
         _none_open(c, [(_segment(_addresses(tiers["postgres"])), 5432), (_segment(_addresses(tiers["a_standby"])), 5432),
-                       (_segment(_addresses(tiers["hub_postgres"])), 5432), (_addresses(tiers["repo"])[seg_a], 8432)])
+                       (_segment(_addresses(tiers["hub_postgres"])), 5432), (repo_a, 8432)])
 
 
 REPLICATION_LOGIN = ("PGPASSFILE=/dev/null PGCONNECT_TIMEOUT=2 psql -X -w "
@@ -240,8 +252,14 @@ def test_pg_hba_admits_replication_from_the_peers_exact_address_only(tiers):
     assert out.decode().split() == [peer], out
     target = _segment(_addresses(pg))
     # without a password: from the repository (on the same segment) pg_hba refuses the connection
-    # itself; from the standby it is admitted and only the password is missing (the twin)
+    # itself; from the standby it is admitted and only the password is missing (the twin). Across
+    # site hosts the repository meets the server on no segment of theirs: the hosts' firewall drops
+    # a connection from it to a server's PostgreSQL port before pg_hba sees it (decision 0048)
+    seg = next(n for n in _addresses(pg) if n.endswith("-wan"))
     _, refused = repo.exec_run(["sh", "-c", REPLICATION_LOGIN.format(host=target)], user="postgres")
-    assert b"no pg_hba.conf entry for replication connection" in refused, refused
+    if seg in _addresses(repo):
+        assert b"no pg_hba.conf entry for replication connection" in refused, refused
+    else:
+        assert b"timeout expired" in refused, refused
     _, admitted = standby.exec_run(["sh", "-c", REPLICATION_LOGIN.format(host=target)], user="postgres")
     assert b"no password supplied" in admitted and b"pg_hba.conf" not in admitted, admitted

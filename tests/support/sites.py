@@ -21,6 +21,9 @@ PKI = STATE_DIR / "pki"
 #: the routed block (tools/bootstrap/wan.sh: four per host) the test suite's stacks and WAN checks
 #: take on each site host; 0 is `make up`'s dev stack, which may be up beside the suite
 TEST_BLOCK_SLOT = 1
+#: the routed block of the suite's own labs on the hosts (tests/support/dr_lab.py `wan_pair`), beside
+#: the suite's two-host stack, which may still be up in the same package (tests/dr/sites/conftest.py)
+LAB_BLOCK_SLOT = 2
 
 
 class SiteHostError(RuntimeError):

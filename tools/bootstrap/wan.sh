@@ -10,6 +10,7 @@
 #   wan.sh block NAME [SLOT]             a routed /24 of a site host for one stack's WAN-facing
 #                                        networks (SLOT 0-3; 0, the default, is `make up`'s stack,
 #                                        1 the test suite's: two stacks on one host, a block each)
+#   wan.sh pairs                         the site hosts' per-member WAN rules (iptables-restore input)
 #   wan.sh down                          remove the router (the site hosts stay)
 #
 # Addresses (environment; defaults): MC_WAN_LINK_NET ("10.251.0": site i's link is <net>.(4i+1)
@@ -48,6 +49,36 @@ block_of() {  # NAME SLOT -> the site's SLOT-th /24
   echo "$MC_WAN_BLOCK_NET.$((4 * INDEX + $2)).0/24"
 }
 in_router() { ip netns exec "$ROUTER" "$@"; }
+
+# Per-member segmentation across the hosts (decision 0048). A stack's servers have fixed host
+# numbers in its block, the same at every site (stacks/config.py `_WAN_MEMBER_OFFSET`, `SLOTS`,
+# `_WAN_UNITS`): member slot s's PostgreSQL .(10+s), the hub's .240, the backup repository .241.
+# A server starts only these flows: to its peer (the same host number in the same block slot at
+# another site: streaming, pg_rewind, base backups) and to the repository's pgBackRest port; the
+# repository to any server's pgBackRest port. Anything else a server starts is dropped, so a
+# member's PostgreSQL reaches neither another member's, nor the hub's, nor the repository's
+# PostgreSQL port, on this host's bridge or across the WAN. Flows from other addresses (the
+# frontdoor at the host's .1 to the DR gateway .242, Prometheus .244 to a prober .243) pass on.
+# Matched with u32 on the addresses' last octet and block slot (the third octet's low two bits),
+# so the chain is the same on every host and needs no list of the other sites.
+PAIRS=MC-WAN-PAIRS
+PAIR_HOSTS="$(seq -s ' ' 11 109) 240"; REPO_HOST=241; SERVER_HOSTS=10:241
+pair_rules() {
+  local slot host same
+  echo "*filter"; echo ":$PAIRS - [0:0]"
+  echo "-A $PAIRS ! -s $MC_WAN_BLOCK_NET.0.0/16 -j RETURN"
+  for slot in 0 1 2 3; do
+    same="12>>8&0x3=$slot&&16>>8&0x3=$slot"
+    echo "-A $PAIRS -p tcp --dport 8432 -m u32 --u32 16&0xFF=$REPO_HOST&&$same -j ACCEPT"
+    echo "-A $PAIRS -p tcp --dport 8432 -m u32 --u32 12&0xFF=$REPO_HOST&&$same -j ACCEPT"
+    for host in $PAIR_HOSTS; do
+      echo "-A $PAIRS -m u32 --u32 12&0xFF=$host&&16&0xFF=$host&&$same -j ACCEPT"
+    done
+  done
+  echo "-A $PAIRS -m u32 --u32 12&0xFF=$SERVER_HOSTS -j DROP"
+  echo "-A $PAIRS -j RETURN"
+  echo "COMMIT"
+}
 ipt() { local ns="$1"; shift; ip netns exec "$ns" iptables -C "$@" 2>/dev/null || ip netns exec "$ns" iptables -A "$@"; }
 
 write_settings() {  # KEY=VALUE... over the current settings
@@ -111,11 +142,15 @@ up() {
     done
     # the site host: containers reach the other sites' blocks only, never the machine. The engine
     # appends RETURN to DOCKER-USER when it starts (only if missing), so the chain is written whole,
-    # in order, with RETURN last: a rule after RETURN would never be looked at.
+    # in order, with RETURN last: a rule after RETURN would never be looked at. A new flow to this
+    # host's blocks (across the WAN, or between two containers on its WAN-facing bridge: the
+    # bridge's traffic passes iptables here) is judged by the pairs first.
+    pair_rules | ip netns exec "$NS" iptables-restore --noflush
     ip netns exec "$NS" iptables -N DOCKER-USER 2>/dev/null || true
     ip netns exec "$NS" iptables -F DOCKER-USER
     ip netns exec "$NS" iptables -A DOCKER-USER -o mgmt0 -j REJECT --reject-with icmp-port-unreachable
     ip netns exec "$NS" iptables -A DOCKER-USER -i mgmt0 -j DROP
+    ip netns exec "$NS" iptables -A DOCKER-USER -d "$RANGE" -m conntrack --ctstate NEW -j "$PAIRS"
     ip netns exec "$NS" iptables -A DOCKER-USER -i wan0 -d "$RANGE" -j ACCEPT
     ip netns exec "$NS" iptables -A DOCKER-USER -i wan0 -j DROP
     ip netns exec "$NS" iptables -A DOCKER-USER -j RETURN
@@ -146,6 +181,7 @@ case "$cmd" in
     case "${1:-}" in on|off) ;; *) mc_die "usage: wan.sh partition on|off" ;; esac
     mc_step_start "wan partition $1"; write_settings "partition=$1"; apply; mc_step_done "$(settings_sentence)" ;;
   block) [ $# = 1 ] || [ $# = 2 ] || mc_die "usage: wan.sh block NAME [SLOT]"; block_of "$1" "${2:-0}" ;;
+  pairs) pair_rules ;;
   status) echo "$(settings_sentence); delay line pid $(delayline_pid || true)" ;;
   down)
     mc_step_start "wan down"
@@ -153,5 +189,5 @@ case "$cmd" in
     pid=$(delayline_pid); [ -z "$pid" ] || kill "$pid"
     ip netns del "$ROUTER" 2>/dev/null || true; rm -f "$SUPERVISOR"
     mc_step_done "router $ROUTER removed" ;;
-  *) mc_die "unknown command '$cmd' (up, set, partition, status, block, down)" ;;
+  *) mc_die "unknown command '$cmd' (up, set, partition, status, block, pairs, down)" ;;
 esac

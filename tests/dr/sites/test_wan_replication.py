@@ -33,7 +33,7 @@ def pair():
     print(sites.wan_set(delay_ms=5, jitter_ms=0, rate_mbit=0))
     clients = {n: sites.host(n).client(timeout=300) for n in ("primary", "dr")}
     try:
-        with wan_pair(clients, {n: sites.wan_block(n) for n in clients}) as p:
+        with wan_pair(clients, {n: sites.wan_block(n, sites.LAB_BLOCK_SLOT) for n in clients}) as p:
             primary = p.container("primary")
             pg.psql(primary, f"CREATE TABLE {TABLE} (id bigint PRIMARY KEY); "
                              f"GRANT SELECT, INSERT ON {TABLE} TO residents_registry", database="residents_registry")

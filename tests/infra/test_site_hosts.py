@@ -74,7 +74,7 @@ def _handshake(address: str, port: int, ca: str, cert: tuple[str, str] | None) -
 def test_the_engine_refuses_clients_without_a_certificate_of_the_consortium_ca(hosts, tmp_path):
     dr = hosts["dr"]
     tls = dr.tls()
-    port = int(dr.docker_host.rsplit(":", 1)[1])
+    port = dr.port
     with pytest.raises((ssl.SSLError, ConnectionResetError, BrokenPipeError)):
         _handshake(dr.address, port, tls["ca_cert"], None)
     stranger = CertificateAuthority.create("not the consortium")
@@ -101,7 +101,7 @@ def test_the_engine_api_answers_on_the_management_link_only(hosts, clients, run_
 
     client, primary = clients["primary"], hosts["primary"]
     ref = ensure_image("python", client)
-    port = int(primary.docker_host.rsplit(":", 1)[1])
+    port = primary.port
     net = client.networks.create(f"mc-sitetest{run_id}", labels=_labels(run_id, "primary"))
     listener = None
     try:

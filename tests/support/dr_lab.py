@@ -227,7 +227,7 @@ def wan_pair(clients: dict, blocks: dict[str, str], spec: LabSpec | None = None,
     Each site gets a WAN-facing network in its block (no masquerade); each server a fixed address
     (.11), the peer's name as an /etc/hosts entry (no embedded DNS across engines), and pg_hba
     admitting replication from the peer's exact address only (/32). Application clients are
-    admitted from the DR site's .250 only. No backup repository. Removes everything on exit.
+    admitted from the DR site's client address only (support.sites.CLIENT_HOST). No backup repository. Removes everything on exit.
     """
     import ipaddress
 
@@ -243,9 +243,9 @@ def wan_pair(clients: dict, blocks: dict[str, str], spec: LabSpec | None = None,
     s = spec.stack
     names = {site: lab.db_name(site, lg) for site in ("primary", "dr")}
     addresses = {site: str(ipaddress.ip_network(blocks[site]).network_address + 11) for site in names}
-    # outside the servers' host numbers (.10-.241): the site hosts let a server start flows to its
-    # peer and the repository only (tools/bootstrap/wan.sh `pair_rules`), an application client any
-    client_address = str(ipaddress.ip_network(blocks["dr"]).network_address + 250)
+    from support.sites import CLIENT_HOST
+
+    client_address = str(ipaddress.ip_network(blocks["dr"]).network_address + CLIENT_HOST)
     lab.passwords[lg] = {r: secrets.token_urlsafe(24) for r in ("postgres", "replicator", *spec.services)}
     made: list = []
     try:

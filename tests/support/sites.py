@@ -24,6 +24,9 @@ TEST_BLOCK_SLOT = 1
 #: the routed block of the suite's own labs on the hosts (tests/support/dr_lab.py `wan_pair`), beside
 #: the suite's two-host stack, which may still be up in the same package (tests/dr/sites/conftest.py)
 LAB_BLOCK_SLOT = 2
+#: an application client's host number in a routed block: above the servers' (.10-.241), whose new
+#: flows the site hosts hold to their peer and the repository (tools/bootstrap/wan.sh `pair_rules`)
+CLIENT_HOST = 250
 
 
 class SiteHostError(RuntimeError):
@@ -53,6 +56,11 @@ class SiteHost:
     @property
     def address(self) -> str:
         return self.docker_host.removeprefix("tcp://").rsplit(":", 1)[0]
+
+    @property
+    def port(self) -> int:
+        """the engine API's TCP port at ``address``"""
+        return int(self.docker_host.rsplit(":", 1)[1])
 
     @staticmethod
     def tls() -> dict[str, str]:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from stacks.config import _WAN_MEMBER_OFFSET, _WAN_UNITS, SLOTS
+from support.sites import CLIENT_HOST
 
 pytestmark = pytest.mark.unit
 
@@ -93,13 +94,16 @@ def test_flows_that_are_not_servers_pass_on(rules):
     gateway, prober, prometheus = _WAN_UNITS["gateway"], _WAN_UNITS["prober"], _WAN_UNITS["prometheus"]
     assert verdict(rules, f"{PRIMARY}.1", f"{DR}.{gateway}", 8443) == "RETURN"  # the frontdoor, from its host
     assert verdict(rules, f"{PRIMARY}.{prometheus}", f"{DR}.{prober}", 9100) == "RETURN"
-    assert verdict(rules, f"{DR}.250", f"{PRIMARY}.{MEMBERS[0]}") == "RETURN"  # an application client's number
+    assert verdict(rules, f"{DR}.{CLIENT_HOST}", f"{PRIMARY}.{MEMBERS[0]}") == "RETURN"  # an application client
     assert verdict(rules, "10.250.0.1", f"{PRIMARY}.{MEMBERS[0]}") == "RETURN"  # not from a WAN block
 
 
 def test_the_servers_host_numbers_are_the_address_plans(rules):
-    """The script's numbers against stacks/config.py: a member slot's PostgreSQL and the hub's are
-    the pairs; the shared units above the hub are not servers, the repository is."""
-    assert {_WAN_MEMBER_OFFSET + min(SLOTS), _WAN_MEMBER_OFFSET + max(SLOTS), HUB, REPO} <= set(range(10, 242))
+    """The script's pairs are exactly stacks/config.py's servers (every member slot's PostgreSQL and
+    the hub's), no more: a host number next to the plan's (.10, .110) has no peer; the shared units
+    above the repository are not servers."""
+    paired = {n for n in range(1, 255) if verdict(rules, f"{PRIMARY}.{n}", f"{DR}.{n}") == "ACCEPT"}
+    assert paired == {*MEMBERS, HUB}, sorted(paired ^ {*MEMBERS, HUB})
     for unit in ("gateway", "prober", "prometheus"):
-        assert _WAN_UNITS[unit] > REPO, unit
+        assert verdict(rules, f"{PRIMARY}.{_WAN_UNITS[unit]}", f"{DR}.{MEMBERS[0]}") == "RETURN", unit
+    assert verdict(rules, f"{PRIMARY}.{REPO}", f"{DR}.{MEMBERS[0]}") == "DROP"  # the repository is one

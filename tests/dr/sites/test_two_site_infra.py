@@ -125,8 +125,7 @@ def test_each_engines_certificate_is_the_consortium_cas_for_its_address(two_site
         h = sites.host(site)
         context = ssl.create_default_context(cafile=tls["ca_cert"])
         context.load_cert_chain(tls["cert"], tls["key"])
-        port = int(h.docker_host.rsplit(":", 1)[1])
-        with socket.create_connection((h.address, port), timeout=10) as raw, \
+        with socket.create_connection((h.address, h.port), timeout=10) as raw, \
                 context.wrap_socket(raw, server_hostname=h.address) as conn:  # hostname checked
             der = conn.getpeercert(binary_form=True)
         cert = x509.load_der_x509_certificate(der)
@@ -142,8 +141,7 @@ def test_no_container_reaches_either_engines_api(two_sites, tiers):
     """From a member's database on the primary host and its standby on the DR host, neither host's
     engine API answers (it listens on the management link only); the twin, the member's own
     standby across the WAN, does."""
-    ports = {site: (sites.host(site).address, int(sites.host(site).docker_host.rsplit(":", 1)[1]))
-             for site in SITES}
+    ports = {site: (sites.host(site).address, sites.host(site).port) for site in SITES}
     for tier in ("postgres", "a_standby"):
         for site, (address, port) in ports.items():
             assert _probe(tiers[tier], address, port) != OPEN, (tiers[tier].name, site, address, port)

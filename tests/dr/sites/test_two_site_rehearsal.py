@@ -313,8 +313,7 @@ def test_power_off_of_the_primary_host_then_failover_at_the_dr_site(two_sites, s
     try:
         net = dr.networks.get(f"mc-{STACK}-dr-wan")
         net.disconnect(probe)
-        # a client's host number, outside the servers' (.10-.241: tools/bootstrap/wan.sh `pair_rules`)
-        net.connect(probe, ipv4_address=block.replace(".0/24", ".250"))
+        net.connect(probe, ipv4_address=block.replace(".0/24", f".{sites.CLIENT_HOST}"))
         probe.start()
         # writes acknowledged at the primary until its host dies (each COMMIT waits for the DR standby)
         acked: list[int] = []
